@@ -1,0 +1,2 @@
+/** (filled in by the analysis modules) */
+export {};

@@ -1,0 +1,2 @@
+/** Node-only parts of analysis. */
+export {};

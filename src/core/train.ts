@@ -1,0 +1,112 @@
+/**
+ * The training loop shared by every model: call `step(i)` `steps` times, read the
+ * metrics it returns every `logEvery` steps, keep their history, and tell callbacks.
+ *
+ * `step` returns scalar tensors (or numbers). Reading a tensor back forces the backend
+ * to finish its queued work, so the loop reads only on logging steps; on the others it
+ * just disposes them. Between logging steps it yields to the event loop every
+ * `yieldEvery` steps so a browser page stays responsive.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkInt } from './errors';
+
+export type Metrics = Record<string, number>;
+export type StepResult = Record<string, tf.Scalar | number> | void;
+
+/** Metric values over steps: `series('loss')` gives [{step, value}] for a chart. */
+export class MetricHistory {
+  readonly steps: number[] = [];
+  readonly values: Metrics[] = [];
+
+  push(step: number, metrics: Metrics): void {
+    this.steps.push(step);
+    this.values.push(metrics);
+  }
+
+  series(name: string): { step: number; value: number }[] {
+    const out: { step: number; value: number }[] = [];
+    this.values.forEach((m, i) => {
+      if (name in m) out.push({ step: this.steps[i], value: m[name] });
+    });
+    return out;
+  }
+
+  last(name: string): number | undefined {
+    for (let i = this.values.length - 1; i >= 0; i--) if (name in this.values[i]) return this.values[i][name];
+    return undefined;
+  }
+
+  toJSON(): { steps: number[]; values: Metrics[] } {
+    return { steps: this.steps, values: this.values };
+  }
+}
+
+export interface TrainCallbacks {
+  /** After each logged step, with the metrics read back. */
+  onLog?(step: number, metrics: Metrics, history: MetricHistory): void | Promise<void>;
+  /** When the loop ends (normally or stopped). */
+  onEnd?(history: MetricHistory): void | Promise<void>;
+}
+
+export interface TrainLoopOptions {
+  steps: number;
+  /** One optimisation step; `i` counts from `startStep`. */
+  step(i: number): StepResult | Promise<StepResult>;
+  /** Read metrics every this many steps (and on the last). */
+  logEvery?: number;
+  /** Yield to the event loop every this many steps (browser responsiveness). */
+  yieldEvery?: number;
+  /** Step number of the first call (to resume). */
+  startStep?: number;
+  callbacks?: TrainCallbacks | TrainCallbacks[];
+  /** Polled before every step; return true to stop early (a Pause button). */
+  shouldStop?(): boolean;
+  history?: MetricHistory;
+}
+
+export async function trainLoop(options: TrainLoopOptions): Promise<MetricHistory> {
+  const steps = checkInt('steps', options.steps, 0);
+  const logEvery = checkInt('logEvery', options.logEvery ?? 10, 1);
+  const yieldEvery = checkInt('yieldEvery', options.yieldEvery ?? 0, 0);
+  const start = options.startStep ?? 0;
+  const history = options.history ?? new MetricHistory();
+  const callbacks = options.callbacks === undefined ? [] : ([] as TrainCallbacks[]).concat(options.callbacks);
+
+  for (let i = start; i < start + steps; i++) {
+    if (options.shouldStop?.()) break;
+    const result = (await options.step(i)) || {};
+    const isLog = (i - start + 1) % logEvery === 0 || i === start + steps - 1;
+    if (isLog) {
+      const metrics = await readMetrics(result);
+      history.push(i, metrics);
+      for (const cb of callbacks) await cb.onLog?.(i, metrics, history);
+    } else {
+      disposeMetrics(result);
+      if (yieldEvery > 0 && (i - start + 1) % yieldEvery === 0) await nextTick();
+    }
+  }
+  for (const cb of callbacks) await cb.onEnd?.(history);
+  return history;
+}
+
+/** Reads scalar tensors back (awaiting, never dataSync) and disposes them. */
+export async function readMetrics(result: Record<string, tf.Scalar | number>): Promise<Metrics> {
+  const metrics: Metrics = {};
+  for (const [k, v] of Object.entries(result)) {
+    if (typeof v === 'number') {
+      metrics[k] = v;
+    } else {
+      metrics[k] = (await v.data())[0];
+      v.dispose();
+    }
+  }
+  return metrics;
+}
+
+function disposeMetrics(result: Record<string, tf.Scalar | number>): void {
+  for (const v of Object.values(result)) if (typeof v !== 'number') v.dispose();
+}
+
+function nextTick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,0 +1,16 @@
+/**
+ * gensparse: Gaussian VAEs and sparse autoencoders on one TensorFlow.js core.
+ *
+ * This is the Node entry point: everything in the browser bundle (`src/browser.ts`)
+ * plus the Node-only parts (backend loader, files, progress bar).
+ */
+export * from './core';
+export * from './core/node';
+export * from './vae';
+export * from './vae/node';
+export * from './sae';
+export * from './sae/node';
+export * from './data';
+export * from './data/node';
+export * from './analysis';
+export * from './analysis/node';

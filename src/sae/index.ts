@@ -1,0 +1,2 @@
+/** (filled in by the sae modules) */
+export {};

@@ -1,0 +1,5 @@
+import { initBackend } from '../../src/core/backend-node';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'cpu' });
+});
