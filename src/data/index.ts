@@ -1,2 +1,2 @@
-/** (filled in by the data modules) */
-export {};
+/** Data sources: MNIST, synthetic features with ground truth, readers, the activation buffer. */
+export * from './lm';

@@ -1,2 +1,2 @@
-/** Node-only parts of data. */
-export {};
+/** Node-only data modules (files on disk). */
+export * from './lm/node';

@@ -1,0 +1,2 @@
+/** (filled in by the language-model data modules) */
+export {};

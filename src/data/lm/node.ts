@@ -1,0 +1,2 @@
+/** Node-only parts of the language-model data modules. */
+export {};
