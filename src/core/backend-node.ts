@@ -36,23 +36,19 @@ async function loadTfjsNode(pkg: string): Promise<void> {
   await activate('tensorflow');
 }
 
-let current: Promise<BackendReport> | null = null;
-let currentKey = '';
+let current: { key: string; report: BackendReport } | null = null;
 
 /**
- * Chooses the Node backend once per process (later calls return the same report unless
- * another backend is asked for). Order: `options.backend`, then `GENSPARSE_BACKEND`, then
- * the fastest that loads. `options.candidates` replaces the list (tests inject failures).
+ * Chooses the Node backend. Order: `options.backend`, then `GENSPARSE_BACKEND`, then the
+ * fastest that loads. A second call with the same choice returns the same report while that
+ * backend is still active. `options.candidates` replaces the list (tests inject failures).
  */
-export function initBackend(options: { backend?: string; candidates?: BackendCandidate[] } = {}): Promise<BackendReport> {
+export async function initBackend(options: { backend?: string; candidates?: BackendCandidate[] } = {}): Promise<BackendReport> {
   const force = options.backend ?? process.env.GENSPARSE_BACKEND ?? '';
-  const key = `${force}|${options.candidates ? 'custom' : 'default'}`;
-  if (!current || key !== currentKey || options.candidates) {
-    currentKey = key;
-    current = selectBackend(options.candidates ?? nodeCandidates(), force || undefined).then((report) => {
-      if (report.name === 'wasm') report.details.push(`${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no simd'}`, 'transposed matmuls via XNNPACK');
-      return report;
-    });
-  }
-  return current;
+  const key = options.candidates ? '' : force;
+  if (current && key && current.key === key && tf.getBackend() === current.report.tfName) return current.report;
+  const report = await selectBackend(options.candidates ?? nodeCandidates(), force || undefined);
+  if (report.name === 'wasm') report.details.push('transposed matmuls via XNNPACK');
+  current = options.candidates ? null : { key: force || report.name, report };
+  return report;
 }

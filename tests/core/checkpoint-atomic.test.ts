@@ -1,0 +1,37 @@
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, saveCheckpoint } from '../../src';
+
+// Simulate a disk that fills up during the next write: fs.writeSync throws while `diskFull` is set.
+let diskFull = false;
+jest.mock('fs', () => {
+  const real = jest.requireActual('fs');
+  return {
+    ...real,
+    writeSync: (...args: unknown[]) => {
+      if (diskFull) throw new Error('ENOSPC: no space left on device, write');
+      return real.writeSync(...args);
+    },
+  };
+});
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fs: typeof import('fs') = require('fs');
+
+test('a failed save leaves the existing checkpoint untouched and no temporary files behind', async () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-atomic-')), 'ckpt');
+  const rng = new Rng(3);
+  const w1 = rng.randomNormal([16]);
+  await saveCheckpoint(dir, { config: { version: 1 }, tensors: { w: w1 } });
+  const before = fs.readFileSync(path.join(dir, 'model.safetensors'));
+
+  const w2 = rng.randomNormal([16]);
+  diskFull = true;
+  await expect(saveCheckpoint(dir, { config: { version: 2 }, tensors: { w: w2 } })).rejects.toThrow(/ENOSPC/);
+  diskFull = false;
+
+  expect(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(before)).toBe(true);
+  expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual({ version: 1 });
+  expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  tf.dispose([w1, w2]);
+});

@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng, installFastWasmMatMul, uninstallFastWasmMatMul, fastWasmMatMulInstalled } from '../../src';
+
+// The fix only exists on wasm; in the cpu project this file checks nothing backend-specific.
+const onWasm = () => tf.getBackend() === 'wasm';
+
+async function bothWays<T>(fn: () => tf.Tensor): Promise<{ fast: Float32Array; original: Float32Array }> {
+  installFastWasmMatMul();
+  const a = fn();
+  const fast = (await a.data()) as Float32Array;
+  uninstallFastWasmMatMul();
+  const b = fn();
+  const original = (await b.data()) as Float32Array;
+  installFastWasmMatMul();
+  tf.dispose([a, b]);
+  return { fast, original };
+}
+
+function expectClose(a: Float32Array, b: Float32Array, tol = 1e-4): void {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  expect(worst).toBeLessThan(tol);
+}
+
+describe('fast transposed matmuls on wasm', () => {
+  const rng = new Rng(21);
+  const A = rng.randomNormal([37, 53]);
+  const B = rng.randomNormal([53, 29]);
+  const At = A.transpose();
+  const Bt = B.transpose();
+  const A3 = rng.randomNormal([3, 37, 53]);
+  const B3t = rng.randomNormal([3, 29, 53]);
+  const bias = rng.randomNormal([29]);
+  afterAll(() => tf.dispose([A, B, At, Bt, A3, B3t, bias]));
+
+  test('installed by the backend loader on wasm', () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    expect(fastWasmMatMulInstalled()).toBe(true);
+  });
+
+  test('all four transpose combinations equal the original kernel', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    for (const [a, b, ta, tb] of [[A, B, false, false], [At, B, true, false], [A, Bt, false, true], [At, Bt, true, true]] as const) {
+      const { fast, original } = await bothWays(() => tf.matMul(a, b, ta, tb));
+      expectClose(fast, original);
+    }
+  });
+
+  test('batched matmuls equal the original kernel', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    const batched = await bothWays(() => tf.matMul(A3, B3t, false, true));
+    expectClose(batched.fast, batched.original);
+  });
+
+  test('fused matmul (bias + relu) with transposed inputs equals a plain-JS computation', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    // tfjs 4.22's own wasm _FusedMatMul gets this case wrong (off by up to ~6 here with a bias and
+    // transposed inputs), so the independent check is a naive loop, not the original kernel.
+    const a = A.arraySync() as number[][], b = B.arraySync() as number[][], c = bias.arraySync() as number[];
+    const expected = new Float32Array(37 * 29);
+    for (let i = 0; i < 37; i++) for (let j = 0; j < 29; j++) {
+      let s = c[j];
+      for (let k = 0; k < 53; k++) s += a[i][k] * b[k][j];
+      expected[i * 29 + j] = Math.max(0, s);
+    }
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const out = tf.fused.matMul({ a: ta ? At : A, b: tb ? Bt : B, transposeA: ta, transposeB: tb, bias, activation: 'relu' });
+      expectClose((await out.data()) as Float32Array, expected);
+      out.dispose();
+    }
+  });
+
+  test('gradients through matMul (which use the transposed forms) are unchanged', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    const grad = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b).square().sum());
+    const { fast, original } = await bothWays(() => {
+      const [ga, gb] = grad([A, B]);
+      return tf.concat([ga.flatten(), gb.flatten()]);
+    });
+    expectClose(fast, original);
+  });
+
+  test('no tensors or wasm memory leak from the temporaries', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    const run = () => tf.tidy(() => tf.matMul(At, Bt, true, true).sum());
+    run().dispose();
+    const before = tf.memory();
+    for (let i = 0; i < 20; i++) run().dispose();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+});
