@@ -1,0 +1,69 @@
+/**
+ * Core benchmarks: the raw matmul rate of the active backend, and an MLP training step
+ * with tfjs's own wasm matmul kernels vs the explicit-transpose fix (src/core/wasm-matmul.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Adam, Params, Rng, init, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
+import { BenchRow, timeIt } from './harness';
+
+/** One Adam step of a 784-512-512-10 ReLU MLP classifier on a batch of 256 (softmax cross-entropy). */
+function mlpStep(): { step: () => tf.Scalar; dispose: () => void } {
+  const rng = new Rng(0);
+  const params = new Params('bench-mlp');
+  const sizes = [784, 512, 512, 10];
+  for (let i = 0; i < 3; i++) {
+    params.add(`W${i}`, init.kaimingUniform(rng, [sizes[i], sizes[i + 1]]));
+    params.add(`b${i}`, init.zeros([sizes[i + 1]]));
+  }
+  const x = rng.randomUniform([256, 784]);
+  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, () => rng.int(10)), 'int32'), 10);
+  const adam = new Adam(params.trainable(), { lr: 1e-3 });
+  const loss = () => tf.tidy(() => {
+    let h: tf.Tensor = x;
+    for (let i = 0; i < 3; i++) {
+      h = h.matMul(params.get(`W${i}`)).add(params.get(`b${i}`));
+      if (i < 2) h = tf.relu(h);
+    }
+    return tf.losses.softmaxCrossEntropy(labels, h) as tf.Scalar;
+  });
+  return {
+    step: () => {
+      const { loss: value, grads } = params.gradients(loss);
+      adam.step(grads);
+      tf.dispose(grads);
+      return value;
+    },
+    dispose: () => { params.dispose(); adam.dispose(); tf.dispose([x, labels]); },
+  };
+}
+
+export default async function (): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const rng = new Rng(1);
+  const a = rng.randomNormal([512, 256]);
+  const b = rng.randomNormal([256, 2048]);
+  const flops = 2 * 512 * 256 * 2048;
+  const ms = await timeIt(() => tf.matMul(a, b), { warmup: 2, reps: 10 });
+  rows.push({ section: 'core', name: 'matmul 512x256 @ 256x2048', fastMs: ms, note: `${(flops / ms / 1e6).toFixed(1)} GFLOP/s` });
+  const bT = b.transpose();
+  const msT = await timeIt(() => tf.matMul(a, bT, false, true), { warmup: 1, reps: 5 });
+  rows.push({ section: 'core', name: 'matmul, B passed transposed (transposeB)', fastMs: msT, note: `${(flops / msT / 1e6).toFixed(1)} GFLOP/s` });
+  tf.dispose([a, b, bT]);
+
+  const mlp = mlpStep();
+  if (tf.getBackend() === 'wasm') {
+    uninstallFastWasmMatMul();
+    const before = await timeIt(mlp.step, { warmup: 1, reps: 5 });
+    installFastWasmMatMul();
+    const after = await timeIt(mlp.step, { warmup: 1, reps: 5 });
+    rows.push({
+      section: 'core', name: 'MLP train step 784-512-512-10, B=256 (tfjs wasm matmul -> explicit transpose)',
+      referenceMs: before, fastMs: after, note: `${(256 / after * 1000).toFixed(0)} examples/s after`,
+    });
+  } else {
+    const t = await timeIt(mlp.step, { warmup: 1, reps: 5 });
+    rows.push({ section: 'core', name: 'MLP train step 784-512-512-10, B=256', fastMs: t, note: `${(256 / t * 1000).toFixed(0)} examples/s` });
+  }
+  mlp.dispose();
+  return rows;
+}
