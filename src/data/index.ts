@@ -1,4 +1,10 @@
 /** Data sources: MNIST, synthetic features with ground truth, readers, the activation buffer. */
 /** IDX bytes (MNIST's format) and image-set helpers: parseIdx, toImageSet, binarisation modes. */
 export * from './idx';
+/** The ActivationSource interface every activation stream implements. */
+export * from './source';
+/** Synthetic features with ground truth: SuperpositionData, HierarchicalData (the absorption toy). */
+export * from './synthetic';
+/** Ground-truth metrics: mean max cosine similarity, recovered features, absorption rate. */
+export * from './metrics';
 export * from './lm';
