@@ -1,2 +1,3 @@
 /** Node-only parts of analysis. */
-export {};
+/** PNG plots for lesson scripts: image grids, line charts, histograms, scatter and bar charts. */
+export * from './png';

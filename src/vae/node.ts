@@ -1,2 +1,3 @@
-/** Node-only parts of vae. */
-export {};
+/** Node-only parts of the VAE area. */
+/** MNIST as a VAE dataset [n, 784] (reads IDX files from disk). */
+export { mnistDataset } from './mnist';

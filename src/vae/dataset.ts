@@ -1,0 +1,64 @@
+/**
+ * Datasets as flat arrays (browser-safe): rows, minibatches, and the stochastic
+ * binarisation used for "binarised MNIST".
+ */
+import { InputError, Rng, checkInt } from '../core';
+
+/** A dataset of n rows of `dim` floats, row-major, with an optional label per row. */
+export interface ArrayDataset {
+  /** [n * dim] row-major values. */
+  x: Float32Array;
+  n: number;
+  dim: number;
+  /** One class label per row (mixture component, digit), if known. */
+  labels?: Int32Array | Uint8Array;
+}
+
+/** Throws an InputError unless `data` is consistent (x.length = n * dim) and finite. */
+export function checkDataset(argument: string, data: ArrayDataset): void {
+  checkInt(`${argument}.n`, data.n, 1);
+  checkInt(`${argument}.dim`, data.dim, 1);
+  if (data.x.length !== data.n * data.dim) {
+    throw new InputError(`${argument}.x`, `length ${data.x.length} is not n * dim = ${data.n} * ${data.dim}`);
+  }
+  for (let i = 0; i < data.x.length; i++) {
+    if (!Number.isFinite(data.x[i])) {
+      throw new InputError(`${argument}.x`, `must be finite, found ${data.x[i]} at row ${Math.floor(i / data.dim)}, column ${i % data.dim}`);
+    }
+  }
+}
+
+/** The first `n` rows (or rows [start, start + n)) as a new dataset sharing no memory. */
+export function sliceRows(data: ArrayDataset, start: number, n: number): ArrayDataset {
+  checkInt('start', start, 0, data.n - 1);
+  checkInt('n', n, 1, data.n - start);
+  return {
+    x: data.x.slice(start * data.dim, (start + n) * data.dim),
+    n,
+    dim: data.dim,
+    labels: data.labels?.slice(start, start + n),
+  };
+}
+
+/**
+ * Rows `indices` of a dataset, copied into one flat array [indices.length * dim].
+ */
+export function gatherRows(data: ArrayDataset, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * data.dim);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r];
+    out.set(data.x.subarray(i * data.dim, (i + 1) * data.dim), r * data.dim);
+  }
+  return out;
+}
+
+/**
+ * A stochastic binarisation x_bin ~ Bernoulli(x) for [0, 1] data (Salakhutdinov & Murray 2008;
+ * the "binarised MNIST" of the VAE/IWAE papers). Drawn fresh each batch during training
+ * ("dynamic") or once with a fixed seed for a test set.
+ */
+export function binarize(x: Float32Array, rng: Rng): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = rng.uniform() < x[i] ? 1 : 0;
+  return out;
+}

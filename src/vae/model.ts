@@ -1,0 +1,225 @@
+/**
+ * The Gaussian VAE's two networks (Kingma & Welling 2013, "Auto-Encoding Variational Bayes",
+ * arXiv:1312.6114, Sec. 3 and App. C):
+ *
+ *   encoder  q(z|x) = N(mu(x), diag exp(logVar(x)))      x [B, D] -> mu [B, Z], logVar [B, Z]
+ *   decoder  p(x|z) = Bernoulli(sigmoid(logits(z)))       z [B, Z] -> logits [B, D]
+ *            or      N(mean(z), sigma^2 I), sigma fixed    z [B, Z] -> mean [B, D]
+ *
+ * Two architectures on the same interface:
+ *   'mlp'   x -> [dense + activation] x hidden.length -> (mu, logVar); the decoder mirrors it.
+ *   'conv'  for 28x28 images: two 3x3 stride-2 convolutions (28 -> 14 -> 7), then the dense
+ *           `hidden` layers; the decoder mirrors it with transposed convolutions (7 -> 14 -> 28).
+ *
+ * Written as plain functions of named parameters (no tf.layers) so that every line of the
+ * math is visible; the parameters live in one core `Params` with seeded initialisation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, Params, Rng, checkInt, checkNumber, checkOneOf, checkShape, init } from '../core';
+
+export const ACTIVATIONS = ['relu', 'tanh', 'softplus', 'elu', 'leakyRelu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const LIKELIHOODS = ['bernoulli', 'gaussian'] as const;
+export type Likelihood = (typeof LIKELIHOODS)[number];
+export const ARCHITECTURES = ['mlp', 'conv'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export interface VaeConfig {
+  /** 'mlp' (any D) or 'conv' (D must be 784: 28x28 grey images). */
+  arch: Architecture;
+  /** D, the input size (784 for flattened MNIST, 2 for the toy data). */
+  inputDim: number;
+  /** Z, the latent size (Kingma & Welling use 2-20 on MNIST; 2 gives the latent-grid picture). */
+  latentDim: number;
+  /** Dense hidden sizes of the encoder; the decoder uses them in reverse. */
+  hidden: number[];
+  /** Nonlinearity after every hidden layer. */
+  activation: Activation;
+  /** 'bernoulli' for [0, 1] images (the decoder returns logits), 'gaussian' for real data (returns means). */
+  likelihood: Likelihood;
+  /** The fixed standard deviation of the Gaussian decoder (unused for Bernoulli). */
+  sigma: number;
+  /** Channels of the two convolutions in the 'conv' variant. */
+  convChannels: [number, number];
+}
+
+/** Defaults: a one-hidden-layer MLP as in Kingma & Welling's MNIST experiments (they used 500 units). */
+export const DEFAULT_VAE_CONFIG: VaeConfig = {
+  arch: 'mlp',
+  inputDim: 784,
+  latentDim: 20,
+  hidden: [512],
+  activation: 'relu',
+  likelihood: 'bernoulli',
+  sigma: 1,
+  convChannels: [32, 64],
+};
+
+/** Validates a (partial) config against the defaults and returns the full one; throws ConfigError naming the field. */
+export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
+  const c: VaeConfig = { ...DEFAULT_VAE_CONFIG, ...partial };
+  checkOneOf('arch', c.arch, ARCHITECTURES);
+  checkInt('inputDim', c.inputDim, 1);
+  checkInt('latentDim', c.latentDim, 1, 4096);
+  if (!Array.isArray(c.hidden)) throw new ConfigError('hidden', `must be an array of layer sizes, got ${String(c.hidden)}`);
+  c.hidden.forEach((h, i) => checkInt(`hidden[${i}]`, h, 1));
+  checkOneOf('activation', c.activation, ACTIVATIONS);
+  checkOneOf('likelihood', c.likelihood, LIKELIHOODS);
+  checkNumber('sigma', c.sigma, { min: 0, minOpen: true });
+  if (c.arch === 'conv') {
+    if (c.inputDim !== 784) throw new ConfigError('inputDim', `the 'conv' architecture takes 28x28 images (inputDim 784), got ${c.inputDim}`);
+    c.convChannels.forEach((ch, i) => checkInt(`convChannels[${i}]`, ch, 1));
+  }
+  return { ...c, hidden: [...c.hidden], convChannels: [...c.convChannels] as [number, number] };
+}
+
+/** Applies the named nonlinearity. */
+export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
+  switch (activation) {
+    case 'relu': return tf.relu(x);
+    case 'tanh': return tf.tanh(x);
+    case 'softplus': return tf.softplus(x);
+    case 'elu': return tf.elu(x);
+    case 'leakyRelu': return tf.leakyRelu(x, 0.2);
+  }
+}
+
+/** A dense layer: x W + b.  @param x [B, in]  @param w [in, out]  @param b [out]  @returns [B, out] */
+export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return x.matMul(w as tf.Tensor2D).add(b);
+}
+
+const SIDE = 28; // the conv variant's image side
+
+/**
+ * A Gaussian VAE: `encode`, `decode` and the parameters. The loss functions (kl.ts, elbo.ts,
+ * iwae.ts) take a model and a batch; this class holds no training state.
+ */
+export class Vae {
+  readonly config: VaeConfig;
+  readonly params: Params;
+
+  /** Builds the networks with seeded initial weights (Kaiming-uniform for ReLU-like, Xavier otherwise). */
+  constructor(config: Partial<VaeConfig>, rng: Rng) {
+    this.config = resolveVaeConfig(config);
+    this.params = new Params('vae');
+    const c = this.config;
+    const addDense = (name: string, fanIn: number, fanOut: number, gain = true) => {
+      const kaiming = gain && (c.activation === 'relu' || c.activation === 'leakyRelu' || c.activation === 'elu');
+      this.params.add(`${name}.W`, kaiming ? init.kaimingUniform(rng, [fanIn, fanOut]) : init.xavierUniform(rng, [fanIn, fanOut]));
+      this.params.add(`${name}.b`, init.zeros([fanOut]));
+    };
+    let width = c.inputDim;
+    if (c.arch === 'conv') {
+      const [c1, c2] = c.convChannels;
+      // Conv filters [h, w, in, out]; transposed-conv filters [h, w, out, in] (tfjs's layout).
+      this.params.add('enc.conv1.W', convInit(rng, [3, 3, 1, c1]));
+      this.params.add('enc.conv1.b', init.zeros([c1]));
+      this.params.add('enc.conv2.W', convInit(rng, [3, 3, c1, c2]));
+      this.params.add('enc.conv2.b', init.zeros([c2]));
+      this.params.add('dec.deconv1.W', convInit(rng, [3, 3, c1, c2]));
+      this.params.add('dec.deconv1.b', init.zeros([c1]));
+      this.params.add('dec.deconv2.W', convInit(rng, [3, 3, 1, c1], false));
+      this.params.add('dec.deconv2.b', init.zeros([1]));
+      width = 7 * 7 * c2;
+    }
+    const flatWidth = width;
+    c.hidden.forEach((h, i) => {
+      addDense(`enc.dense${i}`, width, h);
+      width = h;
+    });
+    // The heads are linear: Xavier, and logVar starts near 0 (sigma near 1).
+    addDense('enc.mu', width, c.latentDim, false);
+    addDense('enc.logVar', width, c.latentDim, false);
+    width = c.latentDim;
+    [...c.hidden].reverse().forEach((h, i) => {
+      addDense(`dec.dense${i}`, width, h);
+      width = h;
+    });
+    addDense('dec.out', width, c.arch === 'conv' ? flatWidth : c.inputDim, c.arch === 'conv');
+  }
+
+  /** Z, the latent size. */
+  get latentDim(): number {
+    return this.config.latentDim;
+  }
+
+  /** Throws an InputError unless `x` is [B, D] with B >= 1. */
+  checkInput(xBD: tf.Tensor, argument = 'x'): void {
+    checkShape(argument, xBD, [null, this.config.inputDim]);
+    if (xBD.shape[0] === 0) throw new ConfigError(argument, 'batch is empty');
+  }
+
+  /**
+   * q(z|x): the encoder's mean and log-variance.
+   * @param xBD [B, D]  @returns muBZ [B, Z], logVarBZ [B, Z]
+   */
+  encode(xBD: tf.Tensor2D): { muBZ: tf.Tensor2D; logVarBZ: tf.Tensor2D } {
+    this.checkInput(xBD);
+    return tf.tidy(() => {
+      const c = this.config;
+      const p = (n: string) => this.params.get(n);
+      let h: tf.Tensor2D = xBD;
+      if (c.arch === 'conv') {
+        const img = xBD.reshape([-1, SIDE, SIDE, 1]) as tf.Tensor4D;
+        const h1 = activate(tf.conv2d(img, p('enc.conv1.W') as tf.Tensor4D, 2, 'same').add(p('enc.conv1.b')), c.activation) as tf.Tensor4D;
+        const h2 = activate(tf.conv2d(h1, p('enc.conv2.W') as tf.Tensor4D, 2, 'same').add(p('enc.conv2.b')), c.activation);
+        h = h2.reshape([xBD.shape[0], -1]);
+      }
+      c.hidden.forEach((_, i) => {
+        h = activate(dense(h, p(`enc.dense${i}.W`), p(`enc.dense${i}.b`)), c.activation) as tf.Tensor2D;
+      });
+      const muBZ = dense(h, p('enc.mu.W'), p('enc.mu.b'));
+      const logVarBZ = dense(h, p('enc.logVar.W'), p('enc.logVar.b'));
+      return { muBZ, logVarBZ };
+    });
+  }
+
+  /**
+   * The decoder's output in parameter space: Bernoulli logits, or Gaussian means.
+   * @param zBZ [B, Z]  @returns [B, D]
+   */
+  decode(zBZ: tf.Tensor2D): tf.Tensor2D {
+    checkShape('z', zBZ, [null, this.config.latentDim]);
+    return tf.tidy(() => {
+      const c = this.config;
+      const p = (n: string) => this.params.get(n);
+      let h: tf.Tensor2D = zBZ;
+      c.hidden.forEach((_, i) => {
+        h = activate(dense(h, p(`dec.dense${i}.W`), p(`dec.dense${i}.b`)), c.activation) as tf.Tensor2D;
+      });
+      const out = dense(h, p('dec.out.W'), p('dec.out.b'));
+      if (c.arch === 'mlp') return out;
+      const [c1, c2] = c.convChannels;
+      const b = zBZ.shape[0];
+      const h7 = activate(out, c.activation).reshape([b, 7, 7, c2]) as tf.Tensor4D;
+      const h14 = activate(
+        tf.conv2dTranspose(h7, p('dec.deconv1.W') as tf.Tensor4D, [b, 14, 14, c1], 2, 'same').add(p('dec.deconv1.b')),
+        c.activation) as tf.Tensor4D;
+      const h28 = tf.conv2dTranspose(h14, p('dec.deconv2.W') as tf.Tensor4D, [b, SIDE, SIDE, 1], 2, 'same').add(p('dec.deconv2.b'));
+      return h28.reshape([b, SIDE * SIDE]) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * The decoder's mean in data space: sigmoid(logits) (pixel probabilities) or the Gaussian mean.
+   * @param zBZ [B, Z]  @returns [B, D]
+   */
+  decodeMean(zBZ: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const out = this.decode(zBZ);
+      return this.config.likelihood === 'bernoulli' ? tf.sigmoid(out) : out;
+    });
+  }
+
+  /** Frees the parameters. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+function convInit(rng: Rng, shape: [number, number, number, number], kaiming = true): tf.Tensor {
+  const fanIn = shape[0] * shape[1] * shape[2];
+  const bound = kaiming ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + shape[0] * shape[1] * shape[3]));
+  return rng.randomUniform(shape, -bound, bound);
+}
