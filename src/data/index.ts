@@ -7,4 +7,6 @@ export * from './source';
 export * from './synthetic';
 /** Ground-truth metrics: mean max cosine similarity, recovered features, absorption rate. */
 export * from './metrics';
+/** The activation mixing buffer (shuffled or sequential), itself an ActivationSource. */
+export * from './buffer';
 export * from './lm';

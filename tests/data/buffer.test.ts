@@ -1,0 +1,90 @@
+import { ActivationBuffer } from '../../src/data/buffer';
+import { ActivationSource } from '../../src/data/source';
+
+/** Rows [id, -id, id/2]: row i of the stream carries its own index, so order can be checked. Wraps after `period` rows. */
+class CountingSource implements ActivationSource {
+  readonly dim = 3;
+  next = 0;
+  constructor(readonly period = Infinity) {}
+  nextBatch(batchSize: number): Float32Array {
+    const out = new Float32Array(batchSize * 3);
+    for (let b = 0; b < batchSize; b++) {
+      const id = this.next++ % this.period;
+      out.set([id, -id, id / 2], b * 3);
+    }
+    return out;
+  }
+}
+
+function ids(batch: Float32Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < batch.length; i += 3) {
+    expect([batch[i + 1], batch[i + 2]]).toEqual([-batch[i], batch[i] / 2]); // rows travel intact
+    out.push(batch[i]);
+  }
+  return out;
+}
+
+describe('ActivationBuffer', () => {
+  test('shuffled: every row of a pass exactly once, in an order other than the source order', () => {
+    const period = 500;
+    const buf = new ActivationBuffer({ source: new CountingSource(period), capacity: period, refillAt: 0, seed: 1 });
+    const seen = [...ids(buf.nextBatch(200)), ...ids(buf.nextBatch(300))];
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: period }, (_, i) => i));
+    expect(seen).not.toEqual(Array.from({ length: period }, (_, i) => i));
+    // The second pass is again a permutation, drawn in a different order.
+    const second = ids(buf.nextBatch(period));
+    expect([...second].sort((a, b) => a - b)).toEqual(Array.from({ length: period }, (_, i) => i));
+    expect(second).not.toEqual(seen);
+  });
+
+  test('shuffled with the default half-capacity refill: no row twice, every row read is served or still held, mixed across refills', () => {
+    const source = new CountingSource();
+    const buf = new ActivationBuffer({ source, capacity: 64, seed: 2 });
+    const seen = ids(buf.nextBatch(1000));
+    expect(new Set(seen).size).toBe(1000);
+    // Everything read from the source is either served or still in the buffer.
+    expect(buf.rowsRead).toBe(1000 + buf.size);
+    expect(source.next).toBe(buf.rowsRead);
+    expect(seen.every((id) => id < source.next)).toBe(true);
+    // Rows from far apart in the stream share a batch: the point of the buffer.
+    const late = ids(buf.nextBatch(32));
+    expect(Math.max(...late) - Math.min(...late)).toBeGreaterThan(32);
+  });
+
+  test('sequential: rows come out in source order across refills and batch boundaries', () => {
+    const buf = new ActivationBuffer({ source: new CountingSource(), capacity: 10, shuffle: false, seed: 3 });
+    const seen = [...ids(buf.nextBatch(7)), ...ids(buf.nextBatch(25)), ...ids(buf.nextBatch(1))];
+    expect(seen).toEqual(Array.from({ length: 33 }, (_, i) => i));
+  });
+
+  test('seeded: the same seed repeats the order, another seed changes it', () => {
+    const draw = (seed: number) => ids(new ActivationBuffer({ source: new CountingSource(), capacity: 50, seed }).nextBatch(200));
+    expect(draw(5)).toEqual(draw(5));
+    expect(draw(5)).not.toEqual(draw(6));
+  });
+
+  test('reports its fill level', () => {
+    const buf = new ActivationBuffer({ source: new CountingSource(), capacity: 8, refillAt: 2 });
+    expect(buf.fill).toBe(0);
+    buf.refill();
+    expect(buf.fill).toBe(1);
+    buf.nextBatch(3);
+    expect(buf.size).toBe(5);
+    expect(buf.fill).toBeCloseTo(5 / 8);
+    buf.nextBatch(3); // 5 -> 2 rows, then refill at the next draw
+    expect(buf.size).toBe(2);
+    buf.nextBatch(1);
+    expect(buf.size).toBe(7);
+    expect(buf.rowsServed).toBe(7);
+  });
+
+  test('rejects bad options and a source that returns the wrong length', () => {
+    const source = new CountingSource();
+    expect(() => new ActivationBuffer({ source, capacity: 0 })).toThrow(/capacity/);
+    expect(() => new ActivationBuffer({ source, capacity: 4, refillAt: 4 })).toThrow(/refillAt/);
+    expect(() => new ActivationBuffer({ source, capacity: 4 }).nextBatch(0)).toThrow(/batchSize/);
+    const bad: ActivationSource = { dim: 3, nextBatch: (n) => new Float32Array(n * 2) };
+    expect(() => new ActivationBuffer({ source: bad, capacity: 4 }).nextBatch(1)).toThrow(/source/);
+  });
+});
