@@ -1,0 +1,62 @@
+/**
+ * JumpReLU, reference (Rajamanoharan et al. 2024, "Jumping Ahead", arXiv:2407.14435, Eqs. 4, 11, 12):
+ *   jumpRelu(z) = z * H(z - theta)          step(z) = H(z - theta)
+ * with straight-through pseudo-derivatives, K(u) = 1[-1/2 < u < 1/2] the rectangle kernel and
+ * eps the bandwidth:
+ *   d jumpRelu / dz = H(z - theta)          d jumpRelu / dtheta = -(theta / eps) K((z - theta) / eps)
+ *   d step / dz     = 0                     d step / dtheta     = -(1 / eps)     K((z - theta) / eps)
+ * H(0) = 0 (strict z > theta). Each is a `tf.customGrad` over ordinary tfjs ops.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { customOp } from '../shared/custom-grad';
+import { checkBandwidth, checkFloat1D, checkFloat2D } from '../shared/checks';
+
+/** Shared checks: preActs [B,N] float32, theta [N], bandwidth > 0. */
+export function checkJumpArgs(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, bandwidth: number): void {
+  checkFloat2D('preActsBN', preActsBN);
+  checkFloat1D('thetaN', thetaN, preActsBN.shape[1]);
+  checkBandwidth(bandwidth);
+}
+
+/** K((z - theta) / eps) as float32 0/1: 1 where |z - theta| < eps / 2. */
+function rectangle(zBN: tf.Tensor, thetaN: tf.Tensor, bandwidth: number): tf.Tensor {
+  return zBN.sub(thetaN).abs().less(bandwidth / 2).cast('float32');
+}
+
+/**
+ * z * H(z - theta) with gradients H(z - theta) for z and -(theta/eps) K((z - theta)/eps) for theta.
+ * @param preActsBN [B,N]  @param thetaN [N] (> 0)  @param bandwidth eps > 0  @returns [B,N]
+ */
+export function jumpReluReference(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, bandwidth: number): tf.Tensor2D {
+  checkJumpArgs(preActsBN, thetaN, bandwidth);
+  const f = customOp(([z, theta], save) => {
+    save([z, theta]);
+    return {
+      value: z.mul(z.greater(theta).cast('float32')),
+      gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
+        dy.mul(zs.greater(th).cast('float32')),
+        dy.mul(rectangle(zs, th, bandwidth)).sum(0).mul(th).mul(-1 / bandwidth),
+      ],
+    };
+  });
+  return f(preActsBN, thetaN) as tf.Tensor2D;
+}
+
+/**
+ * H(z - theta) with gradients 0 for z and -(1/eps) K((z - theta)/eps) for theta (the L0 term sums it).
+ * @param preActsBN [B,N]  @param thetaN [N]  @param bandwidth eps > 0  @returns [B,N] of 0/1
+ */
+export function jumpReluStepReference(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, bandwidth: number): tf.Tensor2D {
+  checkJumpArgs(preActsBN, thetaN, bandwidth);
+  const f = customOp(([z, theta], save) => {
+    save([z, theta]);
+    return {
+      value: z.greater(theta).cast('float32'),
+      gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
+        tf.zerosLike(zs),
+        dy.mul(rectangle(zs, th, bandwidth)).sum(0).mul(-1 / bandwidth),
+      ],
+    };
+  });
+  return f(preActsBN, thetaN) as tf.Tensor2D;
+}

@@ -1,0 +1,40 @@
+/**
+ * Matryoshka all-prefix loss in O(K*D) per input: the sorted-gap form, composed of tfjs ops.
+ * With the active indices sorted, a_1 < ... < a_K, a_0 = 0, a_{K+1} = N, the prefix residual only
+ * changes when the prefix passes an active latent, so the N prefix terms collapse to K+1:
+ *   L = sum_{j=0}^{K} (a_{j+1} - a_j) * ||r_j||^2,   r_0 = x - b_dec,  r_j = r_{j-1} - f_{a_j} W_dec[a_j, :]
+ * Equal to reference.ts (the literal sum over m = 1..N) up to float rounding; gradients by autodiff
+ * (the fused kernel uses the suffix sums E_l = sum_{j >= l} w_j r_j instead).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkMatryoshkaArgs } from './reference';
+import { gatherRows } from '../shared/gather-rows';
+
+/**
+ * @param valuesBK [B,K]  @param indicesBK [B,K] int32 (distinct per row)  @param wDecND [N,D]
+ * @param residualBD [B,D] = x - b_dec  @returns [B]
+ */
+export function matryoshkaAllPrefixLossSortedGap(
+  valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D,
+): tf.Tensor1D {
+  checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);
+  const [b, k] = valuesBK.shape;
+  const [n, d] = wDecND.shape;
+  return tf.tidy(() => {
+    // Sort each row's indices ascending; P permutes the values the same way (differentiable).
+    const order = tf.topk(indicesBK.neg().cast('float32'), k, true).indices; // [B,K]
+    const sortedIdxBK = tf.topk(indicesBK.neg(), k, true).values.neg() as tf.Tensor2D;
+    const permBKK = order.expandDims(2).equal(tf.range(0, k, 1, 'int32').reshape([1, 1, k])).cast('float32'); // P[b,j,:] = e_{order[b,j]}
+    const sortedValsBK = tf.matMul(permBKK, valuesBK.reshape([b, k, 1])).reshape([b, k]);
+    // Gaps w_0 .. w_K between consecutive active indices (a_0 = 0, a_{K+1} = N).
+    const a = sortedIdxBK.cast('float32');
+    const gapsBK1 = tf.concat([a, tf.fill([b, 1], n)], 1).sub(tf.concat([tf.zeros([b, 1]), a], 1));
+    // r_j = r_0 - sum_{l <= j} f_{a_l} W[a_l]
+    const rowsBKD = gatherRows(wDecND, sortedIdxBK.reshape([-1]) as tf.Tensor1D).reshape([b, k, d]);
+    const stepsBDK = sortedValsBK.reshape([b, 1, k]).mul(rowsBKD.transpose([0, 2, 1]));
+    // (cumsum along the last axis: tfjs 4.22's Cumsum gradient is wrong for other axes)
+    const residualsBDK = residualBD.reshape([b, d, 1]).sub(tf.cumsum(stepsBDK, 2));
+    const norms = tf.concat([residualBD.square().sum(1, true), residualsBDK.square().sum(1)], 1); // [B, K+1]
+    return norms.mul(gapsBK1).sum(1) as tf.Tensor1D;
+  });
+}

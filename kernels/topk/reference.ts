@@ -1,0 +1,145 @@
+/**
+ * TopK activation, reference (Gao et al. 2024, "Scaling and evaluating sparse autoencoders",
+ * arXiv:2406.04093, Eq. 3):  f = ReLU(topk(z, k)), returned as a sparse code
+ * (values [B,K] in descending order, ties to the lower index, and their indices [B,K]).
+ * BatchTopK (Bussmann, Leask & Nanda 2024, arXiv:2412.06410): keep the floor(k*B) largest
+ * entries of ReLU(Z) over the whole batch (dense output).
+ *
+ * Gradients: tfjs has none for `topk` or `scatterND`, so each op is a `tf.customGrad`:
+ *   d f_bj / d z_{b, idx_bj} = 1[f_bj > 0]   (scattered back into a dense [B,N] gradient).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { customOp } from '../shared/custom-grad';
+import { checkFloat1D, checkFloat2D, checkK } from '../shared/checks';
+import { InputError } from '../../src/core/errors';
+
+/** Sparse code of one TopK layer: values [B,K] (float32) and latent indices [B,K] (int32). */
+export interface SparseCode {
+  valuesBK: tf.Tensor2D;
+  indicesBK: tf.Tensor2D;
+}
+
+/** [B*K, 2] (row, column) pairs for scatterND / gatherND from indices [B,K]. */
+export function rowColumnPairs(indicesBK: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [b, k] = indicesBK.shape;
+    const rows = tf.range(0, b, 1, 'int32').reshape([b, 1]).tile([1, k]);
+    return tf.stack([rows.reshape([-1]), indicesBK.reshape([-1])], 1) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Dense [B,N] from a sparse code (scatter), differentiable in the values:
+ * d dense[b, idx_bj] / d values_bj = 1. Indices within a row must be distinct.
+ */
+export function densify(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, n: number): tf.Tensor2D {
+  const [b, k] = valuesBK.shape;
+  const pairs = rowColumnPairs(indicesBK);
+  const scatter = customOp(([v], save) => {
+    save([pairs]);
+    return {
+      value: tf.scatterND(pairs, v.reshape([-1]), [b, n]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gatherND(dy, saved[0]).reshape([b, k]),
+    };
+  });
+  const out = scatter(valuesBK) as tf.Tensor2D;
+  pairs.dispose();
+  return out;
+}
+
+/**
+ * values = ReLU of the k largest entries of each row of preActs (descending; ties to the lower
+ * index), indices = their columns. Gradient reaches preActs only at kept entries with value > 0.
+ * @param preActsBN [B, N]  @returns { valuesBK [B,K], indicesBK [B,K] int32 }
+ */
+export function topkActivationReference(preActsBN: tf.Tensor2D, k: number): SparseCode {
+  checkFloat2D('preActsBN', preActsBN);
+  const [b, n] = preActsBN.shape;
+  checkK(k, n);
+  const indicesBK = tf.tidy(() => tf.topk(preActsBN, k, true).indices) as tf.Tensor2D;
+  const select = customOp(([z], save) => {
+    const pairs = rowColumnPairs(indicesBK);
+    const valuesBK = tf.gatherND(z, pairs).reshape([b, k]).relu();
+    save([pairs, valuesBK]);
+    return {
+      value: valuesBK,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedPairs, savedValues] = saved;
+        const kept = dy.mul(savedValues.greater(0).cast('float32'));
+        return tf.scatterND(savedPairs, kept.reshape([-1]), [b, n]);
+      },
+    };
+  });
+  const valuesBK = select(preActsBN) as tf.Tensor2D;
+  return { valuesBK, indicesBK };
+}
+
+/**
+ * TopK encoder, reference: preActs = (x - b_dec) W_enc + b_enc, then topkActivation
+ * (dense backward through the matmul: this is what the sparse kernel must equal).
+ * @param xBD [B,D]  @param wEncDN [D,N]  @param bEncN [N]  @param bDecD [D]
+ */
+export function topkEncodeReference(
+  xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tensor1D, bDecD: tf.Tensor1D, k: number,
+): SparseCode {
+  checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
+  const preActsBN = tf.tidy(() => tf.matMul(xBD.sub(bDecD), wEncDN).add(bEncN) as tf.Tensor2D);
+  const code = topkActivationReference(preActsBN, k);
+  preActsBN.dispose();
+  return code;
+}
+
+/** Shared argument checks of topkEncode (reference and sparse kernel). */
+export function checkEncodeArgs(
+  xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tensor1D, bDecD: tf.Tensor1D, k: number,
+): void {
+  checkFloat2D('xBD', xBD);
+  checkFloat2D('wEncDN', wEncDN);
+  const [d, n] = wEncDN.shape;
+  if (xBD.shape[1] !== d) throw new InputError('xBD', `expected shape [*, ${d}] to match wEncDN [${d}, ${n}], got [${xBD.shape.join(', ')}]`);
+  checkFloat1D('bEncN', bEncN, n);
+  checkFloat1D('bDecD', bDecD, d);
+  checkK(k, n);
+}
+
+/**
+ * BatchTopK: keep the floor(k * B) largest entries of ReLU(preActs) over the whole batch
+ * (ties to the lower flat index), zero elsewhere. Gradient: dy where the output is > 0.
+ * @param preActsBN [B,N]  @returns [B,N]
+ */
+export function batchTopkActivationReference(preActsBN: tf.Tensor2D, k: number): tf.Tensor2D {
+  checkFloat2D('preActsBN', preActsBN);
+  const [b, n] = preActsBN.shape;
+  if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0 || k > n) {
+    throw new InputError('k', `must be a number in (0, ${n}], got ${k}`);
+  }
+  const keep = Math.max(1, Math.min(b * n, Math.floor(k * b)));
+  const select = customOp(([z], save) => {
+    const flat = z.reshape([1, b * n]);
+    const idx = tf.topk(flat, keep, true).indices.reshape([keep, 1]);
+    const kept = tf.gatherND(flat.reshape([b * n]), idx).relu();
+    const out = tf.scatterND(idx, kept, [b * n]).reshape([b, n]);
+    save([out]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => dy.mul(saved[0].greater(0).cast('float32')),
+    };
+  });
+  return select(preActsBN) as tf.Tensor2D;
+}
+
+/**
+ * BatchTopK at inference (Bussmann et al. 2024, Sec. 3): f = ReLU(z) * 1[ReLU(z) > theta]
+ * with one global threshold theta (an EMA of the smallest kept activation during training).
+ * @param preActsBN [B,N]  @returns [B,N]
+ */
+export function thresholdActivation(preActsBN: tf.Tensor2D, theta: number): tf.Tensor2D {
+  checkFloat2D('preActsBN', preActsBN);
+  if (typeof theta !== 'number' || !Number.isFinite(theta) || theta < 0) {
+    throw new InputError('theta', `must be a number in [0, Infinity), got ${theta}`);
+  }
+  return tf.tidy(() => {
+    const f = preActsBN.relu();
+    return f.mul(f.greater(theta).cast('float32')) as tf.Tensor2D;
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * TopK activation and TopK encoder: reference and kernel (kernels/topk/index.ts) against a naive
+ * JS loop, forward and gradients. Tolerance (float32): atol 1e-5, rtol 1e-4 on values and gradients
+ * (the encoder's matmul accumulates D products in float32: atol 1e-4 there).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../src/core/random';
+import * as topk from '../../kernels/topk';
+import { expectClose, naiveTopk, naiveTopkGrad, randn, read, dot } from './naive';
+
+const impls = [
+  ['reference', topk.topkActivationReference],
+  ['kernel', topk.topkActivation],
+] as const;
+
+// [B, N, k]: odd sizes, k = 1, k = n.
+const shapes: [number, number, number][] = [[1, 1, 1], [3, 7, 1], [5, 33, 4], [4, 16, 16], [2, 300, 32], [7, 65, 65]];
+
+describe.each(impls)('topkActivation (%s)', (_name, fn) => {
+  test.each(shapes)('B=%i N=%i k=%i equals the naive loop, forward and gradient', async (b, n, k) => {
+    const rng = new Rng(1000 + b * n + k);
+    const z = randn(rng, b * n);
+    for (let i = 0; i < z.length; i += 3) z[i] = -Math.abs(z[i]); // plenty of negatives
+    const g = randn(rng, b * k);
+    const zT = tf.tensor2d(z, [b, n]);
+    const gT = tf.tensor2d(g, [b, k]);
+    const { values, indices } = naiveTopk(z, b, n, k);
+    const out = fn(zT, k);
+    expect(out.indicesBK.dtype).toBe('int32');
+    expect(Array.from(await read(out.indicesBK))).toEqual(Array.from(indices));
+    expectClose(await read(out.valuesBK), values, { label: 'values' });
+    const dz = tf.grad((x: tf.Tensor) => dot(fn(x as tf.Tensor2D, k).valuesBK, gT))(zT);
+    expectClose(await read(dz), naiveTopkGrad(values, indices, g, b, n, k), { label: 'dz' });
+    tf.dispose([zT, gT, out.valuesBK, out.indicesBK, dz]);
+  });
+
+  test('ties go to the lower index; rows with fewer than k positive entries; all-negative rows', async () => {
+    const b = 3, n = 8, k = 4;
+    const z = new Float32Array([
+      1, 2, 2, 0.5, 2, 1, -1, 2, // ties at 2: indices 1, 2, 4, 7
+      -1, 0.5, -3, -0.2, -2, -0.1, -5, -4, // one positive entry
+      -1, -2, -3, -4, -5, -6, -7, -8, // all negative
+    ]);
+    const zT = tf.tensor2d(z, [b, n]);
+    const out = fn(zT, k);
+    const { values, indices } = naiveTopk(z, b, n, k);
+    expect(Array.from(await read(out.indicesBK))).toEqual(Array.from(indices));
+    expect(Array.from(await read(out.indicesBK)).slice(0, 4)).toEqual([1, 2, 4, 7]);
+    expectClose(await read(out.valuesBK), values);
+    const gT = tf.onesLike(out.valuesBK);
+    const dz = tf.grad((x: tf.Tensor) => dot(fn(x as tf.Tensor2D, k).valuesBK, gT))(zT);
+    const dzArr = await read(dz);
+    expect(Array.from(dzArr.slice(8, 16))).toEqual([0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(dzArr.slice(16))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    tf.dispose([zT, gT, out.valuesBK, out.indicesBK, dz]);
+  });
+
+  test('rejects k outside [1, n]', () => {
+    const z = tf.zeros([2, 5]) as tf.Tensor2D;
+    expect(() => fn(z, 0)).toThrow(/k/);
+    expect(() => fn(z, 6)).toThrow(/k/);
+    z.dispose();
+  });
+
+  test('no tensor leaks over repeated forward + backward', () => {
+    const rng = new Rng(7);
+    const zT = tf.tensor2d(randn(rng, 4 * 50), [4, 50]);
+    const run = () => tf.tidy(() => { const g = tf.grad((x: tf.Tensor) => fn(x as tf.Tensor2D, 5).valuesBK.sum())(zT); g.dataSync(); });
+    run();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) run();
+    expect(tf.memory().numTensors).toBe(before);
+    zT.dispose();
+  });
+});
+
+const encoders = [
+  ['reference', topk.topkEncodeReference],
+  ['kernel', topk.topkEncode],
+] as const;
+
+describe.each(encoders)('topkEncode (%s)', (_name, fn) => {
+  test.each([[3, 5, 9, 2], [4, 8, 16, 16], [2, 17, 40, 1], [6, 32, 100, 8]])('B=%i D=%i N=%i k=%i forward and all four gradients', async (b, d, n, k) => {
+    const rng = new Rng(2000 + b * d * n + k);
+    const x = randn(rng, b * d), w = randn(rng, d * n, 0.5), bEnc = randn(rng, n, 0.1), bDec = randn(rng, d, 0.1);
+    const g = randn(rng, b * k);
+    // naive pre-activations (float64)
+    const pre = new Float64Array(b * n);
+    for (let r = 0; r < b; r++) for (let c = 0; c < n; c++) {
+      let s = bEnc[c];
+      for (let e = 0; e < d; e++) s += (x[r * d + e] - bDec[e]) * w[e * n + c];
+      pre[r * n + c] = s;
+    }
+    const { values, indices } = naiveTopk(pre, b, n, k);
+    const dPre = naiveTopkGrad(values, indices, g, b, n, k);
+    const dx = new Float64Array(b * d), dw = new Float64Array(d * n), dbEnc = new Float64Array(n), dbDec = new Float64Array(d);
+    for (let r = 0; r < b; r++) for (let c = 0; c < n; c++) {
+      const gp = dPre[r * n + c];
+      if (gp === 0) continue;
+      dbEnc[c] += gp;
+      for (let e = 0; e < d; e++) { dx[r * d + e] += gp * w[e * n + c]; dw[e * n + c] += gp * (x[r * d + e] - bDec[e]); }
+    }
+    for (let r = 0; r < b; r++) for (let e = 0; e < d; e++) dbDec[e] -= dx[r * d + e];
+    const ts = [tf.tensor2d(x, [b, d]), tf.tensor2d(w, [d, n]), tf.tensor1d(bEnc), tf.tensor1d(bDec)] as const;
+    const gT = tf.tensor2d(g, [b, k]);
+    const out = fn(ts[0], ts[1], ts[2], ts[3], k);
+    expect(Array.from(await read(out.indicesBK))).toEqual(Array.from(indices));
+    expectClose(await read(out.valuesBK), values, { atol: 1e-4, label: 'values' });
+    const grads = tf.grads((a: tf.Tensor, bb: tf.Tensor, c: tf.Tensor, e: tf.Tensor) =>
+      dot(fn(a as tf.Tensor2D, bb as tf.Tensor2D, c as tf.Tensor1D, e as tf.Tensor1D, k).valuesBK, gT))([...ts]);
+    expectClose(await read(grads[0]), dx, { atol: 1e-4, label: 'dx' });
+    expectClose(await read(grads[1]), dw, { atol: 1e-4, label: 'dW' });
+    expectClose(await read(grads[2]), dbEnc, { atol: 1e-4, label: 'dbEnc' });
+    expectClose(await read(grads[3]), dbDec, { atol: 1e-4, label: 'dbDec' });
+    tf.dispose([...ts, gT, out.valuesBK, out.indicesBK, ...grads]);
+  });
+});
+
+describe.each([
+  ['reference', topk.batchTopkActivationReference],
+  ['kernel', topk.batchTopkActivation],
+] as const)('batchTopkActivation (%s)', (_name, fn) => {
+  test.each([[4, 10, 2], [3, 7, 1.5], [5, 33, 4], [2, 6, 6]])('B=%i N=%i k=%d keeps the floor(kB) largest ReLU entries', async (b, n, k) => {
+    const rng = new Rng(3000 + b * n);
+    const z = randn(rng, b * n);
+    z[0] = z[1]; // a tie
+    const keep = Math.floor(k * b);
+    const order = Array.from({ length: b * n }, (_, i) => i).sort((i, j) => (z[j] - z[i]) || (i - j));
+    const expected = new Float64Array(b * n);
+    for (let j = 0; j < keep; j++) expected[order[j]] = Math.max(0, z[order[j]]);
+    const zT = tf.tensor2d(z, [b, n]);
+    const out = fn(zT, k);
+    expectClose(await read(out), expected);
+    const g = randn(rng, b * n);
+    const gT = tf.tensor2d(g, [b, n]);
+    const dz = tf.grad((x: tf.Tensor) => dot(fn(x as tf.Tensor2D, k), gT))(zT);
+    expectClose(await read(dz), expected.map((v, i) => (v > 0 ? g[i] : 0)));
+    tf.dispose([zT, out, gT, dz]);
+  });
+});
+
+test('thresholdActivation keeps ReLU(z) above theta', async () => {
+  const z = tf.tensor2d([[-1, 0.2, 0.5, 2]]);
+  expect(Array.from(await read(topk.thresholdActivation(z, 0.3)))).toEqual([0, 0, 0.5, 2]);
+  expect(() => topk.thresholdActivation(z, -1)).toThrow(/theta/);
+  z.dispose();
+});
