@@ -1,0 +1,130 @@
+/**
+ * Rows of a matrix stored contiguously in a file, read through a small window (Node only).
+ *
+ * The .npy and .safetensors readers parse their headers and hand this class the byte offset,
+ * the element type and the shape [rows, dim]. Reads go through `fs.readSync` into one reused
+ * window of about `windowBytes`, so a file far larger than memory can feed an SAE: memory use
+ * is one window plus the batch being returned.
+ */
+import * as fs from 'fs';
+import { InputError, checkInt } from '../core/errors';
+import { float16ToFloat32 } from '../core/safetensors';
+import { ActivationSource } from './source';
+
+/** Element encodings the readers understand. */
+export type RowElement = 'f32le' | 'f32be' | 'f16le' | 'f16be' | 'bf16le';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const ELEMENT_BYTES: Record<RowElement, number> = { f32le: 4, f32be: 4, f16le: 2, f16be: 2, bf16le: 2 };
+
+/** Where the matrix lies in the file and how to read it. */
+export interface RowFileLayout {
+  file: string;
+  /** Byte offset of row 0. */
+  dataOffset: number;
+  element: RowElement;
+  rows: number;
+  dim: number;
+}
+
+/** Options of the file-backed sources. */
+export interface RowFileOptions {
+  /** Size of the read window in bytes (default 4 MiB); at least one row is always read. */
+  windowBytes?: number;
+  /** true (default): start over at row 0 after the last row; false: throw at the end. */
+  loop?: boolean;
+}
+
+/** A file-backed ActivationSource: rows in file order, window by window. */
+export class RowFileSource implements ActivationSource {
+  readonly dim: number;
+  readonly rows: number;
+  /** How many times the reader has wrapped to row 0. */
+  epoch = 0;
+  private readonly layout: RowFileLayout;
+  private readonly loop: boolean;
+  private readonly window: Buffer;
+  private readonly windowRows: number;
+  private cursor = 0; // next row to return
+  private fd: number | null;
+
+  constructor(layout: RowFileLayout, opts: RowFileOptions = {}) {
+    this.layout = layout;
+    this.rows = layout.rows; this.dim = layout.dim;
+    if (this.rows < 1 || this.dim < 1) throw new InputError(layout.file, `holds ${this.rows} rows of dim ${this.dim}: nothing to read`);
+    const rowBytes = this.dim * ELEMENT_BYTES[layout.element];
+    const windowBytes = checkInt('windowBytes', opts.windowBytes ?? 4 * 1024 * 1024, 1);
+    this.windowRows = Math.min(this.rows, Math.max(1, Math.floor(windowBytes / rowBytes)));
+    this.window = Buffer.alloc(this.windowRows * rowBytes);
+    this.loop = opts.loop ?? true;
+    this.fd = fs.openSync(layout.file, 'r');
+  }
+
+  /** The next `batchSize` rows in file order (wrapping at the end when `loop`). */
+  nextBatch(batchSize: number): Float32Array {
+    checkInt('batchSize', batchSize, 1);
+    const out = new Float32Array(batchSize * this.dim);
+    let filled = 0;
+    while (filled < batchSize) {
+      if (this.cursor === this.rows) {
+        if (!this.loop) throw new InputError(this.layout.file, `end of file after ${this.rows} rows (loop: false)`);
+        this.cursor = 0; this.epoch++;
+      }
+      const n = Math.min(batchSize - filled, this.rows - this.cursor, this.windowRows);
+      this.readInto(this.cursor, n, out, filled);
+      this.cursor += n; filled += n;
+    }
+    return out;
+  }
+
+  /** Rows [start, start + count) as a new row-major Float32Array (random access; does not move the cursor). */
+  readRows(start: number, count: number): Float32Array {
+    checkInt('start', start, 0, this.rows - 1);
+    checkInt('count', count, 1, this.rows - start);
+    const out = new Float32Array(count * this.dim);
+    for (let done = 0; done < count;) {
+      const n = Math.min(count - done, this.windowRows);
+      this.readInto(start + done, n, out, done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Closes the file; further reads throw. */
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private readInto(row: number, n: number, out: Float32Array, outRow: number): void {
+    if (this.fd === null) throw new InputError(this.layout.file, 'reader is closed');
+    const { element, dataOffset } = this.layout;
+    const size = ELEMENT_BYTES[element];
+    const bytes = n * this.dim * size;
+    const got = fs.readSync(this.fd, this.window, 0, bytes, dataOffset + row * this.dim * size);
+    if (got !== bytes) throw new InputError(this.layout.file, `read ${got} of ${bytes} bytes at row ${row}: the file was truncated`);
+    const w = this.window; const base = outRow * this.dim; const count = n * this.dim;
+    switch (element) {
+      case 'f32le':
+        if (LITTLE_ENDIAN && w.byteOffset % 4 === 0) out.set(new Float32Array(w.buffer, w.byteOffset, count), base);
+        else for (let i = 0; i < count; i++) out[base + i] = w.readFloatLE(4 * i);
+        break;
+      case 'f32be': for (let i = 0; i < count; i++) out[base + i] = w.readFloatBE(4 * i); break;
+      case 'f16le': for (let i = 0; i < count; i++) out[base + i] = float16ToFloat32(w.readUInt16LE(2 * i)); break;
+      case 'f16be': for (let i = 0; i < count; i++) out[base + i] = float16ToFloat32(w.readUInt16BE(2 * i)); break;
+      case 'bf16le': {
+        const u = new Uint32Array(out.buffer, out.byteOffset + 4 * base, count);
+        for (let i = 0; i < count; i++) u[i] = w.readUInt16LE(2 * i) << 16;
+        break;
+      }
+    }
+  }
+}
+
+/** Throws unless the file holds exactly `dataOffset + rows * dim * size` bytes. */
+export function checkFileSize(file: string, layout: Omit<RowFileLayout, 'file'>, size: number): void {
+  const want = layout.dataOffset + layout.rows * layout.dim * ELEMENT_BYTES[layout.element];
+  if (size < want) throw new InputError(file, `header describes ${want} bytes but the file has ${size}: truncated file`);
+  if (size > want) throw new InputError(file, `header describes ${want} bytes but the file has ${size}: trailing bytes, corrupted file`);
+}

@@ -1,0 +1,77 @@
+/**
+ * One tensor of a .safetensors file (huggingface/safetensors) as an ActivationSource, read in
+ * windows so the file may be larger than memory (Node only). The header is parsed and checked
+ * by the core's `decodeSafetensorsHeader` (offsets cover the data section exactly, file size
+ * matches); see src/core/safetensors.ts for the byte layout.
+ *
+ * Supported dtypes: F32, F16, BF16. A tensor of shape [a, b, ..., dim] is read as
+ * rows = a * b * ... vectors of length dim.
+ */
+import * as fs from 'fs';
+import { InputError } from '../core/errors';
+import { SafetensorsHeader, decodeSafetensorsHeader } from '../core/safetensors';
+import { RowElement, RowFileOptions, RowFileSource } from './row-file';
+
+const ELEMENTS: Partial<Record<string, RowElement>> = { F32: 'f32le', F16: 'f16le', BF16: 'bf16le' };
+
+/** Options of `openSafetensors`. */
+export interface SafetensorsSourceOptions extends RowFileOptions {
+  /** Name of the tensor to read; may be omitted when the file holds exactly one. */
+  tensor?: string;
+}
+
+/** Reads and validates the header of a .safetensors file without reading its data. */
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const lengthBytes = Buffer.alloc(8);
+    const got = fs.readSync(fd, lengthBytes, 0, 8, 0);
+    if (got < 8) throw new InputError(file, `file is ${got} bytes: too short for the 8-byte safetensors header length (truncated)`);
+    const n = lengthBytes.readBigUInt64LE(0);
+    if (n > BigInt(size - 8)) throw new InputError(file, `header length ${n} exceeds the ${size - 8} bytes that follow: truncated or not a safetensors file`);
+    const prefix = Buffer.alloc(8 + Number(n));
+    fs.readSync(fd, prefix, 0, prefix.length, 0);
+    try {
+      return decodeSafetensorsHeader(prefix, size);
+    } catch (e) {
+      throw new InputError(file, (e as Error).message);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A tensor of a .safetensors file as an ActivationSource. */
+export class SafetensorsSource extends RowFileSource {
+  /** Name of the tensor read. */
+  readonly tensor: string;
+  /** The tensor's full shape. */
+  readonly shape: number[];
+
+  constructor(readonly file: string, opts: SafetensorsSourceOptions = {}) {
+    const header = readSafetensorsHeader(file);
+    const names = Object.keys(header.entries);
+    const name = opts.tensor ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined) {
+      throw new InputError('tensor', `${file} holds ${names.length} tensors (${names.join(', ') || 'none'}): name the one to read`);
+    }
+    const entry = header.entries[name];
+    if (!entry) throw new InputError('tensor', `no tensor '${name}' in ${file}; it holds: ${names.join(', ')}`);
+    const element = ELEMENTS[entry.dtype];
+    if (!element) throw new InputError(file, `tensor '${name}' has dtype ${entry.dtype}; supported: F32, F16, BF16`);
+    if (entry.shape.length < 2) {
+      throw new InputError(file, `tensor '${name}' has shape [${entry.shape}]; need [rows, dim] or [..., dim]`);
+    }
+    const dim = entry.shape[entry.shape.length - 1];
+    const rows = entry.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    super({ file, dataOffset: header.dataStart + entry.data_offsets[0], element, rows, dim }, opts);
+    this.tensor = name;
+    this.shape = entry.shape.slice();
+  }
+}
+
+/** Opens one tensor of a .safetensors file (F32, F16 or BF16) as an ActivationSource. */
+export function openSafetensors(file: string, opts: SafetensorsSourceOptions = {}): SafetensorsSource {
+  return new SafetensorsSource(file, opts);
+}
