@@ -1,7 +1,7 @@
 /** Data sources: MNIST, synthetic features with ground truth, readers, the activation buffer. */
 /** IDX bytes (MNIST's format) and image-set helpers: parseIdx, toImageSet, binarisation modes. */
 export * from './idx';
-/** The ActivationSource interface every activation stream implements. */
+/** The ActivationSource interface every activation stream implements, and ArraySource for rows in memory. */
 export * from './source';
 /** Synthetic features with ground truth: SuperpositionData, HierarchicalData (the absorption toy). */
 export * from './synthetic';

@@ -3,6 +3,7 @@
  * activation buffer, .npy and .safetensors files, a model's hidden layer. The SAE trainer
  * reads batches from it and never needs to know where they come from.
  */
+import { InputError, checkInt } from '../core/errors';
 
 /** An endless (or wrapping) stream of `dim`-dimensional activation vectors. */
 export interface ActivationSource {
@@ -10,4 +11,34 @@ export interface ActivationSource {
   readonly dim: number;
   /** The next `batchSize` vectors, row-major: a fresh Float32Array of `batchSize * dim` values. */
   nextBatch(batchSize: number): Float32Array;
+}
+
+/** Rows already in memory (images, cached activations) as an ActivationSource, in order, wrapping at the end. */
+export class ArraySource implements ActivationSource {
+  readonly rows: number;
+  /** How many times the source has wrapped to row 0. */
+  epoch = 0;
+  private cursor = 0;
+
+  /** @param data row-major [rows, dim]; kept by reference, not copied. */
+  constructor(readonly data: Float32Array, readonly dim: number) {
+    checkInt('dim', dim, 1);
+    if (data.length === 0 || data.length % dim !== 0) {
+      throw new InputError('data', `length ${data.length} is not a positive whole number of rows of dim ${dim}`);
+    }
+    this.rows = data.length / dim;
+  }
+
+  /** The next `batchSize` rows in order. */
+  nextBatch(batchSize: number): Float32Array {
+    checkInt('batchSize', batchSize, 1);
+    const out = new Float32Array(batchSize * this.dim);
+    for (let filled = 0; filled < batchSize;) {
+      if (this.cursor === this.rows) { this.cursor = 0; this.epoch++; }
+      const n = Math.min(batchSize - filled, this.rows - this.cursor);
+      out.set(this.data.subarray(this.cursor * this.dim, (this.cursor + n) * this.dim), filled * this.dim);
+      this.cursor += n; filled += n;
+    }
+    return out;
+  }
 }

@@ -1,5 +1,5 @@
 import { ActivationBuffer } from '../../src/data/buffer';
-import { ActivationSource } from '../../src/data/source';
+import { ActivationSource, ArraySource } from '../../src/data/source';
 
 /** Rows [id, -id, id/2]: row i of the stream carries its own index, so order can be checked. Wraps after `period` rows. */
 class CountingSource implements ActivationSource {
@@ -86,5 +86,19 @@ describe('ActivationBuffer', () => {
     expect(() => new ActivationBuffer({ source, capacity: 4 }).nextBatch(0)).toThrow(/batchSize/);
     const bad: ActivationSource = { dim: 3, nextBatch: (n) => new Float32Array(n * 2) };
     expect(() => new ActivationBuffer({ source: bad, capacity: 4 }).nextBatch(1)).toThrow(/source/);
+  });
+});
+
+describe('ArraySource', () => {
+  test('returns rows in order and wraps, counting epochs; rejects ragged data', () => {
+    const src = new ArraySource(Float32Array.from([0, 0, 1, -1, 2, -2]), 2);
+    expect(src.rows).toBe(3);
+    expect(Array.from(src.nextBatch(2))).toEqual([0, 0, 1, -1]);
+    expect(Array.from(src.nextBatch(4))).toEqual([2, -2, 0, 0, 1, -1, 2, -2]);
+    expect(src.epoch).toBe(1);
+    expect(() => new ArraySource(new Float32Array(5), 2)).toThrow(/whole number of rows/);
+    // Behind a FIFO buffer the order survives.
+    const buf = new ActivationBuffer({ source: new ArraySource(Float32Array.from({ length: 30 }, (_, i) => i), 1), capacity: 7, shuffle: false });
+    expect(Array.from(buf.nextBatch(40))).toEqual(Array.from({ length: 40 }, (_, i) => i % 30));
   });
 });
