@@ -9,7 +9,11 @@
  * Two architectures on the same interface:
  *   'mlp'   x -> [dense + activation] x hidden.length -> (mu, logVar); the decoder mirrors it.
  *   'conv'  for 28x28 images: two 3x3 stride-2 convolutions (28 -> 14 -> 7), then the dense
- *           `hidden` layers; the decoder mirrors it with transposed convolutions (7 -> 14 -> 28).
+ *           `hidden` layers; the decoder mirrors it with two 2x upsampling convolutions
+ *           (7 -> 14 -> 28) in the sub-pixel form (Shi et al. 2016, arXiv:1609.05158): a 3x3
+ *           convolution to 4 C channels, then each pixel's 4 groups become a 2x2 block.
+ *           Convolutions are written as im2col + matmul (`conv3x3`), because tfjs's wasm
+ *           backend has no Conv2DBackpropFilter kernel: autodiff of tf.conv2d fails there.
  *
  * Written as plain functions of named parameters (no tf.layers) so that every line of the
  * math is visible; the parameters live in one core `Params` with seeded initialisation.
@@ -112,15 +116,15 @@ export class Vae {
     let width = c.inputDim;
     if (c.arch === 'conv') {
       const [c1, c2] = c.convChannels;
-      // Conv filters [h, w, in, out]; transposed-conv filters [h, w, out, in] (tfjs's layout).
+      // Filters [3, 3, in, out]; an upsampling filter has 4x the output channels (one per 2x2 sub-pixel).
       this.params.add('enc.conv1.W', convInit(rng, [3, 3, 1, c1]));
       this.params.add('enc.conv1.b', init.zeros([c1]));
       this.params.add('enc.conv2.W', convInit(rng, [3, 3, c1, c2]));
       this.params.add('enc.conv2.b', init.zeros([c2]));
-      this.params.add('dec.deconv1.W', convInit(rng, [3, 3, c1, c2]));
-      this.params.add('dec.deconv1.b', init.zeros([c1]));
-      this.params.add('dec.deconv2.W', convInit(rng, [3, 3, 1, c1], false));
-      this.params.add('dec.deconv2.b', init.zeros([1]));
+      this.params.add('dec.up1.W', convInit(rng, [3, 3, c2, 4 * c1]));
+      this.params.add('dec.up1.b', init.zeros([4 * c1]));
+      this.params.add('dec.up2.W', convInit(rng, [3, 3, c1, 4], false));
+      this.params.add('dec.up2.b', init.zeros([4]));
       width = 7 * 7 * c2;
     }
     const flatWidth = width;
@@ -162,8 +166,8 @@ export class Vae {
       let h: tf.Tensor2D = xBD;
       if (c.arch === 'conv') {
         const img = xBD.reshape([-1, SIDE, SIDE, 1]) as tf.Tensor4D;
-        const h1 = activate(tf.conv2d(img, p('enc.conv1.W') as tf.Tensor4D, 2, 'same').add(p('enc.conv1.b')), c.activation) as tf.Tensor4D;
-        const h2 = activate(tf.conv2d(h1, p('enc.conv2.W') as tf.Tensor4D, 2, 'same').add(p('enc.conv2.b')), c.activation);
+        const h1 = activate(conv3x3(img, p('enc.conv1.W'), p('enc.conv1.b'), 2), c.activation) as tf.Tensor4D; // [B, 14, 14, c1]
+        const h2 = activate(conv3x3(h1, p('enc.conv2.W'), p('enc.conv2.b'), 2), c.activation); // [B, 7, 7, c2]
         h = h2.reshape([xBD.shape[0], -1]);
       }
       c.hidden.forEach((_, i) => {
@@ -190,13 +194,11 @@ export class Vae {
       });
       const out = dense(h, p('dec.out.W'), p('dec.out.b'));
       if (c.arch === 'mlp') return out;
-      const [c1, c2] = c.convChannels;
+      const c2 = c.convChannels[1];
       const b = zBZ.shape[0];
       const h7 = activate(out, c.activation).reshape([b, 7, 7, c2]) as tf.Tensor4D;
-      const h14 = activate(
-        tf.conv2dTranspose(h7, p('dec.deconv1.W') as tf.Tensor4D, [b, 14, 14, c1], 2, 'same').add(p('dec.deconv1.b')),
-        c.activation) as tf.Tensor4D;
-      const h28 = tf.conv2dTranspose(h14, p('dec.deconv2.W') as tf.Tensor4D, [b, SIDE, SIDE, 1], 2, 'same').add(p('dec.deconv2.b'));
+      const h14 = activate(upsample2x(h7, p('dec.up1.W'), p('dec.up1.b')), c.activation) as tf.Tensor4D; // [B, 14, 14, c1]
+      const h28 = upsample2x(h14, p('dec.up2.W'), p('dec.up2.b')); // [B, 28, 28, 1]
       return h28.reshape([b, SIDE * SIDE]) as tf.Tensor2D;
     });
   }
@@ -216,6 +218,50 @@ export class Vae {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/**
+ * A 3x3 convolution with 'same' padding (TensorFlow's convention) as im2col + matmul:
+ * the 9 shifted (and, for stride 2, subsampled) copies of x are stacked along channels,
+ * then one [B*H'*W', 9 C] x [9 C, C'] matmul. Only pad/slice/reshape/concat/matMul, all
+ * differentiable on every backend.
+ * @param x [B, H, W, C]  @param w [3, 3, C, C']  @param b [C']  @param stride 1 or 2 (H, W even)  @returns [B, H/stride, W/stride, C']
+ */
+export function conv3x3(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [batch, h, wd, ch] = x.shape;
+    const [ho, wo] = [h / stride, wd / stride];
+    // 'same' padding: output pixel i reads padded rows stride*i + dy, dy = 0, 1, 2.
+    // Stride 1 pads one row/column on each side; stride 2 pads none on top/left and one at
+    // the bottom/right (TensorFlow's split), plus one more that no window reads, so every
+    // slice below is H x W.
+    const padded = stride === 1 ? x.pad([[0, 0], [1, 1], [1, 1], [0, 0]]) : x.pad([[0, 0], [0, 2], [0, 2], [0, 0]]);
+    const patches: tf.Tensor[] = [];
+    for (let dy = 0; dy < 3; dy++) {
+      for (let dx = 0; dx < 3; dx++) {
+        let win = padded.slice([0, dy, dx, 0], [batch, h, wd, ch]);
+        if (stride === 2) win = win.reshape([batch, ho, 2, wo, 2, ch]).slice([0, 0, 0, 0, 0, 0], [batch, ho, 1, wo, 1, ch]);
+        patches.push(win.reshape([batch * ho * wo, ch]));
+      }
+    }
+    const cols = tf.concat(patches, 1); // [B*H'*W', 9 C], (dy, dx, c) order = w's layout
+    const cout = w.shape[3];
+    return cols.matMul(w.reshape([9 * ch, cout])).add(b).reshape([batch, ho, wo, cout]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * 2x upsampling by a sub-pixel convolution: a stride-1 3x3 convolution to 4 C' channels,
+ * then channel group (i, j) becomes pixel (2y + i, 2x + j).
+ * @param x [B, H, W, C]  @param w [3, 3, C, 4 C']  @param b [4 C']  @returns [B, 2H, 2W, C']
+ */
+export function upsample2x(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [batch, h, wd] = x.shape;
+    const cout = w.shape[3] / 4;
+    return conv3x3(x, w, b, 1).reshape([batch, h, wd, 2, 2, cout]).transpose([0, 1, 3, 2, 4, 5])
+      .reshape([batch, 2 * h, 2 * wd, cout]) as tf.Tensor4D;
+  });
 }
 
 function convInit(rng: Rng, shape: [number, number, number, number], kaiming = true): tf.Tensor {

@@ -79,6 +79,11 @@ export function hasFusedSampler(): boolean {
   return fused !== null;
 }
 
+/** The registered fused sampler, or null (to restore it after switching it off). */
+export function getFusedSampler(): FusedSampler | null {
+  return fused;
+}
+
 /**
  * Draws z ~ q(z|x) = N(mu, diag exp(logVar)) for a (seed, step) key. Uses the fused kernel
  * when one is registered and `useFused` is not false; otherwise the composite
