@@ -1,0 +1,83 @@
+/**
+ * The browser backend loader: webgpu, webgl, wasm, cpu, fastest first (see `backend.ts`).
+ * A page forces one with `?backend=<name>`.
+ *
+ * - webgpu: needs an adapter (`navigator.gpu.requestAdapter()`); its vendor and architecture
+ *   are reported. Never read a WebGPU tensor with `dataSync()` (it returns zeros and breaks
+ *   the device in Chromium): read with `await t.data()`.
+ * - wasm: the .wasm binaries are served by the site itself; `setWasmPaths` must be called
+ *   before `setBackend('wasm')`. On a cross-origin-isolated page tfjs picks the threaded
+ *   SIMD binary (navigator.hardwareConcurrency / 2 threads).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BackendCandidate, BackendReport, activate, selectBackend } from './backend';
+import { installFastWasmMatMul } from './wasm-matmul';
+
+/** The browser candidates, fastest first. */
+export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+/** The part of `navigator.gpu` we use (kept local so the DOM types need no WebGPU lib). */
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; device?: string; description?: string } } | null>;
+}
+
+export interface BrowserBackendOptions {
+  /** Force one backend ('' or undefined: the first that loads). */
+  backend?: string;
+  /** URL prefix of the tfjs .wasm files (ending in '/'). */
+  wasmPath?: string;
+}
+
+/** A one-line description of the WebGPU adapter, or null when there is none. */
+export async function webgpuAdapterInfo(): Promise<string | null> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike } | undefined)?.gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s);
+  return parts.length ? parts.join(' ') : 'unnamed adapter';
+}
+
+/** The browser candidates; `wasmPath` is where the site serves tfjs's .wasm files. */
+export function browserCandidates(wasmPath: string): BackendCandidate[] {
+  return [
+    {
+      name: 'webgpu',
+      async load() {
+        if (!(await webgpuAdapterInfo())) throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() gave null)');
+        await activate('webgpu');
+      },
+    },
+    { name: 'webgl', load: () => activate('webgl') },
+    {
+      name: 'wasm',
+      async load() {
+        setWasmPaths(wasmPath);
+        await activate('wasm');
+        installFastWasmMatMul();
+      },
+    },
+    { name: 'cpu', load: () => activate('cpu') },
+  ];
+}
+
+/**
+ * Chooses and activates the browser backend, and says what it is: the WebGPU adapter, the
+ * WebGL version, or whether wasm runs threaded with SIMD.
+ */
+export async function initBrowserBackend(options: BrowserBackendOptions = {}): Promise<BackendReport> {
+  const report = await selectBackend(browserCandidates(options.wasmPath ?? '/assets/build/wasm/'), options.backend || undefined);
+  if (report.name === 'webgpu') {
+    report.details.push(`adapter: ${(await webgpuAdapterInfo()) ?? 'unknown'}`);
+  } else if (report.name === 'webgl') {
+    report.details.push(`WebGL ${tf.env().getNumber('WEBGL_VERSION')}`);
+  } else if (report.name === 'wasm') {
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    report.details.push(simd ? 'simd' : 'no simd', threads ? 'threads' : 'single thread');
+  }
+  return report;
+}

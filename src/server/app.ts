@@ -1,0 +1,138 @@
+/**
+ * The lesson site as an Express 5 app: the course index, one page per lesson, the kernel
+ * benchmark page, the API reference and the built assets. `createApp()` builds nothing
+ * and listens nowhere: `main.ts` runs the build and listens; tests listen on port 0.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { API_DIR, BUILD_DIR, LESSON_ID, PUBLIC_DIR, ROOT, VIEWS_DIR } from './paths';
+import { Lesson, discoverLessons, lessonNarration } from './lessons';
+import { methodGuard, pathGuard, securityHeaders } from './security';
+
+export interface AppOptions {
+  /** Where lessons live (tests may point elsewhere). */
+  lessonsDir?: string;
+  /** Log one line per server error (default: console.error). */
+  log?: (line: string) => void;
+}
+
+/** Request bodies are never needed; anything above this size is refused with 413. */
+export const BODY_LIMIT = '16kb';
+
+/** Is the kernel benchmark suite present (kernels/bench-suite.ts)? Decides whether /bench exists. */
+export function hasBenchSuite(): boolean {
+  return fs.existsSync(path.join(ROOT, 'kernels', 'bench-suite.ts'));
+}
+
+/** An error carrying the HTTP status to answer with. */
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export function createApp(options: AppOptions = {}): express.Express {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const lessonsOf = () => discoverLessons(options.lessonsDir, log);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('env', 'production');
+  app.set('etag', 'strong');
+  app.set('views', VIEWS_DIR);
+  app.set('view engine', 'ejs');
+  app.set('query parser', 'simple');
+
+  app.use(securityHeaders);
+  app.use(pathGuard);
+  // Only GET/HEAD are served, but a body still has to be read (and bounded) before answering.
+  app.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
+  app.use(methodGuard);
+
+  const statics = { dotfiles: 'ignore' as const, index: false as const, redirect: false, fallthrough: true, maxAge: 0 };
+  app.use('/assets', express.static(PUBLIC_DIR, statics));
+  app.use('/api', express.static(API_DIR, { ...statics, index: 'index.html', redirect: true }));
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
+
+  app.get('/', (_req, res) => {
+    res.render('index', { title: 'gensparse: a course', lessons: lessonsOf(), bench: hasBenchSuite(), apiBuilt: fs.existsSync(API_DIR) });
+  });
+
+  app.get('/lessons/:id', (req, res, next) => {
+    const id = String(req.params.id);
+    const lessons = lessonsOf();
+    const index = LESSON_ID.test(id) ? lessons.findIndex((l) => l.id === id) : -1;
+    if (index < 0) return next(new HttpError(404, 'no such lesson'));
+    const lesson = lessons[index];
+    const narration = lessonNarration(lesson);
+    const prev: Lesson | undefined = lessons[index - 1];
+    const next_: Lesson | undefined = lessons[index + 1];
+    const panelJs = lesson.hasPanel && lesson.status === 'ready' ? `/assets/build/js/panels/${lesson.id}.js` : '';
+    res.render('lesson', { title: lesson.title, lesson, narration, prev, next: next_, panelJs });
+  });
+
+  app.get('/bench', (_req, res, next) => {
+    if (!hasBenchSuite()) return next(new HttpError(404, 'no benchmark suite'));
+    res.render('bench', { title: 'Kernel benchmarks' });
+  });
+
+  app.get('/api', (_req, res, next) => {
+    if (!fs.existsSync(API_DIR)) return next(new HttpError(404, 'API reference not built yet: run npm start'));
+    next();
+  });
+
+  app.use((_req, _res, next) => next(new HttpError(404, 'not found')));
+
+  // The last handler: a status and a short message, never a stack trace.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; type?: string };
+    let status = e.status ?? e.statusCode ?? 500;
+    if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
+    if (status >= 500) log(`error ${req.method} ${req.path.slice(0, 200)}: ${(e.message ?? String(err)).split('\n')[0]}`);
+    const message = status === 404 ? 'Not found' : status === 413 ? 'Request body too large' : status < 500 ? 'Bad request' : 'Internal error';
+    if (res.headersSent) return res.end();
+    res.status(status);
+    if (req.accepts(['html', 'text']) === 'html') {
+      res.render('error', { title: `${status} ${message}`, status, message, lessons: safeLessons(lessonsOf) }, (renderErr, html) => {
+        if (renderErr) res.type('text/plain').send(`${status} ${message}`);
+        else res.type('html').send(html);
+      });
+    } else {
+      res.type('text/plain').send(`${status} ${message}`);
+    }
+  });
+  return app;
+}
+
+function safeLessons(f: () => Lesson[]): Lesson[] {
+  try {
+    return f();
+  } catch {
+    return [];
+  }
+}
+
+/** Timeouts and limits for the HTTP server itself (slow or oversized requests). */
+export function hardenServer(server: http.Server): http.Server {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
+  server.maxRequestsPerSocket = 1000;
+  return server;
+}
+
+/** Starts the app on `port` (0 = any free port) and `host`; resolves once listening. */
+export function listen(app: express.Express, port: number, host = '127.0.0.1'): Promise<http.Server> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
+    hardenServer(server);
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export { BUILD_DIR };
