@@ -245,7 +245,7 @@ export function conv3x3(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 
       }
     }
     const cols = tf.concat(patches, 1); // [B*H'*W', 9 C], (dy, dx, c) order = w's layout
-    const cout = w.shape[3];
+    const cout = w.shape[3] as number;
     return cols.matMul(w.reshape([9 * ch, cout])).add(b).reshape([batch, ho, wo, cout]) as tf.Tensor4D;
   });
 }
@@ -258,7 +258,7 @@ export function conv3x3(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 
 export function upsample2x(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
   return tf.tidy(() => {
     const [batch, h, wd] = x.shape;
-    const cout = w.shape[3] / 4;
+    const cout = (w.shape[3] as number) / 4;
     return conv3x3(x, w, b, 1).reshape([batch, h, wd, 2, 2, cout]).transpose([0, 1, 3, 2, 4, 5])
       .reshape([batch, 2 * h, 2 * wd, cout]) as tf.Tensor4D;
   });

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkInt, checkShape } from '../core';
+import { sampleReparam } from '../../kernels/reparam-sample';
 
 /**
  * z = mu + exp(0.5 * logVar) * eps: the readable reference (three tensor ops).
@@ -64,11 +65,12 @@ export function standardNormal(shape: [number, number], key: NoiseKey, stream = 
 /** A fused sampler with the kernel contract `sampleReparam(mu, logVar, seed, step)`. */
 export type FusedSampler = (muBZ: tf.Tensor2D, logVarBZ: tf.Tensor2D, seed: number, step: number) => tf.Tensor2D;
 
-let fused: FusedSampler | null = null;
+let fused: FusedSampler | null = sampleReparam;
 
 /**
- * Registers the fused sampling kernel (kernels/reparam-sample's `sampleReparam`); `null`
- * goes back to the composite. `src/vae/fused.ts` does this when the kernel is present.
+ * Sets the fused sampler used by `sampleLatent` (by default kernels/reparam-sample's
+ * `sampleReparam`, which draws eps with a counter-based generator keyed by (seed, step,
+ * element)); `null` goes back to the composite everywhere.
  */
 export function setFusedSampler(sampler: FusedSampler | null): void {
   fused = sampler;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core';
+import { counterNormal } from '../../kernels/reparam-sample';
 import {
   getFusedSampler, hasFusedSampler, reparameterize, sampleLatent, setFusedSampler, standardNormal, wrongReparameterize,
 } from '../../src/vae';
@@ -77,6 +78,16 @@ describe('reparameterization z = mu + exp(0.5 logVar) * eps', () => {
     const c = await standardNormal([2, 3], { seed: 4, step: 11 }).data();
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
+  });
+
+  test('by default sampleLatent uses the fused kernel: mu + sigma * counterNormal(seed, step)', async () => {
+    expect(hasFusedSampler()).toBe(true);
+    const rng = new Rng(22);
+    const mu = randomMatrix(rng, 3, 5, -1, 1), lv = randomMatrix(rng, 3, 5, -1, 1);
+    const z = Array.from(await sampleLatent(mu.t, lv.t, { seed: 6, step: 77 }).data());
+    const eps = Array.from(await counterNormal([3, 5], 6, 77).data());
+    z.forEach((v, i) => expect(v).toBeCloseTo(mu.a[i] + Math.exp(0.5 * lv.a[i]) * eps[i], 4));
+    tf.dispose([mu.t, lv.t]);
   });
 
   test('a registered fused sampler is used, and can be switched off per call', async () => {
