@@ -111,8 +111,17 @@ export class RowFileSource implements ActivationSource {
         else for (let i = 0; i < count; i++) out[base + i] = w.readFloatLE(4 * i);
         break;
       case 'f32be': for (let i = 0; i < count; i++) out[base + i] = w.readFloatBE(4 * i); break;
-      case 'f16le': for (let i = 0; i < count; i++) out[base + i] = float16ToFloat32(w.readUInt16LE(2 * i)); break;
-      case 'f16be': for (let i = 0; i < count; i++) out[base + i] = float16ToFloat32(w.readUInt16BE(2 * i)); break;
+      case 'f16le': {
+        const table = halfTable();
+        if (LITTLE_ENDIAN && w.byteOffset % 2 === 0) {
+          const h = new Uint16Array(w.buffer, w.byteOffset, count);
+          for (let i = 0; i < count; i++) out[base + i] = table[h[i]];
+        } else {
+          for (let i = 0; i < count; i++) out[base + i] = table[w.readUInt16LE(2 * i)];
+        }
+        break;
+      }
+      case 'f16be': { const table = halfTable(); for (let i = 0; i < count; i++) out[base + i] = table[w.readUInt16BE(2 * i)]; break; }
       case 'bf16le': {
         const u = new Uint32Array(out.buffer, out.byteOffset + 4 * base, count);
         for (let i = 0; i < count; i++) u[i] = w.readUInt16LE(2 * i) << 16;
@@ -120,6 +129,18 @@ export class RowFileSource implements ActivationSource {
       }
     }
   }
+}
+
+let HALF_TABLE: Float32Array | null = null;
+
+/**
+ * All 65536 half-precision values, indexed by their bits (256 KiB, built on first use):
+ * a table lookup decodes float16 about 20x faster than calling float16ToFloat32 per value
+ * (bench/data.bench.ts).
+ */
+export function halfTable(): Float32Array {
+  if (!HALF_TABLE) HALF_TABLE = Float32Array.from({ length: 65536 }, (_, h) => float16ToFloat32(h));
+  return HALF_TABLE;
 }
 
 /** Throws unless the file holds exactly `dataOffset + rows * dim * size` bytes. */

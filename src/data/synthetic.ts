@@ -11,7 +11,8 @@
  * - `SuperpositionData`: m independent (or correlated) features in d < m dimensions along random
  *   unit directions. Correlation is a one-factor Gaussian copula: feature i fires when
  *   g_i = sqrt(rho) s_G + sqrt(1 - rho) e_i > Phi^-1(1 - p_i), with s_G shared by the features of
- *   its group G and e_i independent; each marginal stays exactly p_i.
+ *   its group G and e_i independent; each marginal stays exactly p_i. Independent sparse features
+ *   are drawn with geometric skips (O(p m) random numbers per row instead of m).
  * - `HierarchicalData`: parents whose children fire only when the parent fires, at most one
  *   child per parent (mutually exclusive), plus independent features. The default is the toy
  *   of Nabeshima 2024 (github.com/noanabeshima/matryoshka-saes, tree.json), used by Bussmann,
@@ -140,6 +141,7 @@ export class SuperpositionData extends SyntheticFeatures {
   readonly correlation: number;
   private readonly groupSize: number;
   private readonly thresholds: Float64Array;
+  private readonly maxProbability: number;
 
   constructor(config: SuperpositionConfig) {
     super(config.numFeatures, config.dim, config, 'random', { kind: 'uniform', min: 0, max: 1 }); // Elhage et al. 2022
@@ -154,12 +156,25 @@ export class SuperpositionData extends SyntheticFeatures {
     this.groupSize = checkInt('correlationGroupSize', config.correlationGroupSize ?? m, 1, m);
     // Feature i fires when its copula variable exceeds Phi^-1(1 - p_i).
     this.thresholds = Float64Array.from(this.probabilities, (pi) => normalQuantile(1 - pi));
+    this.maxProbability = this.probabilities.reduce((a, b) => Math.max(a, b), 0);
   }
 
   protected drawActive(codes: Float32Array, row: number): void {
     const m = this.numFeatures;
     if (this.correlation === 0) {
-      for (let i = 0; i < m; i++) if (this.rng.uniform() < this.probabilities[i]) codes[row * m + i] = 1;
+      if (this.maxProbability >= 0.25) {
+        for (let i = 0; i < m; i++) if (this.rng.uniform() < this.probabilities[i]) codes[row * m + i] = 1;
+        return;
+      }
+      // Sparse case: jump between candidates with geometric gaps (each feature is a candidate with
+      // probability pMax, independently), then keep candidate i with probability p_i / pMax.
+      // Same law as one Bernoulli(p_i) per feature, with O(pMax * m) draws instead of m.
+      if (this.maxProbability === 0) return;
+      const logQ = Math.log(1 - this.maxProbability);
+      for (let i = Math.floor(Math.log(1 - this.rng.uniform()) / logQ); i < m; i += 1 + Math.floor(Math.log(1 - this.rng.uniform()) / logQ)) {
+        const pi = this.probabilities[i];
+        if (pi === this.maxProbability || this.rng.uniform() * this.maxProbability < pi) codes[row * m + i] = 1;
+      }
       return;
     }
     const a = Math.sqrt(this.correlation); const b = Math.sqrt(1 - this.correlation);

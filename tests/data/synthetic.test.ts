@@ -49,6 +49,21 @@ describe('SuperpositionData', () => {
     expectLinear(x.subarray(0, 200 * d), codes.subarray(0, 200 * m), data.directions, 200, m, d);
   });
 
+  test('sparse probabilities (the geometric-skip path): frequencies within 4 sigma, features independent', () => {
+    const m = 300; const n = 20000;
+    const probs = Array.from({ length: m }, (_, i) => (i % 3 === 0 ? 0.2 : i % 3 === 1 ? 0.05 : 0.002));
+    const data = new SuperpositionData({ numFeatures: m, dim: 8, probability: probs, seed: 8 });
+    const { codes } = data.sample(n);
+    columnCounts(codes, m).forEach((c, i) => expectFrequency(c, n, probs[i]));
+    // Neighbours must not interact (a skip bug would correlate them): co-firing of 0 and 1 is p0 p1.
+    let both = 0;
+    for (let r = 0; r < n; r++) if (codes[r * m] && codes[r * m + 1]) both++;
+    expectFrequency(both, n, 0.2 * 0.05);
+    // The number of active features per row has mean sum(p) (Poisson-binomial, variance sum p(1-p)).
+    const mean = probs.reduce((a, b) => a + b, 0); const sd = Math.sqrt(probs.reduce((a, p) => a + p * (1 - p), 0) / n);
+    expect(Math.abs(codes.reduce((a, c) => a + (c !== 0 ? 1 : 0), 0) / n - mean)).toBeLessThan(4 * sd);
+  });
+
   test('seeded: same seed same stream, different seed different stream; nextBatch continues the stream', () => {
     const cfg = { numFeatures: 12, dim: 5, probability: 0.2 };
     const a = new SuperpositionData({ ...cfg, seed: 1 });
