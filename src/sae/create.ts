@@ -1,0 +1,34 @@
+/**
+ * One entry point for the whole family: `createSae(config)` builds the architecture that
+ * `config.architecture` names, so trainers, lessons and the SAELens loader treat them alike.
+ */
+import { ConfigError } from '../core/errors';
+import { SAE_ARCHITECTURES, SparseAutoencoder } from './base';
+import { BatchTopKConfig, BatchTopKSae } from './batch-topk';
+import { JumpReluConfig, JumpReluSae } from './jumprelu';
+import { MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
+import { ReluL1Config, ReluL1Sae } from './relu-l1';
+import { TopKConfig, TopKSae } from './topk';
+
+/** The config of any SAE of the family; `architecture` picks the model. */
+export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluConfig | MatryoshkaConfig;
+
+/** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
+export function createSae(config: SaeConfig): SparseAutoencoder {
+  switch (config.architecture) {
+    case 'relu-l1': return new ReluL1Sae(config);
+    case 'topk': return new TopKSae(config);
+    case 'batch-topk': return new BatchTopKSae(config);
+    case 'jumprelu': return new JumpReluSae(config);
+    case 'matryoshka': return new MatryoshkaSae(config);
+    default: {
+      const name = (config as { architecture?: unknown }).architecture;
+      throw new ConfigError('architecture', `must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got '${String(name)}'`);
+    }
+  }
+}
+
+/** The config an SAE was built from (to save it beside the weights and rebuild it). */
+export function saeConfigOf(sae: SparseAutoencoder): SaeConfig {
+  return { ...sae.config } as SaeConfig;
+}

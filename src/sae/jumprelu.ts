@@ -1,0 +1,204 @@
+/**
+ * JumpReLU sparse autoencoder trained with straight-through estimators.
+ *
+ * Rajamanoharan et al. 2024, "Jumping Ahead: Improving Reconstruction Fidelity with JumpReLU
+ * Sparse Autoencoders", arXiv:2407.14435 (Eqs. 4-11); Lieberum et al. 2024 (Gemma Scope,
+ * arXiv:2408.05147):
+ *   f = JumpReLU_theta(z) = z * H(z - theta),  theta > 0 per latent
+ *   L = ||x' - x'hat||^2 + lambda * ||f||_0,   ||f||_0 = sum_i H(z_i - theta_i)
+ * H has zero derivative almost everywhere, so theta is trained through pseudo-derivatives
+ * with the rectangle kernel K(u) = 1[-1/2 < u < 1/2] and bandwidth eps (Eqs. 11-12):
+ *   d/dz     JumpReLU = H(z - theta)
+ *   d/dtheta JumpReLU = -(theta / eps) * K((z - theta) / eps)
+ *   d/dz     H(z - theta) = 0        (no gradient from the L0 term into z)
+ *   d/dtheta H(z - theta) = -(1 / eps) * K((z - theta) / eps)
+ * Averaged over a batch, the theta pseudo-gradient of the L0 term is -lambda times a
+ * rectangle-kernel density estimate of p(z_i = theta_i).
+ *
+ * theta is stored either directly ('theta', SAELens since PR #718) or as log theta
+ * ('log-theta', the paper and Gemma Scope); see `JumpReluConfig.thresholdParam`.
+ *
+ * Persistent KDE (`kdeWindow` > 0, off by default; in no public library): the L0 term's
+ * density estimate is pooled over the last W steps. Each step stores a histogram of the
+ * pre-activations within +-eps of the then-current theta (8 bins per latent); the pooled
+ * gradient evaluates the kernel at the CURRENT theta over those bins, so the buffer tracks a
+ * moving threshold. The loss value is unchanged (the pooled part enters as (theta - sg(theta)) c).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, stopGradient, untaped, checkCoefficient, squaredError } from './base';
+import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
+
+/** Config of the JumpReLU SAE. */
+export interface JumpReluConfig extends SaeCommonConfig {
+  architecture: 'jumprelu';
+  /** L0 coefficient lambda >= 0 (the MSE sums over D, normalised units). Default 1. */
+  l0Coefficient?: number;
+  /** Kernel bandwidth eps in pre-activation units. Default 0.05 (SAELens, inputs scaled to E||x||^2 = D). */
+  bandwidth?: number;
+  /** Initial threshold theta_0 > 0. Default 0.01 (SAELens). */
+  initialThreshold?: number;
+  /** Store theta itself or log theta. Default 'theta' (measured better here: see README's SAE section). */
+  thresholdParam?: 'theta' | 'log-theta';
+  /** Steps the L0 threshold-gradient density estimate is pooled over (0: off, the default). */
+  kdeWindow?: number;
+}
+
+/** Rectangle kernel K(u) = 1[-1/2 < u < 1/2]. */
+export function rectangleKernel(u: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => u.abs().less(0.5).cast('float32'));
+}
+
+/**
+ * Reference JumpReLU with its pseudo-derivatives (see the module comment).
+ * @param zBN [B,N] @param thetaN [N] @returns [B,N]
+ */
+export function jumpReluReference(zBN: tf.Tensor2D, thetaN: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, theta, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([z, theta]);
+    return {
+      value: z.mul(z.greater(theta)),
+      gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
+        dy.mul(zs.greater(th)),                                                           // H(z - theta)
+        dy.mul(th.div(-eps)).mul(rectangleKernel(zs.sub(th).div(eps))).sum(0),            // -(theta/eps) K
+      ],
+    };
+  });
+  return op(zBN, thetaN) as tf.Tensor2D;
+}
+
+/**
+ * Reference Heaviside step H(z - theta) with its pseudo-derivatives (see the module comment).
+ * @param zBN [B,N] @param thetaN [N] @returns [B,N]
+ */
+export function jumpReluStepReference(zBN: tf.Tensor2D, thetaN: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, theta, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([z, theta]);
+    return {
+      value: z.greater(theta).cast('float32'),
+      gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
+        tf.zerosLike(zs),                                                                 // 0
+        dy.mul(rectangleKernel(zs.sub(th).div(eps))).sum(0).div(-eps),                    // -(1/eps) K
+      ],
+    };
+  });
+  return op(zBN, thetaN) as tf.Tensor2D;
+}
+
+const KDE_BINS = 8; // histogram bins over [theta - eps, theta + eps)
+
+/** The JumpReLU SAE (dense latents). */
+export class JumpReluSae extends SparseAutoencoder {
+  readonly architecture = 'jumprelu' as const;
+  readonly l0Coefficient: number;
+  readonly bandwidth: number;
+  readonly thresholdParam: 'theta' | 'log-theta';
+  readonly kdeWindow: number;
+  /** Persistent-KDE buffer: per past step, theta then [N] and the histogram [N, 8] of z near it. */
+  private readonly kdeBuffer: { thetaN: tf.Tensor1D; countsNJ: tf.Tensor2D; batch: number }[] = [];
+
+  constructor(readonly config: JumpReluConfig) {
+    super(config);
+    this.l0Coefficient = checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1);
+    this.bandwidth = checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true });
+    const theta0 = checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true });
+    this.thresholdParam = checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', ['theta', 'log-theta'] as const);
+    this.kdeWindow = checkInt('kdeWindow', config.kdeWindow ?? 0, 0);
+    const init = this.thresholdParam === 'theta' ? theta0 : Math.log(theta0);
+    this.params.add(this.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
+  }
+
+  /** theta [N] (exp of the stored value for 'log-theta'), differentiable. */
+  theta(): tf.Tensor1D {
+    return tf.tidy(() => (this.thresholdParam === 'theta' ? this.params.get('threshold').clone() : this.params.get('log_threshold').exp()) as tf.Tensor1D);
+  }
+
+  override thresholdN(): tf.Tensor1D {
+    return this.theta();
+  }
+
+  /** Sets theta from saved weights (SAELens stores theta itself). */
+  override loadWeights(weights: Record<string, tf.Tensor>): void {
+    super.loadWeights(weights);
+    if (weights.threshold) {
+      if (this.thresholdParam === 'theta') this.params.assign({ threshold: weights.threshold });
+      else tf.tidy(() => this.params.assign({ log_threshold: weights.threshold.maximum(1e-30).log() }));
+    }
+  }
+
+  encode(xBD: tf.Tensor2D): Latents {
+    return tf.tidy(() => {
+      const zBN = this.preActivations(this.normalise(xBD));
+      return { kind: 'dense' as const, denseBN: zBN.mul(zBN.greater(this.theta())) as tf.Tensor2D };
+    });
+  }
+
+  forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
+    return tf.tidy(() => {
+      const eps = this.bandwidth;
+      const xnBD = this.normalise(xBD);
+      const zBN = this.preActivations(xnBD);
+      const thetaN = this.theta();
+      const fBN = this.useKernels ? jumpRelu(zBN, thetaN, eps) : jumpReluReference(zBN, thetaN, eps);
+      const stepBN = this.useKernels ? jumpReluStep(zBN, thetaN, eps) : jumpReluStepReference(zBN, thetaN, eps);
+      const l0 = stepBN.sum(1).mean() as tf.Scalar;
+      const xhatBD = fBN.matMul(this.wDecND).add(this.bDecD) as tf.Tensor2D;
+      const mse = squaredError(xnBD, xhatBD);
+      const l0Term = options.training && this.kdeWindow > 0 ? this.pooledL0(l0, zBN, thetaN) : l0;
+      const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
+      return {
+        latents: { kind: 'dense' as const, denseBN: fBN },
+        recon, losses: { mse, l0 }, loss: mse.add(l0Term.mul(this.l0Coefficient)) as tf.Scalar,
+      };
+    });
+  }
+
+  /**
+   * The L0 term with its theta gradient pooled over the buffer (value = l0):
+   *   (1/(W+1)) l0 + (W/(W+1)) sg(l0) + (W/(W+1)) sum_i (theta_i - sg(theta_i)) c_i,
+   *   c_i = -(1/eps) (1/(W B)) sum_{past steps} sum_bins count * K((center - theta_i) / eps)
+   * then stores this step's histogram.
+   */
+  private pooledL0(l0: tf.Scalar, zBN: tf.Tensor2D, thetaN: tf.Tensor1D): tf.Scalar {
+    const eps = this.bandwidth;
+    const W = this.kdeBuffer.length;
+    let out = l0;
+    if (W > 0) {
+      const cN = untaped((th) => {
+        let acc = tf.zeros([this.nLatents]);
+        let inputs = 0;
+        for (const { thetaN: past, countsNJ, batch } of this.kdeBuffer) {
+          const centersJ = tf.range(0, KDE_BINS).add(0.5).mul((2 * eps) / KDE_BINS).sub(eps);   // offsets from past theta
+          const uNJ = past.expandDims(1).add(centersJ.expandDims(0)).sub(th.expandDims(1)).div(eps);
+          acc = acc.add(countsNJ.mul(rectangleKernel(uNJ)).sum(1));
+          inputs += batch;
+        }
+        return acc.div(-eps * inputs);
+      }, thetaN);
+      const surrogate = thetaN.sub(stopGradient(thetaN)).mul(cN).sum();
+      out = l0.div(W + 1).add(stopGradient(l0).add(surrogate).mul(W / (W + 1))) as tf.Scalar;
+    }
+    // This step's histogram of z - theta over [-eps, eps) in KDE_BINS bins, per latent.
+    const entry = tf.tidy(() => {
+      const th = stopGradient(thetaN);
+      const binBN = stopGradient(zBN).sub(th).add(eps).div((2 * eps) / KDE_BINS).floor();
+      const counts = [];
+      for (let j = 0; j < KDE_BINS; j++) counts.push(binBN.equal(j).cast('float32').sum(0));
+      return { thetaN: tf.keep(th.clone()), countsNJ: tf.keep(tf.stack(counts, 1) as tf.Tensor2D), batch: zBN.shape[0] };
+    });
+    this.kdeBuffer.push(entry);
+    while (this.kdeBuffer.length > this.kdeWindow) {
+      const old = this.kdeBuffer.shift()!;
+      old.thetaN.dispose();
+      old.countsNJ.dispose();
+    }
+    return out;
+  }
+
+  override dispose(): void {
+    for (const e of this.kdeBuffer.splice(0)) { e.thetaN.dispose(); e.countsNJ.dispose(); }
+    super.dispose();
+  }
+}
