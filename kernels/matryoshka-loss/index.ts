@@ -1,4 +1,38 @@
-/** Matryoshka all-prefix loss, block size 1 (see reference.ts and sorted-gap.ts). */
+/**
+ * Matryoshka all-prefix loss (block size 1): the fused O(K*D) kernel where the active backend has
+ * it (cpu/wasm: cpu.ts), otherwise the sorted-gap composite (sorted-gap.ts, also O(K*D));
+ * reference.ts holds the literal O(N*D) definition both must equal.
+ */
+import * as tf from '@tensorflow/tfjs';
+import './cpu';
+import { K } from '../shared/kernel-names';
+import { kernelActive, runKernel } from '../shared/js-kernel';
+import { checkMatryoshkaArgs } from './reference';
+import { matryoshkaAllPrefixLossSortedGap } from './sorted-gap';
+
 export { matryoshkaAllPrefixLossReference } from './reference';
 export { matryoshkaAllPrefixLossSortedGap } from './sorted-gap';
-export { matryoshkaAllPrefixLossSortedGap as matryoshkaAllPrefixLoss } from './sorted-gap';
+
+tf.registerGradient({
+  kernelName: K.matryoshka,
+  inputsToSave: ['values', 'indices', 'wDec', 'residual'],
+  gradFunc: (dy, saved) => {
+    const [values, indices, wDec, residual] = saved;
+    const [dValues, dW, dResidual] = runKernel<tf.Tensor[]>(K.matryoshkaGrad, { dy: dy as tf.Tensor, values, indices, wDec, residual });
+    return { values: () => dValues, indices: () => tf.zeros(indices.shape), wDec: () => dW, residual: () => dResidual };
+  },
+});
+
+/**
+ * Per input: sum_{m=1}^{N} || residual - sum_{i < m} f_i W_dec[i,:] ||^2 (unweighted; divide by N
+ * to average), in O(K*D). Gradients to values, W_dec and residual.
+ * @param valuesBK [B,K]  @param indicesBK [B,K] int32, distinct per row  @param wDecND [N,D]
+ * @param residualBD [B,D] = x - b_dec  @returns [B]
+ */
+export function matryoshkaAllPrefixLoss(
+  valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D,
+): tf.Tensor1D {
+  if (!kernelActive(K.matryoshka)) return matryoshkaAllPrefixLossSortedGap(valuesBK, indicesBK, wDecND, residualBD);
+  checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);
+  return runKernel<tf.Tensor1D>(K.matryoshka, { values: valuesBK, indices: indicesBK, wDec: wDecND, residual: residualBD });
+}

@@ -6,10 +6,11 @@
  *
  * Bits: the `triple32` integer hash (Wellons, hash-prospector, 2018: the lowest-bias
  * 32-bit hash it found, a bijection on uint32). Keys and counters:
- *   k1 = h(seed ^ 0x9E3779B9),  k2 = h(k1 ^ step)
- *   a = h(h(2i ^ k2) + k1),     b = h(h((2i + 1) ^ k2) + k1)
+ *   k1 = h(seed ^ 0x9E3779B9),  k2 = h(k1 ^ step),  p = floor(i / 2) (elements come in pairs)
+ *   a = h(h(2p ^ k2) + k1),     b = h(h((2p + 1) ^ k2) + k1)
  * Uniforms with 24 bits (exact in float32): u1 = ((a >>> 8) + 1) / 2^24 in (0, 1],
- * u2 = (b >>> 8) / 2^24 in [0, 1). Box-Muller: eps = sqrt(-2 ln u1) * cos(2 pi u2).
+ * u2 = (b >>> 8) / 2^24 in [0, 1). Box-Muller (Box & Muller 1958) gives two independent normals
+ * per pair: eps_{2p} = sqrt(-2 ln u1) cos(2 pi u2), eps_{2p+1} = sqrt(-2 ln u1) sin(2 pi u2).
  * The GLSL and WGSL versions in webgl.ts / webgpu.ts are line-for-line copies of this.
  */
 
@@ -32,18 +33,35 @@ export function counterKeys(seed: number, step: number): [number, number] {
   return [k1, k2];
 }
 
-/** eps for flat element index i under keys (k1, k2), computed in float64 then rounded by the caller. */
+/** The pair (u1, u2) of 24-bit uniforms for pair p under keys (k1, k2). */
+function uniformsOfPair(p: number, k1: number, k2: number): [number, number] {
+  const a = triple32((triple32(((2 * p) ^ k2) >>> 0) + k1) >>> 0);
+  const b = triple32((triple32(((2 * p + 1) ^ k2) >>> 0) + k1) >>> 0);
+  return [((a >>> 8) + 1) / 16777216, (b >>> 8) / 16777216];
+}
+
+/** eps for flat element index i under keys (k1, k2), in float64 (callers round to float32). */
 export function counterNormalAt(i: number, k1: number, k2: number): number {
-  const a = triple32((triple32(((2 * i) ^ k2) >>> 0) + k1) >>> 0);
-  const b = triple32((triple32(((2 * i + 1) ^ k2) >>> 0) + k1) >>> 0);
-  const u1 = ((a >>> 8) + 1) / 16777216;
-  const u2 = (b >>> 8) / 16777216;
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  const [u1, u2] = uniformsOfPair(Math.floor(i / 2), k1, k2);
+  const radius = Math.sqrt(-2 * Math.log(u1));
+  const angle = 2 * Math.PI * u2;
+  return i % 2 === 0 ? radius * Math.cos(angle) : radius * Math.sin(angle);
+}
+
+/** Calls visit(i, eps_i) for i = 0 .. size-1 (one Box-Muller draw per pair of elements). */
+export function forEachCounterNormal(size: number, seed: number, step: number, visit: (i: number, eps: number) => void): void {
+  const [k1, k2] = counterKeys(seed, step);
+  for (let p = 0; 2 * p < size; p++) {
+    const [u1, u2] = uniformsOfPair(p, k1, k2);
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    const angle = 2 * Math.PI * u2;
+    visit(2 * p, radius * Math.cos(angle));
+    if (2 * p + 1 < size) visit(2 * p + 1, radius * Math.sin(angle));
+  }
 }
 
 /** Fills `out` with eps for flat indices 0 .. out.length-1. */
 export function fillCounterNormal(out: Float32Array, seed: number, step: number): Float32Array {
-  const [k1, k2] = counterKeys(seed, step);
-  for (let i = 0; i < out.length; i++) out[i] = counterNormalAt(i, k1, k2);
+  forEachCounterNormal(out.length, seed, step, (i, eps) => { out[i] = eps; });
   return out;
 }

@@ -1,3 +1,46 @@
-/** Sparse decode xhat = sum_j values_j W_dec[idx_j] + b_dec (see reference.ts). */
+/**
+ * Sparse decode xhat = sum_j values_j W_dec[idx_j] + b_dec: the kernel where the active backend
+ * has one (cpu and wasm: cpu.ts; webgl: webgl.ts; webgpu: webgpu.ts), reference.ts elsewhere
+ * (tfjs-node, or after `useReferenceKernels(true)`). Gradients to values, W_dec (a scatter-add
+ * into the touched rows on cpu/wasm) and b_dec are registered here.
+ */
+import * as tf from '@tensorflow/tfjs';
+import './cpu';
+import { K } from '../shared/kernel-names';
+import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
+import { checkDecodeArgs, sparseDecodeReference } from './reference';
+import { densify } from '../topk/reference';
+
 export { sparseDecodeReference } from './reference';
-export { sparseDecodeReference as sparseDecode } from './reference';
+
+tf.registerGradient({
+  kernelName: K.sparseDecode,
+  inputsToSave: ['values', 'indices', 'wDec'],
+  gradFunc: (dy, saved) => {
+    const g = dy as tf.Tensor2D;
+    const [values, indices, wDec] = saved as tf.Tensor2D[];
+    let dValues: tf.Tensor;
+    let dW: tf.Tensor;
+    if (hasKernel(K.sparseDecodeGrad)) {
+      [dValues, dW] = runKernel<tf.Tensor[]>(K.sparseDecodeGrad, { dy: g, values, indices, wDec });
+    } else {
+      // Composite backward (GPU backends): dValues = rows of W at the code dotted with dy;
+      // dW = densify(values)^T dy (a matmul: scatter kernels on WebGL loop over every update).
+      const [b, k] = values.shape;
+      const [n, d] = wDec.shape;
+      dValues = tf.tidy(() => tf.gather(wDec, indices.reshape([-1])).reshape([b, k, d]).mul(g.reshape([b, 1, d])).sum(2));
+      dW = tf.tidy(() => tf.matMul(densify(values, indices, n), g, true, false));
+    }
+    return { values: () => dValues, indices: () => tf.zeros(indices.shape), wDec: () => dW, bDec: () => g.sum(0) };
+  },
+});
+
+/**
+ * xhat[b] = sum_j values[b,j] * W_dec[indices[b,j], :] + b_dec, differentiable in values, W_dec, b_dec.
+ * @param valuesBK [B,K]  @param indicesBK [B,K] int32  @param wDecND [N,D]  @param bDecD [D]  @returns [B,D]
+ */
+export function sparseDecode(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, bDecD: tf.Tensor1D): tf.Tensor2D {
+  if (!kernelActive(K.sparseDecode)) return sparseDecodeReference(valuesBK, indicesBK, wDecND, bDecD);
+  checkDecodeArgs(valuesBK, indicesBK, wDecND, bDecD);
+  return runKernel<tf.Tensor2D>(K.sparseDecode, { values: valuesBK, indices: indicesBK, wDec: wDecND, bDec: bDecD });
+}

@@ -1,9 +1,109 @@
-/** TopK activations as sparse codes (see reference.ts). */
+/**
+ * TopK activations as sparse codes: the kernels where the active backend has them (cpu and
+ * wasm: cpu.ts), reference.ts elsewhere (or after `useReferenceKernels(true)`). Gradients of
+ * the kernels are registered here: the TopK values scatter back to the kept entries, the TopK
+ * encoder's backward is sparse (only the k selected W_enc columns per row).
+ */
+import * as tf from '@tensorflow/tfjs';
+import './cpu';
+import { K } from '../shared/kernel-names';
+import { checkFloat2D, checkK } from '../shared/checks';
+import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
+import {
+  SparseCode, batchTopkActivationReference, checkEncodeArgs, rowColumnPairs, topkActivationReference, topkEncodeReference,
+} from './reference';
+import { InputError } from '../../src/core/errors';
+
 export type { SparseCode } from './reference';
 export {
   topkActivationReference, topkEncodeReference, batchTopkActivationReference, thresholdActivation, densify,
 } from './reference';
-export {
-  topkActivationReference as topkActivation, topkEncodeReference as topkEncode,
-  batchTopkActivationReference as batchTopkActivation,
-} from './reference';
+
+/** Dense [B,N] gradient of the TopK values (dy where the kept value is > 0). */
+function topkValuesGrad(dy: tf.Tensor2D, values: tf.Tensor2D, indices: tf.Tensor2D, n: number): tf.Tensor2D {
+  if (hasKernel(K.topkGrad)) return runKernel<tf.Tensor2D>(K.topkGrad, { dy, values, indices }, { n });
+  return tf.tidy(() => {
+    const [b] = values.shape;
+    const kept = dy.mul(values.greater(0).cast('float32'));
+    return tf.scatterND(rowColumnPairs(indices), kept.reshape([-1]), [b, n]) as tf.Tensor2D;
+  });
+}
+
+tf.registerGradient({
+  kernelName: K.topk,
+  outputsToSave: [true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dValues] = dys as tf.Tensor[];
+    const [values, indices] = saved as tf.Tensor2D[];
+    const n = (attrs as unknown as { n: number }).n;
+    return { x: () => topkValuesGrad(dValues as tf.Tensor2D, values, indices, n) };
+  },
+});
+
+tf.registerGradient({
+  kernelName: K.topkEncode,
+  inputsToSave: ['x', 'wEnc', 'bEnc', 'bDec'],
+  outputsToSave: [true, true],
+  gradFunc: (dys, saved) => {
+    const [dValues] = dys as tf.Tensor[];
+    const [x, wEnc, , bDec, values, indices] = saved as tf.Tensor2D[];
+    const [dx, dW, dbEnc, dbDec] = runKernel<tf.Tensor[]>(K.topkEncodeGrad, { dy: dValues, values, indices, x, wEnc, bDec });
+    return { x: () => dx, wEnc: () => dW, bEnc: () => dbEnc, bDec: () => dbDec };
+  },
+});
+
+tf.registerGradient({
+  kernelName: K.batchTopk,
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => ({ x: () => (dy as tf.Tensor).mul(saved[0].greater(0).cast('float32')) }),
+});
+
+/**
+ * values = ReLU of the k largest pre-activations per row (descending; ties to the lower index),
+ * indices = their columns (int32). Gradient reaches preActs only at kept entries with value > 0.
+ * @param preActsBN [B,N]  @returns { valuesBK [B,K], indicesBK [B,K] }
+ */
+export function topkActivation(preActsBN: tf.Tensor2D, k: number): SparseCode {
+  if (!kernelActive(K.topk)) return topkActivationReference(preActsBN, k);
+  checkFloat2D('preActsBN', preActsBN);
+  checkK(k, preActsBN.shape[1]);
+  const [valuesBK, indicesBK] = runKernel<tf.Tensor2D[]>(K.topk, { x: preActsBN }, { k, n: preActsBN.shape[1] });
+  return { valuesBK, indicesBK };
+}
+
+/**
+ * TopK encoder: preActs = (x - b_dec) W_enc + b_enc, then topkActivation; sparse backward to
+ * x, W_enc, b_enc and b_dec on cpu/wasm (the dense one elsewhere).
+ * @param xBD [B,D]  @param wEncDN [D,N]  @param bEncN [N]  @param bDecD [D]  @returns the sparse code
+ */
+export function topkEncode(xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tensor1D, bDecD: tf.Tensor1D, k: number): SparseCode {
+  if (!kernelActive(K.topkEncode) || !hasKernel(K.topkEncodeGrad)) {
+    if (kernelActive(K.topk)) {
+      checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
+      const preActsBN = tf.tidy(() => tf.matMul(xBD.sub(bDecD), wEncDN).add(bEncN) as tf.Tensor2D);
+      const code = topkActivation(preActsBN, k);
+      preActsBN.dispose();
+      return code;
+    }
+    return topkEncodeReference(xBD, wEncDN, bEncN, bDecD, k);
+  }
+  checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
+  const [valuesBK, indicesBK] = runKernel<tf.Tensor2D[]>(K.topkEncode, { x: xBD, wEnc: wEncDN, bEnc: bEncN, bDec: bDecD }, { k });
+  return { valuesBK, indicesBK };
+}
+
+/**
+ * BatchTopK (dense): the floor(k * B) largest entries of ReLU(preActs) over the whole batch
+ * (ties to the lower flat index), zero elsewhere; gradient dy where the output is > 0.
+ * @param preActsBN [B,N]  @param k average active latents per row (may be fractional)  @returns [B,N]
+ */
+export function batchTopkActivation(preActsBN: tf.Tensor2D, k: number): tf.Tensor2D {
+  if (!kernelActive(K.batchTopk)) return batchTopkActivationReference(preActsBN, k);
+  checkFloat2D('preActsBN', preActsBN);
+  const [b, n] = preActsBN.shape;
+  if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0 || k > n) {
+    throw new InputError('k', `must be a number in (0, ${n}], got ${k}`);
+  }
+  const keep = Math.max(1, Math.min(b * n, Math.floor(k * b)));
+  return runKernel<tf.Tensor2D>(K.batchTopk, { x: preActsBN }, { keep });
+}

@@ -7,6 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import * as jr from '../../kernels/jumprelu';
 import { expectClose, randn, read, dot } from './naive';
+import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+
+beforeAll(() => setPoisonOutputs(true));
+afterAll(() => setPoisonOutputs(false));
 
 function naive(z: Float32Array, theta: Float32Array, g: Float32Array, b: number, n: number, eps: number) {
   const f = new Float64Array(b * n), step = new Float64Array(b * n), dz = new Float64Array(b * n);

@@ -8,6 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import * as mk from '../../kernels/matryoshka-loss';
 import { expectClose, naiveMatryoshka, randn, randomIndices, read } from './naive';
+import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+
+beforeAll(() => setPoisonOutputs(true));
+afterAll(() => setPoisonOutputs(false));
 
 const impls = [
   ['reference', mk.matryoshkaAllPrefixLossReference],

@@ -8,6 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import * as rs from '../../kernels/reparam-sample';
 import { expectClose, randn, read, dot } from './naive';
+import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+
+beforeAll(() => setPoisonOutputs(true));
+afterAll(() => setPoisonOutputs(false));
 
 describe('counterNormal', () => {
   test('is N(0, 1): mean, variance, 4th moment, tail mass, no correlation across elements or steps', async () => {

@@ -6,6 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import * as sd from '../../kernels/sparse-decode';
 import { expectClose, naiveDecode, naiveDecodeGrad, randn, randomIndices, read, dot } from './naive';
+import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+
+beforeAll(() => setPoisonOutputs(true));
+afterAll(() => setPoisonOutputs(false));
 
 describe.each([
   ['reference', sd.sparseDecodeReference],

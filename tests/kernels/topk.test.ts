@@ -7,6 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import * as topk from '../../kernels/topk';
 import { expectClose, naiveTopk, naiveTopkGrad, randn, read, dot } from './naive';
+import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+
+beforeAll(() => setPoisonOutputs(true));
+afterAll(() => setPoisonOutputs(false));
 
 const impls = [
   ['reference', topk.topkActivationReference],

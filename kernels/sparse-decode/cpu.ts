@@ -1,0 +1,60 @@
+/**
+ * Sparse decode on cpu and wasm (plain JS over typed arrays); equals reference.ts.
+ *   forward:  xhat[b] = b_dec + sum_j v[b,j] W[idx[b,j], :]                O(B*K*D)
+ *   backward: dv[b,j] = <dy[b], W[idx[b,j]]>,  dW[idx[b,j]] += v[b,j] dy[b]  O(B*K*D) + zeroing dW
+ * (the scatter-add touches only the rows in the code; the dense decode's backward is two
+ * [B,N]x[N,D]-sized matmuls). This is the eager decode of OpenAI's Triton kernels, in JS.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { K } from '../shared/kernel-names';
+import { registerJsKernel, runJs } from '../shared/js-kernel';
+
+/** xhat [B,D] from values [B,K], indices [B,K], wDec [N,D], bDec [D]. */
+export function sparseDecodeJs(v: ArrayLike<number>, idx: ArrayLike<number>, w: ArrayLike<number>, bDec: ArrayLike<number>,
+  out: Float32Array, b: number, k: number, d: number): void {
+  for (let r = 0; r < b; r++) {
+    const o = r * d;
+    for (let c = 0; c < d; c++) out[o + c] = bDec[c];
+    for (let j = 0; j < k; j++) {
+      const val = v[r * k + j];
+      if (val === 0) continue;
+      const row = idx[r * k + j] * d;
+      for (let c = 0; c < d; c++) out[o + c] += val * w[row + c];
+    }
+  }
+}
+
+/** dValues [B,K] and dW [N,D] (zeroed, then scatter-added) from dy [B,D]. */
+export function sparseDecodeGradJs(dy: ArrayLike<number>, v: ArrayLike<number>, idx: ArrayLike<number>, w: ArrayLike<number>,
+  dv: Float32Array, dw: Float32Array, b: number, k: number, d: number): void {
+  dw.fill(0);
+  for (let r = 0; r < b; r++) {
+    const o = r * d;
+    for (let j = 0; j < k; j++) {
+      const row = idx[r * k + j] * d;
+      const val = v[r * k + j];
+      let s = 0;
+      for (let c = 0; c < d; c++) {
+        s += dy[o + c] * w[row + c];
+        dw[row + c] += val * dy[o + c];
+      }
+      dv[r * k + j] = s;
+    }
+  }
+}
+
+registerJsKernel(K.sparseDecode, ({ inputs, backend }) => {
+  const { values, indices, wDec, bDec } = inputs as Record<string, tf.TensorInfo>;
+  const [b, k] = values.shape;
+  const d = wDec.shape[1];
+  return runJs(backend, [values, indices, wDec, bDec], [{ shape: [b, d], dtype: 'float32' }], ([v, idx, w, bd], [out]) =>
+    sparseDecodeJs(v, idx, w, bd, out as Float32Array, b, k, d))[0];
+});
+
+registerJsKernel(K.sparseDecodeGrad, ({ inputs, backend }) => {
+  const { dy, values, indices, wDec } = inputs as Record<string, tf.TensorInfo>;
+  const [b, k] = values.shape;
+  const [n, d] = wDec.shape;
+  return runJs(backend, [dy, values, indices, wDec], [{ shape: [b, k], dtype: 'float32' }, { shape: [n, d], dtype: 'float32' }],
+    ([g, v, idx, w], [dv, dw]) => sparseDecodeGradJs(g, v, idx, w, dv as Float32Array, dw as Float32Array, b, k, d));
+});

@@ -1,0 +1,28 @@
+/**
+ * The kernels are registered for the cpu and wasm backends and actually run (not the reference),
+ * and useReferenceKernels switches every op back to its reference.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as kernels from '../../kernels';
+
+test('every forward and backward kernel is registered on the active (cpu or wasm) backend', () => {
+  expect(['cpu', 'wasm']).toContain(tf.getBackend());
+  for (const name of Object.values(kernels.KERNEL_NAMES)) {
+    expect([name, kernels.hasKernel(name)]).toEqual([name, true]);
+  }
+});
+
+test('ops run through their kernel (recorded under the kernel name), and useReferenceKernels switches back', async () => {
+  const z = tf.randomNormal([4, 20], 0, 1, 'float32', 3) as tf.Tensor2D;
+  const profile = await tf.profile(() => kernels.topkActivation(z, 3).valuesBK);
+  expect(profile.kernels.map((k) => k.name)).toContain(kernels.KERNEL_NAMES.topk);
+  kernels.useReferenceKernels(true);
+  try {
+    expect(kernels.kernelActive(kernels.KERNEL_NAMES.topk)).toBe(false);
+    const ref = await tf.profile(() => kernels.topkActivation(z, 3).valuesBK);
+    expect(ref.kernels.map((k) => k.name)).not.toContain(kernels.KERNEL_NAMES.topk);
+  } finally {
+    kernels.useReferenceKernels(false);
+  }
+  z.dispose();
+});
