@@ -4,7 +4,7 @@
  * libtensorflow, which fails where that host is unreachable, and npm then skips them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendCandidate, BackendReport, activate, selectBackend } from './backend';
+import { BackendCandidate, BackendReport, switchBackend, selectBackend } from './backend';
 import { installFastWasmMatMul } from './wasm-matmul';
 
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -19,11 +19,11 @@ export function nodeCandidates(): BackendCandidate[] {
       async load() {
         // The .wasm binaries ship inside the npm package; in Node tfjs finds them next to its own file.
         require('@tensorflow/tfjs-backend-wasm');
-        await activate('wasm');
+        await switchBackend('wasm');
         installFastWasmMatMul();
       },
     },
-    { name: 'cpu', load: () => activate('cpu') },
+    { name: 'cpu', load: () => switchBackend('cpu') },
   ];
 }
 
@@ -33,7 +33,7 @@ async function loadTfjsNode(pkg: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg);
   if (!tf.engine().registryFactory.tensorflow && !before) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with this tfjs-core`);
-  await activate('tensorflow');
+  await switchBackend('tensorflow');
 }
 
 let current: { key: string; report: BackendReport } | null = null;

@@ -63,7 +63,7 @@ export function describeBackend(report: BackendReport): string {
 }
 
 /** Activates a registered tfjs backend, throwing (rather than returning false) on failure. */
-export async function activate(tfName: string): Promise<void> {
+export async function switchBackend(tfName: string): Promise<void> {
   const ok = await tf.setBackend(tfName);
   if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
 }
