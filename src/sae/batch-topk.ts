@@ -59,11 +59,16 @@ export class BatchTopKSae extends SparseAutoencoder {
 
   constructor(readonly config: BatchTopKConfig) {
     super(config);
-    this.k = checkK('k', config.k, this.nLatents);
-    this.thresholdDecay = checkNumber('thresholdDecay', config.thresholdDecay ?? 0.99, { min: 0, max: 1, maxOpen: true });
-    this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
-    this.kAux = config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
-    this.params.add('threshold', tf.scalar(0), false);
+    try {
+      this.k = checkK('k', config.k, this.nLatents);
+      this.thresholdDecay = checkNumber('thresholdDecay', config.thresholdDecay ?? 0.99, { min: 0, max: 1, maxOpen: true });
+      this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
+      this.kAux = config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
+      this.params.add('threshold', tf.scalar(0), false);
+    } catch (e) {
+      this.dispose(); // free the parameters made by super() before rethrowing
+      throw e;
+    }
   }
 
   /** The global inference threshold theta (a scalar variable, not trained by gradient). */

@@ -101,13 +101,18 @@ export class JumpReluSae extends SparseAutoencoder {
 
   constructor(readonly config: JumpReluConfig) {
     super(config);
-    this.l0Coefficient = checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1);
-    this.bandwidth = checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true });
-    const theta0 = checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true });
-    this.thresholdParam = checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', ['theta', 'log-theta'] as const);
-    this.kdeWindow = checkInt('kdeWindow', config.kdeWindow ?? 0, 0);
-    const init = this.thresholdParam === 'theta' ? theta0 : Math.log(theta0);
-    this.params.add(this.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
+    try {
+      this.l0Coefficient = checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1);
+      this.bandwidth = checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true });
+      const theta0 = checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true });
+      this.thresholdParam = checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', ['theta', 'log-theta'] as const);
+      this.kdeWindow = checkInt('kdeWindow', config.kdeWindow ?? 0, 0);
+      const init = this.thresholdParam === 'theta' ? theta0 : Math.log(theta0);
+      this.params.add(this.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
+    } catch (e) {
+      this.dispose(); // free the parameters made by super() before rethrowing
+      throw e;
+    }
   }
 
   /** theta [N] (exp of the stored value for 'log-theta'), differentiable. */

@@ -85,15 +85,20 @@ export class MatryoshkaSae extends TopKSae {
 
   constructor(override readonly config: MatryoshkaConfig) {
     super({ ...config, multiTopK: false });
-    const p = config.prefixes ?? 'all';
-    if (p !== 'all') {
-      if (!Array.isArray(p) || p.length === 0) throw new ConfigError('prefixes', `must be 'all' or a non-empty list, got ${JSON.stringify(p)}`);
-      p.forEach((m, i) => checkInt(`prefixes[${i}]`, m, i === 0 ? 1 : p[i - 1] + 1, this.nLatents));
-      if (p[p.length - 1] !== this.nLatents) {
-        throw new ConfigError('prefixes', `the last prefix must be nLatents=${this.nLatents}, got ${p[p.length - 1]}`);
+    try {
+      const p = config.prefixes ?? 'all';
+      if (p !== 'all') {
+        if (!Array.isArray(p) || p.length === 0) throw new ConfigError('prefixes', `must be 'all' or a non-empty list, got ${JSON.stringify(p)}`);
+        p.forEach((m, i) => checkInt(`prefixes[${i}]`, m, i === 0 ? 1 : p[i - 1] + 1, this.nLatents));
+        if (p[p.length - 1] !== this.nLatents) {
+          throw new ConfigError('prefixes', `the last prefix must be nLatents=${this.nLatents}, got ${p[p.length - 1]}`);
+        }
       }
+      this.prefixes = p === 'all' ? 'all' : [...p];
+    } catch (e) {
+      this.dispose(); // free the parameters made by super() before rethrowing
+      throw e;
     }
-    this.prefixes = p === 'all' ? 'all' : [...p];
   }
 
   override forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {

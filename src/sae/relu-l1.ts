@@ -36,7 +36,12 @@ export class ReluL1Sae extends SparseAutoencoder {
 
   constructor(readonly config: ReluL1Config) {
     super(config);
-    this.l1Coefficient = checkCoefficient('l1Coefficient', config.l1Coefficient ?? 5);
+    try {
+      this.l1Coefficient = checkCoefficient('l1Coefficient', config.l1Coefficient ?? 5);
+    } catch (e) {
+      this.dispose(); // free the parameters made by super() before rethrowing
+      throw e;
+    }
   }
 
   /** f = ReLU(z). */

@@ -105,12 +105,17 @@ export class TopKSae extends SparseAutoencoder {
 
   constructor(readonly config: Omit<TopKConfig, 'architecture'> & { architecture: 'topk' | 'matryoshka' }) {
     super(config);
-    this.k = checkK('k', config.k, this.nLatents);
-    this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
-    this.kAux = config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
-    this.multiTopK = config.multiTopK ?? false;
-    if (this.multiTopK && 4 * this.k > this.nLatents) {
-      throw new ConfigError('k', `multiTopK needs 4k <= nLatents=${this.nLatents}, got k=${this.k}`);
+    try {
+      this.k = checkK('k', config.k, this.nLatents);
+      this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
+      this.kAux = config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
+      this.multiTopK = config.multiTopK ?? false;
+      if (this.multiTopK && 4 * this.k > this.nLatents) {
+        throw new ConfigError('k', `multiTopK needs 4k <= nLatents=${this.nLatents}, got k=${this.k}`);
+      }
+    } catch (e) {
+      this.dispose(); // free the parameters made by super() before rethrowing
+      throw e;
     }
   }
 
