@@ -13,9 +13,14 @@
  *   u_P. On inputs where a child of P fires (so P fires too), the parent is absorbed when l(P) does
  *   not fire: the parent's direction is then carried, if at all, by the child's latent.
  *     absorption rate = #{inputs with a child of P on and l(P) silent} / #{inputs with a child of P on},
- *   pooled over parents. As a control, `parentOnlyRecall` is the fraction of inputs with P on and
- *   no child on where l(P) fires: a high absorption rate with a high recall means the latent is a
- *   parent latent with holes, which is absorption; a low recall means l(P) is not a parent latent at all.
+ *   pooled over parents. Two companions tell absorption from other failures:
+ *   - `carriedRate`: the share of child inputs where l(P) is silent AND some other firing latent j
+ *     has cos(d_j, u_P) >= `carryCosine` (default 0.1): the parent's direction moved into the
+ *     child's latent (Chanin et al.'s absorbing latent, whose decoder aligns with the probe),
+ *     rather than being dropped (e.g. when a TopK SAE has fewer slots than active features);
+ *   - `parentOnlyRecall`: the fraction of inputs with P on and no child on where l(P) fires. A high
+ *     absorption rate with a high recall is a parent latent with holes, which is absorption; a low
+ *     recall means l(P) is not a parent latent at all.
  */
 import { InputError, checkInt, checkNumber } from '../core/errors';
 
@@ -94,6 +99,8 @@ export interface AbsorptionInput extends DictionaryVsTruth {
   latents: Float32Array;
   /** A latent fires when its activation exceeds this (default 0). */
   firingThreshold?: number;
+  /** A firing latent carries the parent when its decoder cosine with u_P reaches this (default 0.1). */
+  carryCosine?: number;
 }
 
 /** Per-parent absorption figures. */
@@ -105,30 +112,41 @@ export interface ParentAbsorption {
   /** Inputs where a child of P fires, and of those, how many leave l(P) silent. */
   childInputs: number;
   absorbed: number;
+  /** Of the absorbed inputs, those where another firing latent carries u_P (cosine >= carryCosine). */
+  carried: number;
   /** Inputs where P fires with no child, and of those, how many fire l(P). */
   parentOnlyInputs: number;
   parentOnlyFired: number;
 }
 
 /** Absorption rate pooled over parents, the parent-only recall control, and per-parent counts. */
-export function absorptionRate(input: AbsorptionInput): { rate: number; parentOnlyRecall: number; perParent: ParentAbsorption[] } {
+export function absorptionRate(input: AbsorptionInput): { rate: number; carriedRate: number; parentOnlyRecall: number; perParent: ParentAbsorption[] } {
   const { dim, codes, latents, parents, children } = input;
   const firing = input.firingThreshold ?? 0;
+  const carryCosine = checkNumber('carryCosine', input.carryCosine ?? 0.1, { min: -1, max: 1 });
   const m = input.directions.length / dim; const n = input.decoder.length / dim;
   if (codes.length % m !== 0) throw new InputError('codes', `length ${codes.length} is not a multiple of the ${m} true features`);
   const batch = codes.length / m;
   if (latents.length !== batch * n) throw new InputError('latents', `expected ${batch} x ${n} = ${batch * n} values, got ${latents.length}`);
   if (children.length !== parents.length) throw new InputError('children', `${children.length} child lists for ${parents.length} parents`);
   const rec = featureRecovery(input);
+  const cos = cosineMatrix(input);
   const perParent: ParentAbsorption[] = parents.map((parent, k) => {
     const latent = rec.bestLatent[parent];
-    const row: ParentAbsorption = { parent, latent, cosine: rec.maxCosine[parent], childInputs: 0, absorbed: 0, parentOnlyInputs: 0, parentOnlyFired: 0 };
+    const row: ParentAbsorption = { parent, latent, cosine: rec.maxCosine[parent], childInputs: 0, absorbed: 0, carried: 0, parentOnlyInputs: 0, parentOnlyFired: 0 };
     for (let b = 0; b < batch; b++) {
       if (codes[b * m + parent] === 0) continue;
       const childOn = children[k].some((c) => codes[b * m + c] !== 0);
       const fired = latents[b * n + latent] > firing;
-      if (childOn) { row.childInputs++; if (!fired) row.absorbed++; }
-      else { row.parentOnlyInputs++; if (fired) row.parentOnlyFired++; }
+      if (childOn) {
+        row.childInputs++;
+        if (!fired) {
+          row.absorbed++;
+          for (let j = 0; j < n; j++) {
+            if (j !== latent && latents[b * n + j] > firing && cos[parent * n + j] >= carryCosine) { row.carried++; break; }
+          }
+        }
+      } else { row.parentOnlyInputs++; if (fired) row.parentOnlyFired++; }
     }
     return row;
   });
@@ -136,6 +154,7 @@ export function absorptionRate(input: AbsorptionInput): { rate: number; parentOn
   const childInputs = total('childInputs'); const parentOnly = total('parentOnlyInputs');
   return {
     rate: childInputs > 0 ? total('absorbed') / childInputs : NaN,
+    carriedRate: childInputs > 0 ? total('carried') / childInputs : NaN,
     parentOnlyRecall: parentOnly > 0 ? total('parentOnlyFired') / parentOnly : NaN,
     perParent,
   };

@@ -242,6 +242,18 @@ describe('ground-truth metrics', () => {
     const res = absorptionRate({ ...base, latents: absorbed });
     expect(res.rate).toBe(1);
     expect(res.parentOnlyRecall).toBe(1);
+    // Orthonormal true directions: the child latents do not carry u_P, so nothing is "carried".
+    expect(res.carriedRate).toBe(0);
+    expect(clean.carriedRate).toBe(0);
+    // Now tilt each child's decoder row towards its parent, as an absorbing SAE learns (d_c = (u_c + u_P)/sqrt 2).
+    const tilted = data.directions.slice();
+    data.parents.forEach((p, k) => data.children[k].forEach((c) => {
+      for (let j = 0; j < 20; j++) tilted[c * 20 + j] = (data.directions[c * 20 + j] + data.directions[p * 20 + j]) / Math.SQRT2;
+    }));
+    const carried = absorptionRate({ ...base, decoder: tilted, latents: absorbed });
+    expect(carried.perParent.map((r) => r.latent)).toEqual(data.parents); // u_P itself still wins for l(P)
+    expect(carried.rate).toBe(1);
+    expect(carried.carriedRate).toBe(1);
     const childInputs = res.perParent.reduce((s, p) => s + p.childInputs, 0);
     expectFrequency(childInputs, 3000 * 3, 0.15 * 0.6);
     expect(() => absorptionRate({ ...base, latents: codes.subarray(1) })).toThrow(/latents/);
