@@ -3,7 +3,7 @@
  * training images and saves it to assets/mnist-mlp/ (model.safetensors + config.json),
  * with its accuracy on the 10,000 test images.
  *
- *   npx tsx scripts/train-mnist-mlp.ts [--epochs 2] [--out assets/mnist-mlp]
+ *   npx tsx scripts/train-mnist-mlp.ts [--epochs 5] [--out assets/mnist-mlp]
  */
 import * as path from 'path';
 import { initBackend } from '../src/core/backend-node';
@@ -19,7 +19,7 @@ function arg(name: string, fallback: string): string {
 }
 
 async function main(): Promise<void> {
-  const epochs = Number(arg('epochs', '2'));
+  const epochs = Number(arg('epochs', '5'));
   const batchSize = 128;
   const lr = 1e-3;
   const seed = 1;
