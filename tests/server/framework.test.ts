@@ -1,0 +1,113 @@
+/**
+ * The lesson framework's pieces: the {{source}} directive quotes the real text of a
+ * declaration, narration splits into steps with math typeset, lesson.json is validated,
+ * and the lesson CLI parses its arguments.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { apiPath, extractSource, highlightTs } from '../../src/server/source';
+import { renderNarration, splitSteps } from '../../src/server/markdown';
+import { parseLessonMeta } from '../../src/server/lessons';
+import { parseArgs } from '../../src/server/lesson-cli';
+import { parseSetting, readSettings } from '../../src/server/browser/panel-kit';
+
+const ROOT = path.join(__dirname, '../..');
+
+describe('source directive', () => {
+  test('quotes a function verbatim (doc comment included) with its line range', () => {
+    const s = extractSource('src/core/train.ts', 'readMetrics');
+    const text = fs.readFileSync(path.join(ROOT, 'src/core/train.ts'), 'utf8');
+    expect(text).toContain(s.code);
+    expect(s.code.startsWith('/**')).toBe(true);
+    expect(s.code).toContain('export async function readMetrics(');
+    expect(s.code.trimEnd().endsWith('}')).toBe(true);
+    const lines = text.split('\n');
+    expect(lines[s.startLine - 1]).toContain('/**');
+    expect(lines[s.endLine - 1].trim()).toBe('}');
+    expect(s.kind).toBe('function');
+    expect(apiPath(s)).toBe('functions/readMetrics.html');
+  });
+
+  test('quotes a class method, dedented, and links it to the class page', () => {
+    const s = extractSource('src/core/train.ts', 'MetricHistory.series');
+    expect(s.kind).toBe('method');
+    expect(s.code).toMatch(/^\s*series\(name: string\)/m);
+    expect(s.code.split('\n')[0].startsWith(' ')).toBe(false);
+    expect(apiPath(s)).toBe('classes/MetricHistory.html#series');
+  });
+
+  test('refuses files outside src/ and kernels/, and unknown names', () => {
+    expect(() => extractSource('package.json', 'x')).toThrow(/bad file name/);
+    expect(() => extractSource('tests/setup/wasm.ts', 'x')).toThrow(/outside/);
+    expect(() => extractSource('src/../tests/setup/wasm.ts', 'x')).toThrow(/bad file name/);
+    expect(() => extractSource('src/core/train.ts', 'noSuchThing')).toThrow(/no declaration 'noSuchThing'/);
+    expect(() => extractSource('src/core/missing.ts', 'x')).toThrow(/does not exist/);
+  });
+
+  test('highlighting escapes HTML and keeps the text', () => {
+    const code = 'const a = b < c && "x<y>"; // a > b';
+    const html = highlightTs(code);
+    expect(html).not.toMatch(/<(?!\/?span)/);
+    expect(html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/&quot;/g, '"')).toBe(code);
+  });
+});
+
+describe('narration', () => {
+  test('level-2 headings start steps; code fences are not split', () => {
+    const { intro, steps } = splitSteps('Intro text\n\n## One\nA\n```\n## not a step\n```\n## Two $x$\nB\n');
+    expect(intro.trim()).toBe('Intro text');
+    expect(steps.map((s) => s.title)).toEqual(['One', 'Two $x$']);
+    expect(steps[0].body).toContain('## not a step');
+  });
+
+  test('math is typeset, directives are expanded, bad math names the step', () => {
+    const r = renderNarration('Hi $a^2$.\n\n## Step $\\KL$\n\n$$\n\\E_q[\\log p(x)]\n$$\n\n{{source src/core/train.ts#readMetrics}}\n\nText with \\$5 and `$code$`.\n');
+    expect(r.steps).toHaveLength(1);
+    expect(r.steps[0].title).toContain('class="katex"');
+    expect(r.steps[0].html).toContain('class="math-display"');
+    expect(r.steps[0].html).toContain('data-source="src/core/train.ts#readMetrics"');
+    expect(r.steps[0].html).toContain('<code>$code$</code>');
+    expect(r.intro).toContain('class="katex"');
+    expect(r.sources.map((s) => s.name)).toEqual(['readMetrics']);
+    expect(() => renderNarration('## Broken\n\n$\\frac{1}{$\n')).toThrow(/step 1 \('Broken'\): math/);
+  });
+});
+
+describe('lesson.json and CLI arguments', () => {
+  test('lesson.json fields are validated by name', () => {
+    const ok = { id: 'a-b', title: 'T', order: 2, summary: 's', status: 'ready' };
+    expect(parseLessonMeta(JSON.stringify(ok), 'a-b')).toEqual(ok);
+    expect(() => parseLessonMeta(JSON.stringify({ ...ok, id: 'x' }), 'a-b')).toThrow(/'id'/);
+    expect(() => parseLessonMeta(JSON.stringify({ ...ok, order: 0 }), 'a-b')).toThrow(/'order'/);
+    expect(() => parseLessonMeta(JSON.stringify({ ...ok, status: 'done' }), 'a-b')).toThrow(/'status'/);
+  });
+
+  test('npm run lesson arguments', () => {
+    expect(parseArgs(['vae-intro', '--quick', '--seed', '7', '--out', '/tmp/x'])).toEqual({ list: false, help: false, id: 'vae-intro', quick: true, out: '/tmp/x', seed: 7 });
+    expect(parseArgs(['--list']).list).toBe(true);
+    expect(() => parseArgs(['x', '--seed'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--seed', '-1', 'x'])).toThrow(/--seed must be an integer/);
+    expect(() => parseArgs(['x', '--seed', '1.5'])).toThrow(/--seed must be an integer/);
+    expect(() => parseArgs(['../etc'])).toThrow(/not a lesson id/);
+    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option/);
+  });
+});
+
+describe('panel settings in the URL', () => {
+  const specs = {
+    seed: { kind: 'int' as const, label: 'seed', default: 1, min: 0, max: 100 },
+    lr: { kind: 'number' as const, label: 'lr', default: 0.01, min: 1e-5, max: 1 },
+    data: { kind: 'choice' as const, label: 'data', default: 'ring', options: ['ring', 'moons'] },
+    warm: { kind: 'bool' as const, label: 'warm', default: false },
+  };
+  test('valid values are read; invalid ones fall back to the default and are reported', () => {
+    const { values, problems } = readSettings(specs, '?seed=5&lr=0.5&data=moons&warm=1');
+    expect(values).toEqual({ seed: 5, lr: 0.5, data: 'moons', warm: true });
+    expect(problems).toEqual([]);
+    const bad = readSettings(specs, '?seed=5.5&lr=abc&data=<script>&warm=maybe');
+    expect(bad.values).toEqual({ seed: 1, lr: 0.01, data: 'ring', warm: false });
+    expect(bad.problems).toHaveLength(4);
+    expect(parseSetting(specs.lr, '')).toBeUndefined();
+    expect(parseSetting(specs.seed, '101')).toBeUndefined();
+  });
+});
