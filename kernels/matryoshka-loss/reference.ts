@@ -50,7 +50,8 @@ export function matryoshkaAllPrefixLossReference(
       // the last axis because tfjs 4.22's Cumsum gradient is wrong for any other axis
       const prefixCDN = tf.cumsum(stepsCDN, 2);
       const residualCDN = residualBD.slice([start, 0], [c, d]).reshape([c, d, 1]).sub(prefixCDN);
-      parts.push(residualCDN.square().sum([1, 2]) as tf.Tensor1D);
+      // sum over D first, then over the N prefixes (two shorter float32 sums lose less)
+      parts.push(residualCDN.square().sum(1).sum(1) as tf.Tensor1D);
     }
     return (parts.length === 1 ? parts[0] : tf.concat(parts)) as tf.Tensor1D;
   });

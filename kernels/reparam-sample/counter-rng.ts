@@ -48,20 +48,32 @@ export function counterNormalAt(i: number, k1: number, k2: number): number {
   return i % 2 === 0 ? radius * Math.cos(angle) : radius * Math.sin(angle);
 }
 
-/** Calls visit(i, eps_i) for i = 0 .. size-1 (one Box-Muller draw per pair of elements). */
-export function forEachCounterNormal(size: number, seed: number, step: number, visit: (i: number, eps: number) => void): void {
+/**
+ * The fused sampling loop: for each i, out_i = mu_i + scale * exp(0.5 logVar_i) * eps_i, where
+ * `mu` may be null (then 0) and `dy` (if given) multiplies the second term: the forward pass is
+ * (mu, logVar, null, 1) and the logVar gradient (null, logVar, dy, 0.5). Inlined, no allocation.
+ */
+export function fusedCounterNormal(out: Float32Array, mu: Float32Array | null, logVar: Float32Array | null, dy: Float32Array | null,
+  scale: number, seed: number, step: number): void {
   const [k1, k2] = counterKeys(seed, step);
-  for (let p = 0; 2 * p < size; p++) {
-    const [u1, u2] = uniformsOfPair(p, k1, k2);
-    const radius = Math.sqrt(-2 * Math.log(u1));
-    const angle = 2 * Math.PI * u2;
-    visit(2 * p, radius * Math.cos(angle));
-    if (2 * p + 1 < size) visit(2 * p + 1, radius * Math.sin(angle));
+  const size = out.length;
+  const twoPi = 2 * Math.PI;
+  for (let i = 0; i < size; i += 2) {
+    const a = triple32((triple32((i ^ k2) >>> 0) + k1) >>> 0); // counter 2p = i
+    const b = triple32((triple32(((i + 1) ^ k2) >>> 0) + k1) >>> 0);
+    const radius = Math.sqrt(-2 * Math.log(((a >>> 8) + 1) / 16777216));
+    const angle = twoPi * ((b >>> 8) / 16777216);
+    const e0 = radius * Math.cos(angle);
+    out[i] = (mu === null ? 0 : mu[i]) + scale * (dy === null ? 1 : dy[i]) * (logVar === null ? 1 : Math.exp(0.5 * logVar[i])) * e0;
+    if (i + 1 < size) {
+      const e1 = radius * Math.sin(angle);
+      out[i + 1] = (mu === null ? 0 : mu[i + 1]) + scale * (dy === null ? 1 : dy[i + 1]) * (logVar === null ? 1 : Math.exp(0.5 * logVar[i + 1])) * e1;
+    }
   }
 }
 
 /** Fills `out` with eps for flat indices 0 .. out.length-1. */
 export function fillCounterNormal(out: Float32Array, seed: number, step: number): Float32Array {
-  forEachCounterNormal(out.length, seed, step, (i, eps) => { out[i] = eps; });
+  fusedCounterNormal(out, null, null, null, 1, seed, step);
   return out;
 }

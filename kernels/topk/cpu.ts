@@ -43,20 +43,30 @@ export function topkRowsJs(z: Arr, bias: Arr | null, values: Float32Array, indic
   for (let r = 0; r < b; r++) {
     const base = r * n;
     let size = 0;
-    for (let i = 0; i < n; i++) {
-      const v = bias === null ? z[base + i] : Math.fround(z[base + i] + bias[i]);
-      if (size < k) {
-        hv[size] = v; hi[size] = i;
-        let c = size++;
-        while (c > 0) {
-          const p = (c - 1) >> 1;
-          if (!worse(c, p)) break;
-          swap(c, p);
-          c = p;
-        }
-      } else if (v > hv[0]) { // an equal value has a larger index, so it ranks below the root
-        hv[0] = v; hi[0] = i;
-        siftDown(0, k);
+    let i = 0;
+    for (; i < n && size < k; i++) {
+      hv[size] = bias === null ? z[base + i] : Math.fround(z[base + i] + bias[i]);
+      hi[size] = i;
+      let c = size++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!worse(c, p)) break;
+        swap(c, p);
+        c = p;
+      }
+    }
+    // The hot loop: one comparison against the worst kept value. An equal value has a larger
+    // index than everything kept, so it ranks below the root and is skipped.
+    let threshold = hv[0];
+    if (bias === null) {
+      for (; i < n; i++) {
+        const v = z[base + i];
+        if (v > threshold) { hv[0] = v; hi[0] = i; siftDown(0, k); threshold = hv[0]; }
+      }
+    } else {
+      for (; i < n; i++) {
+        const v = Math.fround(z[base + i] + bias[i]);
+        if (v > threshold) { hv[0] = v; hi[0] = i; siftDown(0, k); threshold = hv[0]; }
       }
     }
     // Pop the worst first into the last slot: descending order.
