@@ -30,8 +30,15 @@ describe('the shipped character model', () => {
     const text = loadTextSplit().heldOut.slice(0, 3000);
     const vocab = new CharVocab();
     let source: CharLmActivations;
+    let leaked = NaN;
     beforeAll(async () => {
+      const n0 = tf.memory().numTensors;
       source = await CharLmActivations.create(model, text, { layer: 1, start: 5, maxTokens: 400, minContext: 16 });
+      leaked = tf.memory().numTensors - n0;
+    });
+
+    test('building the source leaves no tensors behind', () => {
+      expect(leaked).toBe(0);
     });
 
     test('has one 128-d row per position and nextBatch walks the text in order, wrapping', () => {
