@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const batchSize = Number(arg('batch', '32'));
   const lr = Number(arg('lr', '0.003'));
   const seed = Number(arg('seed', '1'));
+  const warmupSteps = Math.min(100, Math.floor(steps / 10));
   const out = path.resolve(arg('out', path.join(__dirname, '..', 'assets', 'char-lm')));
   const started = Date.now();
 
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   console.log(`model: ${JSON.stringify(model.config)}, ${model.params.size()} parameters`);
   const trainStart = Date.now();
   const history = await trainCharLm(model, train, {
-    steps, batchSize, lr, seed, logEvery: 10,
+    steps, batchSize, lr, warmupSteps, seed, logEvery: 10,
     callbacks: progressBar({ label: 'char-lm', total: steps }),
   });
   const trainSeconds = (Date.now() - trainStart) / 1000;
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   const config: CharLmCheckpointConfig = {
     model: model.config,
     training: {
-      steps, batchSize, lr, seed, warmupSteps: Math.min(100, Math.floor(steps / 10)), schedule: 'cosine to 10%',
+      steps, batchSize, lr, seed, warmupSteps, schedule: 'cosine to 10%',
       optimizer: 'Adam(beta2 0.99, clipNorm 1)', backend: backend.name,
       finalTrainLoss: history.last('loss') ?? NaN, trainSeconds: Math.round(trainSeconds),
     },

@@ -94,6 +94,9 @@ describe('CharLm causality and training', () => {
     expect(() => model.logits(tf.zeros([1, TINY.contextLength + 1], 'int32') as tf.Tensor2D)).toThrow(/idsBT: sequence length must be in \[1, 16\]/);
     expect(() => model.logits(tf.zeros([1, 4]) as tf.Tensor2D)).toThrow(/idsBT: must be int32/);
     expect(() => new CharLm({ ...TINY, nHeads: 5 })).toThrow(/nHeads: must divide dModel/);
+    const wte = tf.zeros([70, 32]);
+    expect(() => CharLm.fromTensors(TINY, { wte })).toThrow(/tensors: missing wpe, h0.ln1.g/);
+    wte.dispose();
     model.dispose();
   });
 

@@ -44,13 +44,11 @@ export function assetDir(name: string): string {
 /** Loads a char-LM checkpoint folder (default: the shipped `assets/char-lm`). */
 export function loadCharLm(dir = assetDir('char-lm')): { model: CharLm; config: CharLmCheckpointConfig } {
   const { config, tensors } = loadCheckpoint<CharLmCheckpointConfig>(dir);
-  const model = new CharLm(config.model);
   try {
-    model.params.assign(tensors);
+    return { model: CharLm.fromTensors(config.model, tensors), config };
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
   }
-  return { model, config };
 }
 
 /** The held-out characters the stated loss is measured on, as token ids. */
@@ -74,13 +72,11 @@ export interface MnistMlpCheckpointConfig {
 /** Loads an MNIST MLP checkpoint folder (default: the shipped `assets/mnist-mlp`). */
 export function loadMnistMlp(dir = assetDir('mnist-mlp')): { model: MnistMlp; config: MnistMlpCheckpointConfig } {
   const { config, tensors } = loadCheckpoint<MnistMlpCheckpointConfig>(dir);
-  const model = new MnistMlp(config.model);
   try {
-    model.params.assign(tensors);
+    return { model: MnistMlp.fromTensors(config.model, tensors), config };
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
   }
-  return { model, config };
 }
 
 /**

@@ -124,6 +124,18 @@ export class CharLm {
     this.params = p;
   }
 
+  /** A model with the given weights (e.g. decoded from a checkpoint); copies them, so the caller keeps `tensors`. */
+  static fromTensors(config: CharLmConfig, tensors: Record<string, tf.Tensor>): CharLm {
+    const model = new CharLm(config);
+    const missing = model.params.names().filter((n) => !(n in tensors));
+    if (missing.length > 0) {
+      model.dispose();
+      throw new ConfigError('tensors', `missing ${missing.join(', ')}`);
+    }
+    model.params.assign(tensors);
+    return model;
+  }
+
   /** Width of the residual stream (D). */
   get dModel(): number {
     return this.config.dModel;

@@ -55,6 +55,18 @@ export class MnistMlp {
     this.params.add('b2', init.zeros([C]));
   }
 
+  /** A model with the given weights (e.g. decoded from a checkpoint); copies them, so the caller keeps `tensors`. */
+  static fromTensors(config: MnistMlpConfig, tensors: Record<string, tf.Tensor>): MnistMlp {
+    const model = new MnistMlp(config);
+    const missing = model.params.names().filter((n) => !(n in tensors));
+    if (missing.length > 0) {
+      model.dispose();
+      throw new InputError('tensors', `missing ${missing.join(', ')}`);
+    }
+    model.params.assign(tensors);
+    return model;
+  }
+
   /** Hidden activations h = ReLU(x W_1 + b_1). @param xBD [B, 784] @returns [B, H] */
   hidden(xBD: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.relu(xBD.matMul(this.params.get('W1')).add(this.params.get('b1'))) as tf.Tensor2D);
