@@ -210,7 +210,7 @@ export function drawBars(ctx: CanvasRenderingContext2D, w: number, h: number, va
   const vmax = Math.max(1e-6, ...Array.from(values));
   const f = new Frame(ctx, w, h, 0, values.length, 0, vmax * 1.1);
   f.axes();
-  ctx.clearRect(f.left + 1, h - f.bottom + 1, w, f.bottom);
+  ctx.clearRect(f.left - 12, h - f.bottom + 1, w, f.bottom);
   const bw = (w - f.left - f.right) / values.length;
   ctx.fillStyle = color;
   ctx.font = '10px ui-sans-serif, system-ui, sans-serif';

@@ -15,7 +15,7 @@
  *   });
  */
 import * as tf from '@tensorflow/tfjs';
-import { MetricHistory, Metrics, StepResult, trainLoop } from '../../core/train';
+import { MetricHistory, StepResult, trainLoop } from '../../core/train';
 import { Rng } from '../../core/random';
 import type { BackendReport } from '../../core/backend';
 import { LineChart, makeCanvas } from './charts';
@@ -260,13 +260,16 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
     status.textContent = `step ${state.step}${stepsPerSec ? ` · ${stepsPerSec.toFixed(stepsPerSec >= 10 ? 0 : 1)} steps/s` : ''}${s === 'done' ? ' · done' : ''}`;
   }
 
-  function showMetrics(metrics: Metrics): void {
-    const names = def.readout ?? Object.keys(metrics);
+  /** The latest value of each metric (some are logged less often than others, e.g. held-out bounds). */
+  function showMetrics(history: MetricHistory): void {
+    const last = history.values[history.values.length - 1] ?? {};
+    const names = def.readout ?? Object.keys(last);
     readout.textContent = '';
     for (const n of names) {
-      if (!(n in metrics)) continue;
+      const v = history.last(n);
+      if (v === undefined) continue;
       const d = el('div');
-      d.append(el('span', { class: 'k' }, n), el('span', { class: 'v', 'data-metric': n }, fmtMetric(metrics[n])));
+      d.append(el('span', { class: 'k' }, n), el('span', { class: 'v', 'data-metric': n }, fmtMetric(v)));
       readout.append(d);
     }
   }
@@ -282,8 +285,7 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
 
   async function draw(): Promise<void> {
     chart.update(Object.fromEntries(def.chart.map((m) => [m, state.history.series(m)])));
-    const last = state.history.values[state.history.values.length - 1];
-    if (last) showMetrics(last);
+    showMetrics(state.history);
     if (run?.draw) await run.draw(state.history);
   }
 
@@ -302,7 +304,8 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
       rng: new Rng(Number((values as Record<string, unknown>).seed ?? 1)),
       backend,
       canvasView(title, width, height, caption) {
-        const box = el('div', { class: 'view' });
+        // Narrow views (up to 260 px) sit two to a row.
+        const box = el('div', { class: width <= 260 ? 'view half' : 'view' });
         box.append(el('h3', {}, title));
         const { canvas, ctx: c2 } = makeCanvas(width, height);
         box.append(canvas);

@@ -1,0 +1,219 @@
+/**
+ * The lessons in a real browser: headless Debian Chromium via playwright-core. For every
+ * ready lesson: load the page, start its live panel, wait for training steps, check the
+ * loss chart has points and the loss fell, no console errors, no failed requests, the page
+ * is cross-origin isolated; save a screenshot under test-output/screenshots/. Also: the
+ * WebGL and WebGPU backends run a panel, and a URL (seed included) reproduces a run.
+ *
+ * Skips visibly when /usr/bin/chromium is missing (.ci/run installs it).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { build } from '../../src/server/build';
+import { discoverLessons } from '../../src/server/lessons';
+import { Running, startServer } from '../server/helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(__dirname, '../../test-output/screenshots');
+const LAUNCH_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+
+/** How far each lesson's panel trains in the test, and with which URL settings. */
+const PLAN: Record<string, { query: string; steps: number }> = {
+  'vae-intro': { query: 'backend=wasm', steps: 150 },
+  'vae-reparam': { query: 'backend=wasm', steps: 150 },
+  'vae-training': { query: 'backend=wasm', steps: 100 },
+};
+const DEFAULT_PLAN = { query: 'backend=wasm', steps: 100 };
+
+const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium; .ci/run does it)` : '';
+if (missing) console.warn(`SKIPPING the browser tests: ${missing}`);
+const maybe = missing ? describe.skip : describe;
+
+const ready = discoverLessons().filter((l) => l.status === 'ready' && l.hasPanel);
+
+interface Watch {
+  problems: string[];
+}
+
+/** Records console errors, page errors, failed requests and HTTP errors on a page. */
+function watch(page: Page): Watch {
+  const w: Watch = { problems: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') w.problems.push(`console error: ${m.text().slice(0, 300)}`);
+  });
+  page.on('pageerror', (e) => w.problems.push(`page error: ${e.message.slice(0, 300)}`));
+  page.on('requestfailed', (r) => w.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) w.problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return w;
+}
+
+async function waitState(page: Page, states: string[], timeout = 60_000): Promise<string> {
+  await page.waitForFunction((s) => s.includes(document.getElementById('panel-root')?.dataset.state ?? ''), states, { timeout });
+  return page.evaluate(() => document.getElementById('panel-root')!.dataset.state!);
+}
+
+async function panelError(page: Page): Promise<string> {
+  return page.evaluate(() => (window as unknown as { gensparsePanel?: { error?: string } }).gensparsePanel?.error ?? document.querySelector('.error-box')?.textContent ?? '');
+}
+
+/** Starts the panel, waits until `steps` steps are done, pauses; returns the chart's series. */
+async function train(page: Page, steps: number): Promise<Record<string, number[]>> {
+  await page.click('#btn-start');
+  await page.waitForFunction((n) => {
+    const root = document.getElementById('panel-root')!;
+    return Number(root.dataset.step) >= n || root.dataset.state === 'error' || root.dataset.state === 'done';
+  }, steps, { timeout: 120_000 });
+  await page.click('#btn-pause').catch(() => undefined);
+  const state = await waitState(page, ['paused', 'done', 'error']);
+  if (state === 'error') throw new Error(`panel error: ${await panelError(page)}`);
+  return JSON.parse((await page.getAttribute('#loss-chart', 'data-series')) ?? '{}') as Record<string, number[]>;
+}
+
+/** The whole panel (it scrolls inside a viewport-high box, so make the viewport tall first). */
+async function shootPanel(page: Page, file: string): Promise<void> {
+  await page.setViewportSize({ width: 1400, height: 2600 });
+  await page.waitForTimeout(200);
+  await page.locator('#panel').screenshot({ path: path.join(SHOTS, file) });
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+maybe('lessons in headless Chromium', () => {
+  let site: Running;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await build({ steps: ['js', 'wasm', 'katex', 'mnist'] });
+    site = await startServer();
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    fs.mkdirSync(SHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+
+  test('there are ready lessons to test', () => {
+    expect(ready.map((l) => l.id)).toEqual(expect.arrayContaining(['vae-intro', 'vae-reparam', 'vae-training']));
+  });
+
+  test('the index renders all lessons without errors', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const w = watch(page);
+    await page.goto(`${site.base}/`);
+    expect(await page.locator('.lesson-card').count()).toBe(9);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'index.png') });
+    expect(w.problems).toEqual([]);
+    await page.close();
+  });
+
+  test.each(ready.map((l) => l.id))('lesson %s: loads, trains, the loss falls, no errors', async (id) => {
+    const plan = PLAN[id] ?? DEFAULT_PLAN;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const w = watch(page);
+    await page.goto(`${site.base}/lessons/${id}?${plan.query}`);
+    const state = await waitState(page, ['ready', 'error']);
+    expect([state, await panelError(page)]).toEqual(['ready', '']);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    expect(await page.textContent('#backend')).toMatch(/^backend: wasm/);
+    expect(await page.locator('section.step').count()).toBeGreaterThanOrEqual(5);
+    // The settings, seed included, are in the URL.
+    expect(new URL(page.url()).searchParams.get('seed')).toBe('1');
+
+    const series = await train(page, plan.steps);
+    const loss = Object.values(series)[0];
+    expect(loss.length).toBeGreaterThanOrEqual(5);
+    for (const v of loss) expect(Number.isFinite(v)).toBe(true);
+    expect(mean(loss.slice(-3))).toBeLessThan(mean(loss.slice(0, 3)));
+    expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBe(loss.length);
+
+    await page.screenshot({ path: path.join(SHOTS, `${id}.png`) });
+    await shootPanel(page, `${id}-panel.png`);
+    expect(w.problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  test('lesson vae-training on the 2-D toy data', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const w = watch(page);
+    await page.goto(`${site.base}/lessons/vae-training?backend=wasm&data=ring&latentDim=2`);
+    expect(await waitState(page, ['ready', 'error'])).toBe('ready');
+    const series = await train(page, 200);
+    const loss = series.negElbo;
+    expect(mean(loss.slice(-3))).toBeLessThan(mean(loss.slice(0, 3)));
+    await shootPanel(page, 'vae-training-ring-panel.png');
+    expect(w.problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  test.each(['webgl', 'webgpu'])('the %s backend runs a panel (SwiftShader here: correctness only)', async (backend) => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const w = watch(page);
+    await page.goto(`${site.base}/lessons/vae-reparam?backend=${backend}`);
+    const state = await waitState(page, ['ready', 'error']);
+    expect([state, await panelError(page)]).toEqual(['ready', '']);
+    const badge = await page.textContent('#backend');
+    expect(badge).toContain(`backend: ${backend}`);
+    if (backend === 'webgpu') expect(badge).toContain('adapter:');
+    const series = await train(page, 60);
+    expect(mean(series.loss.slice(-3))).toBeLessThan(mean(series.loss.slice(0, 3)));
+    await shootPanel(page, `vae-reparam-${backend}-panel.png`);
+    expect(w.problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  test('a link reproduces a run: same URL, same numbers; a new seed changes them and the URL', async () => {
+    const page = await browser.newPage();
+    const w = watch(page);
+    const url = `${site.base}/lessons/vae-reparam?backend=wasm&seed=7&samples=4`;
+    const run = async (): Promise<number[]> => {
+      await page.goto(url);
+      await waitState(page, ['ready']);
+      for (let i = 0; i < 5; i++) {
+        await page.click('#btn-step');
+        await page.waitForFunction((n) => Number(document.getElementById('panel-root')!.dataset.step) >= n &&
+          document.getElementById('panel-root')!.dataset.state === 'paused', i + 1);
+      }
+      return page.evaluate(() => (window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }).gensparsePanel.history.values.map((v) => v.loss));
+    };
+    const a = await run();
+    const b = await run();
+    expect(a).toHaveLength(5);
+    expect(b).toEqual(a);
+    await page.fill('#setting-seed', '8');
+    await page.dispatchEvent('#setting-seed', 'change');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('seed') === '8');
+    await waitState(page, ['ready']);
+    await page.click('#btn-step');
+    await waitState(page, ['paused']);
+    const c = await page.evaluate(() => (window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }).gensparsePanel.history.values[0].loss);
+    expect(c).not.toBe(a[0]);
+    expect(new URL(page.url()).searchParams.get('backend')).toBe('wasm');
+    expect(w.problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  const benchSuite = fs.existsSync(path.join(__dirname, '../../kernels/bench-suite.ts'));
+  (benchSuite ? test : test.skip)('the benchmark page runs the small kernel suite on wasm', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const w = watch(page);
+    await page.goto(`${site.base}/bench?backend=wasm&size=small`);
+    await page.waitForFunction(() => document.getElementById('backend')?.dataset.backend === 'wasm');
+    await page.click('#bench-run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.benchState ?? ''), null, { timeout: 150_000 });
+    expect([await page.evaluate(() => document.body.dataset.benchState), await page.textContent('#bench-status')]).toEqual(['done', expect.stringContaining('rows')]);
+    const rows = await page.locator('#bench-table tbody tr').count();
+    expect(rows).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'bench.png'), fullPage: true });
+    expect(w.problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+});
