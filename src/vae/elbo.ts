@@ -29,32 +29,47 @@ import { NoiseKey, sampleLatent } from './reparameterize';
 
 /**
  * log p(x|z) for a Bernoulli decoder on logits: sum_d x_d l_d - softplus(l_d).
- * @param xBD [B, D] in [0, 1]  @param logitsBD [B, D]  @returns [B] in nats
+ * S samples per example may come as logits [S, B, D]: x broadcasts, nothing is copied.
+ * @param xBD [B, D] in [0, 1]  @param logitsBD [B, D] (or [S, B, D])  @returns [B] (or [S, B]) in nats
  */
-export function bernoulliLogLikelihood(xBD: tf.Tensor2D, logitsBD: tf.Tensor2D): tf.Tensor1D {
-  checkShape('logits', logitsBD, xBD.shape);
-  return tf.tidy(() => xBD.mul(logitsBD).sub(tf.softplus(logitsBD)).sum(-1));
+export function bernoulliLogLikelihood(xBD: tf.Tensor2D, logitsBD: tf.Tensor2D): tf.Tensor1D;
+export function bernoulliLogLikelihood(xBD: tf.Tensor2D, logitsSBD: tf.Tensor3D): tf.Tensor2D;
+export function bernoulliLogLikelihood(xBD: tf.Tensor2D, logits: tf.Tensor2D | tf.Tensor3D): tf.Tensor {
+  checkTrailingShape('logits', logits, xBD);
+  return tf.tidy(() => logits.mul(xBD).sub(tf.softplus(logits)).sum(-1));
 }
 
 /**
  * log p(x|z) for a Gaussian decoder with fixed standard deviation sigma:
  *   -1/(2 sigma^2) ||x - xhat||^2 - (D/2) log(2 pi sigma^2)
- * @param xBD [B, D]  @param meanBD [B, D]  @param sigma > 0  @returns [B] in nats
+ * @param xBD [B, D]  @param meanBD [B, D] (or [S, B, D])  @param sigma > 0  @returns [B] (or [S, B]) in nats
  */
-export function gaussianLogLikelihood(xBD: tf.Tensor2D, meanBD: tf.Tensor2D, sigma: number): tf.Tensor1D {
-  checkShape('mean', meanBD, xBD.shape);
+export function gaussianLogLikelihood(xBD: tf.Tensor2D, meanBD: tf.Tensor2D, sigma: number): tf.Tensor1D;
+export function gaussianLogLikelihood(xBD: tf.Tensor2D, meanSBD: tf.Tensor3D, sigma: number): tf.Tensor2D;
+export function gaussianLogLikelihood(xBD: tf.Tensor2D, mean: tf.Tensor2D | tf.Tensor3D, sigma: number): tf.Tensor {
+  checkTrailingShape('mean', mean, xBD);
   checkNumber('sigma', sigma, { min: 0, minOpen: true });
   const d = xBD.shape[1];
   return tf.tidy(() =>
-    xBD.sub(meanBD).square().sum(-1).mul(-0.5 / (sigma * sigma)).sub(0.5 * d * Math.log(2 * Math.PI * sigma * sigma)));
+    mean.sub(xBD).square().sum(-1).mul(-0.5 / (sigma * sigma)).sub(0.5 * d * Math.log(2 * Math.PI * sigma * sigma)));
 }
 
 /**
  * log p(x|z) for either likelihood, from the decoder's raw output.
- * @param xBD [B, D]  @param outBD [B, D] logits or means  @returns [B]
+ * @param xBD [B, D]  @param outBD [B, D] (or [S, B, D]) logits or means  @returns [B] (or [S, B])
  */
-export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, outBD: tf.Tensor2D, sigma = 1): tf.Tensor1D {
-  return likelihood === 'bernoulli' ? bernoulliLogLikelihood(xBD, outBD) : gaussianLogLikelihood(xBD, outBD, sigma);
+export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, outBD: tf.Tensor2D, sigma?: number): tf.Tensor1D;
+export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, outSBD: tf.Tensor3D, sigma?: number): tf.Tensor2D;
+export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, out: tf.Tensor2D | tf.Tensor3D, sigma = 1): tf.Tensor {
+  return likelihood === 'bernoulli'
+    ? bernoulliLogLikelihood(xBD, out as tf.Tensor2D)
+    : gaussianLogLikelihood(xBD, out as tf.Tensor2D, sigma);
+}
+
+/** Throws unless the last two dimensions of `t` equal x's [B, D]. */
+function checkTrailingShape(argument: string, t: tf.Tensor, xBD: tf.Tensor2D): void {
+  if (t.rank === 3) checkShape(argument, t, [null, xBD.shape[0], xBD.shape[1]]);
+  else checkShape(argument, t, xBD.shape);
 }
 
 export interface ElboOptions {
@@ -102,11 +117,11 @@ export function elbo(model: Vae, xBD: tf.Tensor2D, key: NoiseKey, options: ElboO
     // S samples per example: tile to [S*B, Z] (row s*B + b is sample s of example b).
     const muSZ = samples === 1 ? muBZ : muBZ.tile([samples, 1]) as tf.Tensor2D;
     const logVarSZ = samples === 1 ? logVarBZ : logVarBZ.tile([samples, 1]) as tf.Tensor2D;
-    const xSD = samples === 1 ? xBD : xBD.tile([samples, 1]) as tf.Tensor2D;
     const zSZ = sampleLatent(muSZ, logVarSZ, key, useFused);
     const outSD = model.decode(zSZ);
-    const logLikS = logLikelihood(model.config.likelihood, xSD, outSD, model.config.sigma);
-    const logLikB = (samples === 1 ? logLikS : logLikS.reshape([samples, b]).mean(0)) as tf.Tensor1D;
+    const logLikB = samples === 1
+      ? logLikelihood(model.config.likelihood, xBD, outSD, model.config.sigma)
+      : logLikelihood(model.config.likelihood, xBD, outSD.reshape([samples, b, -1]) as tf.Tensor3D, model.config.sigma).mean(0) as tf.Tensor1D;
     const klBZ = gaussianKlPerDim(muBZ, logVarBZ);
     const klB = klBZ.sum(-1) as tf.Tensor1D;
     const elboB = logLikB.sub(klB) as tf.Tensor1D;

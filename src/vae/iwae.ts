@@ -52,9 +52,9 @@ export function importanceLogWeights(model: Vae, xBD: tf.Tensor2D, k: number, ke
     const logVarKZ = logVarBZ.tile([k, 1]) as tf.Tensor2D;
     const zKZ = sampleLatent(muKZ, logVarKZ, key, useFused);
     const outKD = model.decode(zKZ);
-    const logPxz = logLikelihood(model.config.likelihood, xBD.tile([k, 1]) as tf.Tensor2D, outKD, model.config.sigma);
-    const logW = logPxz.add(logStandardNormal(zKZ)).sub(logNormalDiag(zKZ, muKZ, logVarKZ));
-    return logW.reshape([k, b]) as tf.Tensor2D;
+    const logPxzKB = logLikelihood(model.config.likelihood, xBD, outKD.reshape([k, b, -1]) as tf.Tensor3D, model.config.sigma);
+    const logPriorOverQ = logStandardNormal(zKZ).sub(logNormalDiag(zKZ, muKZ, logVarKZ)).reshape([k, b]);
+    return logPxzKB.add(logPriorOverQ) as tf.Tensor2D;
   });
 }
 
