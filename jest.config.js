@@ -19,7 +19,8 @@ if (at >= 0) {
   }
 }
 const only = (patterns) => (paths.length === 0 ? patterns
-  : paths.map((p) => (p.endsWith('.ts') ? `<rootDir>/${p}` : `<rootDir>/${p.replace(/\/$/, '')}/**/*.test.ts`)));
+  : paths.flatMap((p) => (p.endsWith('.ts') ? [`<rootDir>/${p}`]
+    : [`<rootDir>/${p.replace(/\/$/, '')}/**/*.test.ts`, `<rootDir>/${p}*.test.ts`])));
 
 module.exports = {
   testTimeout: 120000,

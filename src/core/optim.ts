@@ -76,8 +76,8 @@ export class Adam {
     this.eps = checkNumber('eps', config.eps ?? 1e-8, { min: 0, minOpen: true });
     if (config.clipNorm !== undefined) this.clipNorm = checkNumber('clipNorm', config.clipNorm, { min: 0, minOpen: true });
     for (const [name, p] of Object.entries(params)) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, zeroState(p));
+      this.v.set(name, zeroState(p));
     }
   }
 
@@ -119,6 +119,14 @@ export function clipScale(grads: tf.Tensor[], maxNorm: number): tf.Scalar {
     const sq = tf.addN(grads.map((g) => g.square().sum()));
     return tf.minimum(1, tf.div(maxNorm, sq.sqrt().add(1e-12))) as tf.Scalar;
   });
+}
+
+/** A non-trainable variable of zeros shaped like `p` (the zeros tensor itself is freed). */
+function zeroState(p: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(p);
+  const state = tf.variable(zeros, false);
+  zeros.dispose();
+  return state;
 }
 
 function constant(lr: number): Schedule {

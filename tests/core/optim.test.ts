@@ -29,6 +29,16 @@ describe('Adam', () => {
     p.dispose();
   });
 
+  test('creating and disposing an optimiser leaves no tensors behind', () => {
+    const p = tf.variable(tf.ones([3, 4]));
+    const before = tf.memory().numTensors;
+    const adam = new Adam({ p }, { lr: 1e-3 });
+    expect(tf.memory().numTensors).toBe(before + 2); // m and v
+    adam.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+  });
+
   test('global-norm clipping rescales all gradients together', () => {
     const a = tf.tensor([3, 0]);
     const b = tf.tensor([0, 4]); // global norm 5
