@@ -112,3 +112,30 @@ test('AuxK: ||e - ReLU(topk_kaux(z_dead)) W_dead||^2 / ||e - mean(e)||^2, no b_d
   expect((await got.data())[0]).toBeCloseTo(num / den, 5);
   got.dispose();
 });
+
+test('persistent KDE: at a fixed theta, the pooled L0 theta-gradient is the mean of the last W+1 batch gradients', async () => {
+  const { createSae } = await import('../../src/sae/create');
+  const D = 6; const N = 10; const B = 16; const W = 3;
+  const config = { architecture: 'jumprelu' as const, dIn: D, nLatents: N, l0Coefficient: 1, bandwidth: 0.5, initialThreshold: 0.3, seed: 2 };
+  const plain = createSae(config);
+  const pooled = createSae({ ...config, kdeWindow: W });
+  const rng = new Rng(12);
+  const batches = Array.from({ length: W + 1 }, () => tf.tensor2d(randn(rng, B * D), [B, D]));
+  // Gradient of the L0 term alone (loss - mse), theta only.
+  const l0Grad = async (sae: typeof plain, x: tf.Tensor2D) => {
+    const { loss, grads } = sae.params.gradients(() => {
+      const out = sae.forward(x, { training: true });
+      return out.loss.sub(out.losses.mse) as tf.Scalar;
+    });
+    const g = Float32Array.from(await grads.threshold.data());
+    tf.dispose([loss, ...Object.values(grads)]);
+    return g;
+  };
+  const mean = new Float64Array(N);
+  for (const x of batches) (await l0Grad(plain, x)).forEach((v, i) => { mean[i] += v / (W + 1); });
+  let last = new Float32Array(N);
+  for (const x of batches) last = await l0Grad(pooled, x); // parameters never change: theta is fixed
+  expect(maxAbsDiff(last, mean)).toBeLessThan(1e-5);
+  expect(Math.max(...Array.from(mean, Math.abs))).toBeGreaterThan(0.1); // the kernel saw inputs
+  tf.dispose(batches); plain.dispose(); pooled.dispose();
+});

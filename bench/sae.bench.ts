@@ -1,0 +1,89 @@
+/**
+ * SAE benchmarks at the reference size d=512, n=8192, k=32, batch 1024 on the active backend:
+ * each architecture's full training step (forward, backward, decoder projection, Adam,
+ * renormalisation, dead-latent read-back) and its throughput, beside
+ *   - the floor: one dense encoder matmul [1024,512] x [512,8192], which any TopK step must pay;
+ *   - the naive composite TopK step (`useKernels: false`: dense TopK mask, autodiff through
+ *     dense matmuls), measured once, and on wasm also with tfjs's stock matmul kernels (before
+ *     the core's explicit-transpose fix), the ~24 s figure of the issue.
+ * `SAE_BENCH_QUICK=1` skips the stock-kernel naive step (the slowest row).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../src/core/random';
+import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
+import { createSae, SaeConfig } from '../src/sae/create';
+import { SaeTrainer } from '../src/sae/trainer';
+import { BenchRow, timeIt } from './harness';
+
+const D = 512; const N = 8192; const K = 32; const B = 1024;
+
+/** A source that hands out the same random batch every time (the step is what is timed). */
+function fixedSource(): { dim: number; nextBatch: (b: number) => Float32Array } {
+  const rng = new Rng(7);
+  const batch = Float32Array.from({ length: B * D }, () => rng.normal());
+  return { dim: D, nextBatch: (b: number) => batch.subarray(0, b * D) };
+}
+
+/** Median ms of one trainer step for `config` (warm-up 1, `reps` timed). */
+async function stepMs(config: SaeConfig, reps: number): Promise<number> {
+  const sae = createSae(config);
+  const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1000, batchSize: B, initSamples: 0 });
+  const ms = await timeIt(async () => {
+    const metrics = await trainer.step();
+    return Object.values(metrics).filter((v): v is tf.Scalar => typeof v !== 'number');
+  }, { warmup: 1, reps });
+  trainer.dispose();
+  sae.dispose();
+  return ms;
+}
+
+export default async function (): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const size = `d=${D} n=${N} k=${K} B=${B}`;
+  const rng = new Rng(1);
+  const x = rng.randomNormal([B, D]);
+  const w = rng.randomNormal([D, N]);
+  const floor = await timeIt(() => tf.matMul(x, w), { warmup: 1, reps: 5 });
+  tf.dispose([x, w]);
+  rows.push({ section: 'sae', name: `floor: encoder matmul [${B},${D}] x [${D},${N}]`, fastMs: floor, note: `${((2 * B * D * N) / floor / 1e6).toFixed(1)} GFLOP/s` });
+
+  const naive = await stepMs({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false }, 1);
+  let stock: number | undefined;
+  if (tf.getBackend() === 'wasm' && !process.env.SAE_BENCH_QUICK) {
+    uninstallFastWasmMatMul();
+    try {
+      stock = await timeIt(async () => {
+        const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false });
+        const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1, batchSize: B, initSamples: 0 });
+        const m = await trainer.step();
+        trainer.dispose(); sae.dispose();
+        return Object.values(m).filter((v): v is tf.Scalar => typeof v !== 'number');
+      }, { warmup: 0, reps: 1 });
+    } finally {
+      installFastWasmMatMul();
+    }
+  }
+
+  const archs: [string, SaeConfig][] = [
+    ['TopK', { architecture: 'topk', dIn: D, nLatents: N, k: K }],
+    ['Multi-TopK (k, 4k)', { architecture: 'topk', dIn: D, nLatents: N, k: K, multiTopK: true }],
+    ['BatchTopK', { architecture: 'batch-topk', dIn: D, nLatents: N, k: K }],
+    ['JumpReLU', { architecture: 'jumprelu', dIn: D, nLatents: N }],
+    ['ReLU + L1', { architecture: 'relu-l1', dIn: D, nLatents: N }],
+    ['Matryoshka (every prefix)', { architecture: 'matryoshka', dIn: D, nLatents: N, k: K }],
+  ];
+  for (const [label, config] of archs) {
+    const ms = await stepMs(config, 3);
+    const isTopK = label === 'TopK';
+    const notes = [`${Math.round((B * 1000) / ms)} inputs/s`, `${(ms / floor).toFixed(2)}x floor`];
+    if (isTopK && stock !== undefined) notes.push(`naive with tfjs stock wasm matmul: ${(stock / 1000).toFixed(1)} s (${(stock / ms).toFixed(0)}x)`);
+    rows.push({
+      section: 'sae',
+      name: `${label} train step ${size}${isTopK ? ' (reference: naive dense-mask step)' : ''}`,
+      referenceMs: isTopK ? naive : undefined,
+      fastMs: ms,
+      note: notes.join('; '),
+    });
+  }
+  return rows;
+}
