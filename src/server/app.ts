@@ -9,7 +9,7 @@ import * as http from 'http';
 import * as path from 'path';
 import { API_DIR, BUILD_DIR, LESSON_ID, PUBLIC_DIR, ROOT, VIEWS_DIR } from './paths';
 import { Lesson, discoverLessons, lessonNarration } from './lessons';
-import { methodGuard, pathGuard, securityHeaders } from './security';
+import { API_CSP, methodGuard, pathGuard, securityHeaders } from './security';
 
 export interface AppOptions {
   /** Where lessons live (tests may point elsewhere). */
@@ -49,16 +49,25 @@ export function createApp(options: AppOptions = {}): express.Express {
   // Only GET/HEAD are served, but a body still has to be read (and bounded) before answering.
   app.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
   app.use(methodGuard);
+  // Every page's header links the benchmark page when it exists.
+  app.use((_req, res, next) => {
+    res.locals.bench = hasBenchSuite();
+    next();
+  });
 
   const statics = { dotfiles: 'ignore' as const, index: false as const, redirect: false, fallthrough: true, maxAge: 0 };
   app.use('/assets', express.static(PUBLIC_DIR, statics));
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('Content-Security-Policy', API_CSP);
+    next();
+  });
   app.use('/api', express.static(API_DIR, { ...statics, index: 'index.html', redirect: true }));
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
   });
 
   app.get('/', (_req, res) => {
-    res.render('index', { title: 'gensparse: a course', lessons: lessonsOf(), bench: hasBenchSuite(), apiBuilt: fs.existsSync(API_DIR) });
+    res.render('index', { title: 'gensparse: a course', lessons: lessonsOf(), apiBuilt: fs.existsSync(API_DIR) });
   });
 
   app.get('/lessons/:id', (req, res, next) => {
@@ -76,7 +85,7 @@ export function createApp(options: AppOptions = {}): express.Express {
 
   app.get('/bench', (_req, res, next) => {
     if (!hasBenchSuite()) return next(new HttpError(404, 'no benchmark suite'));
-    res.render('bench', { title: 'Kernel benchmarks' });
+    res.render('bench', { title: 'Kernel benchmarks | gensparse' });
   });
 
   app.get('/api', (_req, res, next) => {
