@@ -32,8 +32,12 @@ export function matryoshkaAllPrefixLossSortedGap(
     // r_j = r_0 - sum_{l <= j} f_{a_l} W[a_l]
     const rowsBKD = gatherRows(wDecND, sortedIdxBK.reshape([-1]) as tf.Tensor1D).reshape([b, k, d]);
     const stepsBDK = sortedValsBK.reshape([b, 1, k]).mul(rowsBKD.transpose([0, 2, 1]));
-    // (cumsum along the last axis: tfjs 4.22's Cumsum gradient is wrong for other axes)
-    const residualsBDK = residualBD.reshape([b, d, 1]).sub(tf.cumsum(stepsBDK, 2));
+    // Prefix sums over the K steps as a product with the upper-triangular ones matrix
+    // (U[l, j] = 1 for l <= j): tfjs 4.22's cumsum gradient is wrong off the last axis, and its
+    // reverse cumsum is wrong on webgpu (tests/kernels/browser.test.ts reports it).
+    const upperKK = tf.linalg.bandPart(tf.ones([k, k]), 0, -1);
+    const prefixBDK = tf.matMul(stepsBDK.reshape([b * d, k]), upperKK).reshape([b, d, k]);
+    const residualsBDK = residualBD.reshape([b, d, 1]).sub(prefixBDK);
     const norms = tf.concat([residualBD.square().sum(1, true), residualsBDK.square().sum(1)], 1); // [B, K+1]
     return norms.mul(gapsBK1).sum(1) as tf.Tensor1D;
   });

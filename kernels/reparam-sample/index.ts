@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
+import './webgl';
+import './webgpu';
 import { K } from '../shared/kernel-names';
 import { checkFloat2D, checkSameShape, checkSeedStep } from '../shared/checks';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
