@@ -19,7 +19,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Rng, trainLoop } from '../../src/core';
 import { progressBar } from '../../src/core/progress';
-import { ArrayDataset, Vae, VaeTrainer, evaluateVae, gatherRows, gaussianRing, samplePrior, sliceRows } from '../../src/vae';
+import { ArrayDataset, Vae, VaeTrainer, evaluateVae, copyRows, gaussianRing, samplePrior, sliceRows } from '../../src/vae';
 import { hstack, lineChart, scatter, writePng } from '../../src/analysis/node';
 
 interface Opts { quick: boolean; outDir: string; seed: number; log: (line: string) => void }
@@ -129,7 +129,7 @@ async function trainAutoencoder(model: Vae, data: ArrayDataset, steps: number, r
     callbacks: progressBar({ label: 'autoencoder', total: steps }),
     step: () => {
       const idx = Array.from({ length: 128 }, () => rng.int(data.n));
-      const x = tf.tensor2d(gatherRows(data, idx), [128, data.dim]);
+      const x = tf.tensor2d(copyRows(data, idx), [128, data.dim]);
       const { loss, grads } = model.params.gradients(() => model.decode(model.encode(x).muBZ).sub(x).square().sum(-1).mean() as tf.Scalar);
       optimizer.step(grads);
       tf.dispose([x, ...Object.values(grads)]);

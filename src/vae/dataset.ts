@@ -43,7 +43,7 @@ export function sliceRows(data: ArrayDataset, start: number, n: number): ArrayDa
 /**
  * Rows `indices` of a dataset, copied into one flat array [indices.length * dim].
  */
-export function gatherRows(data: ArrayDataset, indices: ArrayLike<number>): Float32Array {
+export function copyRows(data: ArrayDataset, indices: ArrayLike<number>): Float32Array {
   const out = new Float32Array(indices.length * data.dim);
   for (let r = 0; r < indices.length; r++) {
     const i = indices[r];

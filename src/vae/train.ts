@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   Adam, ConfigError, MetricHistory, Rng, TrainCallbacks, checkInt, checkNumber, checkOneOf, makeSchedule, trainLoop,
 } from '../core';
-import { ArrayDataset, binarize, checkDataset, gatherRows } from './dataset';
+import { ArrayDataset, binarize, checkDataset, copyRows } from './dataset';
 import { elbo, resolveElboOptions } from './elbo';
 import { iwaeBound } from './iwae';
 import { Vae } from './model';
@@ -117,7 +117,7 @@ export class VaeTrainer {
       }
       idx[i] = this.order[this.cursor++];
     }
-    let rows = gatherRows(this.data, idx);
+    let rows = copyRows(this.data, idx);
     if (this.config.binarize === 'dynamic') rows = binarize(rows, this.rng);
     return tf.tensor2d(rows, [batchSize, this.data.dim]);
   }
