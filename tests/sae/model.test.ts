@@ -88,7 +88,8 @@ test.each([true, false])('Matryoshka model loss = naive all-prefix loss / (N * b
   const out = sae.forward(x);
   if (out.latents.kind !== 'sparse') throw new Error('sparse expected');
   const resid = x.sub(sae.bDecD) as tf.Tensor2D;
-  const naive = (await allPrefixLossNaive(out.latents.valuesBK, out.latents.indicesBK, sae.wDecND as tf.Tensor2D, resid).data()).reduce((s, v) => s + v, 0);
+  const perInput = await allPrefixLossNaive(out.latents.valuesBK, out.latents.indicesBK, sae.wDecND as tf.Tensor2D, resid).data();
+  const naive = Array.from(perInput).reduce((s, v) => s + v, 0);
   const X = rowsOf(await x.data(), B, D);
   const mean = Array.from({ length: D }, (_, j) => X.reduce((s, r) => s + r[j], 0) / B);
   const variance = X.reduce((s, r) => s + r.reduce((t, v, j) => t + (v - mean[j]) ** 2, 0), 0);
