@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { BackendCandidate, BackendReport, activate, selectBackend } from './backend';
+import { BackendCandidate, BackendReport, switchBackend, selectBackend } from './backend';
 import { installFastWasmMatMul } from './wasm-matmul';
 
 /** The browser candidates, fastest first. */
@@ -48,19 +48,19 @@ export function browserCandidates(wasmPath: string): BackendCandidate[] {
       name: 'webgpu',
       async load() {
         if (!(await webgpuAdapterInfo())) throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() gave null)');
-        await activate('webgpu');
+        await switchBackend('webgpu');
       },
     },
-    { name: 'webgl', load: () => activate('webgl') },
+    { name: 'webgl', load: () => switchBackend('webgl') },
     {
       name: 'wasm',
       async load() {
         setWasmPaths(wasmPath);
-        await activate('wasm');
+        await switchBackend('wasm');
         installFastWasmMatMul();
       },
     },
-    { name: 'cpu', load: () => activate('cpu') },
+    { name: 'cpu', load: () => switchBackend('cpu') },
   ];
 }
 
