@@ -107,3 +107,20 @@ test('unsupported SAELens folders fail with the field at fault', () => {
   expect(() => loadSaeLens(path.join(dir, 'missing'))).toThrow(/^dir:/);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('trainer checkpoints through onCheckpoint every N steps (here: SAELens folders)', async () => {
+  const src = new SuperpositionData({ numFeatures: 30, dim: D, probability: 0.1, seed: 4 });
+  const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: 3 });
+  const root = tmp();
+  const saved: number[] = [];
+  const trainer = new SaeTrainer(sae, src, {
+    steps: 6, batchSize: 16, lr: 1e-2, initSamples: 64, checkpointEvery: 2,
+    onCheckpoint: async (step, model) => { saved.push(step); await saveSaeLens(path.join(root, `step-${step}`), model); },
+  });
+  await trainer.train();
+  expect(saved).toEqual([2, 4, 6]);
+  const last = loadSaeLens(path.join(root, 'step-6'));
+  expect(maxAbsDiff(await last.wEncDN.data(), await sae.wEncDN.data())).toBe(0);
+  last.dispose(); trainer.dispose(); sae.dispose();
+  fs.rmSync(root, { recursive: true });
+});
