@@ -3,6 +3,7 @@
  * declaration, narration splits into steps with math typeset, lesson.json is validated,
  * and the lesson CLI parses its arguments.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { apiPath, extractSource, highlightTs } from '../../src/server/source';
@@ -10,6 +11,7 @@ import { renderNarration, splitSteps } from '../../src/server/markdown';
 import { parseLessonMeta } from '../../src/server/lessons';
 import { parseArgs } from '../../src/server/lesson-cli';
 import { parseSetting, readSettings } from '../../src/server/browser/panel-kit';
+import { BuildStep, MNIST_BROWSER, build } from '../../src/server/build';
 
 const ROOT = path.join(__dirname, '../..');
 
@@ -109,5 +111,46 @@ describe('panel settings in the URL', () => {
     expect(bad.problems).toHaveLength(4);
     expect(parseSetting(specs.lr, '')).toBeUndefined();
     expect(parseSetting(specs.seed, '101')).toBeUndefined();
+  });
+});
+
+describe('npm run lesson (the CLI process)', () => {
+  const tsx = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+  const cli = (args: string[]) => spawnSync(process.execPath, [tsx, path.join(ROOT, 'src/server/lesson-cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+
+  test('--list prints the nine lessons in order', () => {
+    const r = cli(['--list']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(9);
+    expect(lines[0]).toMatch(/^\s*1\s+vae-intro\s+ready/);
+    expect(lines[8]).toMatch(/^\s*9\s+sae-features\s+coming/);
+  }, 60_000);
+
+  test('bad arguments exit 2 with the usage; an unknown lesson exits 2', () => {
+    const bad = cli(['--seed', 'x']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('usage: npm run lesson');
+    const unknown = cli(['no-such-lesson']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("no lesson 'no-such-lesson'");
+  }, 60_000);
+});
+
+describe('build', () => {
+  test('writes the MNIST subset, wasm and KaTeX files, and skips unchanged steps', async () => {
+    const steps: BuildStep[] = ['wasm', 'katex', 'mnist'];
+    await build({ steps });
+    const again = await build({ steps });
+    expect(again.map((r) => [r.step, r.skipped])).toEqual(steps.map((s) => [s, true]));
+    const data = path.join(ROOT, 'public/build/data');
+    expect(fs.statSync(path.join(data, 'mnist-train-images.u8')).size).toBe(MNIST_BROWSER.train * 784);
+    expect(fs.statSync(path.join(data, 'mnist-test-labels.u8')).size).toBe(MNIST_BROWSER.test);
+    const labels = fs.readFileSync(path.join(data, 'mnist-test-labels.u8'));
+    expect(Array.from(labels.subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]); // the first MNIST test labels
+    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+      expect(fs.existsSync(path.join(ROOT, 'public/build/wasm', f))).toBe(true);
+    }
+    expect(fs.existsSync(path.join(ROOT, 'public/build/katex/katex.min.css'))).toBe(true);
   });
 });
