@@ -128,7 +128,17 @@ maybe('lessons in headless Chromium', () => {
     // The settings, seed included, are in the URL.
     expect(new URL(page.url()).searchParams.get('seed')).toBe('1');
 
+    // Long tasks (> 50 ms without yielding) while training: the page must stay responsive.
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+    });
     const series = await train(page, plan.steps);
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    console.log(`${id}: ${longTasks.length} long tasks while training, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
+    // Measured here: longest 60-120 ms (the kit yields every 40 ms of work); 500 ms leaves room for a loaded machine.
+    expect(Math.max(0, ...longTasks)).toBeLessThan(500);
     const loss = Object.values(series)[0];
     expect(loss.length).toBeGreaterThanOrEqual(5);
     for (const v of loss) expect(Number.isFinite(v)).toBe(true);

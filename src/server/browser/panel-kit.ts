@@ -141,6 +141,28 @@ function fmtMetric(v: number): string {
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : v.toFixed(a >= 100 ? 1 : a >= 1 ? 3 : 4);
 }
 
+/**
+ * Lets the browser handle input and paint when the current task has run for more than
+ * `YIELD_MS`. A MessageChannel message is a fresh task without setTimeout's 4 ms clamp.
+ */
+const YIELD_MS = 40;
+let taskStart = 0;
+const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+const waiting: (() => void)[] = [];
+if (channel) channel.port1.onmessage = () => waiting.shift()?.();
+
+async function yieldIfDue(): Promise<void> {
+  const now = performance.now();
+  if (taskStart === 0) taskStart = now;
+  if (now - taskStart < YIELD_MS) return;
+  await new Promise<void>((resolve) => {
+    if (!channel) return setTimeout(resolve, 0);
+    waiting.push(resolve);
+    channel.port2.postMessage(0);
+  });
+  taskStart = performance.now();
+}
+
 /** What tests and curious learners can read from `window.gensparsePanel`. */
 export interface PanelState {
   state: 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'error';
@@ -350,6 +372,7 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
       logEvery,
       history: state.history,
       step: async (i) => {
+        await yieldIfDue();
         const out = await r.step(i);
         state.step = i + 1;
         return out;
@@ -373,6 +396,7 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
           setState(running ? 'running' : 'paused');
           // Give the browser a frame between chunks: input, layout, painting the charts.
           await new Promise<void>((res) => requestAnimationFrame(() => res()));
+          taskStart = performance.now();
         }
         if (my === generation && state.step >= maxSteps) {
           running = false;
