@@ -21,7 +21,7 @@ import {
   ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, gatherRows, stopGradient, untaped, batchFvu, checkCoefficient, checkK, scatterLatents, squaredError,
 } from './base';
 import { sparseDecode } from '../../kernels/sparse-decode';
-import { topkActivation, topkEncode } from '../../kernels/topk';
+import { topkEncode } from '../../kernels/topk';
 
 /** Config of the TopK SAE. */
 export interface TopKConfig extends SaeCommonConfig {
@@ -160,9 +160,8 @@ export class TopKSae extends SparseAutoencoder {
       return { latents: { kind: 'sparse', valuesBK, indicesBK }, xhatBD: fBN.matMul(wDec).add(bDec) as tf.Tensor2D };
     }
     // Multi-TopK: select 4k once; the first k of them (descending order) are the top k.
-    const zBN = this.preActivations(xnBD);
     if (this.useKernels) {
-      const { valuesBK: v4, indicesBK: i4 } = topkActivation(zBN, 4 * k);
+      const { valuesBK: v4, indicesBK: i4 } = topkEncode(xnBD, this.wEncDN as tf.Tensor2D, this.bEncN as tf.Tensor1D, this.inputBias(), 4 * k);
       const valuesBK = v4.slice([0, 0], [-1, k]);
       const indicesBK = i4.slice([0, 0], [-1, k]);
       return {
@@ -171,6 +170,7 @@ export class TopKSae extends SparseAutoencoder {
         xhat4BD: sparseDecode(v4, i4, wDec, bDec),
       };
     }
+    const zBN = this.preActivations(xnBD);
     const r4 = topkDenseReference(zBN, 4 * k);
     const indicesBK = r4.indicesBK.slice([0, 0], [-1, k]) as tf.Tensor2D;
     const maskBN = untaped((i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, this.nLatents), indicesBK);
