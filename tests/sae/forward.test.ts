@@ -57,6 +57,27 @@ describe.each([true, false])('forward (useKernels=%s)', (useKernels) => {
     dense.dispose(); disposeOutput(out); x.dispose(); sae.dispose();
   });
 
+  test('Multi-TopK: loss = FVU(k) + FVU(4k)/8 from the same pre-activations', async () => {
+    const k = 2;
+    const sae = randomSae({ architecture: 'topk', dIn: D, nLatents: N, k, multiTopK: true, auxKCoefficient: 0, useKernels });
+    const x = input();
+    const out = sae.forward(x);
+    const w = await weightsOf(sae.params);
+    const xs = rowsOf(await x.data(), B, D);
+    const mean = Array.from({ length: D }, (_, j) => xs.reduce((s, r) => s + r[j], 0) / B);
+    const total = xs.reduce((s, r) => s + r.reduce((t, v, j) => t + (v - mean[j]) ** 2, 0), 0);
+    const fvu = (kk: number) => xs.reduce((s, row) => {
+      const z = preActs(row, w);
+      const f = new Array(N).fill(0);
+      for (const i of topIndices(z, kk)) f[i] = Math.max(0, z[i]);
+      return s + decode(f, w).reduce((t, v, j) => t + (row[j] - v) ** 2, 0);
+    }, 0) / total;
+    expect((await out.losses.fvu.data())[0]).toBeCloseTo(fvu(k), 5);
+    expect((await out.losses.fvu4k.data())[0]).toBeCloseTo(fvu(4 * k), 5);
+    expect((await out.loss.data())[0]).toBeCloseTo(fvu(k) + fvu(4 * k) / 8, 5);
+    disposeOutput(out); x.dispose(); sae.dispose();
+  });
+
   test('BatchTopK: top floor(kB) of ReLU(Z) over the batch in training; ReLU(z) > theta at inference', async () => {
     const k = 3;
     const sae = randomSae({ architecture: 'batch-topk', dIn: D, nLatents: N, k, useKernels }) as BatchTopKSae;
