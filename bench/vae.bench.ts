@@ -1,23 +1,24 @@
 /**
  * VAE benchmarks: one training step of the 784-512-20 Bernoulli MLP VAE at batch 128 (forward,
  * backward, Adam), on the active backend; on wasm also the same step with tfjs's own matmul
- * kernels (transposed matmuls on the slow loop) against the explicit-transpose fix; the fused
- * sampling kernel against the composite reparameterization; and an IWAE evaluation.
+ * kernels (transposed matmuls on the slow loop) against the explicit-transpose fix; a step of
+ * the conv variant; the fused sampling kernel against the composite reparameterization; and an
+ * IWAE evaluation.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, fastWasmMatMulInstalled, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
-import { Vae, VaeTrainer, iwaeBound, sampleLatent } from '../src/vae';
+import { Vae, VaeConfig, VaeTrainer, iwaeBound, sampleLatent } from '../src/vae';
 import { BenchRow, timeIt } from './harness';
 
 const B = 128;
 
 /** A trainer on random [0, 1] "images" (the step's cost does not depend on the pixel values). */
-function makeTrainer(): { trainer: VaeTrainer; model: Vae } {
+function makeTrainer(config: Partial<VaeConfig> = {}): { trainer: VaeTrainer; model: Vae } {
   const rng = new Rng(0);
   const n = 1024;
   const x = new Float32Array(n * 784);
   for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
-  const model = new Vae({ inputDim: 784, latentDim: 20, hidden: [512] }, rng.fork());
+  const model = new Vae({ inputDim: 784, latentDim: 20, hidden: [512], ...config }, rng.fork());
   const trainer = new VaeTrainer(model, { x, n, dim: 784 }, { batchSize: B, binarize: 'dynamic' });
   return { trainer, model };
 }
@@ -46,6 +47,12 @@ export default async function (): Promise<BenchRow[]> {
     note += `; reference = tfjs's own wasm matmuls (${((B / reference) * 1000).toFixed(0)} examples/s)`;
   }
   rows.push({ section: 'vae', name: `VAE train step 784-512-20, B=${B} (${backend})`, referenceMs: reference, fastMs: fast, note });
+
+  const conv = makeTrainer({ arch: 'conv', hidden: [256], convChannels: [16, 32] });
+  const convMs = await timeStep(conv.trainer);
+  rows.push({ section: 'vae', name: `conv VAE train step (3x3 s2 convs 16/32 ch, dense 256, z=20), B=${B}`, fastMs: convMs, note: `${((B / convMs) * 1000).toFixed(0)} examples/s; im2col convs (wasm has no Conv2DBackpropFilter)` });
+  conv.trainer.dispose();
+  conv.model.dispose();
 
   const mu = tf.randomNormal([B, 20], 0, 1, 'float32', 1) as tf.Tensor2D;
   const lv = tf.randomNormal([B, 20], 0, 1, 'float32', 2) as tf.Tensor2D;

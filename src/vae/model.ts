@@ -14,6 +14,8 @@
  *           convolution to 4 C channels, then each pixel's 4 groups become a 2x2 block.
  *           Convolutions are written as im2col + matmul (`conv3x3`), because tfjs's wasm
  *           backend has no Conv2DBackpropFilter kernel: autodiff of tf.conv2d fails there.
+ *           (Stride 2 computes the stride-1 result and keeps a quarter: 4x the FLOPs of a
+ *           strided kernel, but every op stays on a fast path.)
  *
  * Written as plain functions of named parameters (no tf.layers) so that every line of the
  * math is visible; the parameters live in one core `Params` with seeded initialisation.
@@ -222,31 +224,29 @@ export class Vae {
 
 /**
  * A 3x3 convolution with 'same' padding (TensorFlow's convention) as im2col + matmul:
- * the 9 shifted (and, for stride 2, subsampled) copies of x are stacked along channels,
- * then one [B*H'*W', 9 C] x [9 C, C'] matmul. Only pad/slice/reshape/concat/matMul, all
- * differentiable on every backend.
+ * the 9 shifted copies of the zero-padded x are stacked along channels, then one
+ * [B*H*W, 9 C] x [9 C, C'] matmul. Stride 2 keeps the odd rows and columns of the stride-1
+ * result: TensorFlow's 'same' stride-2 window for output i covers input rows 2i..2i+2 (the
+ * padding goes at the bottom), which is the stride-1 window centred on row 2i + 1. Only
+ * pad/slice/reshape/concat/matMul, all differentiable on every backend.
  * @param x [B, H, W, C]  @param w [3, 3, C, C']  @param b [C']  @param stride 1 or 2 (H, W even)  @returns [B, H/stride, W/stride, C']
  */
 export function conv3x3(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2): tf.Tensor4D {
   return tf.tidy(() => {
     const [batch, h, wd, ch] = x.shape;
-    const [ho, wo] = [h / stride, wd / stride];
-    // 'same' padding: output pixel i reads padded rows stride*i + dy, dy = 0, 1, 2.
-    // Stride 1 pads one row/column on each side; stride 2 pads none on top/left and one at
-    // the bottom/right (TensorFlow's split), plus one more that no window reads, so every
-    // slice below is H x W.
-    const padded = stride === 1 ? x.pad([[0, 0], [1, 1], [1, 1], [0, 0]]) : x.pad([[0, 0], [0, 2], [0, 2], [0, 0]]);
+    const cout = w.shape[3] as number;
+    const padded = x.pad([[0, 0], [1, 1], [1, 1], [0, 0]]);
     const patches: tf.Tensor[] = [];
     for (let dy = 0; dy < 3; dy++) {
-      for (let dx = 0; dx < 3; dx++) {
-        let win = padded.slice([0, dy, dx, 0], [batch, h, wd, ch]);
-        if (stride === 2) win = win.reshape([batch, ho, 2, wo, 2, ch]).slice([0, 0, 0, 0, 0, 0], [batch, ho, 1, wo, 1, ch]);
-        patches.push(win.reshape([batch * ho * wo, ch]));
-      }
+      for (let dx = 0; dx < 3; dx++) patches.push(padded.slice([0, dy, dx, 0], [batch, h, wd, ch]).reshape([batch * h * wd, ch]));
     }
-    const cols = tf.concat(patches, 1); // [B*H'*W', 9 C], (dy, dx, c) order = w's layout
-    const cout = w.shape[3] as number;
-    return cols.matMul(w.reshape([9 * ch, cout])).add(b).reshape([batch, ho, wo, cout]) as tf.Tensor4D;
+    const cols = tf.concat(patches, 1); // [B*H*W, 9 C], (dy, dx, c) order = w's layout
+    const full = cols.matMul(w.reshape([9 * ch, cout])).add(b);
+    if (stride === 1) return full.reshape([batch, h, wd, cout]) as tf.Tensor4D;
+    // [B*H/2, 2, W/2, 2 C']: row parity on axis 1, column parity in the channel halves
+    const [ho, wo] = [h / 2, wd / 2];
+    return full.reshape([batch * ho, 2, wo, 2 * cout]).slice([0, 1, 0, cout], [batch * ho, 1, wo, cout])
+      .reshape([batch, ho, wo, cout]) as tf.Tensor4D;
   });
 }
 
