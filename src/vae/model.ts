@@ -110,8 +110,9 @@ export class Vae {
     this.config = resolveVaeConfig(config);
     this.params = new Params('vae');
     const c = this.config;
-    const addDense = (name: string, fanIn: number, fanOut: number, gain = true) => {
-      const kaiming = gain && (c.activation === 'relu' || c.activation === 'leakyRelu' || c.activation === 'elu');
+    // A layer followed by a ReLU-like activation gets Kaiming init; linear outputs get Xavier.
+    const addDense = (name: string, fanIn: number, fanOut: number, feedsActivation = true) => {
+      const kaiming = feedsActivation && (c.activation === 'relu' || c.activation === 'leakyRelu' || c.activation === 'elu');
       this.params.add(`${name}.W`, kaiming ? init.kaimingUniform(rng, [fanIn, fanOut]) : init.xavierUniform(rng, [fanIn, fanOut]));
       this.params.add(`${name}.b`, init.zeros([fanOut]));
     };
