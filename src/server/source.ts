@@ -53,7 +53,7 @@ export function extractSource(file: string, name: string): SourceSnippet {
     node = m;
     kind = ts.isMethodDeclaration(m) || ts.isMethodSignature(m) ? 'method' : 'property';
   }
-  const start = node.getStart(sf, true);
+  const start = (member ? node : found.first ?? node).getStart(sf, true);
   const end = node.getEnd();
   const startLine = sf.getLineAndCharacterOfPosition(start).line + 1;
   const endLine = sf.getLineAndCharacterOfPosition(end).line + 1;
@@ -62,12 +62,16 @@ export function extractSource(file: string, name: string): SourceSnippet {
   return { file, name, kind, code, startLine, endLine };
 }
 
-function findTopLevel(sf: ts.SourceFile, name: string): { node: ts.Node; kind: DeclKind } | undefined {
+function findTopLevel(sf: ts.SourceFile, name: string): { node: ts.Node; first?: ts.Node; kind: DeclKind } | undefined {
+  let firstOverload: ts.Node | undefined;
   for (const st of sf.statements) {
     if (ts.isFunctionDeclaration(st) && st.name?.text === name) {
-      // An overloaded function: quote the implementation (the one with a body).
-      if (!st.body) continue;
-      return { node: st, kind: 'function' };
+      // An overloaded function: quote every signature (the doc comment sits on the first) and the implementation.
+      if (!st.body) {
+        firstOverload ??= st;
+        continue;
+      }
+      return { node: st, first: firstOverload, kind: 'function' };
     }
     if (ts.isClassDeclaration(st) && st.name?.text === name) return { node: st, kind: 'class' };
     if (ts.isInterfaceDeclaration(st) && st.name.text === name) return { node: st, kind: 'interface' };

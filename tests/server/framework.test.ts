@@ -38,6 +38,31 @@ describe('source directive', () => {
     expect(apiPath(s)).toBe('classes/MetricHistory.html#series');
   });
 
+  test('an overloaded function is quoted from its first signature (with the doc comment) to the implementation', () => {
+    const dir = path.join(ROOT, 'src/server/__fixture__');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'overload.ts');
+    fs.writeFileSync(file, [
+      'const before = 1;',
+      '/** Doubles. */',
+      'export function twice(x: number): number;',
+      'export function twice(x: string): string;',
+      'export function twice(x: number | string): number | string {',
+      "  return typeof x === 'number' ? 2 * x : x + x;",
+      '}',
+      '',
+    ].join('\n'));
+    try {
+      const s = extractSource('src/server/__fixture__/overload.ts', 'twice');
+      expect(s.code.split('\n')[0]).toBe('/** Doubles. */');
+      expect(s.code).toContain('twice(x: string): string;');
+      expect(s.code.trimEnd().endsWith('}')).toBe(true);
+      expect([s.startLine, s.endLine]).toEqual([2, 7]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('refuses files outside src/ and kernels/, and unknown names', () => {
     expect(() => extractSource('package.json', 'x')).toThrow(/bad file name/);
     expect(() => extractSource('tests/setup/wasm.ts', 'x')).toThrow(/outside/);
