@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
-import { runGL } from '../shared/gpu';
+import { runGL, zerosLike } from '../shared/gpu';
 
 for (const [name, step] of [[K.jumpRelu, false], [K.jumpReluStep, true]] as const) {
   registerOnce(name, 'webgl', ({ inputs, backend }) => {
@@ -28,13 +28,15 @@ registerOnce(K.jumpReluGrad, 'webgl', ({ inputs, backend, attrs }) => {
   const { dy, z, theta } = inputs as Record<string, tf.TensorInfo>;
   const { bandwidth, step } = attrs as { bandwidth: number; step: boolean };
   const [b] = z.shape;
-  const dz = runGL(backend, {
+  // the step's dz is exactly zero: tfjs's own ZerosLike (a shader that reads none of its inputs
+  // would be rejected on WebGPU, whose bind groups drop unused bindings)
+  const dz = step ? zerosLike(z, backend) : runGL(backend, {
     variableNames: ['Dy', 'Z', 'Theta'],
     outputShape: z.shape,
     userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
-        setOutput(${step ? '0.0' : 'getZAtOutCoords() > getTheta(rc.y) ? getDyAtOutCoords() : 0.0'});
+        setOutput(getZAtOutCoords() > getTheta(rc.y) ? getDyAtOutCoords() : 0.0);
       }`,
   }, [dy, z, theta]);
   const dTheta = runGL(backend, {

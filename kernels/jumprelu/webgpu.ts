@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
-import { gpuProgram, runGPU } from '../shared/gpu';
+import { gpuProgram, runGPU, zerosLike } from '../shared/gpu';
 
 for (const [name, step] of [[K.jumpRelu, false], [K.jumpReluStep, true]] as const) {
   registerOnce(name, 'webgpu', ({ inputs, backend }) => {
@@ -23,10 +23,10 @@ registerOnce(K.jumpReluGrad, 'webgpu', ({ inputs, backend, attrs }) => {
   const { dy, z, theta } = inputs as Record<string, tf.TensorInfo>;
   const { bandwidth, step } = attrs as { bandwidth: number; step: boolean };
   const [b, n] = z.shape;
-  const dzProgram = gpuProgram(`gensparseJumpReluDz_${step}_${n}`, ['Dy', 'Z', 'Theta'], z.shape,
-    step ? 'setOutputAtIndex(index, 0.0);'
-      : `setOutputAtIndex(index, select(0.0, getDyByOutputIndex(index), getZByOutputIndex(index) > getTheta(index % ${n})));`);
-  const dz = runGPU(backend, dzProgram, [dy, z, theta]);
+  // the step's dz is exactly zero: tfjs's own ZerosLike (a shader reading none of its inputs is
+  // rejected: WebGPU bind groups drop unused bindings)
+  const dz = step ? zerosLike(z, backend) : runGPU(backend, gpuProgram(`gensparseJumpReluDz_${n}`, ['Dy', 'Z', 'Theta'], z.shape,
+    `setOutputAtIndex(index, select(0.0, getDyByOutputIndex(index), getZByOutputIndex(index) > getTheta(index % ${n})));`), [dy, z, theta]);
   const dThetaProgram = gpuProgram(`gensparseJumpReluDtheta_${step}_${b}_${n}`, ['Dy', 'Z', 'Theta'], theta.shape,
     `let t = getTheta(index);
      var s = 0.0;

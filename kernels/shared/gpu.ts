@@ -73,3 +73,11 @@ export function floatLiteral(x: number): string {
   const s = String(x);
   return /[.eE]/.test(s) ? s : `${s}.0`;
 }
+
+/** zeros with x's shape on the backend running the kernel (tfjs's own ZerosLike kernel). */
+export function zerosLike(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
+  const backendName = tf.getBackend();
+  const kernel = tf.getKernel('ZerosLike', backendName);
+  if (!kernel) throw new Error(`no ZerosLike kernel on ${backendName}`);
+  return kernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: {} }) as tf.TensorInfo;
+}

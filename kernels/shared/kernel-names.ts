@@ -9,6 +9,7 @@ export const K = {
   batchTopk: 'GensparseBatchTopK',
   sparseDecode: 'GensparseSparseDecode',
   sparseDecodeGrad: 'GensparseSparseDecodeGrad',
+  densify: 'GensparseDensify',
   jumpRelu: 'GensparseJumpRelu',
   jumpReluStep: 'GensparseJumpReluStep',
   jumpReluGrad: 'GensparseJumpReluGrad',

@@ -2,7 +2,7 @@
  * Sparse decode xhat = sum_j values_j W_dec[idx_j] + b_dec: the kernel where the active backend
  * has one (cpu and wasm: cpu.ts; webgl: webgl.ts; webgpu: webgpu.ts), reference.ts elsewhere
  * (tfjs-node, or after `useReferenceKernels(true)`). Gradients to values, W_dec (a scatter-add
- * into the touched rows on cpu/wasm) and b_dec are registered here.
+ * into the touched rows on cpu/wasm; on GPUs dense^T dy with a densify kernel) and b_dec are registered here.
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
@@ -31,7 +31,10 @@ tf.registerGradient({
       const [b, k] = values.shape;
       const [n, d] = wDec.shape;
       dValues = tf.tidy(() => tf.gather(wDec, indices.reshape([-1])).reshape([b, k, d]).mul(g.reshape([b, 1, d])).sum(2));
-      dW = tf.tidy(() => tf.matMul(densify(values, indices, n), g, true, false));
+      dW = tf.tidy(() => {
+        const dense = hasKernel(K.densify) ? runKernel<tf.Tensor2D>(K.densify, { values, indices }, { n }) : densify(values, indices, n);
+        return tf.matMul(dense, g, true, false);
+      });
     }
     return { values: () => dValues, indices: () => tf.zeros(indices.shape), wDec: () => dW, bDec: () => g.sum(0) };
   },

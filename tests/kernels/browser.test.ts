@@ -21,8 +21,8 @@ if (!haveChromium) console.warn(`SKIPPED browser kernel tests: ${CHROMIUM} not f
 /** Kernels each backend must run (not fall back to the reference). */
 const EXPECTED_KERNELS: Record<string, string[]> = {
   cpu: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'sparseDecode', 'sparseDecode dW', 'topk values', 'topk dz', 'batchTopk', 'topkEncode values', 'topkEncode dW', 'matryoshka loss', 'matryoshka gradients'],
-  webgl: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'sparseDecode'],
-  webgpu: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'sparseDecode'],
+  webgl: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'jumpReluStep dtheta', 'sparseDecode'],
+  webgpu: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'jumpReluStep dtheta', 'sparseDecode'],
 };
 EXPECTED_KERNELS.wasm = EXPECTED_KERNELS.cpu;
 
@@ -48,6 +48,9 @@ beforeAll(async () => {
     if (url === '/') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><meta charset="utf-8"><title>kernels</title><script src="/bundle.js"></script>');
+    } else if (url === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
     } else if (url === '/bundle.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(bundle);
@@ -70,6 +73,8 @@ beforeAll(async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // WebGPU validation errors (a bad bind group, an invalid command buffer) only reach the console
+    page.on('console', (m) => { if (m.type() === 'error' || /Invalid|validation/i.test(m.text())) errors.push(m.text().slice(0, 300)); });
     await page.goto(`http://127.0.0.1:${port}/`);
     const got = await page.evaluate(() => (window as unknown as { __kernelResults: Promise<unknown> }).__kernelResults);
     if (got && typeof got === 'object' && 'error' in (got as object)) failure = (got as { error: string }).error;

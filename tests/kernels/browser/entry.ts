@@ -62,6 +62,9 @@ async function checks(): Promise<CheckResult[]> {
     for (let i = 0; i < b * n; i++) if (Math.abs(z[i] - theta[i % n]) < eps / 2) dthWant[i % n] += -(theta[i % n] / eps) * g[i];
     add('jumpRelu dz', N.jumpReluGrad, maxErr(await data(dz), g.map((gi, i) => (z[i] > theta[i % n] ? gi : 0))), 1e-6);
     add('jumpRelu dtheta', N.jumpReluGrad, maxErr(await data(dth), dthWant, true), 1e-4);
+    const [dzs, dths] = tf.grads((a: tf.Tensor, t: tf.Tensor) => kernels.jumpReluStep(a as tf.Tensor2D, t as tf.Tensor1D, eps).mul(gT).sum())([zT, thT]);
+    add('jumpReluStep dz', N.jumpReluGrad, maxErr(await data(dzs), new Float32Array(b * n)), 0);
+    add('jumpReluStep dtheta', N.jumpReluGrad, maxErr(await data(dths), dthWant.map((v, c) => v / theta[c]), true), 1e-4);
     tf.dispose([zT, thT, gT]);
   }
   // Sparse decode, forward and gradients.
