@@ -12,6 +12,7 @@
  *   kl-per-dim.png      batch-mean KL of each latent dimension (collapsed ones sit at 0)
  *   latent-grid.png     the 2-D model's decoder over a grid of z in [-2.5, 2.5]^2
  *   latent-scatter.png  the 2-D model's posterior means of test digits, coloured by label
+ *   model/              the trained z=20 model (`loadVae(dir)` from src/vae/node rebuilds it)
  * and returns the held-out negative ELBO and the negative IWAE bound (nats), which papers
  * report: Burda et al. reach ~87 nats (IWAE-5000) for one stochastic layer after long training.
  */
@@ -23,7 +24,7 @@ import {
   ArrayDataset, Vae, VaeTrainer, evaluateVae, interpolate, klPerDimension, latentActivity, latentGrid,
   reconstruct, samplePrior, sliceRows,
 } from '../../src/vae';
-import { mnistDataset } from '../../src/vae/node';
+import { mnistDataset, saveVae } from '../../src/vae/node';
 import { barChart, imageGrid, lineChart, scatter, writePng } from '../../src/analysis/node';
 
 interface Opts { quick: boolean; outDir: string; seed: number; log: (line: string) => void }
@@ -76,6 +77,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   opts.log(`held-out -ELBO ${full.negElbo.toFixed(2)} nats (KL ${full.kl.toFixed(2)}, reconstruction ${full.recon.toFixed(2)}); ` +
     `on the IWAE subset -ELBO ${iw.negElbo.toFixed(2)}, -IWAE(${s.iwaeK}) ${iw.negIwae.toFixed(2)} nats`);
 
+  await saveVae(out('model'), model, { dataset: 'MNIST, dynamically binarised', epochs: s.epochs, testNegElbo: full.negElbo, testNegIwae: iw.negIwae, iwaeK: s.iwaeK });
   writeCurves(out('elbo-curve.png'), history, heldOutCurve, iw.negIwae, s.iwaeK);
   const activeUnits = await drawUses(model, test, out, opts.seed);
 
