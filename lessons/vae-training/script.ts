@@ -10,6 +10,7 @@
  *   samples.png         100 samples from the prior (decoder means)
  *   interpolation.png   straight lines in latent space between pairs of test digits
  *   kl-per-dim.png      batch-mean KL of each latent dimension (collapsed ones sit at 0)
+ *   iwae-k.png          -L_K on held-out digits as K grows: K = 1 is the ELBO, the bound tightens with K
  *   latent-grid.png     the 2-D model's decoder over a grid of z in [-2.5, 2.5]^2
  *   latent-scatter.png  the 2-D model's posterior means of test digits, coloured by label
  *   model/              the trained z=20 model (`loadVae(dir)` from src/vae/node rebuilds it)
@@ -32,8 +33,8 @@ interface Opts { quick: boolean; outDir: string; seed: number; log: (line: strin
 /** Settings of the default run and of `--quick` (well under a minute). */
 function settings(quick: boolean) {
   return quick
-    ? { trainImages: 10000, epochs: 2, epochs2d: 2, testImages: 1000, iwaeK: 50, iwaeImages: 500 }
-    : { trainImages: 60000, epochs: 12, epochs2d: 4, testImages: 10000, iwaeK: 200, iwaeImages: 2000 };
+    ? { trainImages: 10000, epochs: 2, epochs2d: 2, testImages: 1000, iwaeK: 50, iwaeImages: 500, sweepK: [1, 5, 50], sweepImages: 200 }
+    : { trainImages: 60000, epochs: 12, epochs2d: 4, testImages: 10000, iwaeK: 200, iwaeImages: 2000, sweepK: [1, 5, 50, 500], sweepImages: 500 };
 }
 
 export default async function run(opts: Opts): Promise<Record<string, number>> {
@@ -79,6 +80,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
 
   await saveVae(out('model'), model, { dataset: 'MNIST, dynamically binarised', epochs: s.epochs, testNegElbo: full.negElbo, testNegIwae: iw.negIwae, iwaeK: s.iwaeK });
   writeCurves(out('elbo-curve.png'), history, heldOutCurve, iw.negIwae, s.iwaeK);
+  const sweep = await iwaeSweep(model, sliceRows(test, 0, s.sweepImages), s.sweepK, out('iwae-k.png'), opts.log);
   const activeUnits = await drawUses(model, test, out, opts.seed);
 
   // ---- a 2-D latent space, for the grid and the scatter ----
@@ -110,6 +112,8 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     evalSeconds,
     secondsPerStep: trainSeconds / steps,
     latent2dNegElbo: ev2.negElbo,
+    ...Object.fromEntries(s.sweepK.map((k, i) => [`sweepNegIwaeK${k}`, sweep[i]])),
+    sweepImages: s.sweepImages,
   };
 }
 
@@ -133,6 +137,20 @@ function writeCurves(file: string, history: MetricHistory, heldOut: { step: numb
     series, title: 'MNIST VAE: negative ELBO per example (nats)', xLabel: 'training step', yLabel: 'nats',
     yRange: [bottom, top], width: 720, height: 420,
   }));
+}
+
+/** -L_K for each K on the same digits (with the same K the estimate is the one of evaluateVae), and its chart. */
+async function iwaeSweep(model: Vae, data: ArrayDataset, ks: number[], file: string, log: (line: string) => void): Promise<number[]> {
+  const values: number[] = [];
+  for (const k of ks) {
+    values.push((await evaluateVae(model, data, { iwaeK: k, batchSize: 100 })).negIwae);
+    log(`-IWAE(K=${k}) on ${data.n} test digits: ${values[values.length - 1].toFixed(2)} nats`);
+  }
+  writePng(file, lineChart({
+    series: [{ name: `-L_K on ${data.n} test digits`, x: ks.map(Math.log10), y: values }],
+    title: 'the importance-weighted bound tightens with K (K = 1: the ELBO)', xLabel: 'log10 K', yLabel: 'nats', width: 560, height: 340,
+  }));
+  return values;
 }
 
 /** Reconstructions, prior samples, interpolations and per-dimension KL; returns the active units. */

@@ -275,7 +275,7 @@ export interface Series {
   color?: Rgb;
 }
 
-/** Curves with axes, ticks and a legend. `logY` uses a log10 y axis. */
+/** Curves with axes, ticks and a legend (series of at most 30 points get a marker per point). `logY` uses a log10 y axis. */
 export function lineChart(
   { series, title, xLabel, yLabel, width = 640, height = 400, logY = false, yRange, legendCorner }:
   { series: Series[]; title?: string; xLabel?: string; yLabel?: string; width?: number; height?: number; logY?: boolean; yRange?: [number, number]; legendCorner?: 'top-right' | 'bottom-right' },
@@ -291,7 +291,9 @@ export function lineChart(
       if (![s.y[j - 1], s.y[j]].every((v) => Number.isFinite(v) && (!logY || v > 0))) continue;
       a.r.line(a.px(s.x[j - 1]), clampY(a, a.py(s.y[j - 1])), a.px(s.x[j]), clampY(a, a.py(s.y[j])), color, 2);
     }
-    if (s.x.length === 1) a.r.fillRect(a.px(s.x[0]) - 2, a.py(s.y[0]) - 2, 5, 5, color);
+    if (s.x.length <= 30) { // few points: mark each one
+      s.x.forEach((x, j) => { if (Number.isFinite(s.y[j]) && (!logY || s.y[j] > 0)) a.r.fillRect(a.px(x) - 2, a.py(s.y[j]) - 2, 5, 5, color); });
+    }
   });
   legend(a, series.map((s, i) => ({ name: s.name, color: s.color ?? PALETTE[i % PALETTE.length] })), legendCorner);
   return a.r;
