@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Params, Rng, init, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
+import { useReferenceKernels } from '../kernels';
 import { BenchRow, timeIt } from './harness';
 
 /** One Adam step of a 784-512-512-10 ReLU MLP classifier on a batch of 256 (softmax cross-entropy). */
@@ -49,6 +50,21 @@ export default async function (): Promise<BenchRow[]> {
   const msT = await timeIt(() => tf.matMul(a, bT, false, true), { warmup: 1, reps: 5 });
   rows.push({ section: 'core', name: 'matmul, B passed transposed (transposeB)', fastMs: msT, note: `${(flops / msT / 1e6).toFixed(1)} GFLOP/s` });
   tf.dispose([a, b, bT]);
+
+  // Adam over an SAE's parameters (d=512, n=8192: W_enc and W_dec, 8.4M floats): composite vs one pass.
+  const params = { W_enc: tf.variable(rng.randomNormal([512, 8192])), W_dec: tf.variable(rng.randomNormal([8192, 512])) };
+  const grads = { W_enc: rng.randomNormal([512, 8192]), W_dec: rng.randomNormal([8192, 512]) };
+  const adam = new Adam(params, { lr: 1e-4 });
+  const adamStep = () => { adam.step(grads); return params.W_dec.sum(); };
+  useReferenceKernels(true);
+  const adamRef = await timeIt(adamStep, { warmup: 1, reps: 5 });
+  useReferenceKernels(false);
+  const adamFast = await timeIt(adamStep, { warmup: 1, reps: 5 });
+  const bytes = 2 * 512 * 8192 * 4 * 7; // 8.4M floats: read p, m, v, g; write p, m, v
+  rows.push({ section: 'core', name: 'Adam step, 8.4M parameters (composite -> one-pass kernel)', referenceMs: adamRef, fastMs: adamFast,
+    note: `${(bytes / adamFast / 1e6).toFixed(1)} GB/s effective` });
+  adam.dispose();
+  tf.dispose([params.W_enc, params.W_dec, grads.W_enc, grads.W_dec]);
 
   const mlp = mlpStep();
   if (tf.getBackend() === 'wasm') {

@@ -8,9 +8,11 @@
  *
  * Written out (rather than tf.train.adam) so that models can edit gradients between
  * `gradients()` and `step()` (the SAE decoder-norm projection) and so a lesson can show it.
+ * The per-parameter update is `kernels/adam-update` (one pass on cpu/wasm; composite elsewhere).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkInt, checkNumber, checkOneOf } from './errors';
+import { adamUpdate } from '../../kernels/adam-update';
 
 /** A learning rate as a function of the (0-based) step number. */
 export type Schedule = (step: number) => number;
@@ -86,24 +88,25 @@ export class Adam {
     return this.schedule(this.t);
   }
 
-  /** Applies one update from `grads` (keyed like the params). Does not dispose `grads`. */
+  /**
+   * Applies one update from `grads` (keyed like the params). Does not dispose `grads`.
+   * Each parameter's update is one fused pass on cpu and wasm (kernels/adam-update).
+   */
   step(grads: Record<string, tf.Tensor>): void {
     const lr = this.schedule(this.t);
     this.t += 1;
-    const { beta1: b1, beta2: b2, eps, t } = this;
+    const hyper = { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, t: this.t };
     tf.tidy(() => {
-      const scale = this.clipNorm === undefined ? null : clipScale(Object.values(grads), this.clipNorm);
-      for (const [name, g0] of Object.entries(grads)) {
+      const scale = this.clipNorm === undefined ? tf.scalar(1) : clipScale(Object.values(grads), this.clipNorm);
+      for (const [name, g] of Object.entries(grads)) {
         const p = this.params[name];
         if (!p) throw new ConfigError('grads', `no parameter named '${name}'`);
-        const g = scale ? g0.mul(scale) : g0;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        m.assign(m.mul(b1).add(g.mul(1 - b1)));
-        v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
-        const mHat = m.div(1 - b1 ** t);
-        const vHat = v.div(1 - b2 ** t);
-        p.assign(p.sub(mHat.mul(lr).div(vHat.sqrt().add(eps))));
+        const [p1, m1, v1] = adamUpdate(p, m, v, g, scale, hyper);
+        p.assign(p1);
+        m.assign(m1);
+        v.assign(v1);
       }
     });
   }
