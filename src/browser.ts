@@ -9,3 +9,5 @@ export * from './vae';
 export * from './sae';
 export * from './data';
 export * from './analysis';
+/** The hot-path kernels (TopK, sparse decode, JumpReLU, Matryoshka loss, sampling, Adam), each beside its reference: `kernels.sparseDecode(...)`. */
+export * as kernels from '../kernels';

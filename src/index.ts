@@ -13,4 +13,6 @@ export * from './sae/node';
 export * from './data';
 export * from './data/node';
 export * from './analysis';
+/** The hot-path kernels (TopK, sparse decode, JumpReLU, Matryoshka loss, sampling, Adam), each beside its reference: `kernels.sparseDecode(...)`. */
+export * as kernels from '../kernels';
 export * from './analysis/node';
