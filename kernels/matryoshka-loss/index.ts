@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
 import { K } from '../shared/kernel-names';
+import { detach } from '../shared/detach';
 import { kernelActive, runKernel } from '../shared/js-kernel';
 import { checkMatryoshkaArgs } from './reference';
 import { matryoshkaAllPrefixLossSortedGap } from './sorted-gap';
@@ -34,5 +35,8 @@ export function matryoshkaAllPrefixLoss(
 ): tf.Tensor1D {
   if (!kernelActive(K.matryoshka)) return matryoshkaAllPrefixLossSortedGap(valuesBK, indicesBK, wDecND, residualBD);
   checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);
-  return runKernel<tf.Tensor1D>(K.matryoshka, { values: valuesBK, indices: indicesBK, wDec: wDecND, residual: residualBD });
+  const indices = detach(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
+  const out = runKernel<tf.Tensor1D>(K.matryoshka, { values: valuesBK, indices, wDec: wDecND, residual: residualBD });
+  indices.dispose();
+  return out;
 }

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkMatryoshkaArgs } from './reference';
 import { gatherRows } from '../shared/gather-rows';
+import { detach } from '../shared/detach';
 
 /**
  * @param valuesBK [B,K]  @param indicesBK [B,K] int32 (distinct per row)  @param wDecND [N,D]
@@ -21,9 +22,10 @@ export function matryoshkaAllPrefixLossSortedGap(
   const [b, k] = valuesBK.shape;
   const [n, d] = wDecND.shape;
   return tf.tidy(() => {
+    const indices = detach(indicesBK); // integer bookkeeping below must stay off the gradient tape
     // Sort each row's indices ascending; P permutes the values the same way (differentiable).
-    const order = tf.topk(indicesBK.neg().cast('float32'), k, true).indices; // [B,K]
-    const sortedIdxBK = tf.topk(indicesBK.neg(), k, true).values.neg() as tf.Tensor2D;
+    const order = tf.topk(indices.neg().cast('float32'), k, true).indices; // [B,K]
+    const sortedIdxBK = tf.topk(indices.neg(), k, true).values.neg() as tf.Tensor2D;
     const permBKK = order.expandDims(2).equal(tf.range(0, k, 1, 'int32').reshape([1, 1, k])).cast('float32'); // P[b,j,:] = e_{order[b,j]}
     const sortedValsBK = tf.matMul(permBKK, valuesBK.reshape([b, k, 1])).reshape([b, k]);
     // Gaps w_0 .. w_K between consecutive active indices (a_0 = 0, a_{K+1} = N).

@@ -9,6 +9,7 @@ import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
+import { detach } from '../shared/detach';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import { checkDecodeArgs, sparseDecodeReference } from './reference';
 import { densify } from '../topk/reference';
@@ -47,5 +48,8 @@ tf.registerGradient({
 export function sparseDecode(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, bDecD: tf.Tensor1D): tf.Tensor2D {
   if (!kernelActive(K.sparseDecode)) return sparseDecodeReference(valuesBK, indicesBK, wDecND, bDecD);
   checkDecodeArgs(valuesBK, indicesBK, wDecND, bDecD);
-  return runKernel<tf.Tensor2D>(K.sparseDecode, { values: valuesBK, indices: indicesBK, wDec: wDecND, bDec: bDecD });
+  const indices = detach(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
+  const out = runKernel<tf.Tensor2D>(K.sparseDecode, { values: valuesBK, indices, wDec: wDecND, bDec: bDecD });
+  indices.dispose();
+  return out;
 }

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
 import { K } from '../shared/kernel-names';
+import { detach } from '../shared/detach';
 import { checkFloat2D, checkK } from '../shared/checks';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import {
@@ -18,6 +19,13 @@ export type { SparseCode } from './reference';
 export {
   topkActivationReference, topkEncodeReference, batchTopkActivationReference, thresholdActivation, densify,
 } from './reference';
+
+/** The kernel's int32 indices output, detached from the tape (callers may compute with them freely). */
+function detachIndices(indices: tf.Tensor2D): tf.Tensor2D {
+  const out = detach(indices);
+  indices.dispose();
+  return out;
+}
 
 /** Dense [B,N] gradient of the TopK values (dy where the kept value is > 0). */
 function topkValuesGrad(dy: tf.Tensor2D, values: tf.Tensor2D, indices: tf.Tensor2D, n: number): tf.Tensor2D {
@@ -67,8 +75,8 @@ export function topkActivation(preActsBN: tf.Tensor2D, k: number): SparseCode {
   if (!kernelActive(K.topk)) return topkActivationReference(preActsBN, k);
   checkFloat2D('preActsBN', preActsBN);
   checkK(k, preActsBN.shape[1]);
-  const [valuesBK, indicesBK] = runKernel<tf.Tensor2D[]>(K.topk, { x: preActsBN }, { k, n: preActsBN.shape[1] });
-  return { valuesBK, indicesBK };
+  const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(K.topk, { x: preActsBN }, { k, n: preActsBN.shape[1] });
+  return { valuesBK, indicesBK: detachIndices(indices) };
 }
 
 /**
@@ -88,8 +96,8 @@ export function topkEncode(xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tens
     return topkEncodeReference(xBD, wEncDN, bEncN, bDecD, k);
   }
   checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
-  const [valuesBK, indicesBK] = runKernel<tf.Tensor2D[]>(K.topkEncode, { x: xBD, wEnc: wEncDN, bEnc: bEncN, bDec: bDecD }, { k });
-  return { valuesBK, indicesBK };
+  const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(K.topkEncode, { x: xBD, wEnc: wEncDN, bEnc: bEncN, bDec: bDecD }, { k });
+  return { valuesBK, indicesBK: detachIndices(indices) };
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from '../shared/custom-grad';
+import { detach } from '../shared/detach';
 import { checkFloat1D, checkFloat2D, checkK } from '../shared/checks';
 import { InputError } from '../../src/core/errors';
 
@@ -56,7 +57,7 @@ export function topkActivationReference(preActsBN: tf.Tensor2D, k: number): Spar
   checkFloat2D('preActsBN', preActsBN);
   const [b, n] = preActsBN.shape;
   checkK(k, n);
-  const indicesBK = tf.tidy(() => tf.topk(preActsBN, k, true).indices) as tf.Tensor2D;
+  const indicesBK = tf.tidy(() => detach(tf.topk(preActsBN, k, true).indices)) as tf.Tensor2D; // no tape path through ints
   const select = customOp(([z], save) => {
     const pairs = rowColumnPairs(indicesBK);
     const valuesBK = tf.gatherND(z, pairs).reshape([b, k]).relu();
