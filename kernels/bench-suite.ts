@@ -9,7 +9,18 @@
  * and time / max(floors). Shapes ('full'): n = 16384 latents, d = 512, k = 32, B = 1024.
  */
 import * as tf from '@tensorflow/tfjs';
-import * as kernels from './index';
+import { sampleReparam, sampleReparamReference } from './reparam-sample';
+import { topkActivation, topkActivationReference, topkEncode, topkEncodeReference } from './topk';
+import { sparseDecode, sparseDecodeReference } from './sparse-decode';
+import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from './jumprelu';
+import { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference, matryoshkaAllPrefixLossSortedGap } from './matryoshka-loss';
+import { hasKernel } from './shared/js-kernel';
+
+const kernels = {
+  sampleReparam, sampleReparamReference, topkActivation, topkActivationReference, topkEncode, topkEncodeReference,
+  sparseDecode, sparseDecodeReference, jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference,
+  matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference, matryoshkaAllPrefixLossSortedGap, hasKernel,
+};
 import { K } from './shared/kernel-names';
 
 /** One table row (the same shape as bench/harness.ts's BenchRow). */
