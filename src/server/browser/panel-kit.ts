@@ -147,16 +147,19 @@ function fmtMetric(v: number): string {
  */
 const YIELD_MS = 40;
 let taskStart = 0;
-const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+let channel: MessageChannel | null = null; // made on first use (an open port would keep Node alive)
 const waiting: (() => void)[] = [];
-if (channel) channel.port1.onmessage = () => waiting.shift()?.();
 
 async function yieldIfDue(): Promise<void> {
   const now = performance.now();
   if (taskStart === 0) taskStart = now;
   if (now - taskStart < YIELD_MS) return;
+  if (!channel && typeof MessageChannel !== 'undefined' && typeof window !== 'undefined') {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+  }
   await new Promise<void>((resolve) => {
-    if (!channel) return setTimeout(resolve, 0);
+    if (!channel) return void setTimeout(resolve, 0);
     waiting.push(resolve);
     channel.port2.postMessage(0);
   });
