@@ -110,6 +110,10 @@ maybe('lessons in headless Chromium', () => {
     await page.goto(`${site.base}/`);
     expect(await page.locator('.lesson-card').count()).toBe(9);
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    // The browser bundle of the public API loads as an ES module and has the main entry points.
+    // (a string, so ts-jest does not rewrite the dynamic import into require)
+    const names = (await page.evaluate("import('/assets/build/js/gensparse.js').then((m) => Object.keys(m))")) as string[];
+    expect(names).toEqual(expect.arrayContaining(['initBrowserBackend', 'Vae', 'VaeTrainer', 'trainLoop', 'Rng', 'kernels']));
     await page.screenshot({ path: path.join(SHOTS, 'index.png') });
     expect(w.problems).toEqual([]);
     await page.close();
