@@ -17,7 +17,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { Adam, Rng, trainLoop } from '../../src/core';
+import { Adam, Rng, readAndDispose, trainLoop } from '../../src/core';
 import { progressBar } from '../../src/core/progress';
 import { ArrayDataset, Vae, VaeTrainer, evaluateVae, copyRows, gaussianRing, samplePrior, sliceRows } from '../../src/vae';
 import { hstack, lineChart, scatter, writePng } from '../../src/analysis/node';
@@ -66,12 +66,12 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   const aeMse = await reconError(ae, x);
   const vaeMse = await reconError(vae, x);
   const n = 2000;
-  const aeSamples = (await samplePrior(ae, n, { seed: opts.seed, step: 1 }).data()) as Float32Array;
-  const vaeSamples = (await samplePrior(vae, n, { seed: opts.seed, step: 1 }).data()) as Float32Array;
+  const aeSamples = (await readAndDispose(samplePrior(ae, n, { seed: opts.seed, step: 1 }))) as Float32Array;
+  const vaeSamples = (await readAndDispose(samplePrior(vae, n, { seed: opts.seed, step: 1 }))) as Float32Array;
   const aeOnData = onDataFraction(aeSamples);
   const vaeOnData = onDataFraction(vaeSamples);
-  const aeCodes = (await ae.encode(x).muBZ.data()) as Float32Array;
-  const vaeCodes = (await vae.encode(x).muBZ.data()) as Float32Array;
+  const aeCodes = (await readAndDispose(tf.tidy(() => ae.encode(x).muBZ))) as Float32Array;
+  const vaeCodes = (await readAndDispose(tf.tidy(() => vae.encode(x).muBZ))) as Float32Array;
   opts.log(`reconstruction MSE: autoencoder ${aeMse.toFixed(4)}, VAE ${vaeMse.toFixed(4)}`);
   opts.log(`prior samples on the data: autoencoder ${(100 * aeOnData).toFixed(1)}%, VAE ${(100 * vaeOnData).toFixed(1)}%`);
   opts.log(`VAE held-out -ELBO ${ev.negElbo.toFixed(3)} nats, -IWAE(256) ${ev.negIwae.toFixed(3)} nats`);

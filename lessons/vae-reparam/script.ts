@@ -16,6 +16,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { gaussianKl, reparameterize, standardNormal, wrongReparameterize } from '../../src/vae';
+import { readAndDispose } from '../../src/core';
 import { histogram, lineChart, writePng } from '../../src/analysis/node';
 
 interface Opts { quick: boolean; outDir: string; seed: number; log: (line: string) => void }
@@ -29,8 +30,8 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   const muT = tf.fill([n, 1], mu) as tf.Tensor2D;
   const lvT = tf.fill([n, 1], logVar) as tf.Tensor2D;
   const eps = standardNormal([n, 1], { seed: opts.seed, step: 0 });
-  const right = (await reparameterize(muT, lvT, eps).data()) as Float32Array;
-  const wrong = (await wrongReparameterize(muT, lvT, eps).data()) as Float32Array;
+  const right = (await readAndDispose(reparameterize(muT, lvT, eps))) as Float32Array;
+  const wrong = (await readAndDispose(wrongReparameterize(muT, lvT, eps))) as Float32Array;
   const r = moments(right), w = moments(wrong);
   opts.log(`z = mu + sigma*eps: mean ${r.mean.toFixed(3)}, std ${r.std.toFixed(3)} (target ${mu}, ${sigma})`);
   opts.log(`z = mu*sigma*eps (wrong): mean ${w.mean.toFixed(3)}, std ${w.std.toFixed(3)}`);

@@ -19,7 +19,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { MetricHistory, Rng, TrainCallbacks } from '../../src/core';
+import { MetricHistory, Rng, TrainCallbacks, readAndDispose } from '../../src/core';
 import { progressBar } from '../../src/core/progress';
 import {
   ArrayDataset, Vae, VaeTrainer, evaluateVae, interpolate, klPerDimension, latentActivity, latentGrid,
@@ -181,8 +181,8 @@ async function drawUses(model: Vae, test: ArrayDataset, out: (n: string) => stri
   strips.forEach((s, i) => strip.set(s, i * 10 * 784));
   writePng(out('interpolation.png'), imageGrid(strip, { count: 50, height: 28, width: 28, cols: 10, title: 'interpolation between the posterior means of two test digits' }));
 
-  const kl = await klPerDimension(model, x).data();
-  const activity = await latentActivity(model, x).data();
+  const kl = await readAndDispose(klPerDimension(model, x));
+  const activity = await readAndDispose(latentActivity(model, x));
   const active = Array.from(activity).filter((v) => v > 0.01).length;
   writePng(out('kl-per-dim.png'), barChart({ values: kl, title: `KL per latent dimension (nats); ${active} of ${kl.length} active`, xLabel: 'latent dimension', yLabel: 'nats', width: 640, height: 320 }));
   tf.dispose([x, first20, rec, samples]);

@@ -103,6 +103,13 @@ export async function readMetrics(result: Record<string, tf.Scalar | number>): P
   return metrics;
 }
 
+/** Reads a tensor's values (awaiting, never dataSync) and disposes it: `await readAndDispose(model.sample(8))`. */
+export async function readAndDispose(t: tf.Tensor): Promise<Float32Array | Int32Array | Uint8Array> {
+  const values = await t.data();
+  t.dispose();
+  return values as Float32Array | Int32Array | Uint8Array;
+}
+
 function disposeMetrics(result: Record<string, tf.Scalar | number>): void {
   for (const v of Object.values(result)) if (typeof v !== 'number') v.dispose();
 }

@@ -1,11 +1,12 @@
 /**
  * Lesson scripts (lessons/<id>/script.ts): every one that exists runs with quick = true into
- * a temporary folder and writes PNG plots plus metrics.json with finite numbers. The CLI's
+ * a temporary folder, leaves no tensors behind, and writes PNG plots plus metrics.json with finite numbers. The CLI's
  * runner is also checked on a fixture script (metrics written, non-finite metrics refused).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { discoverLessons } from '../../src/server/lessons';
 import { runLesson } from '../../src/server/lesson-cli';
 
@@ -24,8 +25,10 @@ describe('lesson scripts (quick)', () => {
   test.each(withScripts.map((l) => l.id))('%s runs with quick = true and writes its outputs', async (id) => {
     const outDir = tmpDir(`gensparse-${id}-`);
     const lines: string[] = [];
+    const tensorsBefore = tf.memory().numTensors;
     try {
       const { metrics, files } = await runLesson(id, { quick: true, outDir, seed: 1, log: (l) => lines.push(l) });
+      expect(tf.memory().numTensors).toBe(tensorsBefore); // a script leaves no tensors behind
       expect(Object.keys(metrics).length).toBeGreaterThan(0);
       for (const v of Object.values(metrics)) expect(Number.isFinite(v)).toBe(true);
       const saved = JSON.parse(fs.readFileSync(path.join(outDir, 'metrics.json'), 'utf8'));
