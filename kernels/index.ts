@@ -29,5 +29,3 @@ export type { BenchRow, KernelBenchOptions } from './bench-suite';
 /** Adam's per-parameter update in one pass (used by the core optimiser). */
 export { adamUpdate, adamUpdateReference } from './adam-update';
 export type { AdamHyper } from './adam-update';
-/** The SAE unit-norm decoder constraint: tangent gradient and row renormalisation. */
-export { tangentGrad, tangentGradReference, unitRows, unitRowsReference } from './decoder-norm';

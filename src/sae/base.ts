@@ -22,7 +22,6 @@
  *   dictionary_learning do) or its mean.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tangentGrad, unitRows as unitRowsKernel } from '../../kernels/decoder-norm';
 import { ConfigError, InputError, checkInt, checkNumber, checkOneOf, checkShape } from '../core/errors';
 import { Params, init } from '../core/params';
 import { Rng } from '../core/random';
@@ -188,20 +187,19 @@ export function geometricMedian(xMD: tf.Tensor2D, iterations = 100, eps = 1e-8):
   });
 }
 
-/** Rows of `wND` scaled to unit L2 norm (kernels/decoder-norm: one pass on cpu/wasm). @param wND [N,D] */
+/** Rows of `wND` scaled to unit L2 norm. @param wND [N,D] */
 export function unitRows(wND: tf.Tensor2D): tf.Tensor2D {
-  return unitRowsKernel(wND);
+  return tf.tidy(() => wND.div(wND.square().sum(1, true).sqrt().add(1e-12)) as tf.Tensor2D);
 }
 
 /**
  * Removes from each row's gradient its component along that (unit-norm) decoder row,
  * so the step moves tangentially to the unit sphere (Bricken et al. 2023; Gao et al. 2024):
  *   g_i <- g_i - (g_i . d_i) d_i
- * (kernels/decoder-norm: one pass on cpu/wasm, this composite elsewhere.)
  * @param gradND [N,D] @param wDecND [N,D] with unit rows @returns [N,D]
  */
 export function removeParallelGrad(gradND: tf.Tensor2D, wDecND: tf.Tensor2D): tf.Tensor2D {
-  return tangentGrad(gradND, wDecND);
+  return tf.tidy(() => gradND.sub(wDecND.mul(gradND.mul(wDecND).sum(1, true))) as tf.Tensor2D);
 }
 
 /** Options of `initFromData`. */
