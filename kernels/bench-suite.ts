@@ -22,38 +22,14 @@ const kernels = {
   matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference, matryoshkaAllPrefixLossSortedGap, hasKernel,
 };
 import { K } from './shared/kernel-names';
+import { BenchRow, timeIt } from '../bench/harness';
 
-/** One table row (the same shape as bench/harness.ts's BenchRow). */
-export interface BenchRow {
-  section: string;
-  name: string;
-  referenceMs?: number;
-  fastMs: number;
-  note?: string;
-}
+export type { BenchRow } from '../bench/harness';
 
 /** Options of a benchmark run: 'small' for a quick look (seconds), 'full' for the issue's sizes. */
 export interface KernelBenchOptions {
   size: 'small' | 'full';
   onRow?: (row: BenchRow) => void;
-}
-
-type Out = tf.Tensor | tf.Tensor[];
-
-/** Median ms of fn over reps runs after one warm-up; outputs are read back (await data()) and disposed. */
-async function timeMedian(fn: () => Out, reps: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < reps + 1; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    const list = Array.isArray(out) ? out : [out];
-    for (const t of list) await t.data();
-    const t1 = performance.now();
-    tf.dispose(list);
-    if (i > 0) times.push(t1 - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
 }
 
 /** Copy bandwidth in bytes/ms (read + write counted) from copying a 64 MiB Float32Array. */
@@ -74,7 +50,7 @@ function measureCopyBandwidth(): number {
 async function measureMatmulRate(): Promise<number> {
   const a = tf.randomNormal([512, 256], 0, 1, 'float32', 1);
   const b = tf.randomNormal([256, 2048], 0, 1, 'float32', 2);
-  const ms = await timeMedian(() => tf.matMul(a, b), 5);
+  const ms = await timeIt(() => tf.matMul(a, b), { reps: 5 });
   tf.dispose([a, b]);
   return (2 * 512 * 256 * 2048) / ms;
 }
@@ -120,14 +96,14 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const mu = normal([zb, zz], 11) as tf.Tensor2D, lv = normal([zb, zz], 12, 0.3) as tf.Tensor2D;
     const size = zb * zz * 4;
     const fwd = (fn: typeof kernels.sampleReparam) => () => fn(mu, lv, 5, 7);
-    const refFwd = await timeMedian(fwd(kernels.sampleReparamReference), reps);
-    const msFwd = await timeMedian(fwd(kernels.sampleReparam), reps);
+    const refFwd = await timeIt(fwd(kernels.sampleReparamReference), { reps });
+    const msFwd = await timeIt(fwd(kernels.sampleReparam), { reps });
     emit({ section: 'kernels', name: `reparam sample fwd [${zb}, ${zz}] (fused vs composite)`, referenceMs: refFwd, fastMs: msFwd,
       note: floorNote(msFwd, 3 * size, 0, kernelTag(K.reparamSample)) });
     const run = (fn: typeof kernels.sampleReparam) => () =>
       tf.grads((m: tf.Tensor, l: tf.Tensor) => fn(m as tf.Tensor2D, l as tf.Tensor2D, 5, 7).square().sum())([mu, lv]);
-    const refMs = await timeMedian(run(kernels.sampleReparamReference), reps);
-    const ms = await timeMedian(run(kernels.sampleReparam), reps);
+    const refMs = await timeIt(run(kernels.sampleReparamReference), { reps });
+    const ms = await timeIt(run(kernels.sampleReparam), { reps });
     emit({ section: 'kernels', name: `reparam sample fwd+bwd [${zb}, ${zz}] (fused, eps regenerated, vs composite)`, referenceMs: refMs, fastMs: ms,
       note: floorNote(ms, 7 * size, 0, kernelTag(K.reparamSample)) });
     tf.dispose([mu, lv]);
@@ -137,8 +113,8 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
   {
     const pre = normal([b, n], 21) as tf.Tensor2D;
     const run = (fn: typeof kernels.topkActivation) => () => { const c = fn(pre, k); return [c.valuesBK, c.indicesBK]; };
-    const refMs = await timeMedian(run(kernels.topkActivationReference), reps);
-    const ms = await timeMedian(run(kernels.topkActivation), reps);
+    const refMs = await timeIt(run(kernels.topkActivationReference), { reps });
+    const ms = await timeIt(run(kernels.topkActivation), { reps });
     emit({ section: 'kernels', name: `TopK select [${b}, ${n}] k=${k} (vs tf.topk)`, referenceMs: refMs, fastMs: ms,
       note: floorNote(ms, b * n * 4 + 2 * b * k * 4, 0, kernelTag(K.topk)) });
     pre.dispose();
@@ -151,8 +127,8 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const run = (fn: typeof kernels.topkEncode) => () =>
       tf.grads((xx: tf.Tensor, ww: tf.Tensor, e: tf.Tensor, dd: tf.Tensor) =>
         fn(xx as tf.Tensor2D, ww as tf.Tensor2D, e as tf.Tensor1D, dd as tf.Tensor1D, k).valuesBK.square().sum())([x, w, be, bd]);
-    const refMs = await timeMedian(run(kernels.topkEncodeReference), heavyReps);
-    const ms = await timeMedian(run(kernels.topkEncode), heavyReps);
+    const refMs = await timeIt(run(kernels.topkEncodeReference), { reps: heavyReps });
+    const ms = await timeIt(run(kernels.topkEncode), { reps: heavyReps });
     const flops = 2 * b * d * n + 2 * 2 * b * k * d; // dense forward matmul + sparse backward
     emit({ section: 'kernels', name: `TopK encoder fwd+bwd d=${d} n=${n} k=${k} B=${b} (sparse vs dense backward)`, referenceMs: refMs, fastMs: ms,
       note: floorNote(ms, (b * d + 2 * d * n + b * n) * 4, flops, kernelTag(K.topkEncode)) });
@@ -165,8 +141,8 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const w = normal([n, d], 42, 0.05) as tf.Tensor2D, bd = normal([d], 43, 0.01) as tf.Tensor1D;
     const run = (fn: typeof kernels.sparseDecode) => () =>
       tf.grads((v: tf.Tensor, ww: tf.Tensor, dd: tf.Tensor) => fn(v as tf.Tensor2D, indices, ww as tf.Tensor2D, dd as tf.Tensor1D).square().sum())([values, w, bd]);
-    const refMs = await timeMedian(run(kernels.sparseDecodeReference), heavyReps);
-    const ms = await timeMedian(run(kernels.sparseDecode), reps);
+    const refMs = await timeIt(run(kernels.sparseDecodeReference), { reps: heavyReps });
+    const ms = await timeIt(run(kernels.sparseDecode), { reps });
     // forward reads W and writes xhat; backward reads dy and W, writes dW and dValues
     const bytes = (2 * n * d + n * d + 2 * b * d + 3 * b * k) * 4;
     emit({ section: 'kernels', name: `sparse decode fwd+bwd n=${n} d=${d} k=${k} B=${b} (vs dense decode)`, referenceMs: refMs, fastMs: ms,
@@ -180,8 +156,8 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const theta = tf.fill([n], 0.5) as tf.Tensor1D;
     const run = (f: typeof kernels.jumpRelu, s: typeof kernels.jumpReluStep) => () =>
       tf.grads((zz: tf.Tensor, t: tf.Tensor) => f(zz as tf.Tensor2D, t as tf.Tensor1D, 0.05).sum().add(s(zz as tf.Tensor2D, t as tf.Tensor1D, 0.05).sum()))([z, theta]);
-    const refMs = await timeMedian(run(kernels.jumpReluReference, kernels.jumpReluStepReference), reps);
-    const ms = await timeMedian(run(kernels.jumpRelu, kernels.jumpReluStep), reps);
+    const refMs = await timeIt(run(kernels.jumpReluReference, kernels.jumpReluStepReference), { reps });
+    const ms = await timeIt(run(kernels.jumpRelu, kernels.jumpReluStep), { reps });
     emit({ section: 'kernels', name: `JumpReLU + step fwd+bwd [${b}, ${n}] (fused vs composite)`, referenceMs: refMs, fastMs: ms,
       note: floorNote(ms, 2 * 4 * b * n * 4, 0, kernelTag(K.jumpRelu)) });
     tf.dispose([z, theta]);
@@ -197,10 +173,10 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const vS = slice(values), iS = slice(indices), rS = slice(res);
     const run = (fn: typeof kernels.matryoshkaAllPrefixLoss, v: tf.Tensor2D, i: tf.Tensor2D, r: tf.Tensor2D) => () =>
       tf.grads((vv: tf.Tensor, ww: tf.Tensor, rr: tf.Tensor) => fn(vv as tf.Tensor2D, i, ww as tf.Tensor2D, rr as tf.Tensor2D).sum())([v, w, r]);
-    const refSliceMs = await timeMedian(run(kernels.matryoshkaAllPrefixLossReference, vS, iS, rS), full ? 1 : 3);
+    const refSliceMs = await timeIt(run(kernels.matryoshkaAllPrefixLossReference, vS, iS, rS), { reps: full ? 1 : 3 });
     const refMs = refSliceMs * (b / bRef);
-    const gapMs = await timeMedian(run(kernels.matryoshkaAllPrefixLossSortedGap, values, indices, res), reps);
-    const ms = await timeMedian(run(kernels.matryoshkaAllPrefixLoss, values, indices, res), reps);
+    const gapMs = await timeIt(run(kernels.matryoshkaAllPrefixLossSortedGap, values, indices, res), { reps });
+    const ms = await timeIt(run(kernels.matryoshkaAllPrefixLoss, values, indices, res), { reps });
     // equality on the slice: relative error of the losses
     const [lr, lk] = [kernels.matryoshkaAllPrefixLossReference(vS, iS, w, rS), kernels.matryoshkaAllPrefixLoss(vS, iS, w, rS)];
     const [ar, ak] = [await lr.data(), await lk.data()];
