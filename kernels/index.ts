@@ -23,9 +23,6 @@ export { useReferenceKernels, kernelActive, hasKernel } from './shared/js-kernel
 export { detach } from './shared/detach';
 /** The custom kernel names (GensparseTopK, ...). */
 export { K as KERNEL_NAMES } from './shared/kernel-names';
-/** Kernel benchmarks for the browser page and `npm run bench kernels`. */
-export { runKernelBenchmarks } from './bench-suite';
-export type { BenchRow, KernelBenchOptions } from './bench-suite';
 /** Adam's per-parameter update in one pass (used by the core optimiser). */
 export { adamUpdate, adamUpdateReference } from './adam-update';
 export type { AdamHyper } from './adam-update';
