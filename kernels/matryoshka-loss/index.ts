@@ -1,10 +1,13 @@
 /**
  * Matryoshka all-prefix loss (block size 1): the fused O(K*D) kernel where the active backend has
- * it (cpu/wasm: cpu.ts), otherwise the sorted-gap composite (sorted-gap.ts, also O(K*D));
- * reference.ts holds the literal O(N*D) definition both must equal.
+ * it (cpu/wasm: cpu.ts; webgl: webgl.ts; webgpu: webgpu.ts; forward and backward), otherwise the
+ * sorted-gap composite (sorted-gap.ts, also O(K*D)); reference.ts holds the literal O(N*D)
+ * definition both must equal.
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
+import './webgl';
+import './webgpu';
 import { K } from '../shared/kernel-names';
 import { detach } from '../shared/detach';
 import { kernelActive, runKernel } from '../shared/js-kernel';

@@ -17,9 +17,13 @@ interface GLBackend {
   runWebGLProgram(program: GLProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: number[][]): tf.TensorInfo;
 }
 
-/** Runs a GLSL program on the webgl backend (its compiled-program cache keys on the code). */
-export function runGL(backend: unknown, program: GLProgram, inputs: tf.TensorInfo[], uniforms?: number[][]): tf.TensorInfo {
-  return (backend as GLBackend).runWebGLProgram(program, inputs, 'float32', uniforms);
+/**
+ * Runs a GLSL program on the webgl backend (its compiled-program cache keys on the code). An
+ * int32 output is stored as floats like tfjs's own int kernels (ArgMax); setOutput writes a float.
+ */
+export function runGL(backend: unknown, program: GLProgram, inputs: tf.TensorInfo[], uniforms?: number[][],
+  dtype: 'float32' | 'int32' = 'float32'): tf.TensorInfo {
+  return (backend as GLBackend).runWebGLProgram(program, inputs, dtype, uniforms);
 }
 
 /** A WebGPU compute program as tfjs-backend-webgpu expects it (flat dispatch, one thread per output). */
@@ -63,9 +67,13 @@ export function gpuProgram(shaderKey: string, variableNames: string[], outputSha
   };
 }
 
-/** Runs a WGSL program on the webgpu backend. */
-export function runGPU(backend: unknown, program: GPUProgram, inputs: tf.TensorInfo[], uniforms?: { type: string; data: number[] }[]): tf.TensorInfo {
-  return (backend as GPUBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
+/**
+ * Runs a WGSL program on the webgpu backend. With an int32 output, setOutputAtIndex still takes
+ * an f32 (tfjs converts it). Input getters return f32 whatever the input's dtype.
+ */
+export function runGPU(backend: unknown, program: GPUProgram, inputs: tf.TensorInfo[], uniforms?: { type: string; data: number[] }[],
+  dtype: 'float32' | 'int32' = 'float32'): tf.TensorInfo {
+  return (backend as GPUBackend).runWebGPUProgram(program, inputs, dtype, uniforms);
 }
 
 /** A float literal for GLSL/WGSL code ("1.0", "0.5", "-2.5e-7"). */
@@ -80,4 +88,9 @@ export function zerosLike(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
   const kernel = tf.getKernel('ZerosLike', backendName);
   if (!kernel) throw new Error(`no ZerosLike kernel on ${backendName}`);
   return kernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: {} }) as tf.TensorInfo;
+}
+
+/** Frees an intermediate result of a GPU kernel (one the kernel does not return). */
+export function disposeInfo(backend: unknown, t: tf.TensorInfo): void {
+  (backend as tf.KernelBackend).disposeData(t.dataId);
 }

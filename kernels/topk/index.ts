@@ -1,11 +1,14 @@
 /**
  * TopK activations as sparse codes: the kernels where the active backend has them (cpu and
- * wasm: cpu.ts), reference.ts elsewhere (or after `useReferenceKernels(true)`). Gradients of
+ * wasm: cpu.ts, all four ops; webgl: webgl.ts and webgpu: webgpu.ts, topkActivation's forward),
+ * reference.ts elsewhere (or after `useReferenceKernels(true)`). Gradients of
  * the kernels are registered here: the TopK values scatter back to the kept entries, the TopK
  * encoder's backward is sparse (only the k selected W_enc columns per row).
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
+import './webgl';
+import './webgpu';
 import { K } from '../shared/kernel-names';
 import { detach } from '../shared/detach';
 import { checkFloat2D, checkK } from '../shared/checks';

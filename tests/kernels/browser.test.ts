@@ -21,9 +21,11 @@ if (!haveChromium) console.warn(`SKIPPED browser kernel tests: ${CHROMIUM} not f
 /** Kernels each backend must run (not fall back to the reference). */
 const EXPECTED_KERNELS: Record<string, string[]> = {
   cpu: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'sparseDecode', 'sparseDecode dW', 'topk values', 'topk dz', 'batchTopk', 'topkEncode values', 'topkEncode dW', 'matryoshka loss', 'matryoshka gradients'],
-  webgl: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'jumpReluStep dtheta', 'sparseDecode'],
-  webgpu: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'jumpReluStep dtheta', 'sparseDecode'],
+  webgl: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'jumpReluStep dtheta', 'sparseDecode',
+    'topk values', 'topk k=1 values', 'topk k=n values', 'matryoshka loss', 'matryoshka k=1 loss', 'matryoshka k=n loss',
+    'matryoshka gradients', 'matryoshka k=1 gradients', 'matryoshka k=n gradients'],
 };
+EXPECTED_KERNELS.webgpu = EXPECTED_KERNELS.webgl;
 EXPECTED_KERNELS.wasm = EXPECTED_KERNELS.cpu;
 
 let results: BackendResult[] | null = null;

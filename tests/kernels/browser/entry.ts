@@ -81,26 +81,31 @@ async function checks(): Promise<CheckResult[]> {
     add('sparseDecode dbDec', N.sparseDecodeGrad, maxErr(await data(db), want.dB, true), 1e-5);
     tf.dispose([vT, iT, wT, bT, gT]);
   }
-  // TopK activation (with a tie and a row of negatives), forward and gradient.
-  {
-    const b = 4, n = 23, k = 5;
+  // TopK activation, forward and gradient: k = 5 of 23 with a tie, a row with fewer than k positive
+  // entries and a row of negatives (the batchTopk check too); k = 1 and k = n with ties.
+  for (const [b, n, k, label] of [[4, 23, 5, ''], [3, 9, 1, ' k=1'], [3, 9, 9, ' k=n']] as const) {
     const z = randn(rng, b * n);
     z[3] = z[7];
-    for (let i = 3 * n; i < 4 * n; i++) z[i] = -Math.abs(z[i]) - 0.1;
+    if (k === 1) { z[2] = 5; z[5] = 5; z[n + 4] = 3; z[n + 6] = 3; } // tied row maxima
+    if (k === n) { z[1] = z[4]; z[n] = 0; z[n + 1] = 0; }
+    for (let i = (b - 2) * n; i < (b - 1) * n; i++) if (i % n >= 2) z[i] = -Math.abs(z[i]) - 0.1; // 2 positives at most
+    for (let i = (b - 1) * n; i < b * n; i++) z[i] = -Math.abs(z[i]) - 0.1;
     const g = randn(rng, b * k);
     const zT = tf.tensor2d(z, [b, n]), gT = tf.tensor2d(g, [b, k]);
     const want = naiveTopk(z, b, n, k);
     const code = kernels.topkActivation(zT, k);
     const idx = await data(code.indicesBK);
-    add('topk indices', N.topk, maxErr(idx, want.indices), 0);
-    add('topk values', N.topk, maxErr(await data(code.valuesBK), want.values), 1e-6);
+    add(`topk${label} indices`, N.topk, maxErr(idx, want.indices), 0);
+    add(`topk${label} values`, N.topk, maxErr(await data(code.valuesBK), want.values), 1e-6);
     const dz = tf.grad((x: tf.Tensor) => kernels.topkActivation(x as tf.Tensor2D, k).valuesBK.mul(gT).sum())(zT);
-    add('topk dz', N.topkGrad, maxErr(await data(dz), naiveTopkGrad(want.values, want.indices, g, b, n, k)), 1e-6);
-    const bt = kernels.batchTopkActivation(zT, 2);
-    const order = Array.from({ length: b * n }, (_, i) => i).sort((i, j) => (z[j] - z[i]) || (i - j));
-    const btWant = new Float64Array(b * n);
-    for (let j = 0; j < 2 * b; j++) btWant[order[j]] = Math.max(0, z[order[j]]);
-    add('batchTopk', N.batchTopk, maxErr(await data(bt), btWant), 1e-6);
+    add(`topk${label} dz`, N.topkGrad, maxErr(await data(dz), naiveTopkGrad(want.values, want.indices, g, b, n, k)), 1e-6);
+    if (label === '') {
+      const bt = kernels.batchTopkActivation(zT, 2);
+      const order = Array.from({ length: b * n }, (_, i) => i).sort((i, j) => (z[j] - z[i]) || (i - j));
+      const btWant = new Float64Array(b * n);
+      for (let j = 0; j < 2 * b; j++) btWant[order[j]] = Math.max(0, z[order[j]]);
+      add('batchTopk', N.batchTopk, maxErr(await data(bt), btWant), 1e-6);
+    }
     tf.dispose([zT, gT]);
   }
   // TopK encoder: the selected pre-activations and the four gradients (via a dense naive loop).
@@ -127,24 +132,29 @@ async function checks(): Promise<CheckResult[]> {
     add('topkEncode dW', N.topkEncodeGrad, maxErr(await data(grads[1]), dW, true), 1e-4);
     tf.dispose([...ts, gT, grads[0], grads[2], grads[3]]);
   }
-  // Matryoshka all-prefix loss: forward against the literal float64 prefix walk; gradient against the reference.
-  {
-    const b = 3, k = 4, n = 21, d = 6;
+  // Matryoshka all-prefix loss: forward against the literal float64 prefix walk; gradients against
+  // the suffix-sum loop of cpu.ts (and, for the first shape, the reference's autodiff); k = 1, k = n.
+  for (const [b, k, n, d, label] of [[3, 4, 21, 6, ''], [2, 1, 9, 5, ' k=1'], [3, 7, 7, 5, ' k=n']] as const) {
     const v = Float32Array.from(randn(rng, b * k), Math.abs), idx = randomIndices(rng, b, k, n), w = randn(rng, n * d, 0.5), res = randn(rng, b * d);
+    if (label === ' k=n') v[1] = -v[1]; // a negative code value
     const vT = tf.tensor2d(v, [b, k]), iT = tf.tensor2d(idx, [b, k], 'int32'), wT = tf.tensor2d(w, [n, d]), rT = tf.tensor2d(res, [b, d]);
-    add('matryoshka loss', N.matryoshka, maxErr(await data(kernels.matryoshkaAllPrefixLoss(vT, iT, wT, rT)), naiveMatryoshka(v, idx, w, res, b, k, n, d), true), 1e-4);
+    add(`matryoshka${label} loss`, N.matryoshka, maxErr(await data(kernels.matryoshkaAllPrefixLoss(vT, iT, wT, rT)), naiveMatryoshka(v, idx, w, res, b, k, n, d), true), 1e-4);
+    // a non-uniform upstream gradient per input
+    const dyT = tf.tensor1d(Float32Array.from({ length: b }, (_, i) => 0.5 + i));
     const gradOf = (fn: typeof kernels.matryoshkaAllPrefixLoss) =>
-      tf.grads((a: tf.Tensor, ww: tf.Tensor, rr: tf.Tensor) => fn(a as tf.Tensor2D, iT, ww as tf.Tensor2D, rr as tf.Tensor2D).sum())([vT, wT, rT]);
+      tf.grads((a: tf.Tensor, ww: tf.Tensor, rr: tf.Tensor) => fn(a as tf.Tensor2D, iT, ww as tf.Tensor2D, rr as tf.Tensor2D).mul(dyT).sum())([vT, wT, rT]);
     // JS truth: the suffix-sum gradient of cpu.ts on plain arrays (itself tested against finite differences in Node)
     const want = [new Float32Array(b * k), new Float32Array(n * d), new Float32Array(b * d)];
-    matryoshkaGradJs(new Float32Array(b).fill(1), v, idx, w, res, want[0], want[1], want[2], b, k, n, d);
-    for (const [label, fn] of [['matryoshka gradients', kernels.matryoshkaAllPrefixLoss], ['matryoshka reference gradients', kernels.matryoshkaAllPrefixLossReference]] as const) {
+    matryoshkaGradJs(Float32Array.from({ length: b }, (_, i) => 0.5 + i), v, idx, w, res, want[0], want[1], want[2], b, k, n, d);
+    const fns: [string, typeof kernels.matryoshkaAllPrefixLoss][] = [[`matryoshka${label} gradients`, kernels.matryoshkaAllPrefixLoss]];
+    if (label === '') fns.push(['matryoshka reference gradients', kernels.matryoshkaAllPrefixLossReference]);
+    for (const [name, fn] of fns) {
       const got = gradOf(fn);
       let e = 0;
       for (let i = 0; i < 3; i++) e = Math.max(e, maxErr(await data(got[i]), want[i], true));
-      add(label, N.matryoshkaGrad, e, 1e-3);
+      add(name, N.matryoshkaGrad, e, 1e-3);
     }
-    tf.dispose([vT, iT, wT, rT]);
+    tf.dispose([vT, iT, wT, rT, dyT]);
   }
   // Diagnostics of tfjs itself (reported, not asserted): the reverse cumsum the reference's
   // gradient uses, on a [2, 3, 70] tensor along the last axis.
