@@ -7,8 +7,9 @@
  * Programs: `order` [B,K] (the position of each row's j-th smallest index, by counting, O(K^2));
  * one fragment per (b, dim) walks the K sorted entries (O(K)) and a row sum over dim gives L;
  * backward: E_l per (b, position, dim) (O(K) each), 2 dy E_0 per (b, dim), dValues per (b, position)
- * (a dot product over dim), dW per (latent, dim) scanning every (b, position) for that latent
- * (O(B*K) per element: WebGL has no scatter-add, and tfjs's scatterND loops the same way).
+ * (a dot product over dim); dW (WebGL has no scatter-add): slot [B,N] marks where each latent sits
+ * in each row (O(K) per element, like sparse-decode's densify), then one fragment per (latent, dim)
+ * sums -2 dy f E over the batch (O(B) per element).
  */
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
@@ -133,21 +134,36 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
         setOutput(-2.0 * getDy(rc.x) * s);
       }`,
   }, [dy, indices, wDec, e]);
+  // dW: slot[b, latent] = 1 + the position of that latent in row b (0: absent), O(K) per element;
+  // then one fragment per (latent, dim) sums over the batch, O(B) each
+  const slot = runGL(backend, {
+    variableNames: ['I'],
+    outputShape: [b, n],
+    userCode: `
+      void main() {
+        ivec2 rc = getOutputCoords();
+        float s = 0.0;
+        for (int p = 0; p < ${k}; p++) {
+          if (int(round(getI(rc.x, p))) == rc.y) s = float(p + 1);
+        }
+        setOutput(s);
+      }`,
+  }, [indices]);
   const dW = runGL(backend, {
-    variableNames: ['Dy', 'V', 'I', 'E'],
+    variableNames: ['Dy', 'V', 'E', 'S'],
     outputShape: [n, d],
     userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         float s = 0.0;
         for (int b = 0; b < ${b}; b++) {
-          for (int p = 0; p < ${k}; p++) {
-            if (int(round(getI(b, p))) == rc.x) s += getDy(b) * getV(b, p) * getE(b, p, rc.y);
-          }
+          int p = int(round(getS(b, rc.x))) - 1;
+          if (p >= 0) s += getDy(b) * getV(b, p) * getE(b, p, rc.y);
         }
         setOutput(-2.0 * s);
       }`,
-  }, [dy, values, indices, e]);
+  }, [dy, values, e, slot]);
+  disposeInfo(backend, slot);
   disposeInfo(backend, order);
   disposeInfo(backend, e);
   return [dValues, dW, dResidual];

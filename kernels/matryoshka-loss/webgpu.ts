@@ -6,13 +6,20 @@
  *             dL/dW[a_l] = -2 f_{a_l} E_l,  dL/dresidual = 2 E_0   (times the upstream dy_b)
  * The same programs as webgl.ts: `order` [B,K] by counting (O(K^2)); one invocation per (b, dim)
  * walks the K sorted entries (O(K)), a row sum over dim gives L; backward: E_l per (b, position,
- * dim), 2 dy E_0 per (b, dim), dValues per (b, position), dW per (latent, dim) scanning every
- * (b, position) for that latent (O(B*K) per element; no float atomics in WGSL).
+ * dim), 2 dy E_0 per (b, dim), dValues per (b, position); dW: the updates -2 dy f E per
+ * (b, position, dim), scatter-added into the touched rows by tfjs's ScatterNd (atomics, O(B*K*D)).
  */
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
 import { GPUProgram, disposeInfo, gpuProgram, runGPU } from '../shared/gpu';
+
+/** Runs one of tfjs's own webgpu kernels on TensorInfos (inside a kernel, where tf ops cannot run). */
+function backendKernel(name: string, backend: unknown, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'webgpu');
+  if (!kernel) throw new Error(`no ${name} kernel on webgpu`);
+  return kernel.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
 
 /** order[b, j] = position (0..K-1) of row b's j-th smallest index (indices distinct per row). */
 function orderProgram(b: number, k: number): GPUProgram {
@@ -94,16 +101,16 @@ registerOnce(K.matryoshkaGrad, 'webgpu', ({ inputs, backend }) => {
      var s = 0.0;
      for (var c = 0; c < ${d}; c++) { s = s + getE(row, p, c) * getW(w, c); }
      setOutputAtIndex(index, -2.0 * getDy(row) * s);`), [dy, indices, wDec, e]);
-  const dW = runGPU(backend, gpuProgram(`gensparseMatryoshkaDw_${b}_${k}_${d}`, ['Dy', 'V', 'I', 'E'], [n, d],
-    `let latent = index / ${d};
-     let c = index % ${d};
-     var s = 0.0;
-     for (var row = 0; row < ${b}; row++) {
-       for (var p = 0; p < ${k}; p++) {
-         if (i32(round(getI(row, p))) == latent) { s = s + getDy(row) * getV(row, p) * getE(row, p, c); }
-       }
-     }
-     setOutputAtIndex(index, -2.0 * s);`), [dy, values, indices, e]);
+  // dW: the updates -2 dy_b f_{b,p} E[b,p,:] as [B*K, D], scatter-added into the touched rows by
+  // tfjs's own ScatterNd (atomic adds on WebGPU: O(B*K*D) in all)
+  const updates = runGPU(backend, gpuProgram(`gensparseMatryoshkaDwUpdates_${k}_${d}`, ['Dy', 'V', 'E'], [b * k, d],
+    `let row = index / ${k * d};
+     let p = (index / ${d}) % ${k};
+     setOutputAtIndex(index, -2.0 * getDy(row) * getV(row, p) * getE(row, p, index % ${d}));`), [dy, values, e]);
+  const idxCol = backendKernel('Reshape', backend, { x: indices }, { shape: [b * k, 1] });
+  const dW = backendKernel('ScatterNd', backend, { indices: idxCol, updates }, { shape: [n, d] });
+  disposeInfo(backend, updates);
+  disposeInfo(backend, idxCol);
   disposeInfo(backend, order);
   disposeInfo(backend, e);
   return [dValues, dW, dResidual];

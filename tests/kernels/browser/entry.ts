@@ -181,8 +181,11 @@ async function runAll(): Promise<BackendResult[]> {
       continue;
     }
     const before = tf.memory().numTensors;
+    const dataBefore = tf.engine().backend.numDataIds(); // also catches a kernel's undisposed intermediates
     const list = await checks();
     if (tf.memory().numTensors !== before) list.push({ op: `leak check (${tf.memory().numTensors - before} tensors)`, kernel: true, maxErr: 1, tol: 0, ok: false });
+    const dataLeak = tf.engine().backend.numDataIds() - dataBefore;
+    if (dataLeak !== 0) list.push({ op: `leak check (${dataLeak} backend data buffers)`, kernel: true, maxErr: 1, tol: 0, ok: false });
     results.push({ backend, loaded: true, details, checks: list });
   }
   return results;
