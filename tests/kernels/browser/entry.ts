@@ -82,12 +82,14 @@ async function checks(): Promise<CheckResult[]> {
     tf.dispose([vT, iT, wT, bT, gT]);
   }
   // TopK activation, forward and gradient: k = 5 of 23 with a tie, a row with fewer than k positive
-  // entries and a row of negatives (the batchTopk check too); k = 1 and k = n with ties.
-  for (const [b, n, k, label] of [[4, 23, 5, ''], [3, 9, 1, ' k=1'], [3, 9, 9, ' k=n']] as const) {
+  // entries and a row of negatives (the batchTopk check too); k = 1 and k = n with ties; k = 17 of
+  // 131 with 44 tied entries per row.
+  for (const [b, n, k, label] of [[4, 23, 5, ''], [3, 9, 1, ' k=1'], [3, 9, 9, ' k=n'], [5, 131, 17, ' n=131']] as const) {
     const z = randn(rng, b * n);
     z[3] = z[7];
     if (k === 1) { z[2] = 5; z[5] = 5; z[n + 4] = 3; z[n + 6] = 3; } // tied row maxima
     if (k === n) { z[1] = z[4]; z[n] = 0; z[n + 1] = 0; }
+    if (n === 131) for (let i = 0; i < n; i += 3) z[i] = 1.5; // many ties straddling the k-th place
     for (let i = (b - 2) * n; i < (b - 1) * n; i++) if (i % n >= 2) z[i] = -Math.abs(z[i]) - 0.1; // 2 positives at most
     for (let i = (b - 1) * n; i < b * n; i++) z[i] = -Math.abs(z[i]) - 0.1;
     const g = randn(rng, b * k);
@@ -133,8 +135,9 @@ async function checks(): Promise<CheckResult[]> {
     tf.dispose([...ts, gT, grads[0], grads[2], grads[3]]);
   }
   // Matryoshka all-prefix loss: forward against the literal float64 prefix walk; gradients against
-  // the suffix-sum loop of cpu.ts (and, for the first shape, the reference's autodiff); k = 1, k = n.
-  for (const [b, k, n, d, label] of [[3, 4, 21, 6, ''], [2, 1, 9, 5, ' k=1'], [3, 7, 7, 5, ' k=n']] as const) {
+  // the suffix-sum loop of cpu.ts (and, for the first shape, the reference's autodiff); k = 1, k = n,
+  // and a wider shape.
+  for (const [b, k, n, d, label] of [[3, 4, 21, 6, ''], [2, 1, 9, 5, ' k=1'], [3, 7, 7, 5, ' k=n'], [4, 9, 57, 33, ' d=33']] as const) {
     const v = Float32Array.from(randn(rng, b * k), Math.abs), idx = randomIndices(rng, b, k, n), w = randn(rng, n * d, 0.5), res = randn(rng, b * d);
     if (label === ' k=n') v[1] = -v[1]; // a negative code value
     const vT = tf.tensor2d(v, [b, k]), iT = tf.tensor2d(idx, [b, k], 'int32'), wT = tf.tensor2d(w, [n, d]), rT = tf.tensor2d(res, [b, d]);
