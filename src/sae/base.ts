@@ -24,6 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError, checkInt, checkNumber, checkOneOf, checkShape } from '../core/errors';
 import { Params, init } from '../core/params';
+import { gatherRows as gatherTableRows } from '../../kernels/shared/gather-rows';
 import { Rng } from '../core/random';
 
 /** The architectures of the family. */
@@ -86,21 +87,13 @@ export function untaped<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, ...i
 }
 
 /**
- * Rows `idxM` of `xRC`, differentiable on every backend: the backward scatter-adds dy into the
- * touched rows. (tfjs's own Gather gradient needs UnsortedSegmentSum, which wasm lacks.)
- * @param xRC [R,C] @param idxM [M] int32 @returns [M,C]
+ * Rows `idxM` of `xRC`, differentiable on every backend (the backward scatter-adds dy into the
+ * touched rows; tfjs's own Gather gradient needs UnsortedSegmentSum, which wasm lacks). One
+ * implementation, shared with the kernels: `kernels/shared/gather-rows.ts`.
+ * @param xRC [R,C] @param idxM [M] (cast to int32) @returns [M,C]
  */
 export function gatherRows(xRC: tf.Tensor, idxM: tf.Tensor): tf.Tensor2D {
-  const shape = xRC.shape;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, idx, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    save([idx]);
-    return {
-      value: tf.gather(x, idx),
-      gradFunc: (dy: tf.Tensor, [i]: tf.Tensor[]) => [tf.scatterND(i.expandDims(1), dy, shape), tf.zeros(i.shape)],
-    };
-  });
-  return op(xRC, idxM.toInt()) as tf.Tensor2D;
+  return tf.tidy(() => gatherTableRows(xRC as tf.Tensor2D, idxM.toInt() as tf.Tensor1D));
 }
 
 /** Identity whose gradient is zero (tfjs has no stop_gradient): the value is used as a constant. */
