@@ -25,6 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError, checkInt, checkNumber, checkOneOf, checkShape } from '../core/errors';
 import { Params, init } from '../core/params';
 import { gatherRows as gatherTableRows } from '../../kernels/shared/gather-rows';
+import { densify } from '../../kernels/topk/reference';
 import { Rng } from '../core/random';
 
 /** The architectures of the family. */
@@ -110,16 +111,11 @@ export function disposeOutput(out: SaeOutput): void {
 }
 
 /**
- * Scatters sparse latents into a dense [B,N] tensor (duplicate indices add up).
+ * Scatters sparse latents into a dense [B,N] tensor: the kernels' `densify` (one implementation).
  * @param valuesBK [B,K] @param indicesBK [B,K] int32 @returns [B,N]
  */
 export function scatterLatents(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, nLatents: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [B, K] = valuesBK.shape;
-    const rowsBK = tf.range(0, B, 1, 'int32').reshape([B, 1]).tile([1, K]);
-    const coords = tf.stack([rowsBK, indicesBK.toInt()], 2).reshape([B * K, 2]);
-    return tf.scatterND(coords, valuesBK.reshape([B * K]), [B, nLatents]) as tf.Tensor2D;
-  });
+  return tf.tidy(() => densify(valuesBK, indicesBK.toInt() as tf.Tensor2D, nLatents));
 }
 
 /** The latents as a dense [B,N] tensor (a new tensor in both cases). */
