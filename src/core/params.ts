@@ -43,6 +43,11 @@ export class Params {
     return [...this.vars.keys()];
   }
 
+  /** The parameter names that `values` lacks (check before `assign` when loading a whole model). */
+  missingFrom(values: Record<string, unknown>): string[] {
+    return this.names().filter((n) => !(n in values));
+  }
+
   /** Trainable variables by local name. */
   trainable(): Record<string, tf.Variable> {
     const out: Record<string, tf.Variable> = {};

@@ -32,7 +32,7 @@ export function loadVae(dir: string): { model: Vae; meta: Record<string, unknown
   try {
     if (config.kind !== 'gensparse-vae') throw new InputError('dir', `${dir} holds a '${String(config.kind)}' checkpoint, not a gensparse VAE`);
     const model = new Vae(config.vae, new Rng(0)); // weights are overwritten below
-    const missing = model.params.names().filter((n) => !(n in tensors));
+    const missing = model.params.missingFrom(tensors);
     const extra = Object.keys(tensors).filter((n) => !model.params.has(n));
     if (missing.length || extra.length) {
       model.dispose();

@@ -127,7 +127,7 @@ export class CharLm {
   /** A model with the given weights (e.g. decoded from a checkpoint); copies them, so the caller keeps `tensors`. */
   static fromTensors(config: CharLmConfig, tensors: Record<string, tf.Tensor>): CharLm {
     const model = new CharLm(config);
-    const missing = model.params.names().filter((n) => !(n in tensors));
+    const missing = model.params.missingFrom(tensors);
     if (missing.length > 0) {
       model.dispose();
       throw new ConfigError('tensors', `missing ${missing.join(', ')}`);

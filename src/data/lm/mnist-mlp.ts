@@ -58,7 +58,7 @@ export class MnistMlp {
   /** A model with the given weights (e.g. decoded from a checkpoint); copies them, so the caller keeps `tensors`. */
   static fromTensors(config: MnistMlpConfig, tensors: Record<string, tf.Tensor>): MnistMlp {
     const model = new MnistMlp(config);
-    const missing = model.params.names().filter((n) => !(n in tensors));
+    const missing = model.params.missingFrom(tensors);
     if (missing.length > 0) {
       model.dispose();
       throw new InputError('tensors', `missing ${missing.join(', ')}`);
