@@ -25,6 +25,7 @@
  * moving threshold. The loss value is unchanged (the pooled part enters as (theta - sg(theta)) c).
  */
 import * as tf from '@tensorflow/tfjs';
+import { jumpReluReference, jumpReluStepReference } from '../../kernels/jumprelu/reference';
 import { checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, stopGradient, untaped, checkCoefficient, squaredError } from './base';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
@@ -60,42 +61,10 @@ export function rectangleKernel(u: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Reference JumpReLU with its pseudo-derivatives (see the module comment).
- * @param zBN [B,N] @param thetaN [N] @returns [B,N]
+ * The plain-tfjs JumpReLU and step with the pseudo-derivatives above (the `useKernels: false`
+ * path): one definition, in kernels/jumprelu/reference.ts, which the fused kernels are tested against.
  */
-export function jumpReluReference(zBN: tf.Tensor2D, thetaN: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [z, theta, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    save([z, theta]);
-    return {
-      value: z.mul(z.greater(theta)),
-      gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
-        dy.mul(zs.greater(th)),                                                           // H(z - theta)
-        dy.mul(th.div(-eps)).mul(rectangleKernel(zs.sub(th).div(eps))).sum(0),            // -(theta/eps) K
-      ],
-    };
-  });
-  return op(zBN, thetaN) as tf.Tensor2D;
-}
-
-/**
- * Reference Heaviside step H(z - theta) with its pseudo-derivatives (see the module comment).
- * @param zBN [B,N] @param thetaN [N] @returns [B,N]
- */
-export function jumpReluStepReference(zBN: tf.Tensor2D, thetaN: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [z, theta, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    save([z, theta]);
-    return {
-      value: z.greater(theta).cast('float32'),
-      gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
-        tf.zerosLike(zs),                                                                 // 0
-        dy.mul(rectangleKernel(zs.sub(th).div(eps))).sum(0).div(-eps),                    // -(1/eps) K
-      ],
-    };
-  });
-  return op(zBN, thetaN) as tf.Tensor2D;
-}
+export { jumpReluReference, jumpReluStepReference };
 
 const KDE_BINS = 8; // histogram bins over [theta - eps, theta + eps)
 
