@@ -18,9 +18,14 @@ if (at >= 0) {
     if (argv[i].includes('/') || argv[i].endsWith('.ts')) paths.push(argv[i]);
   }
 }
-const only = (patterns) => (paths.length === 0 ? patterns
-  : paths.flatMap((p) => (p.endsWith('.ts') ? [`<rootDir>/${p}`]
-    : [`<rootDir>/${p.replace(/\/$/, '')}/**/*.test.ts`, `<rootDir>/${p}*.test.ts`])));
+const only = (patterns) =>
+  paths.length === 0
+    ? patterns
+    : paths.flatMap((p) =>
+        p.endsWith('.ts')
+          ? [`<rootDir>/${p}`]
+          : [`<rootDir>/${p.replace(/\/$/, '')}/**/*.test.ts`, `<rootDir>/${p}*.test.ts`],
+      );
 
 module.exports = {
   testTimeout: 120000,

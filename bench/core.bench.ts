@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Params, Rng, init, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
 import { useReferenceKernels } from '../kernels';
-import { BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from './harness';
 
 /** One Adam step of a 784-512-512-10 ReLU MLP classifier on a batch of 256 (softmax cross-entropy). */
 function mlpStep(): { step: () => tf.Scalar; dispose: () => void } {
@@ -17,16 +17,23 @@ function mlpStep(): { step: () => tf.Scalar; dispose: () => void } {
     params.add(`b${i}`, init.zeros([sizes[i + 1]]));
   }
   const x = rng.randomUniform([256, 784]);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 256 }, () => rng.int(10)), 'int32'), 10);
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: 256 }, () => rng.int(10)),
+      'int32',
+    ),
+    10,
+  );
   const adam = new Adam(params.trainable(), { lr: 1e-3 });
-  const loss = () => tf.tidy(() => {
-    let h: tf.Tensor = x;
-    for (let i = 0; i < 3; i++) {
-      h = h.matMul(params.get(`W${i}`)).add(params.get(`b${i}`));
-      if (i < 2) h = tf.relu(h);
-    }
-    return tf.losses.softmaxCrossEntropy(labels, h) as tf.Scalar;
-  });
+  const loss = () =>
+    tf.tidy(() => {
+      let h: tf.Tensor = x;
+      for (let i = 0; i < 3; i++) {
+        h = h.matMul(params.get(`W${i}`)).add(params.get(`b${i}`));
+        if (i < 2) h = tf.relu(h);
+      }
+      return tf.losses.softmaxCrossEntropy(labels, h) as tf.Scalar;
+    });
   return {
     step: () => {
       const { loss: value, grads } = params.gradients(loss);
@@ -34,7 +41,11 @@ function mlpStep(): { step: () => tf.Scalar; dispose: () => void } {
       tf.dispose(grads);
       return value;
     },
-    dispose: () => { params.dispose(); adam.dispose(); tf.dispose([x, labels]); },
+    dispose: () => {
+      params.dispose();
+      adam.dispose();
+      tf.dispose([x, labels]);
+    },
   };
 }
 
@@ -45,24 +56,45 @@ export default async function (): Promise<BenchRow[]> {
   const b = rng.randomNormal([256, 2048]);
   const flops = 2 * 512 * 256 * 2048;
   const ms = await timeIt(() => tf.matMul(a, b), { warmup: 2, reps: 10 });
-  rows.push({ section: 'core', name: 'matmul 512x256 @ 256x2048', fastMs: ms, note: `${(flops / ms / 1e6).toFixed(1)} GFLOP/s` });
+  rows.push({
+    section: 'core',
+    name: 'matmul 512x256 @ 256x2048',
+    fastMs: ms,
+    note: `${(flops / ms / 1e6).toFixed(1)} GFLOP/s`,
+  });
   const bT = b.transpose();
   const msT = await timeIt(() => tf.matMul(a, bT, false, true), { warmup: 1, reps: 5 });
-  rows.push({ section: 'core', name: 'matmul, B passed transposed (transposeB)', fastMs: msT, note: `${(flops / msT / 1e6).toFixed(1)} GFLOP/s` });
+  rows.push({
+    section: 'core',
+    name: 'matmul, B passed transposed (transposeB)',
+    fastMs: msT,
+    note: `${(flops / msT / 1e6).toFixed(1)} GFLOP/s`,
+  });
   tf.dispose([a, b, bT]);
 
   // Adam over an SAE's parameters (d=512, n=8192: W_enc and W_dec, 8.4M floats): composite vs one pass.
-  const params = { W_enc: tf.variable(rng.randomNormal([512, 8192])), W_dec: tf.variable(rng.randomNormal([8192, 512])) };
+  const params = {
+    W_enc: tf.variable(rng.randomNormal([512, 8192])),
+    W_dec: tf.variable(rng.randomNormal([8192, 512])),
+  };
   const grads = { W_enc: rng.randomNormal([512, 8192]), W_dec: rng.randomNormal([8192, 512]) };
   const adam = new Adam(params, { lr: 1e-4 });
-  const adamStep = () => { adam.step(grads); return params.W_dec.sum(); };
+  const adamStep = () => {
+    adam.step(grads);
+    return params.W_dec.sum();
+  };
   useReferenceKernels(true);
   const adamRef = await timeIt(adamStep, { warmup: 1, reps: 5 });
   useReferenceKernels(false);
   const adamFast = await timeIt(adamStep, { warmup: 1, reps: 5 });
   const bytes = 2 * 512 * 8192 * 4 * 7; // 8.4M floats: read p, m, v, g; write p, m, v
-  rows.push({ section: 'core', name: 'Adam step, 8.4M parameters (composite -> one-pass kernel)', referenceMs: adamRef, fastMs: adamFast,
-    note: `${(bytes / adamFast / 1e6).toFixed(1)} GB/s effective` });
+  rows.push({
+    section: 'core',
+    name: 'Adam step, 8.4M parameters (composite -> one-pass kernel)',
+    referenceMs: adamRef,
+    fastMs: adamFast,
+    note: `${(bytes / adamFast / 1e6).toFixed(1)} GB/s effective`,
+  });
   adam.dispose();
   tf.dispose([params.W_enc, params.W_dec, grads.W_enc, grads.W_dec]);
 
@@ -73,12 +105,20 @@ export default async function (): Promise<BenchRow[]> {
     installFastWasmMatMul();
     const after = await timeIt(mlp.step, { warmup: 1, reps: 5 });
     rows.push({
-      section: 'core', name: 'MLP train step 784-512-512-10, B=256 (tfjs wasm matmul -> explicit transpose)',
-      referenceMs: before, fastMs: after, note: `${(256 / after * 1000).toFixed(0)} examples/s after`,
+      section: 'core',
+      name: 'MLP train step 784-512-512-10, B=256 (tfjs wasm matmul -> explicit transpose)',
+      referenceMs: before,
+      fastMs: after,
+      note: `${((256 / after) * 1000).toFixed(0)} examples/s after`,
     });
   } else {
     const t = await timeIt(mlp.step, { warmup: 1, reps: 5 });
-    rows.push({ section: 'core', name: 'MLP train step 784-512-512-10, B=256', fastMs: t, note: `${(256 / t * 1000).toFixed(0)} examples/s` });
+    rows.push({
+      section: 'core',
+      name: 'MLP train step 784-512-512-10, B=256',
+      fastMs: t,
+      note: `${((256 / t) * 1000).toFixed(0)} examples/s`,
+    });
   }
   mlp.dispose();
   return rows;

@@ -5,7 +5,7 @@
  * Each row compares a reference path and a fast path measured in the same run, so the
  * ratio means something even on a busy machine.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 export interface BenchRow {
   /** Which part of the package (core, vae, sae, kernels). */
@@ -45,11 +45,9 @@ export async function timeIt(
 
 /** Formats rows as a Markdown table (pasteable into the README). */
 export function formatTable(rows: BenchRow[]): string {
-  const f = (ms?: number) => (ms === undefined ? '' : ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3));
-  const lines = [
-    '| section | benchmark | reference ms | fast ms | speed-up | notes |',
-    '|---|---|---:|---:|---:|---|',
-  ];
+  const f = (ms?: number) =>
+    ms === undefined ? '' : ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3);
+  const lines = ['| section | benchmark | reference ms | fast ms | speed-up | notes |', '|---|---|---:|---:|---:|---|'];
   for (const r of rows) {
     const ratio = r.referenceMs === undefined ? '' : `${(r.referenceMs / r.fastMs).toFixed(1)}x`;
     lines.push(`| ${r.section} | ${r.name} | ${f(r.referenceMs)} | ${f(r.fastMs)} | ${ratio} | ${r.note ?? ''} |`);

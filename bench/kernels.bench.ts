@@ -3,10 +3,16 @@
  * (n = 16384, d = 512, k = 32, B = 1024) on the active backend. `GENSPARSE_BENCH_SIZE=small`
  * runs the quick sizes.
  */
-import { BenchRow } from './harness';
+import type { BenchRow } from './harness';
 import { runKernelBenchmarks } from '../kernels/bench-suite';
 
 export default async function (): Promise<BenchRow[]> {
   const size = process.env.GENSPARSE_BENCH_SIZE === 'small' ? 'small' : 'full';
-  return runKernelBenchmarks({ size, onRow: (r) => console.error(`  ${r.name}: ${r.fastMs.toFixed(1)} ms${r.referenceMs !== undefined ? ` (reference ${r.referenceMs.toFixed(1)} ms)` : ''}`) });
+  return runKernelBenchmarks({
+    size,
+    onRow: (r) =>
+      console.error(
+        `  ${r.name}: ${r.fastMs.toFixed(1)} ms${r.referenceMs !== undefined ? ` (reference ${r.referenceMs.toFixed(1)} ms)` : ''}`,
+      ),
+  });
 }

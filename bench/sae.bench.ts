@@ -11,11 +11,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/random';
 import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
-import { createSae, SaeConfig } from '../src/sae/create';
+import { createSae, type SaeConfig } from '../src/sae/create';
 import { SaeTrainer } from '../src/sae/trainer';
-import { BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from './harness';
 
-const D = 512; const N = 8192; const K = 32; const B = 1024;
+const D = 512;
+const N = 8192;
+const K = 32;
+const B = 1024;
 
 /** A source that hands out the same random batch every time (the step is what is timed). */
 function fixedSource(): { dim: number; nextBatch: (b: number) => Float32Array } {
@@ -28,10 +31,13 @@ function fixedSource(): { dim: number; nextBatch: (b: number) => Float32Array } 
 async function stepMs(config: SaeConfig, reps: number): Promise<number> {
   const sae = createSae(config);
   const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1000, batchSize: B, initSamples: 0 });
-  const ms = await timeIt(async () => {
-    const metrics = await trainer.step();
-    return Object.values(metrics).filter((v): v is tf.Scalar => typeof v !== 'number');
-  }, { warmup: 1, reps });
+  const ms = await timeIt(
+    async () => {
+      const metrics = await trainer.step();
+      return Object.values(metrics).filter((v): v is tf.Scalar => typeof v !== 'number');
+    },
+    { warmup: 1, reps },
+  );
   trainer.dispose();
   sae.dispose();
   return ms;
@@ -45,20 +51,29 @@ export default async function (): Promise<BenchRow[]> {
   const w = rng.randomNormal([D, N]);
   const floor = await timeIt(() => tf.matMul(x, w), { warmup: 1, reps: 5 });
   tf.dispose([x, w]);
-  rows.push({ section: 'sae', name: `floor: encoder matmul [${B},${D}] x [${D},${N}]`, fastMs: floor, note: `${((2 * B * D * N) / floor / 1e6).toFixed(1)} GFLOP/s` });
+  rows.push({
+    section: 'sae',
+    name: `floor: encoder matmul [${B},${D}] x [${D},${N}]`,
+    fastMs: floor,
+    note: `${((2 * B * D * N) / floor / 1e6).toFixed(1)} GFLOP/s`,
+  });
 
   const naive = await stepMs({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false }, 1);
   let stock: number | undefined;
   if (tf.getBackend() === 'wasm' && !process.env.SAE_BENCH_QUICK) {
     uninstallFastWasmMatMul();
     try {
-      stock = await timeIt(async () => {
-        const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false });
-        const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1, batchSize: B, initSamples: 0 });
-        const m = await trainer.step();
-        trainer.dispose(); sae.dispose();
-        return Object.values(m).filter((v): v is tf.Scalar => typeof v !== 'number');
-      }, { warmup: 0, reps: 1 });
+      stock = await timeIt(
+        async () => {
+          const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false });
+          const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1, batchSize: B, initSamples: 0 });
+          const m = await trainer.step();
+          trainer.dispose();
+          sae.dispose();
+          return Object.values(m).filter((v): v is tf.Scalar => typeof v !== 'number');
+        },
+        { warmup: 0, reps: 1 },
+      );
     } finally {
       installFastWasmMatMul();
     }
@@ -76,7 +91,8 @@ export default async function (): Promise<BenchRow[]> {
     const ms = await stepMs(config, 3);
     const isTopK = label === 'TopK';
     const notes = [`${Math.round((B * 1000) / ms)} inputs/s`, `${(ms / floor).toFixed(2)}x floor`];
-    if (isTopK && stock !== undefined) notes.push(`naive with tfjs stock wasm matmul: ${(stock / 1000).toFixed(1)} s (${(stock / ms).toFixed(0)}x)`);
+    if (isTopK && stock !== undefined)
+      notes.push(`naive with tfjs stock wasm matmul: ${(stock / 1000).toFixed(1)} s (${(stock / ms).toFixed(0)}x)`);
     rows.push({
       section: 'sae',
       name: `${label} train step ${size}${isTopK ? ' (reference: naive dense-mask step)' : ''}`,

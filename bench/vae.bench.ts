@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, fastWasmMatMulInstalled, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
-import { Vae, VaeConfig, VaeTrainer, iwaeBound, sampleLatent } from '../src/vae';
-import { BenchRow, timeIt } from './harness';
+import { Vae, type VaeConfig, VaeTrainer, iwaeBound, sampleLatent } from '../src/vae';
+import { type BenchRow, timeIt } from './harness';
 
 const B = 128;
 
@@ -27,11 +27,15 @@ export default async function (): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   let step = 0;
   const { trainer, model } = makeTrainer();
-  const timeStep = (t: VaeTrainer) => timeIt(() => {
-    const r = t.step(step++);
-    tf.dispose([r.negElbo, r.kl]);
-    return r.loss;
-  }, { warmup: 3, reps: 15 });
+  const timeStep = (t: VaeTrainer) =>
+    timeIt(
+      () => {
+        const r = t.step(step++);
+        tf.dispose([r.negElbo, r.kl]);
+        return r.loss;
+      },
+      { warmup: 3, reps: 15 },
+    );
 
   const fast = await timeStep(trainer);
   const backend = tf.getBackend();
@@ -46,25 +50,50 @@ export default async function (): Promise<BenchRow[]> {
     }
     note += `; reference = tfjs's own wasm matmuls (${((B / reference) * 1000).toFixed(0)} examples/s)`;
   }
-  rows.push({ section: 'vae', name: `VAE train step 784-512-20, B=${B} (${backend})`, referenceMs: reference, fastMs: fast, note });
+  rows.push({
+    section: 'vae',
+    name: `VAE train step 784-512-20, B=${B} (${backend})`,
+    referenceMs: reference,
+    fastMs: fast,
+    note,
+  });
 
   const conv = makeTrainer({ arch: 'conv', hidden: [256], convChannels: [16, 32] });
   const convMs = await timeStep(conv.trainer);
-  rows.push({ section: 'vae', name: `conv VAE train step (3x3 s2 convs 16/32 ch, dense 256, z=20), B=${B}`, fastMs: convMs, note: `${((B / convMs) * 1000).toFixed(0)} examples/s; im2col convs (wasm has no Conv2DBackpropFilter)` });
+  rows.push({
+    section: 'vae',
+    name: `conv VAE train step (3x3 s2 convs 16/32 ch, dense 256, z=20), B=${B}`,
+    fastMs: convMs,
+    note: `${((B / convMs) * 1000).toFixed(0)} examples/s; im2col convs (wasm has no Conv2DBackpropFilter)`,
+  });
   conv.trainer.dispose();
   conv.model.dispose();
 
   const mu = tf.randomNormal([B, 20], 0, 1, 'float32', 1) as tf.Tensor2D;
   const lv = tf.randomNormal([B, 20], 0, 1, 'float32', 2) as tf.Tensor2D;
   const sampleFused = await timeIt(() => sampleLatent(mu, lv, { seed: 1, step: step++ }), { warmup: 3, reps: 30 });
-  const sampleComposite = await timeIt(() => sampleLatent(mu, lv, { seed: 1, step: step++ }, false), { warmup: 3, reps: 30 });
-  rows.push({ section: 'vae', name: `sample z = mu + sigma eps, [${B}, 20]`, referenceMs: sampleComposite, fastMs: sampleFused, note: 'composite vs fused kernel' });
+  const sampleComposite = await timeIt(() => sampleLatent(mu, lv, { seed: 1, step: step++ }, false), {
+    warmup: 3,
+    reps: 30,
+  });
+  rows.push({
+    section: 'vae',
+    name: `sample z = mu + sigma eps, [${B}, 20]`,
+    referenceMs: sampleComposite,
+    fastMs: sampleFused,
+    note: 'composite vs fused kernel',
+  });
   tf.dispose([mu, lv]);
 
   const x = tf.randomUniform([100, 784], 0, 1, 'float32', 3).round() as tf.Tensor2D;
   const k = 100;
   const iwaeMs = await timeIt(() => iwaeBound(model, x, k, { seed: 2, step: step++ }), { warmup: 1, reps: 3 });
-  rows.push({ section: 'vae', name: `IWAE bound, K=${k}, 100 images`, fastMs: iwaeMs, note: `${((100 * k) / iwaeMs * 1000).toFixed(0)} decoded samples/s` });
+  rows.push({
+    section: 'vae',
+    name: `IWAE bound, K=${k}, 100 images`,
+    fastMs: iwaeMs,
+    note: `${(((100 * k) / iwaeMs) * 1000).toFixed(0)} decoded samples/s`,
+  });
   x.dispose();
   trainer.dispose();
   model.dispose();

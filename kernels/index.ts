@@ -6,8 +6,14 @@
 export { sampleReparam, sampleReparamReference, counterNormal } from './reparam-sample';
 /** TopK activation / encoder (sparse backward) / BatchTopK / inference threshold, and their references. */
 export {
-  topkActivation, topkActivationReference, topkEncode, topkEncodeReference, batchTopkActivation,
-  batchTopkActivationReference, thresholdActivation, densify,
+  topkActivation,
+  topkActivationReference,
+  topkEncode,
+  topkEncodeReference,
+  batchTopkActivation,
+  batchTopkActivationReference,
+  thresholdActivation,
+  densify,
 } from './topk';
 /** A sparse code: values [B,K] and int32 indices [B,K]. */
 export type { SparseCode } from './topk';
@@ -16,7 +22,11 @@ export { sparseDecode, sparseDecodeReference } from './sparse-decode';
 /** JumpReLU and its step with straight-through gradients (fused kernels), and the references. */
 export { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from './jumprelu';
 /** Matryoshka all-prefix loss: the O(K*D) kernel, the literal reference, the sorted-gap composite. */
-export { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference, matryoshkaAllPrefixLossSortedGap } from './matryoshka-loss';
+export {
+  matryoshkaAllPrefixLoss,
+  matryoshkaAllPrefixLossReference,
+  matryoshkaAllPrefixLossSortedGap,
+} from './matryoshka-loss';
 /** Switch every op to its reference (true) or back to the kernels; `kernelActive(name)` tells which runs. */
 export { useReferenceKernels, kernelActive, hasKernel } from './shared/js-kernel';
 /** Stop-gradient (same data, no tape history), used for int32 indices. */

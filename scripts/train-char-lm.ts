@@ -7,14 +7,14 @@
  *
  * The shipped weights came from the defaults (see the README for the time it took).
  */
-import * as path from 'path';
+import * as path from 'node:path';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { saveCheckpoint } from '../src/core/checkpoint';
 import { CharLm, DEFAULT_CHAR_LM, trainCharLm } from '../src/data/lm/char-lm';
 import { CharVocab } from '../src/data/lm/vocab';
 import { loadTextSplit } from '../src/data/lm/text';
-import { CharLmCheckpointConfig, HELD_OUT_EVAL_CHARS, evaluateShippedCharLm } from '../src/data/lm/assets';
+import { type CharLmCheckpointConfig, HELD_OUT_EVAL_CHARS, evaluateShippedCharLm } from '../src/data/lm/assets';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,13 +35,20 @@ async function main(): Promise<void> {
   const split = loadTextSplit();
   const vocab = new CharVocab();
   const train = vocab.encode(split.train);
-  console.log(`text: ${train.length} training characters, ${split.heldOut.length} held out (${split.heldOutNames.length} documents)`);
+  console.log(
+    `text: ${train.length} training characters, ${split.heldOut.length} held out (${split.heldOutNames.length} documents)`,
+  );
 
   const model = new CharLm({ ...DEFAULT_CHAR_LM, vocabSize: vocab.size });
   console.log(`model: ${JSON.stringify(model.config)}, ${model.params.size()} parameters`);
   const trainStart = Date.now();
   const history = await trainCharLm(model, train, {
-    steps, batchSize, lr, warmupSteps, seed, logEvery: 10,
+    steps,
+    batchSize,
+    lr,
+    warmupSteps,
+    seed,
+    logEvery: 10,
     callbacks: progressBar({ label: 'char-lm', total: steps }),
   });
   const trainSeconds = (Date.now() - trainStart) / 1000;
@@ -50,9 +57,16 @@ async function main(): Promise<void> {
   const config: CharLmCheckpointConfig = {
     model: model.config,
     training: {
-      steps, batchSize, lr, seed, warmupSteps, schedule: 'cosine to 10%',
-      optimizer: 'Adam(beta2 0.99, clipNorm 1)', backend: backend.name,
-      finalTrainLoss: history.last('loss') ?? NaN, trainSeconds: Math.round(trainSeconds),
+      steps,
+      batchSize,
+      lr,
+      seed,
+      warmupSteps,
+      schedule: 'cosine to 10%',
+      optimizer: 'Adam(beta2 0.99, clipNorm 1)',
+      backend: backend.name,
+      finalTrainLoss: history.last('loss') ?? NaN,
+      trainSeconds: Math.round(trainSeconds),
     },
     heldOutLoss,
     heldOutEvalChars: HELD_OUT_EVAL_CHARS,
@@ -61,7 +75,9 @@ async function main(): Promise<void> {
   await saveCheckpoint(out, { config, tensors });
   for (const t of Object.values(tensors)) t.dispose();
   const total = (Date.now() - started) / 1000;
-  console.log(`held-out loss on the first ${HELD_OUT_EVAL_CHARS} held-out chars: ${heldOutLoss.toFixed(4)} nats/char = ${(heldOutLoss / Math.LN2).toFixed(4)} bits/char`);
+  console.log(
+    `held-out loss on the first ${HELD_OUT_EVAL_CHARS} held-out chars: ${heldOutLoss.toFixed(4)} nats/char = ${(heldOutLoss / Math.LN2).toFixed(4)} bits/char`,
+  );
   console.log(`saved ${out}; training ${trainSeconds.toFixed(0)} s, whole script ${total.toFixed(0)} s`);
   model.dispose();
 }

@@ -5,13 +5,13 @@
  *
  *   npx tsx scripts/train-mnist-mlp.ts [--epochs 5] [--out assets/mnist-mlp]
  */
-import * as path from 'path';
+import * as path from 'node:path';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { saveCheckpoint } from '../src/core/checkpoint';
 import { loadMnist } from '../src/data/mnist';
 import { DEFAULT_MNIST_MLP, MnistMlp, mnistMlpAccuracy, trainMnistMlp } from '../src/data/lm/mnist-mlp';
-import { MnistMlpCheckpointConfig } from '../src/data/lm/assets';
+import type { MnistMlpCheckpointConfig } from '../src/data/lm/assets';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +30,13 @@ async function main(): Promise<void> {
   const test = loadMnist({ split: 'test' });
   const model = new MnistMlp(DEFAULT_MNIST_MLP);
   const steps = epochs * Math.floor(train.count / batchSize);
-  await trainMnistMlp(model, train, { epochs, batchSize, lr, seed, callbacks: progressBar({ label: 'mnist-mlp', total: steps }) });
+  await trainMnistMlp(model, train, {
+    epochs,
+    batchSize,
+    lr,
+    seed,
+    callbacks: progressBar({ label: 'mnist-mlp', total: steps }),
+  });
   const testAccuracy = await mnistMlpAccuracy(model, test);
   const seconds = (Date.now() - started) / 1000;
   const config: MnistMlpCheckpointConfig = {
@@ -41,7 +47,9 @@ async function main(): Promise<void> {
   const tensors = model.params.snapshot();
   await saveCheckpoint(out, { config, tensors });
   for (const t of Object.values(tensors)) t.dispose();
-  console.log(`test accuracy ${(testAccuracy * 100).toFixed(2)}%; saved ${out}; ${seconds.toFixed(0)} s on ${backend.name}`);
+  console.log(
+    `test accuracy ${(testAccuracy * 100).toFixed(2)}%; saved ${out}; ${seconds.toFixed(0)} s on ${backend.name}`,
+  );
   model.dispose();
 }
 

@@ -20,7 +20,14 @@ export interface AdamHyper {
 }
 
 /** @returns [p', m', v'], each shaped like `p`. `scale` is a scalar tensor. */
-export function adamUpdateReference(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, grad: tf.Tensor, scale: tf.Scalar, h: AdamHyper): tf.Tensor[] {
+export function adamUpdateReference(
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  grad: tf.Tensor,
+  scale: tf.Scalar,
+  h: AdamHyper,
+): tf.Tensor[] {
   return tf.tidy(() => {
     const g = grad.mul(scale);
     const m1 = m.mul(h.beta1).add(g.mul(1 - h.beta1));

@@ -16,14 +16,21 @@ export { jumpReluReference, jumpReluStepReference } from './reference';
 function jumpGrad(dy: tf.Tensor, z: tf.Tensor, theta: tf.Tensor, bandwidth: number, step: boolean): tf.Tensor[] {
   if (hasKernel(K.jumpReluGrad)) return runKernel<tf.Tensor[]>(K.jumpReluGrad, { dy, z, theta }, { bandwidth, step });
   return tf.tidy(() => {
-    const window = z.sub(theta).abs().less(bandwidth / 2).cast('float32');
+    const window = z
+      .sub(theta)
+      .abs()
+      .less(bandwidth / 2)
+      .cast('float32');
     const dz = step ? tf.zerosLike(z) : dy.mul(z.greater(theta).cast('float32'));
     const sum = dy.mul(window).sum(0);
     return [dz, step ? sum.mul(-1 / bandwidth) : sum.mul(theta).mul(-1 / bandwidth)];
   });
 }
 
-for (const [name, step] of [[K.jumpRelu, false], [K.jumpReluStep, true]] as const) {
+for (const [name, step] of [
+  [K.jumpRelu, false],
+  [K.jumpReluStep, true],
+] as const) {
   tf.registerGradient({
     kernelName: name,
     inputsToSave: ['z', 'theta'],

@@ -20,7 +20,11 @@ export function checkJumpArgs(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, bandw
 
 /** K((z - theta) / eps) as float32 0/1: 1 where |z - theta| < eps / 2. */
 function rectangle(zBN: tf.Tensor, thetaN: tf.Tensor, bandwidth: number): tf.Tensor {
-  return zBN.sub(thetaN).abs().less(bandwidth / 2).cast('float32');
+  return zBN
+    .sub(thetaN)
+    .abs()
+    .less(bandwidth / 2)
+    .cast('float32');
 }
 
 /**
@@ -35,7 +39,11 @@ export function jumpReluReference(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, b
       value: z.mul(z.greater(theta).cast('float32')),
       gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
         dy.mul(zs.greater(th).cast('float32')),
-        dy.mul(rectangle(zs, th, bandwidth)).sum(0).mul(th).mul(-1 / bandwidth),
+        dy
+          .mul(rectangle(zs, th, bandwidth))
+          .sum(0)
+          .mul(th)
+          .mul(-1 / bandwidth),
       ],
     };
   });
@@ -54,7 +62,10 @@ export function jumpReluStepReference(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1
       value: z.greater(theta).cast('float32'),
       gradFunc: (dy: tf.Tensor, [zs, th]: tf.Tensor[]) => [
         tf.zerosLike(zs),
-        dy.mul(rectangle(zs, th, bandwidth)).sum(0).mul(-1 / bandwidth),
+        dy
+          .mul(rectangle(zs, th, bandwidth))
+          .sum(0)
+          .mul(-1 / bandwidth),
       ],
     };
   });

@@ -6,7 +6,7 @@
  *             dL/df_{a_l} = -2 <E_l, W[a_l]>,  dL/dW[a_l] = -2 f_{a_l} E_l,  dL/dresidual = 2 E_0
  * each times the upstream gradient of that input's loss.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerJsKernel, runJs } from '../shared/js-kernel';
 
@@ -17,19 +17,35 @@ function sortedOrder(idx: Arr, r: number, k: number, order: Int32Array): void {
   for (let j = 0; j < k; j++) {
     let p = j;
     const key = idx[r * k + j];
-    while (p > 0 && idx[r * k + order[p - 1]] > key) { order[p] = order[p - 1]; p--; }
+    while (p > 0 && idx[r * k + order[p - 1]] > key) {
+      order[p] = order[p - 1];
+      p--;
+    }
     order[p] = j;
   }
 }
 
 /** Loss per row [b]. */
-export function matryoshkaJs(v: Arr, idx: Arr, w: Arr, res: Arr, loss: Float32Array, b: number, k: number, n: number, d: number): void {
+export function matryoshkaJs(
+  v: Arr,
+  idx: Arr,
+  w: Arr,
+  res: Arr,
+  loss: Float32Array,
+  b: number,
+  k: number,
+  n: number,
+  d: number,
+): void {
   const order = new Int32Array(k);
   const cur = new Float64Array(d);
   for (let r = 0; r < b; r++) {
     sortedOrder(idx, r, k, order);
     let sq = 0;
-    for (let c = 0; c < d; c++) { cur[c] = res[r * d + c]; sq += cur[c] * cur[c]; }
+    for (let c = 0; c < d; c++) {
+      cur[c] = res[r * d + c];
+      sq += cur[c] * cur[c];
+    }
     let total = idx[r * k + order[0]] * sq; // w_0 = a_1 - 0
     for (let j = 0; j < k; j++) {
       const p = r * k + order[j];
@@ -38,7 +54,10 @@ export function matryoshkaJs(v: Arr, idx: Arr, w: Arr, res: Arr, loss: Float32Ar
       const f = v[p];
       const row = a * d;
       sq = 0;
-      for (let c = 0; c < d; c++) { cur[c] -= f * w[row + c]; sq += cur[c] * cur[c]; }
+      for (let c = 0; c < d; c++) {
+        cur[c] -= f * w[row + c];
+        sq += cur[c] * cur[c];
+      }
       total += (next - a) * sq;
     }
     loss[r] = total;
@@ -46,8 +65,20 @@ export function matryoshkaJs(v: Arr, idx: Arr, w: Arr, res: Arr, loss: Float32Ar
 }
 
 /** Gradients dValues [b,k], dW [n,d] (zeroed, then scatter-added), dResidual [b,d]. */
-export function matryoshkaGradJs(dy: Arr, v: Arr, idx: Arr, w: Arr, res: Arr,
-  dv: Float32Array, dw: Float32Array, dres: Float32Array, b: number, k: number, n: number, d: number): void {
+export function matryoshkaGradJs(
+  dy: Arr,
+  v: Arr,
+  idx: Arr,
+  w: Arr,
+  res: Arr,
+  dv: Float32Array,
+  dw: Float32Array,
+  dres: Float32Array,
+  b: number,
+  k: number,
+  n: number,
+  d: number,
+): void {
   dw.fill(0);
   const order = new Int32Array(k);
   const rs = new Float64Array((k + 1) * d); // r_0 .. r_K
@@ -57,7 +88,8 @@ export function matryoshkaGradJs(dy: Arr, v: Arr, idx: Arr, w: Arr, res: Arr,
     for (let c = 0; c < d; c++) rs[c] = res[r * d + c];
     for (let j = 1; j <= k; j++) {
       const p = r * k + order[j - 1];
-      const row = idx[p] * d, f = v[p];
+      const row = idx[p] * d,
+        f = v[p];
       for (let c = 0; c < d; c++) rs[j * d + c] = rs[(j - 1) * d + c] - f * w[row + c];
     }
     e.fill(0);
@@ -69,9 +101,13 @@ export function matryoshkaGradJs(dy: Arr, v: Arr, idx: Arr, w: Arr, res: Arr,
       for (let c = 0; c < d; c++) e[c] += wl * rs[l * d + c];
       if (l === 0) break;
       const p = r * k + order[l - 1];
-      const row = a * d, f = v[p];
+      const row = a * d,
+        f = v[p];
       let s = 0;
-      for (let c = 0; c < d; c++) { s += e[c] * w[row + c]; dw[row + c] -= g2 * f * e[c]; }
+      for (let c = 0; c < d; c++) {
+        s += e[c] * w[row + c];
+        dw[row + c] -= g2 * f * e[c];
+      }
       dv[p] = -g2 * s;
     }
     for (let c = 0; c < d; c++) dres[r * d + c] = g2 * e[c];
@@ -82,16 +118,27 @@ registerJsKernel(K.matryoshka, ({ inputs, backend }) => {
   const { values, indices, wDec, residual } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const [n, d] = wDec.shape;
-  return runJs(backend, [values, indices, wDec, residual], [{ shape: [b], dtype: 'float32' }], ([v, idx, w, res], [out]) =>
-    matryoshkaJs(v, idx, w, res, out as Float32Array, b, k, n, d))[0];
+  return runJs(
+    backend,
+    [values, indices, wDec, residual],
+    [{ shape: [b], dtype: 'float32' }],
+    ([v, idx, w, res], [out]) => matryoshkaJs(v, idx, w, res, out as Float32Array, b, k, n, d),
+  )[0];
 });
 
 registerJsKernel(K.matryoshkaGrad, ({ inputs, backend }) => {
   const { dy, values, indices, wDec, residual } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const [n, d] = wDec.shape;
-  return runJs(backend, [dy, values, indices, wDec, residual],
-    [{ shape: [b, k], dtype: 'float32' }, { shape: [n, d], dtype: 'float32' }, { shape: [b, d], dtype: 'float32' }],
+  return runJs(
+    backend,
+    [dy, values, indices, wDec, residual],
+    [
+      { shape: [b, k], dtype: 'float32' },
+      { shape: [n, d], dtype: 'float32' },
+      { shape: [b, d], dtype: 'float32' },
+    ],
     ([g, v, idx, w, res], [dv, dw, dres]) =>
-      matryoshkaGradJs(g, v, idx, w, res, dv as Float32Array, dw as Float32Array, dres as Float32Array, b, k, n, d));
+      matryoshkaGradJs(g, v, idx, w, res, dv as Float32Array, dw as Float32Array, dres as Float32Array, b, k, n, d),
+  );
 });

@@ -22,7 +22,13 @@ tf.registerGradient({
   inputsToSave: ['values', 'indices', 'wDec', 'residual'],
   gradFunc: (dy, saved) => {
     const [values, indices, wDec, residual] = saved;
-    const [dValues, dW, dResidual] = runKernel<tf.Tensor[]>(K.matryoshkaGrad, { dy: dy as tf.Tensor, values, indices, wDec, residual });
+    const [dValues, dW, dResidual] = runKernel<tf.Tensor[]>(K.matryoshkaGrad, {
+      dy: dy as tf.Tensor,
+      values,
+      indices,
+      wDec,
+      residual,
+    });
     return { values: () => dValues, indices: () => tf.zeros(indices.shape), wDec: () => dW, residual: () => dResidual };
   },
 });
@@ -34,7 +40,10 @@ tf.registerGradient({
  * @param residualBD [B,D] = x - b_dec  @returns [B]
  */
 export function matryoshkaAllPrefixLoss(
-  valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D,
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
 ): tf.Tensor1D {
   if (!kernelActive(K.matryoshka)) return matryoshkaAllPrefixLossSortedGap(valuesBK, indicesBK, wDecND, residualBD);
   checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);

@@ -16,7 +16,12 @@ import { InputError } from '../../src/core/errors';
 const CHUNK_ELEMENTS = 4 * 1024 * 1024;
 
 /** Shared checks: sparse code [B,K], wDec [N,D], residual [B,D]. */
-export function checkMatryoshkaArgs(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D): void {
+export function checkMatryoshkaArgs(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
+): void {
   checkSparseCode(valuesBK, indicesBK);
   checkFloat2D('wDecND', wDecND);
   checkFloat2D('residualBD', residualBD);
@@ -33,7 +38,10 @@ export function checkMatryoshkaArgs(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2
  * @param residualBD [B,D] = x - b_dec  @returns [B]
  */
 export function matryoshkaAllPrefixLossReference(
-  valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D,
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
 ): tf.Tensor1D {
   checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);
   const [b, k] = valuesBK.shape;

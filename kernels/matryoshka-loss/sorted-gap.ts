@@ -16,7 +16,10 @@ import { detach } from '../shared/detach';
  * @param residualBD [B,D] = x - b_dec  @returns [B]
  */
 export function matryoshkaAllPrefixLossSortedGap(
-  valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D,
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
 ): tf.Tensor1D {
   checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);
   const [b, k] = valuesBK.shape;
@@ -26,7 +29,10 @@ export function matryoshkaAllPrefixLossSortedGap(
     // Sort each row's indices ascending; P permutes the values the same way (differentiable).
     const order = tf.topk(indices.neg().cast('float32'), k, true).indices; // [B,K]
     const sortedIdxBK = tf.topk(indices.neg(), k, true).values.neg() as tf.Tensor2D;
-    const permBKK = order.expandDims(2).equal(tf.range(0, k, 1, 'int32').reshape([1, 1, k])).cast('float32'); // P[b,j,:] = e_{order[b,j]}
+    const permBKK = order
+      .expandDims(2)
+      .equal(tf.range(0, k, 1, 'int32').reshape([1, 1, k]))
+      .cast('float32'); // P[b,j,:] = e_{order[b,j]}
     const sortedValsBK = tf.matMul(permBKK, valuesBK.reshape([b, k, 1])).reshape([b, k]);
     // Gaps w_0 .. w_K between consecutive active indices (a_0 = 0, a_{K+1} = N).
     const a = sortedIdxBK.cast('float32');

@@ -11,10 +11,10 @@
  * in each row (O(K) per element, like sparse-decode's densify), then one fragment per (latent, dim)
  * sums -2 dy f E over the batch (O(B) per element).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
-import { GLProgram, disposeInfo, runGL } from '../shared/gpu';
+import { type GLProgram, disposeInfo, runGL } from '../shared/gpu';
 
 /** order[b, j] = position (0..K-1) of row b's j-th smallest index (indices distinct per row). */
 function orderProgram(b: number, k: number): GLProgram {
@@ -61,10 +61,12 @@ registerOnce(K.matryoshka, 'webgl', ({ inputs, backend }) => {
   const [b, k] = values.shape;
   const [n, d] = wDec.shape;
   const order = runGL(backend, orderProgram(b, k), [indices]);
-  const terms = runGL(backend, {
-    variableNames: ['V', 'I', 'W', 'R', 'O'],
-    outputShape: [b, d],
-    userCode: `
+  const terms = runGL(
+    backend,
+    {
+      variableNames: ['V', 'I', 'W', 'R', 'O'],
+      outputShape: [b, d],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         int b = rc.x;
@@ -72,18 +74,24 @@ registerOnce(K.matryoshka, 'webgl', ({ inputs, backend }) => {
         ${walk(k, n, true, '0')}
         setOutput(acc);
       }`,
-  }, [values, indices, wDec, residual, order]);
-  const loss = runGL(backend, {
-    variableNames: ['T'],
-    outputShape: [b],
-    userCode: `
+    },
+    [values, indices, wDec, residual, order],
+  );
+  const loss = runGL(
+    backend,
+    {
+      variableNames: ['T'],
+      outputShape: [b],
+      userCode: `
       void main() {
         int b = getOutputCoords();
         float s = 0.0;
         for (int c = 0; c < ${d}; c++) s += getT(b, c);
         setOutput(s);
       }`,
-  }, [terms]);
+    },
+    [terms],
+  );
   disposeInfo(backend, order);
   disposeInfo(backend, terms);
   return loss;
@@ -95,10 +103,12 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
   const [n, d] = wDec.shape;
   const order = runGL(backend, orderProgram(b, k), [indices]);
   // E[b, p, c] = E_l[c] for the entry at position p, l = 1 + its rank in the row
-  const e = runGL(backend, {
-    variableNames: ['V', 'I', 'W', 'R', 'O'],
-    outputShape: [b, k, d],
-    userCode: `
+  const e = runGL(
+    backend,
+    {
+      variableNames: ['V', 'I', 'W', 'R', 'O'],
+      outputShape: [b, k, d],
+      userCode: `
       void main() {
         ivec3 o = getOutputCoords();
         int b = o.x;
@@ -109,11 +119,15 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
         ${walk(k, n, false, 'l')}
         setOutput(acc);
       }`,
-  }, [values, indices, wDec, residual, order]);
-  const dResidual = runGL(backend, {
-    variableNames: ['Dy', 'V', 'I', 'W', 'R', 'O'],
-    outputShape: [b, d],
-    userCode: `
+    },
+    [values, indices, wDec, residual, order],
+  );
+  const dResidual = runGL(
+    backend,
+    {
+      variableNames: ['Dy', 'V', 'I', 'W', 'R', 'O'],
+      outputShape: [b, d],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         int b = rc.x;
@@ -121,11 +135,15 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
         ${walk(k, n, false, '0')}
         setOutput(2.0 * getDy(b) * acc);
       }`,
-  }, [dy, values, indices, wDec, residual, order]);
-  const dValues = runGL(backend, {
-    variableNames: ['Dy', 'I', 'W', 'E'],
-    outputShape: [b, k],
-    userCode: `
+    },
+    [dy, values, indices, wDec, residual, order],
+  );
+  const dValues = runGL(
+    backend,
+    {
+      variableNames: ['Dy', 'I', 'W', 'E'],
+      outputShape: [b, k],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         int row = int(round(getIAtOutCoords()));
@@ -133,13 +151,17 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
         for (int c = 0; c < ${d}; c++) s += getE(rc.x, rc.y, c) * getW(row, c);
         setOutput(-2.0 * getDy(rc.x) * s);
       }`,
-  }, [dy, indices, wDec, e]);
+    },
+    [dy, indices, wDec, e],
+  );
   // dW: slot[b, latent] = 1 + the position of that latent in row b (0: absent), O(K) per element;
   // then one fragment per (latent, dim) sums over the batch, O(B) each
-  const slot = runGL(backend, {
-    variableNames: ['I'],
-    outputShape: [b, n],
-    userCode: `
+  const slot = runGL(
+    backend,
+    {
+      variableNames: ['I'],
+      outputShape: [b, n],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         float s = 0.0;
@@ -148,11 +170,15 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
         }
         setOutput(s);
       }`,
-  }, [indices]);
-  const dW = runGL(backend, {
-    variableNames: ['Dy', 'V', 'E', 'S'],
-    outputShape: [n, d],
-    userCode: `
+    },
+    [indices],
+  );
+  const dW = runGL(
+    backend,
+    {
+      variableNames: ['Dy', 'V', 'E', 'S'],
+      outputShape: [n, d],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         float s = 0.0;
@@ -162,7 +188,9 @@ registerOnce(K.matryoshkaGrad, 'webgl', ({ inputs, backend }) => {
         }
         setOutput(-2.0 * s);
       }`,
-  }, [dy, values, e, slot]);
+    },
+    [dy, values, e, slot],
+  );
   disposeInfo(backend, slot);
   disposeInfo(backend, order);
   disposeInfo(backend, e);

@@ -12,18 +12,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
-import { GPUProgram, disposeInfo, gpuProgram, runGPU } from '../shared/gpu';
+import { type GPUProgram, disposeInfo, gpuProgram, runGPU } from '../shared/gpu';
 
 /** Runs one of tfjs's own webgpu kernels on TensorInfos (inside a kernel, where tf ops cannot run). */
-function backendKernel(name: string, backend: unknown, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
+function backendKernel(
+  name: string,
+  backend: unknown,
+  inputs: Record<string, tf.TensorInfo>,
+  attrs: Record<string, unknown>,
+): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'webgpu');
   if (!kernel) throw new Error(`no ${name} kernel on webgpu`);
-  return kernel.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  return kernel.kernelFunc({
+    inputs,
+    backend: backend as tf.KernelBackend,
+    attrs: attrs as tf.NamedAttrMap,
+  }) as tf.TensorInfo;
 }
 
 /** order[b, j] = position (0..K-1) of row b's j-th smallest index (indices distinct per row). */
 function orderProgram(b: number, k: number): GPUProgram {
-  return gpuProgram(`gensparseMatryoshkaOrder_${k}`, ['I'], [b, k],
+  return gpuProgram(
+    `gensparseMatryoshkaOrder_${k}`,
+    ['I'],
+    [b, k],
     `let row = index / ${k};
      let j = index % ${k};
      var pos = 0.0;
@@ -33,7 +45,8 @@ function orderProgram(b: number, k: number): GPUProgram {
        for (var q = 0; q < ${k}; q++) { if (getI(row, q) < a) { rank = rank + 1; } }
        if (rank == j) { pos = f32(p); }
      }
-     setOutputAtIndex(index, pos);`);
+     setOutputAtIndex(index, pos);`,
+  );
 }
 
 /**
@@ -61,15 +74,31 @@ registerOnce(K.matryoshka, 'webgpu', ({ inputs, backend }) => {
   const [b, k] = values.shape;
   const [n, d] = wDec.shape;
   const order = runGPU(backend, orderProgram(b, k), [indices]);
-  const terms = runGPU(backend, gpuProgram(`gensparseMatryoshkaTerms_${k}_${n}_${d}`, ['V', 'I', 'W', 'R', 'O'], [b, d],
-    `let row = index / ${d};
+  const terms = runGPU(
+    backend,
+    gpuProgram(
+      `gensparseMatryoshkaTerms_${k}_${n}_${d}`,
+      ['V', 'I', 'W', 'R', 'O'],
+      [b, d],
+      `let row = index / ${d};
      let c = index % ${d};
      ${walk(k, n, true, '0')}
-     setOutputAtIndex(index, acc);`), [values, indices, wDec, residual, order]);
-  const loss = runGPU(backend, gpuProgram(`gensparseMatryoshkaRowSum_${d}`, ['T'], [b],
-    `var s = 0.0;
+     setOutputAtIndex(index, acc);`,
+    ),
+    [values, indices, wDec, residual, order],
+  );
+  const loss = runGPU(
+    backend,
+    gpuProgram(
+      `gensparseMatryoshkaRowSum_${d}`,
+      ['T'],
+      [b],
+      `var s = 0.0;
      for (var c = 0; c < ${d}; c++) { s = s + getT(index, c); }
-     setOutputAtIndex(index, s);`), [terms]);
+     setOutputAtIndex(index, s);`,
+    ),
+    [terms],
+  );
   disposeInfo(backend, order);
   disposeInfo(backend, terms);
   return loss;
@@ -81,32 +110,64 @@ registerOnce(K.matryoshkaGrad, 'webgpu', ({ inputs, backend }) => {
   const [n, d] = wDec.shape;
   const order = runGPU(backend, orderProgram(b, k), [indices]);
   // E[b, p, c] = E_l[c] for the entry at position p, l = 1 + its rank in the row
-  const e = runGPU(backend, gpuProgram(`gensparseMatryoshkaSuffix_${k}_${n}_${d}`, ['V', 'I', 'W', 'R', 'O'], [b, k, d],
-    `let row = index / ${k * d};
+  const e = runGPU(
+    backend,
+    gpuProgram(
+      `gensparseMatryoshkaSuffix_${k}_${n}_${d}`,
+      ['V', 'I', 'W', 'R', 'O'],
+      [b, k, d],
+      `let row = index / ${k * d};
      let own = getI(row, (index / ${d}) % ${k});
      let c = index % ${d};
      var l = 1;
      for (var q = 0; q < ${k}; q++) { if (getI(row, q) < own) { l = l + 1; } }
      ${walk(k, n, false, 'l')}
-     setOutputAtIndex(index, acc);`), [values, indices, wDec, residual, order]);
-  const dResidual = runGPU(backend, gpuProgram(`gensparseMatryoshkaDres_${k}_${n}_${d}`, ['Dy', 'V', 'I', 'W', 'R', 'O'], [b, d],
-    `let row = index / ${d};
+     setOutputAtIndex(index, acc);`,
+    ),
+    [values, indices, wDec, residual, order],
+  );
+  const dResidual = runGPU(
+    backend,
+    gpuProgram(
+      `gensparseMatryoshkaDres_${k}_${n}_${d}`,
+      ['Dy', 'V', 'I', 'W', 'R', 'O'],
+      [b, d],
+      `let row = index / ${d};
      let c = index % ${d};
      ${walk(k, n, false, '0')}
-     setOutputAtIndex(index, 2.0 * getDy(row) * acc);`), [dy, values, indices, wDec, residual, order]);
-  const dValues = runGPU(backend, gpuProgram(`gensparseMatryoshkaDv_${k}_${d}`, ['Dy', 'I', 'W', 'E'], [b, k],
-    `let row = index / ${k};
+     setOutputAtIndex(index, 2.0 * getDy(row) * acc);`,
+    ),
+    [dy, values, indices, wDec, residual, order],
+  );
+  const dValues = runGPU(
+    backend,
+    gpuProgram(
+      `gensparseMatryoshkaDv_${k}_${d}`,
+      ['Dy', 'I', 'W', 'E'],
+      [b, k],
+      `let row = index / ${k};
      let p = index % ${k};
      let w = i32(round(getIByOutputIndex(index)));
      var s = 0.0;
      for (var c = 0; c < ${d}; c++) { s = s + getE(row, p, c) * getW(w, c); }
-     setOutputAtIndex(index, -2.0 * getDy(row) * s);`), [dy, indices, wDec, e]);
+     setOutputAtIndex(index, -2.0 * getDy(row) * s);`,
+    ),
+    [dy, indices, wDec, e],
+  );
   // dW: the updates -2 dy_b f_{b,p} E[b,p,:] as [B*K, D], scatter-added into the touched rows by
   // tfjs's own ScatterNd (atomic adds on WebGPU: O(B*K*D) in all)
-  const updates = runGPU(backend, gpuProgram(`gensparseMatryoshkaDwUpdates_${k}_${d}`, ['Dy', 'V', 'E'], [b * k, d],
-    `let row = index / ${k * d};
+  const updates = runGPU(
+    backend,
+    gpuProgram(
+      `gensparseMatryoshkaDwUpdates_${k}_${d}`,
+      ['Dy', 'V', 'E'],
+      [b * k, d],
+      `let row = index / ${k * d};
      let p = (index / ${d}) % ${k};
-     setOutputAtIndex(index, -2.0 * getDy(row) * getV(row, p) * getE(row, p, index % ${d}));`), [dy, values, e]);
+     setOutputAtIndex(index, -2.0 * getDy(row) * getV(row, p) * getE(row, p, index % ${d}));`,
+    ),
+    [dy, values, e],
+  );
   const idxCol = backendKernel('Reshape', backend, { x: indices }, { shape: [b * k, 1] });
   const dW = backendKernel('ScatterNd', backend, { indices: idxCol, updates }, { shape: [n, d] });
   disposeInfo(backend, updates);

@@ -53,8 +53,15 @@ export function counterNormalAt(i: number, k1: number, k2: number): number {
  * `mu` may be null (then 0) and `dy` (if given) multiplies the second term: the forward pass is
  * (mu, logVar, null, 1) and the logVar gradient (null, logVar, dy, 0.5). Inlined, no allocation.
  */
-export function fusedCounterNormal(out: Float32Array, mu: Float32Array | null, logVar: Float32Array | null, dy: Float32Array | null,
-  scale: number, seed: number, step: number): void {
+export function fusedCounterNormal(
+  out: Float32Array,
+  mu: Float32Array | null,
+  logVar: Float32Array | null,
+  dy: Float32Array | null,
+  scale: number,
+  seed: number,
+  step: number,
+): void {
   const [k1, k2] = counterKeys(seed, step);
   const size = out.length;
   const twoPi = 2 * Math.PI;
@@ -64,10 +71,14 @@ export function fusedCounterNormal(out: Float32Array, mu: Float32Array | null, l
     const radius = Math.sqrt(-2 * Math.log(((a >>> 8) + 1) / 16777216));
     const angle = twoPi * ((b >>> 8) / 16777216);
     const e0 = radius * Math.cos(angle);
-    out[i] = (mu === null ? 0 : mu[i]) + scale * (dy === null ? 1 : dy[i]) * (logVar === null ? 1 : Math.exp(0.5 * logVar[i])) * e0;
+    out[i] =
+      (mu === null ? 0 : mu[i]) +
+      scale * (dy === null ? 1 : dy[i]) * (logVar === null ? 1 : Math.exp(0.5 * logVar[i])) * e0;
     if (i + 1 < size) {
       const e1 = radius * Math.sin(angle);
-      out[i + 1] = (mu === null ? 0 : mu[i + 1]) + scale * (dy === null ? 1 : dy[i + 1]) * (logVar === null ? 1 : Math.exp(0.5 * logVar[i + 1])) * e1;
+      out[i + 1] =
+        (mu === null ? 0 : mu[i + 1]) +
+        scale * (dy === null ? 1 : dy[i + 1]) * (logVar === null ? 1 : Math.exp(0.5 * logVar[i + 1])) * e1;
     }
   }
 }

@@ -24,9 +24,13 @@ tf.registerGradient({
     const { seed, step } = attrs as unknown as { seed: number; step: number };
     return {
       mu: () => g.clone(),
-      logVar: () => (hasKernel(K.reparamSampleGrad)
-        ? runKernel<tf.Tensor>(K.reparamSampleGrad, { dy: g, logVar }, { seed, step })
-        : g.mul(logVar.mul(0.5).exp()).mul(counterNormal(logVar.shape, seed, step)).mul(0.5)),
+      logVar: () =>
+        hasKernel(K.reparamSampleGrad)
+          ? runKernel<tf.Tensor>(K.reparamSampleGrad, { dy: g, logVar }, { seed, step })
+          : g
+              .mul(logVar.mul(0.5).exp())
+              .mul(counterNormal(logVar.shape, seed, step))
+              .mul(0.5),
     };
   },
 });

@@ -20,7 +20,12 @@ export function counterNormal(shape: number[], seed: number, step: number): tf.T
  * z = mu + exp(0.5 * logVar) * eps (composite of tfjs ops; the definition the fused kernel must equal).
  * @param muBZ [B, Z]  @param logVarBZ [B, Z]  @returns z [B, Z]
  */
-export function sampleReparamReference(muBZ: tf.Tensor2D, logVarBZ: tf.Tensor2D, seed: number, step: number): tf.Tensor2D {
+export function sampleReparamReference(
+  muBZ: tf.Tensor2D,
+  logVarBZ: tf.Tensor2D,
+  seed: number,
+  step: number,
+): tf.Tensor2D {
   checkFloat2D('mu', muBZ);
   checkFloat2D('logVar', logVarBZ);
   checkSameShape('logVar', logVarBZ, muBZ.shape);

@@ -3,7 +3,7 @@
  * One fragment per element regenerates eps from (seed, step, index) with the same triple32 hash
  * and Box-Muller pair as counter-rng.ts, in 32-bit unsigned integer arithmetic.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
 import { runGL } from '../shared/gpu';
@@ -69,13 +69,21 @@ function keysUniform(seed: number, step: number): number[][] {
 registerOnce(K.reparamSample, 'webgl', ({ inputs, backend, attrs }) => {
   const { mu, logVar } = inputs as Record<string, tf.TensorInfo>;
   const { seed, step } = attrs as { seed: number; step: number };
-  return runGL(backend, program(['Mu', 'LogVar'], mu.shape, 'getMuAtOutCoords() + exp(0.5 * getLogVarAtOutCoords()) * eps'),
-    [mu, logVar], keysUniform(seed, step));
+  return runGL(
+    backend,
+    program(['Mu', 'LogVar'], mu.shape, 'getMuAtOutCoords() + exp(0.5 * getLogVarAtOutCoords()) * eps'),
+    [mu, logVar],
+    keysUniform(seed, step),
+  );
 });
 
 registerOnce(K.reparamSampleGrad, 'webgl', ({ inputs, backend, attrs }) => {
   const { dy, logVar } = inputs as Record<string, tf.TensorInfo>;
   const { seed, step } = attrs as { seed: number; step: number };
-  return runGL(backend, program(['Dy', 'LogVar'], logVar.shape, '0.5 * getDyAtOutCoords() * exp(0.5 * getLogVarAtOutCoords()) * eps'),
-    [dy, logVar], keysUniform(seed, step));
+  return runGL(
+    backend,
+    program(['Dy', 'LogVar'], logVar.shape, '0.5 * getDyAtOutCoords() * exp(0.5 * getLogVarAtOutCoords()) * eps'),
+    [dy, logVar],
+    keysUniform(seed, step),
+  );
 });

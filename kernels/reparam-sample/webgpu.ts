@@ -3,7 +3,7 @@
  * One invocation per element regenerates eps from (seed, step, index) with the same triple32
  * hash and Box-Muller pair as counter-rng.ts (u32 arithmetic wraps as in JS's Math.imul).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
 import { gpuProgram, runGPU } from '../shared/gpu';
@@ -48,25 +48,36 @@ export const WGSL_COUNTER_NORMAL = `
 
 function uniforms(seed: number, step: number) {
   const [k1, k2] = counterKeys(seed, step);
-  return [{ type: 'uint32', data: [k1] }, { type: 'uint32', data: [k2] }];
+  return [
+    { type: 'uint32', data: [k1] },
+    { type: 'uint32', data: [k2] },
+  ];
 }
 
 registerOnce(K.reparamSample, 'webgpu', ({ inputs, backend, attrs }) => {
   const { mu, logVar } = inputs as Record<string, tf.TensorInfo>;
   const { seed, step } = attrs as { seed: number; step: number };
-  const program = gpuProgram('gensparseReparamSample', ['Mu', 'LogVar'], mu.shape,
+  const program = gpuProgram(
+    'gensparseReparamSample',
+    ['Mu', 'LogVar'],
+    mu.shape,
     `let eps = counterNormal(index, uniforms.k1, uniforms.k2);
      setOutputAtIndex(index, getMuByOutputIndex(index) + exp(0.5 * getLogVarByOutputIndex(index)) * eps);`,
-    { uniforms: 'k1 : u32, k2 : u32,', helpers: WGSL_COUNTER_NORMAL });
+    { uniforms: 'k1 : u32, k2 : u32,', helpers: WGSL_COUNTER_NORMAL },
+  );
   return runGPU(backend, program, [mu, logVar], uniforms(seed, step));
 });
 
 registerOnce(K.reparamSampleGrad, 'webgpu', ({ inputs, backend, attrs }) => {
   const { dy, logVar } = inputs as Record<string, tf.TensorInfo>;
   const { seed, step } = attrs as { seed: number; step: number };
-  const program = gpuProgram('gensparseReparamSampleGrad', ['Dy', 'LogVar'], logVar.shape,
+  const program = gpuProgram(
+    'gensparseReparamSampleGrad',
+    ['Dy', 'LogVar'],
+    logVar.shape,
     `let eps = counterNormal(index, uniforms.k1, uniforms.k2);
      setOutputAtIndex(index, 0.5 * getDyByOutputIndex(index) * exp(0.5 * getLogVarByOutputIndex(index)) * eps);`,
-    { uniforms: 'k1 : u32, k2 : u32,', helpers: WGSL_COUNTER_NORMAL });
+    { uniforms: 'k1 : u32, k2 : u32,', helpers: WGSL_COUNTER_NORMAL },
+  );
   return runGPU(backend, program, [dy, logVar], uniforms(seed, step));
 });

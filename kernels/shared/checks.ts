@@ -15,7 +15,8 @@ export function checkFloat2D(name: string, t: tf.Tensor): void {
 /** Throws unless `t` is a float32 tensor of shape [size]. */
 export function checkFloat1D(name: string, t: tf.Tensor, size: number): void {
   if (!(t instanceof tf.Tensor)) throw new InputError(name, 'must be a tf.Tensor');
-  if (t.rank !== 1 || t.shape[0] !== size) throw new InputError(name, `expected shape [${size}], got [${t.shape.join(', ')}]`);
+  if (t.rank !== 1 || t.shape[0] !== size)
+    throw new InputError(name, `expected shape [${size}], got [${t.shape.join(', ')}]`);
   if (t.dtype !== 'float32') throw new InputError(name, `expected dtype float32, got ${t.dtype}`);
 }
 

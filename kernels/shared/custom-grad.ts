@@ -12,10 +12,14 @@ export interface CustomGradResult {
 }
 
 /** `customOp((inputs, save) => ({value, gradFunc}))(a, b, ...)` = tf.customGrad with typed inputs. */
-export function customOp(f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => CustomGradResult): (...inputs: tf.Tensor[]) => tf.Tensor {
+export function customOp(
+  f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => CustomGradResult,
+): (...inputs: tf.Tensor[]) => tf.Tensor {
   const wrapped = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return f(args.slice(0, -1) as tf.Tensor[], save);
   };
-  return tf.customGrad(wrapped as unknown as Parameters<typeof tf.customGrad>[0]) as (...inputs: tf.Tensor[]) => tf.Tensor;
+  return tf.customGrad(wrapped as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    ...inputs: tf.Tensor[]
+  ) => tf.Tensor;
 }

@@ -14,15 +14,25 @@ export interface GLProgram {
 }
 
 interface GLBackend {
-  runWebGLProgram(program: GLProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: number[][]): tf.TensorInfo;
+  runWebGLProgram(
+    program: GLProgram,
+    inputs: tf.TensorInfo[],
+    dtype: tf.DataType,
+    uniforms?: number[][],
+  ): tf.TensorInfo;
 }
 
 /**
  * Runs a GLSL program on the webgl backend (its compiled-program cache keys on the code). An
  * int32 output is stored as floats like tfjs's own int kernels (ArgMax); setOutput writes a float.
  */
-export function runGL(backend: unknown, program: GLProgram, inputs: tf.TensorInfo[], uniforms?: number[][],
-  dtype: 'float32' | 'int32' = 'float32'): tf.TensorInfo {
+export function runGL(
+  backend: unknown,
+  program: GLProgram,
+  inputs: tf.TensorInfo[],
+  uniforms?: number[][],
+  dtype: 'float32' | 'int32' = 'float32',
+): tf.TensorInfo {
   return (backend as GLBackend).runWebGLProgram(program, inputs, dtype, uniforms);
 }
 
@@ -40,7 +50,12 @@ export interface GPUProgram {
 }
 
 interface GPUBackend {
-  runWebGPUProgram(program: GPUProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
+  runWebGPUProgram(
+    program: GPUProgram,
+    inputs: tf.TensorInfo[],
+    dtype: tf.DataType,
+    uniforms?: { type: string; data: number[] }[],
+  ): tf.TensorInfo;
 }
 
 /**
@@ -48,12 +63,21 @@ interface GPUBackend {
  * call setOutputAtIndex(index, value). Compiled shaders are cached by `shaderKey` plus the
  * shapes, not by the code, so the key must name everything baked into the code.
  */
-export function gpuProgram(shaderKey: string, variableNames: string[], outputShape: number[], body: string,
-  options: { uniforms?: string; helpers?: string } = {}): GPUProgram {
+export function gpuProgram(
+  shaderKey: string,
+  variableNames: string[],
+  outputShape: number[],
+  body: string,
+  options: { uniforms?: string; helpers?: string } = {},
+): GPUProgram {
   const size = outputShape.reduce((a, b) => a * b, 1);
   const workgroupSize: [number, number, number] = [64, 1, 1];
   return {
-    variableNames, outputShape, shaderKey, size: true, workgroupSize,
+    variableNames,
+    outputShape,
+    shaderKey,
+    size: true,
+    workgroupSize,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [Math.ceil(size / workgroupSize[0]), 1, 1], // the backend reshapes it past the per-dimension limit
     uniforms: options.uniforms,
@@ -71,8 +95,13 @@ export function gpuProgram(shaderKey: string, variableNames: string[], outputSha
  * Runs a WGSL program on the webgpu backend. With an int32 output, setOutputAtIndex still takes
  * an f32 (tfjs converts it). Input getters return f32 whatever the input's dtype.
  */
-export function runGPU(backend: unknown, program: GPUProgram, inputs: tf.TensorInfo[], uniforms?: { type: string; data: number[] }[],
-  dtype: 'float32' | 'int32' = 'float32'): tf.TensorInfo {
+export function runGPU(
+  backend: unknown,
+  program: GPUProgram,
+  inputs: tf.TensorInfo[],
+  uniforms?: { type: string; data: number[] }[],
+  dtype: 'float32' | 'int32' = 'float32',
+): tf.TensorInfo {
   return (backend as GPUBackend).runWebGPUProgram(program, inputs, dtype, uniforms);
 }
 

@@ -16,10 +16,19 @@ import * as tf from '@tensorflow/tfjs';
 export const JS_BACKENDS = ['cpu', 'wasm'] as const;
 
 type Typed = Float32Array | Int32Array;
-interface OutSpec { shape: number[]; dtype: 'float32' | 'int32' }
+interface OutSpec {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
 
-interface CpuLike { readSync(id: tf.DataId): unknown; makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Typed): tf.TensorInfo }
-interface WasmLike { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Typed }
+interface CpuLike {
+  readSync(id: tf.DataId): unknown;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Typed): tf.TensorInfo;
+}
+interface WasmLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Typed;
+}
 
 let poison = false;
 
@@ -33,7 +42,8 @@ function size(shape: number[]): number {
 }
 
 function poisonFill(out: Typed): void {
-  if (out instanceof Float32Array) out.fill(NaN); else out.fill(0x7fffffff);
+  if (out instanceof Float32Array) out.fill(NaN);
+  else out.fill(0x7fffffff);
 }
 
 /**
@@ -41,7 +51,9 @@ function poisonFill(out: Typed): void {
  * `compute` must write every element of every output.
  */
 export function runJs(
-  backend: unknown, inputs: tf.TensorInfo[], outputs: OutSpec[],
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  outputs: OutSpec[],
   compute: (ins: Typed[], outs: Typed[]) => void,
 ): tf.TensorInfo[] {
   const wasm = backend as unknown as Partial<WasmLike>;
@@ -55,7 +67,9 @@ export function runJs(
   }
   const cpu = backend as unknown as CpuLike;
   const ins = inputs.map((t) => cpu.readSync(t.dataId) as Typed);
-  const outs = outputs.map((o) => (o.dtype === 'int32' ? new Int32Array(size(o.shape)) : new Float32Array(size(o.shape))));
+  const outs = outputs.map((o) =>
+    o.dtype === 'int32' ? new Int32Array(size(o.shape)) : new Float32Array(size(o.shape)),
+  );
   if (poison) outs.forEach(poisonFill);
   compute(ins, outs);
   return outs.map((arr, i) => cpu.makeTensorInfo(outputs[i].shape, outputs[i].dtype, arr));
@@ -89,6 +103,12 @@ export function kernelActive(kernelName: string): boolean {
 }
 
 /** Runs a registered kernel through the engine (so the tape records it and its gradient applies). */
-export function runKernel<T extends tf.Tensor | tf.Tensor[]>(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): T {
-  return tf.engine().runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown as T;
+export function runKernel<T extends tf.Tensor | tf.Tensor[]>(
+  kernelName: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown> = {},
+): T {
+  return tf
+    .engine()
+    .runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown as T;
 }

@@ -5,7 +5,7 @@
  * (the scatter-add touches only the rows in the code; the dense decode's backward is two
  * [B,N]x[N,D]-sized matmuls). This is the eager decode of OpenAI's Triton kernels, in JS.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerJsKernel, runJs } from '../shared/js-kernel';
 
@@ -13,50 +13,97 @@ import { registerJsKernel, runJs } from '../shared/js-kernel';
  * xhat [B,D] from values [B,K], indices [B,K], wDec [N,D], bDec [D]. Four code entries per pass
  * over the output row (a quarter of the loads and stores of one entry at a time; V8 does not vectorise).
  */
-export function sparseDecodeJs(v: Float32Array, idx: Int32Array, w: Float32Array, bDec: Float32Array,
-  out: Float32Array, b: number, k: number, d: number): void {
+export function sparseDecodeJs(
+  v: Float32Array,
+  idx: Int32Array,
+  w: Float32Array,
+  bDec: Float32Array,
+  out: Float32Array,
+  b: number,
+  k: number,
+  d: number,
+): void {
   for (let r = 0; r < b; r++) {
     const o = r * d;
     for (let c = 0; c < d; c++) out[o + c] = bDec[c];
     let j = 0;
     for (; j + 4 <= k; j += 4) {
       const p = r * k + j;
-      const v0 = v[p], v1 = v[p + 1], v2 = v[p + 2], v3 = v[p + 3];
-      const r0 = idx[p] * d, r1 = idx[p + 1] * d, r2 = idx[p + 2] * d, r3 = idx[p + 3] * d;
+      const v0 = v[p],
+        v1 = v[p + 1],
+        v2 = v[p + 2],
+        v3 = v[p + 3];
+      const r0 = idx[p] * d,
+        r1 = idx[p + 1] * d,
+        r2 = idx[p + 2] * d,
+        r3 = idx[p + 3] * d;
       for (let c = 0; c < d; c++) out[o + c] += v0 * w[r0 + c] + v1 * w[r1 + c] + v2 * w[r2 + c] + v3 * w[r3 + c];
     }
     for (; j < k; j++) {
       const p = r * k + j;
-      const v0 = v[p], r0 = idx[p] * d;
+      const v0 = v[p],
+        r0 = idx[p] * d;
       for (let c = 0; c < d; c++) out[o + c] += v0 * w[r0 + c];
     }
   }
 }
 
 /** dValues [B,K] and dW [N,D] (zeroed, then scatter-added) from dy [B,D]; four code entries per pass. */
-export function sparseDecodeGradJs(dy: Float32Array, v: Float32Array, idx: Int32Array, w: Float32Array,
-  dv: Float32Array, dw: Float32Array, b: number, k: number, d: number): void {
+export function sparseDecodeGradJs(
+  dy: Float32Array,
+  v: Float32Array,
+  idx: Int32Array,
+  w: Float32Array,
+  dv: Float32Array,
+  dw: Float32Array,
+  b: number,
+  k: number,
+  d: number,
+): void {
   dw.fill(0);
   for (let r = 0; r < b; r++) {
     const o = r * d;
     let j = 0;
     for (; j + 4 <= k; j += 4) {
       const p = r * k + j;
-      const v0 = v[p], v1 = v[p + 1], v2 = v[p + 2], v3 = v[p + 3];
-      const r0 = idx[p] * d, r1 = idx[p + 1] * d, r2 = idx[p + 2] * d, r3 = idx[p + 3] * d;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const v0 = v[p],
+        v1 = v[p + 1],
+        v2 = v[p + 2],
+        v3 = v[p + 3];
+      const r0 = idx[p] * d,
+        r1 = idx[p + 1] * d,
+        r2 = idx[p + 2] * d,
+        r3 = idx[p + 3] * d;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let c = 0; c < d; c++) {
         const g = dy[o + c];
-        s0 += g * w[r0 + c]; s1 += g * w[r1 + c]; s2 += g * w[r2 + c]; s3 += g * w[r3 + c];
-        dw[r0 + c] += v0 * g; dw[r1 + c] += v1 * g; dw[r2 + c] += v2 * g; dw[r3 + c] += v3 * g;
+        s0 += g * w[r0 + c];
+        s1 += g * w[r1 + c];
+        s2 += g * w[r2 + c];
+        s3 += g * w[r3 + c];
+        dw[r0 + c] += v0 * g;
+        dw[r1 + c] += v1 * g;
+        dw[r2 + c] += v2 * g;
+        dw[r3 + c] += v3 * g;
       }
-      dv[p] = s0; dv[p + 1] = s1; dv[p + 2] = s2; dv[p + 3] = s3;
+      dv[p] = s0;
+      dv[p + 1] = s1;
+      dv[p + 2] = s2;
+      dv[p + 3] = s3;
     }
     for (; j < k; j++) {
       const p = r * k + j;
-      const v0 = v[p], r0 = idx[p] * d;
+      const v0 = v[p],
+        r0 = idx[p] * d;
       let s0 = 0;
-      for (let c = 0; c < d; c++) { const g = dy[o + c]; s0 += g * w[r0 + c]; dw[r0 + c] += v0 * g; }
+      for (let c = 0; c < d; c++) {
+        const g = dy[o + c];
+        s0 += g * w[r0 + c];
+        dw[r0 + c] += v0 * g;
+      }
       dv[p] = s0;
     }
   }
@@ -66,15 +113,46 @@ registerJsKernel(K.sparseDecode, ({ inputs, backend }) => {
   const { values, indices, wDec, bDec } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const d = wDec.shape[1];
-  return runJs(backend, [values, indices, wDec, bDec], [{ shape: [b, d], dtype: 'float32' }], ([v, idx, w, bd], [out]) =>
-    sparseDecodeJs(v as Float32Array, idx as Int32Array, w as Float32Array, bd as Float32Array, out as Float32Array, b, k, d))[0];
+  return runJs(
+    backend,
+    [values, indices, wDec, bDec],
+    [{ shape: [b, d], dtype: 'float32' }],
+    ([v, idx, w, bd], [out]) =>
+      sparseDecodeJs(
+        v as Float32Array,
+        idx as Int32Array,
+        w as Float32Array,
+        bd as Float32Array,
+        out as Float32Array,
+        b,
+        k,
+        d,
+      ),
+  )[0];
 });
 
 registerJsKernel(K.sparseDecodeGrad, ({ inputs, backend }) => {
   const { dy, values, indices, wDec } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const [n, d] = wDec.shape;
-  return runJs(backend, [dy, values, indices, wDec], [{ shape: [b, k], dtype: 'float32' }, { shape: [n, d], dtype: 'float32' }],
+  return runJs(
+    backend,
+    [dy, values, indices, wDec],
+    [
+      { shape: [b, k], dtype: 'float32' },
+      { shape: [n, d], dtype: 'float32' },
+    ],
     ([g, v, idx, w], [dv, dw]) =>
-      sparseDecodeGradJs(g as Float32Array, v as Float32Array, idx as Int32Array, w as Float32Array, dv as Float32Array, dw as Float32Array, b, k, d));
+      sparseDecodeGradJs(
+        g as Float32Array,
+        v as Float32Array,
+        idx as Int32Array,
+        w as Float32Array,
+        dv as Float32Array,
+        dw as Float32Array,
+        b,
+        k,
+        d,
+      ),
+  );
 });

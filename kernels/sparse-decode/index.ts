@@ -31,9 +31,17 @@ tf.registerGradient({
       // dW = densify(values)^T dy (a matmul: scatter kernels on WebGL loop over every update).
       const [b, k] = values.shape;
       const [n, d] = wDec.shape;
-      dValues = tf.tidy(() => tf.gather(wDec, indices.reshape([-1])).reshape([b, k, d]).mul(g.reshape([b, 1, d])).sum(2));
+      dValues = tf.tidy(() =>
+        tf
+          .gather(wDec, indices.reshape([-1]))
+          .reshape([b, k, d])
+          .mul(g.reshape([b, 1, d]))
+          .sum(2),
+      );
       dW = tf.tidy(() => {
-        const dense = hasKernel(K.densify) ? runKernel<tf.Tensor2D>(K.densify, { values, indices }, { n }) : densify(values, indices, n);
+        const dense = hasKernel(K.densify)
+          ? runKernel<tf.Tensor2D>(K.densify, { values, indices }, { n })
+          : densify(values, indices, n);
         return tf.matMul(dense, g, true, false);
       });
     }
@@ -45,7 +53,12 @@ tf.registerGradient({
  * xhat[b] = sum_j values[b,j] * W_dec[indices[b,j], :] + b_dec, differentiable in values, W_dec, b_dec.
  * @param valuesBK [B,K]  @param indicesBK [B,K] int32  @param wDecND [N,D]  @param bDecD [D]  @returns [B,D]
  */
-export function sparseDecode(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, bDecD: tf.Tensor1D): tf.Tensor2D {
+export function sparseDecode(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  bDecD: tf.Tensor1D,
+): tf.Tensor2D {
   if (!kernelActive(K.sparseDecode)) return sparseDecodeReference(valuesBK, indicesBK, wDecND, bDecD);
   checkDecodeArgs(valuesBK, indicesBK, wDecND, bDecD);
   const indices = detach(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)

@@ -10,12 +10,20 @@ import { checkFloat1D, checkFloat2D, checkSparseCode } from '../shared/checks';
 import { InputError } from '../../src/core/errors';
 
 /** Shared argument checks of sparseDecode (reference and kernels). */
-export function checkDecodeArgs(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, bDecD: tf.Tensor1D): void {
+export function checkDecodeArgs(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  bDecD: tf.Tensor1D,
+): void {
   checkSparseCode(valuesBK, indicesBK);
   checkFloat2D('wDecND', wDecND);
   checkFloat1D('bDecD', bDecD, wDecND.shape[1]);
   if (valuesBK.shape[1] > wDecND.shape[0]) {
-    throw new InputError('valuesBK', `has K = ${valuesBK.shape[1]} columns, more than the ${wDecND.shape[0]} latents of wDecND`);
+    throw new InputError(
+      'valuesBK',
+      `has K = ${valuesBK.shape[1]} columns, more than the ${wDecND.shape[0]} latents of wDecND`,
+    );
   }
 }
 
@@ -24,7 +32,10 @@ export function checkDecodeArgs(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, w
  * @param valuesBK [B,K]  @param indicesBK [B,K] int32 in [0, N)  @param wDecND [N,D]  @param bDecD [D]  @returns [B,D]
  */
 export function sparseDecodeReference(
-  valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, bDecD: tf.Tensor1D,
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  bDecD: tf.Tensor1D,
 ): tf.Tensor2D {
   checkDecodeArgs(valuesBK, indicesBK, wDecND, bDecD);
   return tf.tidy(() => tf.matMul(densify(valuesBK, indicesBK, wDecND.shape[0]), wDecND).add(bDecD) as tf.Tensor2D);

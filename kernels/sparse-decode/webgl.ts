@@ -4,7 +4,7 @@
  * dense decode's O(B*N*D). Densify (for the backward's dW = dense^T dy): one fragment per (b, n)
  * scanning row b's K indices, O(B*N*K) (tf.scatterND on WebGL loops over every update per output).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
 import { runGL } from '../shared/gpu';
@@ -13,10 +13,12 @@ registerOnce(K.sparseDecode, 'webgl', ({ inputs, backend }) => {
   const { values, indices, wDec, bDec } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const d = wDec.shape[1];
-  return runGL(backend, {
-    variableNames: ['V', 'I', 'W', 'Bd'],
-    outputShape: [b, d],
-    userCode: `
+  return runGL(
+    backend,
+    {
+      variableNames: ['V', 'I', 'W', 'Bd'],
+      outputShape: [b, d],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         float s = getBd(rc.y);
@@ -26,17 +28,21 @@ registerOnce(K.sparseDecode, 'webgl', ({ inputs, backend }) => {
         }
         setOutput(s);
       }`,
-  }, [values, indices, wDec, bDec]);
+    },
+    [values, indices, wDec, bDec],
+  );
 });
 
 registerOnce(K.densify, 'webgl', ({ inputs, backend, attrs }) => {
   const { values, indices } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const n = (attrs as { n: number }).n;
-  return runGL(backend, {
-    variableNames: ['V', 'I'],
-    outputShape: [b, n],
-    userCode: `
+  return runGL(
+    backend,
+    {
+      variableNames: ['V', 'I'],
+      outputShape: [b, n],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         float s = 0.0;
@@ -45,5 +51,7 @@ registerOnce(K.densify, 'webgl', ({ inputs, backend, attrs }) => {
         }
         setOutput(s);
       }`,
-  }, [values, indices]);
+    },
+    [values, indices],
+  );
 });

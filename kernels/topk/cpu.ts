@@ -20,14 +20,26 @@ type Arr = ArrayLike<number>;
  * For each of the b rows of z [b,n] (+ bias[n] if given, rounded to float32 like a tfjs add),
  * writes the k largest as ReLU'd values and their indices (descending, ties to the lower index).
  */
-export function topkRowsJs(z: Arr, bias: Arr | null, values: Float32Array, indices: Int32Array, b: number, n: number, k: number): void {
+export function topkRowsJs(
+  z: Arr,
+  bias: Arr | null,
+  values: Float32Array,
+  indices: Int32Array,
+  b: number,
+  n: number,
+  k: number,
+): void {
   const hv = new Float64Array(k);
   const hi = new Int32Array(k);
   // worse(x, y): entry x ranks below entry y
   const worse = (x: number, y: number) => hv[x] < hv[y] || (hv[x] === hv[y] && hi[x] > hi[y]);
   const swap = (x: number, y: number) => {
-    const tv = hv[x]; hv[x] = hv[y]; hv[y] = tv;
-    const ti = hi[x]; hi[x] = hi[y]; hi[y] = ti;
+    const tv = hv[x];
+    hv[x] = hv[y];
+    hv[y] = tv;
+    const ti = hi[x];
+    hi[x] = hi[y];
+    hi[y] = ti;
   };
   const siftDown = (start: number, size: number) => {
     let p = start;
@@ -61,17 +73,27 @@ export function topkRowsJs(z: Arr, bias: Arr | null, values: Float32Array, indic
     if (bias === null) {
       for (; i < n; i++) {
         const v = z[base + i];
-        if (v > threshold) { hv[0] = v; hi[0] = i; siftDown(0, k); threshold = hv[0]; }
+        if (v > threshold) {
+          hv[0] = v;
+          hi[0] = i;
+          siftDown(0, k);
+          threshold = hv[0];
+        }
       }
     } else {
       for (; i < n; i++) {
         const v = Math.fround(z[base + i] + bias[i]);
-        if (v > threshold) { hv[0] = v; hi[0] = i; siftDown(0, k); threshold = hv[0]; }
+        if (v > threshold) {
+          hv[0] = v;
+          hi[0] = i;
+          siftDown(0, k);
+          threshold = hv[0];
+        }
       }
     }
     // Pop the worst first into the last slot: descending order.
     for (let t = k - 1; t >= 0; t--) {
-      values[r * k + t] = hv[0] > 0 ? hv[0] : 0;
+      values[r * k + t] = Math.max(hv[0], 0);
       indices[r * k + t] = hi[0];
       swap(0, t);
       siftDown(0, t);
@@ -80,18 +102,38 @@ export function topkRowsJs(z: Arr, bias: Arr | null, values: Float32Array, indic
 }
 
 /** Dense [b,n] gradient of the TopK values: dy where the kept value is > 0, zero elsewhere. */
-export function topkGradJs(dy: Arr, values: Arr, indices: Arr, out: Float32Array, b: number, n: number, k: number): void {
+export function topkGradJs(
+  dy: Arr,
+  values: Arr,
+  indices: Arr,
+  out: Float32Array,
+  b: number,
+  n: number,
+  k: number,
+): void {
   out.fill(0);
-  for (let r = 0; r < b; r++) for (let j = 0; j < k; j++) {
-    if (values[r * k + j] > 0) out[r * n + indices[r * k + j]] = dy[r * k + j];
-  }
+  for (let r = 0; r < b; r++)
+    for (let j = 0; j < k; j++) {
+      if (values[r * k + j] > 0) out[r * n + indices[r * k + j]] = dy[r * k + j];
+    }
 }
 
 /** The sparse backward of the TopK encoder (see the file comment); writes every output. */
 export function topkEncodeGradJs(
-  dy: Arr, values: Arr, indices: Arr, x: Arr, w: Arr, bDec: Arr,
-  dx: Float32Array, dw: Float32Array, dbEnc: Float32Array, dbDec: Float32Array,
-  b: number, d: number, n: number, k: number,
+  dy: Arr,
+  values: Arr,
+  indices: Arr,
+  x: Arr,
+  w: Arr,
+  bDec: Arr,
+  dx: Float32Array,
+  dw: Float32Array,
+  dbEnc: Float32Array,
+  dbDec: Float32Array,
+  b: number,
+  d: number,
+  n: number,
+  k: number,
 ): void {
   const g = new Float32Array(b * k);
   for (let i = 0; i < b * k; i++) g[i] = values[i] > 0 ? dy[i] : 0;
@@ -127,7 +169,7 @@ export function batchTopkJs(z: Arr, out: Float32Array, keep: number): void {
   let positives = 0;
   for (let i = 0; i < size; i++) if (z[i] > 0) positives++;
   if (positives <= keep) {
-    for (let i = 0; i < size; i++) out[i] = z[i] > 0 ? z[i] : 0;
+    for (let i = 0; i < size; i++) out[i] = Math.max(z[i], 0);
     return;
   }
   const cand = new Float32Array(positives);
@@ -139,25 +181,40 @@ export function batchTopkJs(z: Arr, out: Float32Array, keep: number): void {
   for (let i = 0; i < size; i++) {
     const v = z[i];
     if (v > t) out[i] = v;
-    else if (v === t && equalLeft > 0) { out[i] = v; equalLeft--; } else out[i] = 0;
+    else if (v === t && equalLeft > 0) {
+      out[i] = v;
+      equalLeft--;
+    } else out[i] = 0;
   }
 }
 
 /** The element of rank m (0 = largest) of a, by quickselect (reorders a). */
 function nthLargest(a: Float32Array, m: number): number {
-  let lo = 0, hi = a.length - 1;
+  let lo = 0,
+    hi = a.length - 1;
   while (hi > lo) {
     const mid = (lo + hi) >> 1;
     // median of three as the pivot
-    const x = a[lo], y = a[mid], zz = a[hi];
-    const pivot = x > y ? (y > zz ? y : x > zz ? zz : x) : (x > zz ? x : y > zz ? zz : y);
-    let i = lo, j = hi;
+    const x = a[lo],
+      y = a[mid],
+      zz = a[hi];
+    const pivot = x > y ? (y > zz ? y : Math.min(x, zz)) : x > zz ? x : Math.min(y, zz);
+    let i = lo,
+      j = hi;
     while (i <= j) {
       while (a[i] > pivot) i++;
       while (a[j] < pivot) j--;
-      if (i <= j) { const tmp = a[i]; a[i] = a[j]; a[j] = tmp; i++; j--; }
+      if (i <= j) {
+        const tmp = a[i];
+        a[i] = a[j];
+        a[j] = tmp;
+        i++;
+        j--;
+      }
     }
-    if (m <= j) hi = j; else if (m >= i) lo = i; else return a[m];
+    if (m <= j) hi = j;
+    else if (m >= i) lo = i;
+    else return a[m];
   }
   return a[m];
 }
@@ -166,8 +223,15 @@ registerJsKernel(K.topk, ({ inputs, backend, attrs }) => {
   const { x } = inputs as Record<string, tf.TensorInfo>;
   const k = (attrs as { k: number }).k;
   const [b, n] = x.shape;
-  return runJs(backend, [x], [{ shape: [b, k], dtype: 'float32' }, { shape: [b, k], dtype: 'int32' }], ([z], [v, idx]) =>
-    topkRowsJs(z, null, v as Float32Array, idx as Int32Array, b, n, k));
+  return runJs(
+    backend,
+    [x],
+    [
+      { shape: [b, k], dtype: 'float32' },
+      { shape: [b, k], dtype: 'int32' },
+    ],
+    ([z], [v, idx]) => topkRowsJs(z, null, v as Float32Array, idx as Int32Array, b, n, k),
+  );
 });
 
 registerJsKernel(K.topkGrad, ({ inputs, backend, attrs }) => {
@@ -175,7 +239,8 @@ registerJsKernel(K.topkGrad, ({ inputs, backend, attrs }) => {
   const n = (attrs as { n: number }).n;
   const [b, k] = values.shape;
   return runJs(backend, [dy, values, indices], [{ shape: [b, n], dtype: 'float32' }], ([g, v, idx], [out]) =>
-    topkGradJs(g, v, idx, out as Float32Array, b, n, k))[0];
+    topkGradJs(g, v, idx, out as Float32Array, b, n, k),
+  )[0];
 });
 
 registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
@@ -183,15 +248,27 @@ registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
   const k = (attrs as { k: number }).k;
   const [b, d] = x.shape;
   const n = wEnc.shape[1];
-  const backendName = typeof (backend as { typedArrayFromHeap?: unknown }).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
+  const backendName =
+    typeof (backend as { typedArrayFromHeap?: unknown }).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
   const matMul = tf.getKernel('BatchMatMul', backendName);
   if (!matMul) throw new Error(`${K.topkEncode}: no BatchMatMul kernel on ${backendName}`);
   const [xc] = runJs(backend, [x, bDec], [{ shape: [b, d], dtype: 'float32' }], ([xs, bd], [out]) => {
     for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) out[r * d + c] = xs[r * d + c] - bd[c];
   });
-  const pre = matMul.kernelFunc({ inputs: { a: xc, b: wEnc }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
-  const outs = runJs(backend, [pre, bEnc], [{ shape: [b, k], dtype: 'float32' }, { shape: [b, k], dtype: 'int32' }], ([z, be], [v, idx]) =>
-    topkRowsJs(z, be, v as Float32Array, idx as Int32Array, b, n, k));
+  const pre = matMul.kernelFunc({
+    inputs: { a: xc, b: wEnc },
+    backend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  const outs = runJs(
+    backend,
+    [pre, bEnc],
+    [
+      { shape: [b, k], dtype: 'float32' },
+      { shape: [b, k], dtype: 'int32' },
+    ],
+    ([z, be], [v, idx]) => topkRowsJs(z, be, v as Float32Array, idx as Int32Array, b, n, k),
+  );
   const disposer = backend as unknown as { disposeData(id: tf.DataId): void };
   disposer.disposeData(xc.dataId);
   disposer.disposeData(pre.dataId);
@@ -203,14 +280,39 @@ registerJsKernel(K.topkEncodeGrad, ({ inputs, backend }) => {
   const [b, d] = x.shape;
   const [, n] = wEnc.shape;
   const k = values.shape[1];
-  return runJs(backend, [dy, values, indices, x, wEnc, bDec],
-    [{ shape: [b, d], dtype: 'float32' }, { shape: [d, n], dtype: 'float32' }, { shape: [n], dtype: 'float32' }, { shape: [d], dtype: 'float32' }],
+  return runJs(
+    backend,
+    [dy, values, indices, x, wEnc, bDec],
+    [
+      { shape: [b, d], dtype: 'float32' },
+      { shape: [d, n], dtype: 'float32' },
+      { shape: [n], dtype: 'float32' },
+      { shape: [d], dtype: 'float32' },
+    ],
     ([g, v, idx, xs, w, bd], [dx, dw, dbe, dbd]) =>
-      topkEncodeGradJs(g, v, idx, xs, w, bd, dx as Float32Array, dw as Float32Array, dbe as Float32Array, dbd as Float32Array, b, d, n, k));
+      topkEncodeGradJs(
+        g,
+        v,
+        idx,
+        xs,
+        w,
+        bd,
+        dx as Float32Array,
+        dw as Float32Array,
+        dbe as Float32Array,
+        dbd as Float32Array,
+        b,
+        d,
+        n,
+        k,
+      ),
+  );
 });
 
 registerJsKernel(K.batchTopk, ({ inputs, backend, attrs }) => {
   const { x } = inputs as Record<string, tf.TensorInfo>;
   const keep = (attrs as { keep: number }).keep;
-  return runJs(backend, [x], [{ shape: x.shape, dtype: 'float32' }], ([z], [out]) => batchTopkJs(z, out as Float32Array, keep))[0];
+  return runJs(backend, [x], [{ shape: x.shape, dtype: 'float32' }], ([z], [out]) =>
+    batchTopkJs(z, out as Float32Array, keep),
+  )[0];
 });

@@ -14,13 +14,22 @@ import { detach } from '../shared/detach';
 import { checkFloat2D, checkK } from '../shared/checks';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import {
-  SparseCode, batchTopkActivationReference, checkEncodeArgs, rowColumnPairs, topkActivationReference, topkEncodeReference,
+  type SparseCode,
+  batchTopkActivationReference,
+  checkEncodeArgs,
+  rowColumnPairs,
+  topkActivationReference,
+  topkEncodeReference,
 } from './reference';
 import { InputError } from '../../src/core/errors';
 
 export type { SparseCode } from './reference';
 export {
-  topkActivationReference, topkEncodeReference, batchTopkActivationReference, thresholdActivation, densify,
+  topkActivationReference,
+  topkEncodeReference,
+  batchTopkActivationReference,
+  thresholdActivation,
+  densify,
 } from './reference';
 
 /** The kernel's int32 indices output, detached from the tape (callers may compute with them freely). */
@@ -58,7 +67,14 @@ tf.registerGradient({
   gradFunc: (dys, saved) => {
     const [dValues] = dys as tf.Tensor[];
     const [x, wEnc, , bDec, values, indices] = saved as tf.Tensor2D[];
-    const [dx, dW, dbEnc, dbDec] = runKernel<tf.Tensor[]>(K.topkEncodeGrad, { dy: dValues, values, indices, x, wEnc, bDec });
+    const [dx, dW, dbEnc, dbDec] = runKernel<tf.Tensor[]>(K.topkEncodeGrad, {
+      dy: dValues,
+      values,
+      indices,
+      x,
+      wEnc,
+      bDec,
+    });
     return { x: () => dx, wEnc: () => dW, bEnc: () => dbEnc, bDec: () => dbDec };
   },
 });
@@ -87,7 +103,13 @@ export function topkActivation(preActsBN: tf.Tensor2D, k: number): SparseCode {
  * x, W_enc, b_enc and b_dec on cpu/wasm (the dense one elsewhere).
  * @param xBD [B,D]  @param wEncDN [D,N]  @param bEncN [N]  @param bDecD [D]  @returns the sparse code
  */
-export function topkEncode(xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tensor1D, bDecD: tf.Tensor1D, k: number): SparseCode {
+export function topkEncode(
+  xBD: tf.Tensor2D,
+  wEncDN: tf.Tensor2D,
+  bEncN: tf.Tensor1D,
+  bDecD: tf.Tensor1D,
+  k: number,
+): SparseCode {
   if (!kernelActive(K.topkEncode) || !hasKernel(K.topkEncodeGrad)) {
     if (kernelActive(K.topk)) {
       checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
@@ -99,7 +121,11 @@ export function topkEncode(xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tens
     return topkEncodeReference(xBD, wEncDN, bEncN, bDecD, k);
   }
   checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
-  const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(K.topkEncode, { x: xBD, wEnc: wEncDN, bEnc: bEncN, bDec: bDecD }, { k });
+  const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(
+    K.topkEncode,
+    { x: xBD, wEnc: wEncDN, bEnc: bEncN, bDec: bDecD },
+    { k },
+  );
   return { valuesBK, indicesBK: detachIndices(indices) };
 }
 

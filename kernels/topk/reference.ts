@@ -81,7 +81,11 @@ export function topkActivationReference(preActsBN: tf.Tensor2D, k: number): Spar
  * @param xBD [B,D]  @param wEncDN [D,N]  @param bEncN [N]  @param bDecD [D]
  */
 export function topkEncodeReference(
-  xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tensor1D, bDecD: tf.Tensor1D, k: number,
+  xBD: tf.Tensor2D,
+  wEncDN: tf.Tensor2D,
+  bEncN: tf.Tensor1D,
+  bDecD: tf.Tensor1D,
+  k: number,
 ): SparseCode {
   checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, k);
   const preActsBN = tf.tidy(() => tf.matMul(xBD.sub(bDecD), wEncDN).add(bEncN) as tf.Tensor2D);
@@ -92,12 +96,17 @@ export function topkEncodeReference(
 
 /** Shared argument checks of topkEncode (reference and sparse kernel). */
 export function checkEncodeArgs(
-  xBD: tf.Tensor2D, wEncDN: tf.Tensor2D, bEncN: tf.Tensor1D, bDecD: tf.Tensor1D, k: number,
+  xBD: tf.Tensor2D,
+  wEncDN: tf.Tensor2D,
+  bEncN: tf.Tensor1D,
+  bDecD: tf.Tensor1D,
+  k: number,
 ): void {
   checkFloat2D('xBD', xBD);
   checkFloat2D('wEncDN', wEncDN);
   const [d, n] = wEncDN.shape;
-  if (xBD.shape[1] !== d) throw new InputError('xBD', `expected shape [*, ${d}] to match wEncDN [${d}, ${n}], got [${xBD.shape.join(', ')}]`);
+  if (xBD.shape[1] !== d)
+    throw new InputError('xBD', `expected shape [*, ${d}] to match wEncDN [${d}, ${n}], got [${xBD.shape.join(', ')}]`);
   checkFloat1D('bEncN', bEncN, n);
   checkFloat1D('bDecD', bDecD, d);
   checkK(k, n);

@@ -6,7 +6,7 @@
  * O(k*n) per fragment. A second program gathers ReLU(z) at the picked columns. The int32 indices
  * are stored as floats, like tfjs's own ArgMax. The gradient (index.ts) needs no kernel here.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
 import { runGL } from '../shared/gpu';
@@ -15,10 +15,12 @@ registerOnce(K.topk, 'webgl', ({ inputs, backend, attrs }) => {
   const { x } = inputs as Record<string, tf.TensorInfo>;
   const { k } = attrs as { k: number };
   const [b, n] = x.shape;
-  const indices = runGL(backend, {
-    variableNames: ['Z'],
-    outputShape: [b, k],
-    userCode: `
+  const indices = runGL(
+    backend,
+    {
+      variableNames: ['Z'],
+      outputShape: [b, k],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         float prevV = 0.0;
@@ -36,16 +38,24 @@ registerOnce(K.topk, 'webgl', ({ inputs, backend, attrs }) => {
         }
         setOutput(float(prevC));
       }`,
-  }, [x], undefined, 'int32');
-  const values = runGL(backend, {
-    variableNames: ['Z', 'Idx'],
-    outputShape: [b, k],
-    userCode: `
+    },
+    [x],
+    undefined,
+    'int32',
+  );
+  const values = runGL(
+    backend,
+    {
+      variableNames: ['Z', 'Idx'],
+      outputShape: [b, k],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         int c = int(round(getIdxAtOutCoords()));
         setOutput(max(getZ(rc.x, c), 0.0));
       }`,
-  }, [x, indices]);
+    },
+    [x, indices],
+  );
   return [values, indices];
 });

@@ -6,7 +6,7 @@
  * O(k*n) per invocation. A second program gathers ReLU(z) at the picked columns. The gradient
  * (index.ts) needs no kernel here.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerOnce } from '../shared/js-kernel';
 import { gpuProgram, runGPU } from '../shared/gpu';
@@ -15,7 +15,10 @@ registerOnce(K.topk, 'webgpu', ({ inputs, backend, attrs }) => {
   const { x } = inputs as Record<string, tf.TensorInfo>;
   const { k } = attrs as { k: number };
   const [b, n] = x.shape;
-  const select = gpuProgram(`gensparseTopkSelect_${k}_${n}`, ['Z'], [b, k],
+  const select = gpuProgram(
+    `gensparseTopkSelect_${k}_${n}`,
+    ['Z'],
+    [b, k],
     `let r = index / ${k};
      let j = index % ${k};
      var prevV = 0.0;
@@ -31,11 +34,16 @@ registerOnce(K.topk, 'webgpu', ({ inputs, backend, attrs }) => {
        prevC = bestC;
        prevV = bestV;
      }
-     setOutputAtIndex(index, f32(prevC));`);
+     setOutputAtIndex(index, f32(prevC));`,
+  );
   const indices = runGPU(backend, select, [x], undefined, 'int32');
-  const gather = gpuProgram(`gensparseTopkGather_${k}_${n}`, ['Z', 'Idx'], [b, k],
+  const gather = gpuProgram(
+    `gensparseTopkGather_${k}_${n}`,
+    ['Z', 'Idx'],
+    [b, k],
     `let c = i32(getIdxByOutputIndex(index));
-     setOutputAtIndex(index, max(getZ(index / ${k}, c), 0.0));`);
+     setOutputAtIndex(index, max(getZ(index / ${k}, c), 0.0));`,
+  );
   const values = runGPU(backend, gather, [x, indices]);
   return [values, indices];
 });

@@ -15,17 +15,38 @@
  * -IWAE (nats). The data's own entropy, log 8 + log(2 pi e 0.15^2) = 1.12 nats, is the best
  * possible -log p(x) on average.
  */
-import * as path from 'path';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Rng, readAndDispose, trainLoop } from '../../src/core';
 import { progressBar } from '../../src/core/progress';
-import { ArrayDataset, Vae, VaeTrainer, evaluateVae, copyRows, gaussianRing, samplePrior, sliceRows } from '../../src/vae';
+import {
+  type ArrayDataset,
+  Vae,
+  VaeTrainer,
+  evaluateVae,
+  copyRows,
+  gaussianRing,
+  samplePrior,
+  sliceRows,
+} from '../../src/vae';
 import { hstack, lineChart, scatter, writePng } from '../../src/analysis/node';
 
-interface Opts { quick: boolean; outDir: string; seed: number; log: (line: string) => void }
+interface Opts {
+  quick: boolean;
+  outDir: string;
+  seed: number;
+  log: (line: string) => void;
+}
 
 const RING = { components: 8, radius: 2, std: 0.15 };
-const NETWORK = { inputDim: 2, latentDim: 2, hidden: [64, 64], activation: 'tanh' as const, likelihood: 'gaussian' as const, sigma: RING.std };
+const NETWORK = {
+  inputDim: 2,
+  latentDim: 2,
+  hidden: [64, 64],
+  activation: 'tanh' as const,
+  likelihood: 'gaussian' as const,
+  sigma: RING.std,
+};
 
 export default async function run(opts: Opts): Promise<Record<string, number>> {
   const steps = opts.quick ? 1500 : 3000;
@@ -39,12 +60,21 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
 
   // ---- the autoencoder: same networks, squared error of the mean code, no noise, no KL ----
   const ae = new Vae(NETWORK, rng.fork());
-  opts.log(`training an autoencoder and a VAE (2-D latent) on a ring of ${RING.components} Gaussians, ${steps} steps each`);
+  opts.log(
+    `training an autoencoder and a VAE (2-D latent) on a ring of ${RING.components} Gaussians, ${steps} steps each`,
+  );
   await trainAutoencoder(ae, train, steps, rng.fork());
 
   // ---- the VAE ----
   const vae = new Vae(NETWORK, rng.fork());
-  const trainer = new VaeTrainer(vae, train, { steps, batchSize: 128, lr: 3e-3, lrDecay: 'cosine', seed: rng.tfSeed(), logEvery: 50 });
+  const trainer = new VaeTrainer(vae, train, {
+    steps,
+    batchSize: 128,
+    lr: 3e-3,
+    lrDecay: 'cosine',
+    seed: rng.tfSeed(),
+    logEvery: 50,
+  });
   const curve: { step: number; negElbo: number; negIwae: number }[] = [];
   await trainer.run({
     callbacks: [
@@ -73,35 +103,83 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   const aeCodes = (await readAndDispose(tf.tidy(() => ae.encode(x).muBZ))) as Float32Array;
   const vaeCodes = (await readAndDispose(tf.tidy(() => vae.encode(x).muBZ))) as Float32Array;
   opts.log(`reconstruction MSE: autoencoder ${aeMse.toFixed(4)}, VAE ${vaeMse.toFixed(4)}`);
-  opts.log(`prior samples on the data: autoencoder ${(100 * aeOnData).toFixed(1)}%, VAE ${(100 * vaeOnData).toFixed(1)}%`);
+  opts.log(
+    `prior samples on the data: autoencoder ${(100 * aeOnData).toFixed(1)}%, VAE ${(100 * vaeOnData).toFixed(1)}%`,
+  );
   opts.log(`VAE held-out -ELBO ${ev.negElbo.toFixed(3)} nats, -IWAE(256) ${ev.negIwae.toFixed(3)} nats`);
 
   const lim: [number, number] = [-3.5, 3.5];
   const xs = (a: Float32Array) => Array.from({ length: a.length / 2 }, (_, i) => a[2 * i]);
   const ys = (a: Float32Array) => Array.from({ length: a.length / 2 }, (_, i) => a[2 * i + 1]);
   const panel = (title: string, a: Float32Array, labels?: ArrayLike<number>, range = lim) =>
-    scatter({ x: xs(a), y: ys(a), labels, title, xLabel: 'x1', yLabel: 'x2', width: 360, height: 360, xRange: range, yRange: range });
-  writePng(out('samples.png'), hstack([
-    panel('data (test points)', test.x, test.labels),
-    panel(`autoencoder: decode z ~ N(0,I) (${(100 * aeOnData).toFixed(0)}% on data)`, aeSamples),
-    panel(`VAE: decode z ~ N(0,I) (${(100 * vaeOnData).toFixed(0)}% on data)`, vaeSamples),
-  ]));
+    scatter({
+      x: xs(a),
+      y: ys(a),
+      labels,
+      title,
+      xLabel: 'x1',
+      yLabel: 'x2',
+      width: 360,
+      height: 360,
+      xRange: range,
+      yRange: range,
+    });
+  writePng(
+    out('samples.png'),
+    hstack([
+      panel('data (test points)', test.x, test.labels),
+      panel(`autoencoder: decode z ~ N(0,I) (${(100 * aeOnData).toFixed(0)}% on data)`, aeSamples),
+      panel(`VAE: decode z ~ N(0,I) (${(100 * vaeOnData).toFixed(0)}% on data)`, vaeSamples),
+    ]),
+  );
   const codeRange = (a: Float32Array): [number, number] => {
     const m = Math.max(3, ...Array.from(a, Math.abs));
     return [-1.05 * m, 1.05 * m];
   };
-  writePng(out('codes.png'), hstack([
-    scatter({ x: xs(aeCodes), y: ys(aeCodes), labels: test.labels, title: 'autoencoder codes', xLabel: 'z1', yLabel: 'z2', width: 400, height: 400, xRange: codeRange(aeCodes), yRange: codeRange(aeCodes) }),
-    scatter({ x: xs(vaeCodes), y: ys(vaeCodes), labels: test.labels, title: 'VAE posterior means', xLabel: 'z1', yLabel: 'z2', width: 400, height: 400, xRange: [-3, 3], yRange: [-3, 3] }),
-  ]));
-  writePng(out('curves.png'), lineChart({
-    series: [
-      { name: '-ELBO (held out)', x: curve.map((c) => c.step), y: curve.map((c) => c.negElbo) },
-      { name: '-IWAE, K=64 (held out)', x: curve.map((c) => c.step), y: curve.map((c) => c.negIwae) },
-      { name: 'data entropy (the floor)', x: [curve[0].step, steps], y: [entropy, entropy], color: [0, 0, 0] },
-    ],
-    title: 'VAE on the ring: negative ELBO and IWAE bound (nats)', xLabel: 'training step', yLabel: 'nats', width: 640, height: 380,
-  }));
+  writePng(
+    out('codes.png'),
+    hstack([
+      scatter({
+        x: xs(aeCodes),
+        y: ys(aeCodes),
+        labels: test.labels,
+        title: 'autoencoder codes',
+        xLabel: 'z1',
+        yLabel: 'z2',
+        width: 400,
+        height: 400,
+        xRange: codeRange(aeCodes),
+        yRange: codeRange(aeCodes),
+      }),
+      scatter({
+        x: xs(vaeCodes),
+        y: ys(vaeCodes),
+        labels: test.labels,
+        title: 'VAE posterior means',
+        xLabel: 'z1',
+        yLabel: 'z2',
+        width: 400,
+        height: 400,
+        xRange: [-3, 3],
+        yRange: [-3, 3],
+      }),
+    ]),
+  );
+  writePng(
+    out('curves.png'),
+    lineChart({
+      series: [
+        { name: '-ELBO (held out)', x: curve.map((c) => c.step), y: curve.map((c) => c.negElbo) },
+        { name: '-IWAE, K=64 (held out)', x: curve.map((c) => c.step), y: curve.map((c) => c.negIwae) },
+        { name: 'data entropy (the floor)', x: [curve[0].step, steps], y: [entropy, entropy], color: [0, 0, 0] },
+      ],
+      title: 'VAE on the ring: negative ELBO and IWAE bound (nats)',
+      xLabel: 'training step',
+      yLabel: 'nats',
+      width: 640,
+      height: 380,
+    }),
+  );
   tf.dispose(x);
   ae.dispose();
   vae.dispose();
@@ -130,7 +208,9 @@ async function trainAutoencoder(model: Vae, data: ArrayDataset, steps: number, r
     step: () => {
       const idx = Array.from({ length: 128 }, () => rng.int(data.n));
       const x = tf.tensor2d(copyRows(data, idx), [128, data.dim]);
-      const { loss, grads } = model.params.gradients(() => model.decode(model.encode(x).muBZ).sub(x).square().sum(-1).mean() as tf.Scalar);
+      const { loss, grads } = model.params.gradients(
+        () => model.decode(model.encode(x).muBZ).sub(x).square().sum(-1).mean() as tf.Scalar,
+      );
       optimizer.step(grads);
       tf.dispose([x, ...Object.values(grads)]);
       return { mse: loss };
@@ -155,7 +235,10 @@ function onDataFraction(points: Float32Array): number {
     for (let c = 0; c < RING.components; c++) {
       const a = (2 * Math.PI * c) / RING.components;
       const d = Math.hypot(points[2 * i] - RING.radius * Math.cos(a), points[2 * i + 1] - RING.radius * Math.sin(a));
-      if (d < 3 * RING.std) { hits++; break; }
+      if (d < 3 * RING.std) {
+        hits++;
+        break;
+      }
     }
   }
   return hits / n;

@@ -6,7 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArrayDataset, Vae, VaeTrainer, interpolate, iwaeBound, klPerDimension, latentGrid, reconstruct, samplePrior,
+  type ArrayDataset,
+  Vae,
+  VaeTrainer,
+  interpolate,
+  iwaeBound,
+  klPerDimension,
+  latentGrid,
+  reconstruct,
+  samplePrior,
 } from '../../src/vae';
 import { COLORS, drawBars, drawScatter, imageGridCanvas } from '../../src/server/browser/charts';
 import { mnistSubset, toyData } from '../../src/server/browser/datasets';
@@ -43,13 +51,27 @@ export default definePanel({
       train = toyData(s.data, 4000, ctx.rng.fork());
       test = toyData(s.data, 500, ctx.rng.fork());
     }
-    const model = new Vae(mnist
-      ? { inputDim: 784, latentDim: s.latentDim, hidden: [s.hidden], activation: 'relu', likelihood: 'bernoulli' }
-      : { inputDim: 2, latentDim: s.latentDim, hidden: [s.hidden, s.hidden], activation: 'tanh', likelihood: 'gaussian', sigma: 0.15 },
-    ctx.rng.fork());
+    const model = new Vae(
+      mnist
+        ? { inputDim: 784, latentDim: s.latentDim, hidden: [s.hidden], activation: 'relu', likelihood: 'bernoulli' }
+        : {
+            inputDim: 2,
+            latentDim: s.latentDim,
+            hidden: [s.hidden, s.hidden],
+            activation: 'tanh',
+            likelihood: 'gaussian',
+            sigma: 0.15,
+          },
+      ctx.rng.fork(),
+    );
     const trainer = new VaeTrainer(model, train, {
-      batchSize: s.batchSize, lr: s.lr, beta: s.beta, klWarmupSteps: s.warmup, seed: s.seed,
-      binarize: mnist ? 'dynamic' : 'none', steps: 20000,
+      batchSize: s.batchSize,
+      lr: s.lr,
+      beta: s.beta,
+      klWarmupSteps: s.warmup,
+      seed: s.seed,
+      binarize: mnist ? 'dynamic' : 'none',
+      steps: 20000,
     });
     const nEval = mnist ? 100 : 500;
     const xTest = tf.tensor2d(test.x.subarray(0, nEval * test.dim), [nEval, test.dim]);
@@ -57,20 +79,24 @@ export default definePanel({
 
     const images = mnist
       ? {
-        recon: ctx.boxView('Reconstructions (top: test digit, bottom: decoded mean of mu(x))'),
-        samples: ctx.boxView('Samples: decode z ~ N(0, I)'),
-        grid: s.latentDim === 2 ? ctx.boxView('Latent grid: decode z on [-2.5, 2.5]^2') : null,
-        interp: ctx.boxView('Interpolation between two test digits in latent space'),
-      }
+          recon: ctx.boxView('Reconstructions (top: test digit, bottom: decoded mean of mu(x))'),
+          samples: ctx.boxView('Samples: decode z ~ N(0, I)'),
+          grid: s.latentDim === 2 ? ctx.boxView('Latent grid: decode z on [-2.5, 2.5]^2') : null,
+          interp: ctx.boxView('Interpolation between two test digits in latent space'),
+        }
       : null;
     const points = mnist
       ? null
       : {
-        data: ctx.canvasView('Test points (blue) and model samples (orange)', 225, 225),
-        latent: ctx.canvasView('Encodings mu(x) (first two dims) by component', 225, 225),
-      };
-    const klView = ctx.canvasView('KL per latent dimension (nats, test batch)', 460, 120,
-      'A dimension near 0 is collapsed: q(z_j|x) is the prior for every x.');
+          data: ctx.canvasView('Test points (blue) and model samples (orange)', 225, 225),
+          latent: ctx.canvasView('Encodings mu(x) (first two dims) by component', 225, 225),
+        };
+    const klView = ctx.canvasView(
+      'KL per latent dimension (nats, test batch)',
+      460,
+      120,
+      'A dimension near 0 is collapsed: q(z_j|x) is the prior for every x.',
+    );
     let lastDraw = -Infinity;
 
     const setImages = (box: HTMLElement, pixels: ArrayLike<number>, count: number, cols: number) => {
@@ -85,8 +111,18 @@ export default definePanel({
         const out: Record<string, tf.Scalar | number> = { negElbo: r.negElbo, kl: r.kl, beta: r.beta };
         if ((i + 1) % EVAL_EVERY === 0) {
           // Held-out bounds: the ELBO (L_1) and the importance-weighted L_K, both in nats.
-          out.testNegElbo = tf.tidy(() => iwaeBound(model, xTest, 1, { seed: s.seed + 7, step: i }).mean().neg() as tf.Scalar);
-          out.testNegIwae = tf.tidy(() => iwaeBound(model, xTest, s.iwaeK, { seed: s.seed + 8, step: i }).mean().neg() as tf.Scalar);
+          out.testNegElbo = tf.tidy(
+            () =>
+              iwaeBound(model, xTest, 1, { seed: s.seed + 7, step: i })
+                .mean()
+                .neg() as tf.Scalar,
+          );
+          out.testNegIwae = tf.tidy(
+            () =>
+              iwaeBound(model, xTest, s.iwaeK, { seed: s.seed + 8, step: i })
+                .mean()
+                .neg() as tf.Scalar,
+          );
         }
         return out;
       },
@@ -98,7 +134,14 @@ export default definePanel({
         const kl = klPerDimension(model, xTest);
         const klz = await kl.data();
         kl.dispose();
-        drawBars(klView, 460, 120, klz, Array.from(klz, (_, j) => String(j)), COLORS[2]);
+        drawBars(
+          klView,
+          460,
+          120,
+          klz,
+          Array.from(klz, (_, j) => String(j)),
+          COLORS[2],
+        );
         if (images) {
           const x8 = xTest.slice([0, 0], [8, 784]) as tf.Tensor2D;
           const rec = reconstruct(model, x8);
@@ -127,7 +170,16 @@ export default definePanel({
           const tx = Float32Array.from({ length: nEval }, (_, i) => test.x[2 * i]);
           const ty = Float32Array.from({ length: nEval }, (_, i) => test.x[2 * i + 1]);
           const range = { x0: -3.2, x1: 3.2, y0: -3.2, y1: 3.2 };
-          drawScatter(points.data, 225, 225, [{ x: tx, y: ty, color: COLORS[0] }, { x: gx, y: gy, color: COLORS[1] }], range);
+          drawScatter(
+            points.data,
+            225,
+            225,
+            [
+              { x: tx, y: ty, color: COLORS[0] },
+              { x: gx, y: gy, color: COLORS[1] },
+            ],
+            range,
+          );
           const enc = tf.tidy(() => model.encode(xTest).muBZ);
           const mu = await enc.data();
           enc.dispose();

@@ -17,24 +17,56 @@
  * and returns the held-out negative ELBO and the negative IWAE bound (nats), which papers
  * report: Burda et al. reach ~87 nats (IWAE-5000) for one stochastic layer after long training.
  */
-import * as path from 'path';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { MetricHistory, Rng, TrainCallbacks, readAndDispose } from '../../src/core';
+import { type MetricHistory, Rng, type TrainCallbacks, readAndDispose } from '../../src/core';
 import { progressBar } from '../../src/core/progress';
 import {
-  ArrayDataset, Vae, VaeTrainer, evaluateVae, interpolate, klPerDimension, latentActivity, latentGrid,
-  reconstruct, samplePrior, sliceRows,
+  type ArrayDataset,
+  Vae,
+  VaeTrainer,
+  evaluateVae,
+  interpolate,
+  klPerDimension,
+  latentActivity,
+  latentGrid,
+  reconstruct,
+  samplePrior,
+  sliceRows,
 } from '../../src/vae';
 import { mnistDataset, saveVae } from '../../src/vae/node';
 import { barChart, imageGrid, lineChart, scatter, writePng } from '../../src/analysis/node';
 
-interface Opts { quick: boolean; outDir: string; seed: number; log: (line: string) => void }
+interface Opts {
+  quick: boolean;
+  outDir: string;
+  seed: number;
+  log: (line: string) => void;
+}
 
 /** Settings of the default run and of `--quick` (well under a minute). */
 function settings(quick: boolean) {
   return quick
-    ? { trainImages: 10000, epochs: 2, epochs2d: 2, testImages: 1000, iwaeK: 50, iwaeImages: 500, sweepK: [1, 5, 50], sweepImages: 200 }
-    : { trainImages: 60000, epochs: 12, epochs2d: 4, testImages: 10000, iwaeK: 200, iwaeImages: 2000, sweepK: [1, 5, 50, 500], sweepImages: 500 };
+    ? {
+        trainImages: 10000,
+        epochs: 2,
+        epochs2d: 2,
+        testImages: 1000,
+        iwaeK: 50,
+        iwaeImages: 500,
+        sweepK: [1, 5, 50],
+        sweepImages: 200,
+      }
+    : {
+        trainImages: 60000,
+        epochs: 12,
+        epochs2d: 4,
+        testImages: 10000,
+        iwaeK: 200,
+        iwaeImages: 2000,
+        sweepK: [1, 5, 50, 500],
+        sweepImages: 500,
+      };
 }
 
 export default async function run(opts: Opts): Promise<Record<string, number>> {
@@ -50,11 +82,22 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
 
   // ---- the main model: Z = 20 ----
   const latentDim = 20;
-  const model = new Vae({ inputDim: 784, latentDim, hidden: [512], activation: 'relu', likelihood: 'bernoulli' }, rng.fork());
+  const model = new Vae(
+    { inputDim: 784, latentDim, hidden: [512], activation: 'relu', likelihood: 'bernoulli' },
+    rng.fork(),
+  );
   const steps = s.epochs * stepsPerEpoch;
-  opts.log(`training a 784-512-${latentDim} VAE on ${train.n} MNIST digits: ${s.epochs} epochs, ${steps} steps of ${batchSize}`);
+  opts.log(
+    `training a 784-512-${latentDim} VAE on ${train.n} MNIST digits: ${s.epochs} epochs, ${steps} steps of ${batchSize}`,
+  );
   const trainer = new VaeTrainer(model, train, {
-    steps, batchSize, lr: 1e-3, lrDecay: 'cosine', binarize: 'dynamic', seed: rng.tfSeed(), logEvery: 25,
+    steps,
+    batchSize,
+    lr: 1e-3,
+    lrDecay: 'cosine',
+    binarize: 'dynamic',
+    seed: rng.tfSeed(),
+    logEvery: 25,
   });
   const heldOutCurve: { step: number; value: number }[] = [];
   const perEpoch: TrainCallbacks = {
@@ -66,7 +109,9 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     },
   };
   const t0 = Date.now();
-  const history = await trainer.run({ callbacks: [progressBar({ label: 'vae z=20', total: steps, show: ['negElbo', 'kl'] }), perEpoch] });
+  const history = await trainer.run({
+    callbacks: [progressBar({ label: 'vae z=20', total: steps, show: ['negElbo', 'kl'] }), perEpoch],
+  });
   const trainSeconds = (Date.now() - t0) / 1000;
   trainer.dispose();
 
@@ -75,19 +120,37 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   const full = await evaluateVae(model, test);
   const iw = await evaluateVae(model, sliceRows(test, 0, s.iwaeImages), { iwaeK: s.iwaeK });
   const evalSeconds = (Date.now() - t1) / 1000;
-  opts.log(`held-out -ELBO ${full.negElbo.toFixed(2)} nats (KL ${full.kl.toFixed(2)}, reconstruction ${full.recon.toFixed(2)}); ` +
-    `on the IWAE subset -ELBO ${iw.negElbo.toFixed(2)}, -IWAE(${s.iwaeK}) ${iw.negIwae.toFixed(2)} nats`);
+  opts.log(
+    `held-out -ELBO ${full.negElbo.toFixed(2)} nats (KL ${full.kl.toFixed(2)}, reconstruction ${full.recon.toFixed(2)}); ` +
+      `on the IWAE subset -ELBO ${iw.negElbo.toFixed(2)}, -IWAE(${s.iwaeK}) ${iw.negIwae.toFixed(2)} nats`,
+  );
 
-  await saveVae(out('model'), model, { dataset: 'MNIST, dynamically binarised', epochs: s.epochs, testNegElbo: full.negElbo, testNegIwae: iw.negIwae, iwaeK: s.iwaeK });
+  await saveVae(out('model'), model, {
+    dataset: 'MNIST, dynamically binarised',
+    epochs: s.epochs,
+    testNegElbo: full.negElbo,
+    testNegIwae: iw.negIwae,
+    iwaeK: s.iwaeK,
+  });
   writeCurves(out('elbo-curve.png'), history, heldOutCurve, iw.negIwae, s.iwaeK);
   const sweep = await iwaeSweep(model, sliceRows(test, 0, s.sweepImages), s.sweepK, out('iwae-k.png'), opts.log);
   const activeUnits = await drawUses(model, test, out, opts.seed);
 
   // ---- a 2-D latent space, for the grid and the scatter ----
-  const model2 = new Vae({ inputDim: 784, latentDim: 2, hidden: [512], activation: 'relu', likelihood: 'bernoulli' }, rng.fork());
+  const model2 = new Vae(
+    { inputDim: 784, latentDim: 2, hidden: [512], activation: 'relu', likelihood: 'bernoulli' },
+    rng.fork(),
+  );
   const steps2 = s.epochs2d * stepsPerEpoch;
   opts.log(`training a 2-D latent VAE for the latent grid: ${s.epochs2d} epochs`);
-  const trainer2 = new VaeTrainer(model2, train, { steps: steps2, batchSize, lr: 1e-3, binarize: 'dynamic', seed: rng.tfSeed(), logEvery: 25 });
+  const trainer2 = new VaeTrainer(model2, train, {
+    steps: steps2,
+    batchSize,
+    lr: 1e-3,
+    binarize: 'dynamic',
+    seed: rng.tfSeed(),
+    logEvery: 25,
+  });
   await trainer2.run({ callbacks: progressBar({ label: 'vae z=2', total: steps2, show: ['negElbo', 'kl'] }) });
   trainer2.dispose();
   const ev2 = await evaluateVae(model2, test);
@@ -118,7 +181,13 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
 }
 
 /** Train -ELBO (moving average of the logged batch means) and the held-out curve. */
-function writeCurves(file: string, history: MetricHistory, heldOut: { step: number; value: number }[], negIwae: number, k: number): void {
+function writeCurves(
+  file: string,
+  history: MetricHistory,
+  heldOut: { step: number; value: number }[],
+  negIwae: number,
+  k: number,
+): void {
   const train = history.series('negElbo');
   const window = Math.max(1, Math.round(train.length / 40)); // ~2.5% of the run: little lag
   const smooth = train.map((p, i) => {
@@ -133,23 +202,44 @@ function writeCurves(file: string, history: MetricHistory, heldOut: { step: numb
   if (last && Number.isFinite(negIwae)) series.push({ name: `held-out -IWAE(K=${k})`, x: [last.step], y: [negIwae] });
   const top = Math.min(250, Math.max(...smooth.map((p) => p.value)));
   const bottom = Math.min(...series.flatMap((q) => q.y)) - 5;
-  writePng(file, lineChart({
-    series, title: 'MNIST VAE: negative ELBO per example (nats)', xLabel: 'training step', yLabel: 'nats',
-    yRange: [bottom, top], width: 720, height: 420,
-  }));
+  writePng(
+    file,
+    lineChart({
+      series,
+      title: 'MNIST VAE: negative ELBO per example (nats)',
+      xLabel: 'training step',
+      yLabel: 'nats',
+      yRange: [bottom, top],
+      width: 720,
+      height: 420,
+    }),
+  );
 }
 
 /** -L_K for each K on the same digits (with the same K the estimate is the one of evaluateVae), and its chart. */
-async function iwaeSweep(model: Vae, data: ArrayDataset, ks: number[], file: string, log: (line: string) => void): Promise<number[]> {
+async function iwaeSweep(
+  model: Vae,
+  data: ArrayDataset,
+  ks: number[],
+  file: string,
+  log: (line: string) => void,
+): Promise<number[]> {
   const values: number[] = [];
   for (const k of ks) {
     values.push((await evaluateVae(model, data, { iwaeK: k, batchSize: 100 })).negIwae);
     log(`-IWAE(K=${k}) on ${data.n} test digits: ${values[values.length - 1].toFixed(2)} nats`);
   }
-  writePng(file, lineChart({
-    series: [{ name: `-L_K on ${data.n} test digits`, x: ks.map(Math.log10), y: values }],
-    title: 'the importance-weighted bound tightens with K (K = 1: the ELBO)', xLabel: 'log10 K', yLabel: 'nats', width: 560, height: 340,
-  }));
+  writePng(
+    file,
+    lineChart({
+      series: [{ name: `-L_K on ${data.n} test digits`, x: ks.map(Math.log10), y: values }],
+      title: 'the importance-weighted bound tightens with K (K = 1: the ELBO)',
+      xLabel: 'log10 K',
+      yLabel: 'nats',
+      width: 560,
+      height: 340,
+    }),
+  );
   return values;
 }
 
@@ -158,33 +248,79 @@ async function drawUses(model: Vae, test: ArrayDataset, out: (n: string) => stri
   const x = tf.tensor2d(test.x.subarray(0, 1000 * 784), [1000, 784]);
   const first20 = x.slice([0, 0], [20, 784]);
   const rec = reconstruct(model, first20);
-  const inputs = await first20.data(), recs = await rec.data();
+  const inputs = await first20.data(),
+    recs = await rec.data();
   const rows = new Float32Array(40 * 784);
   for (let r = 0; r < 2; r++) {
     rows.set(inputs.subarray(r * 10 * 784, (r + 1) * 10 * 784), 2 * r * 10 * 784);
     rows.set(recs.subarray(r * 10 * 784, (r + 1) * 10 * 784), (2 * r + 1) * 10 * 784);
   }
-  writePng(out('reconstructions.png'), imageGrid(rows, { count: 40, height: 28, width: 28, cols: 10, title: 'test digits and their reconstructions', rowLabels: ['input', 'recon', 'input', 'recon'] }));
+  writePng(
+    out('reconstructions.png'),
+    imageGrid(rows, {
+      count: 40,
+      height: 28,
+      width: 28,
+      cols: 10,
+      title: 'test digits and their reconstructions',
+      rowLabels: ['input', 'recon', 'input', 'recon'],
+    }),
+  );
 
   const samples = samplePrior(model, 100, { seed, step: 0 });
-  writePng(out('samples.png'), imageGrid(await samples.data(), { count: 100, height: 28, width: 28, cols: 10, title: 'samples: z ~ N(0, I), decoder mean' }));
+  writePng(
+    out('samples.png'),
+    imageGrid(await samples.data(), {
+      count: 100,
+      height: 28,
+      width: 28,
+      cols: 10,
+      title: 'samples: z ~ N(0, I), decoder mean',
+    }),
+  );
 
   const strips: Float32Array[] = [];
-  const pairs = [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]];
+  const pairs = [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+    [8, 9],
+  ];
   for (const [a, b] of pairs) {
-    const ra = x.slice([a, 0], [1, 784]), rb = x.slice([b, 0], [1, 784]);
+    const ra = x.slice([a, 0], [1, 784]),
+      rb = x.slice([b, 0], [1, 784]);
     const path10 = interpolate(model, ra, rb, 10);
     strips.push((await path10.data()) as Float32Array);
     tf.dispose([ra, rb, path10]);
   }
   const strip = new Float32Array(50 * 784);
   strips.forEach((s, i) => strip.set(s, i * 10 * 784));
-  writePng(out('interpolation.png'), imageGrid(strip, { count: 50, height: 28, width: 28, cols: 10, title: 'interpolation between the posterior means of two test digits' }));
+  writePng(
+    out('interpolation.png'),
+    imageGrid(strip, {
+      count: 50,
+      height: 28,
+      width: 28,
+      cols: 10,
+      title: 'interpolation between the posterior means of two test digits',
+    }),
+  );
 
   const kl = await readAndDispose(klPerDimension(model, x));
   const activity = await readAndDispose(latentActivity(model, x));
   const active = Array.from(activity).filter((v) => v > 0.01).length;
-  writePng(out('kl-per-dim.png'), barChart({ values: kl, title: `KL per latent dimension (nats); ${active} of ${kl.length} active`, xLabel: 'latent dimension', yLabel: 'nats', width: 640, height: 320 }));
+  writePng(
+    out('kl-per-dim.png'),
+    barChart({
+      values: kl,
+      title: `KL per latent dimension (nats); ${active} of ${kl.length} active`,
+      xLabel: 'latent dimension',
+      yLabel: 'nats',
+      width: 640,
+      height: 320,
+    }),
+  );
   tf.dispose([x, first20, rec, samples]);
   return active;
 }
@@ -192,15 +328,36 @@ async function drawUses(model: Vae, test: ArrayDataset, out: (n: string) => stri
 /** The 2-D model: decoder over a latent grid, and posterior means coloured by digit. */
 async function draw2d(model: Vae, test: ArrayDataset, out: (n: string) => string): Promise<void> {
   const grid = latentGrid(model, 20, 2.5);
-  writePng(out('latent-grid.png'), imageGrid(await grid.data(), { count: 400, height: 28, width: 28, cols: 20, scale: 1, pad: 0, title: 'decoder over z in [-2.5, 2.5]^2' }));
+  writePng(
+    out('latent-grid.png'),
+    imageGrid(await grid.data(), {
+      count: 400,
+      height: 28,
+      width: 28,
+      cols: 20,
+      scale: 1,
+      pad: 0,
+      title: 'decoder over z in [-2.5, 2.5]^2',
+    }),
+  );
   const n = Math.min(3000, test.n);
   const x = tf.tensor2d(test.x.subarray(0, n * 784), [n, 784]);
   const { muBZ, logVarBZ } = model.encode(x);
   const mu = await muBZ.data();
-  writePng(out('latent-scatter.png'), scatter({
-    x: Array.from({ length: n }, (_, i) => mu[2 * i]), y: Array.from({ length: n }, (_, i) => mu[2 * i + 1]),
-    labels: Array.from(test.labels!.subarray(0, n)), title: 'posterior means of test digits (2-D latent)', xLabel: 'z1', yLabel: 'z2',
-    width: 560, height: 520, xRange: [-4, 4], yRange: [-4, 4],
-  }));
+  writePng(
+    out('latent-scatter.png'),
+    scatter({
+      x: Array.from({ length: n }, (_, i) => mu[2 * i]),
+      y: Array.from({ length: n }, (_, i) => mu[2 * i + 1]),
+      labels: Array.from(test.labels!.subarray(0, n)),
+      title: 'posterior means of test digits (2-D latent)',
+      xLabel: 'z1',
+      yLabel: 'z2',
+      width: 560,
+      height: 520,
+      xRange: [-4, 4],
+      yRange: [-4, 4],
+    }),
+  );
   tf.dispose([grid, x, muBZ, logVarBZ]);
 }

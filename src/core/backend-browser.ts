@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { BackendCandidate, BackendReport, switchBackend, selectBackend } from './backend';
+import { type BackendCandidate, type BackendReport, switchBackend, selectBackend } from './backend';
 import { installFastWasmMatMul } from './wasm-matmul';
 
 /** The browser candidates, fastest first. */
@@ -20,7 +20,9 @@ export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
 /** The part of `navigator.gpu` we use (kept local so the DOM types need no WebGPU lib). */
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; device?: string; description?: string } } | null>;
+  requestAdapter(): Promise<{
+    info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  } | null>;
 }
 
 export interface BrowserBackendOptions {
@@ -47,7 +49,8 @@ export function browserCandidates(wasmPath: string): BackendCandidate[] {
     {
       name: 'webgpu',
       async load() {
-        if (!(await webgpuAdapterInfo())) throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() gave null)');
+        if (!(await webgpuAdapterInfo()))
+          throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() gave null)');
         await switchBackend('webgpu');
       },
     },
@@ -69,7 +72,10 @@ export function browserCandidates(wasmPath: string): BackendCandidate[] {
  * WebGL version, or whether wasm runs threaded with SIMD.
  */
 export async function initBrowserBackend(options: BrowserBackendOptions = {}): Promise<BackendReport> {
-  const report = await selectBackend(browserCandidates(options.wasmPath ?? '/assets/build/wasm/'), options.backend || undefined);
+  const report = await selectBackend(
+    browserCandidates(options.wasmPath ?? '/assets/build/wasm/'),
+    options.backend || undefined,
+  );
   if (report.name === 'webgpu') {
     report.details.push(`adapter: ${(await webgpuAdapterInfo()) ?? 'unknown'}`);
   } else if (report.name === 'webgl') {

@@ -4,7 +4,7 @@
  * libtensorflow, which fails where that host is unreachable, and npm then skips them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendCandidate, BackendReport, switchBackend, selectBackend } from './backend';
+import { type BackendCandidate, type BackendReport, switchBackend, selectBackend } from './backend';
 import { installFastWasmMatMul } from './wasm-matmul';
 
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -30,9 +30,9 @@ export function nodeCandidates(): BackendCandidate[] {
 async function loadTfjsNode(pkg: string): Promise<void> {
   // tfjs-node registers its backend with the tfjs-core it resolves; it must be ours.
   const before = tf.engine().registryFactory.tensorflow;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg);
-  if (!tf.engine().registryFactory.tensorflow && !before) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with this tfjs-core`);
+  if (!tf.engine().registryFactory.tensorflow && !before)
+    throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with this tfjs-core`);
   await switchBackend('tensorflow');
 }
 
@@ -43,7 +43,9 @@ let current: { key: string; report: BackendReport } | null = null;
  * fastest that loads. A second call with the same choice returns the same report while that
  * backend is still active. `options.candidates` replaces the list (tests inject failures).
  */
-export async function initBackend(options: { backend?: string; candidates?: BackendCandidate[] } = {}): Promise<BackendReport> {
+export async function initBackend(
+  options: { backend?: string; candidates?: BackendCandidate[] } = {},
+): Promise<BackendReport> {
   const force = options.backend ?? process.env.GENSPARSE_BACKEND ?? '';
   const key = options.candidates ? '' : force;
   if (current && key && current.key === key && tf.getBackend() === current.report.tfName) return current.report;

@@ -4,11 +4,11 @@
  * to a temporary file in the same folder, flushed, then renamed over the old one, so a
  * crash or a failed write leaves the previous checkpoint intact.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { decodeSafetensors, encodeSafetensors, rawToTensor, tensorToRaw, RawTensor } from './safetensors';
+import { decodeSafetensors, encodeSafetensors, rawToTensor, tensorToRaw, type RawTensor } from './safetensors';
 
 /** Writes `data` to `file` atomically (temp file + fsync + rename). */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
@@ -33,14 +33,21 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
 }
 
 /** Saves tensors to a .safetensors file atomically. */
-export async function saveSafetensors(file: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveSafetensors(
+  file: string,
+  tensors: Record<string, tf.Tensor>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   const raw: Record<string, RawTensor> = {};
   for (const [k, t] of Object.entries(tensors)) raw[k] = await tensorToRaw(t);
   writeFileAtomic(file, encodeSafetensors(raw, metadata));
 }
 
 /** Loads every tensor of a .safetensors file; the caller disposes them. */
-export function loadSafetensors(file: string): { tensors: Record<string, tf.Tensor>; metadata: Record<string, string> } {
+export function loadSafetensors(file: string): {
+  tensors: Record<string, tf.Tensor>;
+  metadata: Record<string, string>;
+} {
   if (!fs.existsSync(file)) throw new InputError('file', `no such file: ${file}`);
   const bytes = new Uint8Array(fs.readFileSync(file));
   const decoded = decodeSafetensors(bytes);
@@ -58,7 +65,7 @@ export interface Checkpoint<C> {
 export async function saveCheckpoint<C>(dir: string, { config, tensors }: Checkpoint<C>): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await saveSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'gensparse' });
-  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** Loads a checkpoint folder written by `saveCheckpoint`. */

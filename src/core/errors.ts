@@ -4,11 +4,14 @@
  * Bad input is never clamped or repaired: it throws one of these, so the
  * message a learner sees says which knob to turn and how far.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 /** A configuration value is outside its allowed range (`k`, `lr`, `latentDim`, ...). */
 export class ConfigError extends Error {
-  constructor(readonly argument: string, detail: string) {
+  constructor(
+    readonly argument: string,
+    detail: string,
+  ) {
     super(`${argument}: ${detail}`);
     this.name = 'ConfigError';
   }
@@ -16,7 +19,10 @@ export class ConfigError extends Error {
 
 /** A tensor or array passed at run time has the wrong shape or holds non-finite values. */
 export class InputError extends Error {
-  constructor(readonly argument: string, detail: string) {
+  constructor(
+    readonly argument: string,
+    detail: string,
+  ) {
     super(`${argument}: ${detail}`);
     this.name = 'InputError';
   }
@@ -26,12 +32,19 @@ export class InputError extends Error {
 export function checkNumber(
   argument: string,
   value: number,
-  { min = -Infinity, max = Infinity, minOpen = false, maxOpen = false }:
-    { min?: number; max?: number; minOpen?: boolean; maxOpen?: boolean } = {},
+  {
+    min = -Infinity,
+    max = Infinity,
+    minOpen = false,
+    maxOpen = false,
+  }: { min?: number; max?: number; minOpen?: boolean; maxOpen?: boolean } = {},
 ): number {
   const range = `${minOpen ? '(' : '['}${min}, ${max}${maxOpen ? ')' : ']'}`;
-  const ok = typeof value === 'number' && Number.isFinite(value) &&
-    (minOpen ? value > min : value >= min) && (maxOpen ? value < max : value <= max);
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (minOpen ? value > min : value >= min) &&
+    (maxOpen ? value < max : value <= max);
   if (!ok) throw new ConfigError(argument, `must be a number in ${range}, got ${value}`);
   return value;
 }

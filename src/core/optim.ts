@@ -71,12 +71,16 @@ export class Adam {
   private readonly eps: number;
   private readonly clipNorm?: number;
 
-  constructor(private readonly params: Record<string, tf.Variable>, config: AdamConfig) {
+  constructor(
+    private readonly params: Record<string, tf.Variable>,
+    config: AdamConfig,
+  ) {
     this.schedule = typeof config.lr === 'number' ? constant(checkNumber('lr', config.lr, { min: 0 })) : config.lr;
     this.beta1 = checkNumber('beta1', config.beta1 ?? 0.9, { min: 0, max: 1, maxOpen: true });
     this.beta2 = checkNumber('beta2', config.beta2 ?? 0.999, { min: 0, max: 1, maxOpen: true });
     this.eps = checkNumber('eps', config.eps ?? 1e-8, { min: 0, minOpen: true });
-    if (config.clipNorm !== undefined) this.clipNorm = checkNumber('clipNorm', config.clipNorm, { min: 0, minOpen: true });
+    if (config.clipNorm !== undefined)
+      this.clipNorm = checkNumber('clipNorm', config.clipNorm, { min: 0, minOpen: true });
     for (const [name, p] of Object.entries(params)) {
       this.m.set(name, zeroState(p));
       this.v.set(name, zeroState(p));

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkInt } from './errors';
-import { Rng } from './random';
+import type { Rng } from './random';
 
 let nextContainerId = 0;
 

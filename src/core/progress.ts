@@ -33,15 +33,17 @@ export function progressBar(options: ProgressOptions): TrainCallbacks {
       .filter(([k]) => !show || show.includes(k))
       .map(([k, v]) => `${k} ${formatNumber(v)}`)
       .join('  ');
-    return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%` +
-      `  ${done}/${total}  ${shown}  ${rate.toFixed(1)} it/s  eta ${formatDuration(eta)}`;
+    return (
+      `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%` +
+      `  ${done}/${total}  ${shown}  ${rate.toFixed(1)} it/s  eta ${formatDuration(eta)}`
+    );
   };
   return {
     onLog(step, metrics) {
       logs++;
       const line = render(step, metrics);
       if (stream.isTTY) stream.write(`\r${line.slice(0, (stream.columns || 160) - 1)}\x1b[K`);
-      else if (logs % printEvery === 1 || step + 1 >= total) stream.write(line + '\n');
+      else if (logs % printEvery === 1 || step + 1 >= total) stream.write(`${line}\n`);
     },
     onEnd() {
       if (stream.isTTY) stream.write('\n');

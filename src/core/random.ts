@@ -34,7 +34,10 @@ export class Rng {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
     return result;
@@ -62,7 +65,9 @@ export class Rng {
   shuffle<T>(items: T[] | Int32Array | Uint32Array | Float32Array): typeof items {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      const tmp = items[i]; items[i] = items[j]; items[j] = tmp;
+      const tmp = items[i];
+      items[i] = items[j];
+      items[j] = tmp;
     }
     return items;
   }

@@ -15,7 +15,16 @@ import { InputError } from './errors';
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 export const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** One stored tensor: its dtype, shape and raw little-endian bytes. */
@@ -41,7 +50,10 @@ export interface SafetensorsHeader {
 const MAX_HEADER_BYTES = 100_000_000; // the reference implementation's limit
 
 /** Encodes named tensors (raw bytes) and string metadata into one safetensors buffer. */
-export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, RawTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -75,12 +87,20 @@ export function encodeSafetensors(tensors: Record<string, RawTensor>, metadata: 
  * least the 8-byte length and the header itself; `fileSize` (if known) bounds the offsets.
  */
 export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize?: number): SafetensorsHeader {
-  if (prefix.length < 8) throw new InputError('safetensors', `file is ${prefix.length} bytes: too short for the 8-byte header length`);
+  if (prefix.length < 8)
+    throw new InputError('safetensors', `file is ${prefix.length} bytes: too short for the 8-byte header length`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new InputError('safetensors', `header length ${n} exceeds ${MAX_HEADER_BYTES} bytes: not a safetensors file or corrupted`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new InputError(
+      'safetensors',
+      `header length ${n} exceeds ${MAX_HEADER_BYTES} bytes: not a safetensors file or corrupted`,
+    );
   const headerLength = Number(n);
   if (prefix.length < 8 + headerLength) {
-    throw new InputError('safetensors', `header says ${headerLength} bytes but only ${prefix.length - 8} follow: truncated file`);
+    throw new InputError(
+      'safetensors',
+      `header says ${headerLength} bytes but only ${prefix.length - 8} follow: truncated file`,
+    );
   }
   let parsed: Record<string, any>;
   try {
@@ -95,14 +115,21 @@ export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize?: number): 
   const entries: Record<string, HeaderEntry> = {};
   const spans: [number, number, string][] = [];
   for (const [name, e] of Object.entries(rest)) {
-    if (!e || !(e.dtype in DTYPE_BYTES)) throw new InputError(name, `unsupported or missing dtype '${e?.dtype}'; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+    if (!e || !(e.dtype in DTYPE_BYTES))
+      throw new InputError(
+        name,
+        `unsupported or missing dtype '${e?.dtype}'; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
+      );
     if (!Array.isArray(e.shape) || !e.shape.every((s: unknown) => Number.isInteger(s) && (s as number) >= 0)) {
       throw new InputError(name, `shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
     }
     const [begin, end] = e.data_offsets ?? [];
     const want = e.shape.reduce((a: number, b: number) => a * b, 1) * DTYPE_BYTES[e.dtype as SafetensorsDtype];
     if (!Number.isInteger(begin) || !Number.isInteger(end) || end - begin !== want) {
-      throw new InputError(name, `data_offsets ${JSON.stringify(e.data_offsets)} do not span ${want} bytes for ${e.dtype} [${e.shape}]`);
+      throw new InputError(
+        name,
+        `data_offsets ${JSON.stringify(e.data_offsets)} do not span ${want} bytes for ${e.dtype} [${e.shape}]`,
+      );
     }
     entries[name] = { dtype: e.dtype, shape: e.shape, data_offsets: [begin, end] };
     spans.push([begin, end, name]);
@@ -111,23 +138,34 @@ export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize?: number): 
   spans.sort((a, b) => a[0] - b[0]);
   let cursor = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== cursor) throw new InputError(name, `data_offsets begin at ${begin}, expected ${cursor}: overlapping or gapped tensors`);
+    if (begin !== cursor)
+      throw new InputError(name, `data_offsets begin at ${begin}, expected ${cursor}: overlapping or gapped tensors`);
     cursor = end;
   }
   const dataStart = 8 + headerLength;
   if (fileSize !== undefined && fileSize - dataStart !== cursor) {
-    throw new InputError('safetensors', `data section is ${fileSize - dataStart} bytes but the header describes ${cursor}: ${fileSize - dataStart < cursor ? 'truncated' : 'corrupted'} file`);
+    throw new InputError(
+      'safetensors',
+      `data section is ${fileSize - dataStart} bytes but the header describes ${cursor}: ${fileSize - dataStart < cursor ? 'truncated' : 'corrupted'} file`,
+    );
   }
   return { dataStart, entries, metadata };
 }
 
 /** Decodes a whole safetensors buffer into raw tensors (views into `bytes`, not copies). */
-export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, RawTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(bytes: Uint8Array): {
+  tensors: Record<string, RawTensor>;
+  metadata: Record<string, string>;
+} {
   const header = decodeSafetensorsHeader(bytes, bytes.length);
   const tensors: Record<string, RawTensor> = {};
   for (const [name, e] of Object.entries(header.entries)) {
     const [begin, end] = e.data_offsets;
-    tensors[name] = { dtype: e.dtype, shape: e.shape, bytes: bytes.subarray(header.dataStart + begin, header.dataStart + end) };
+    tensors[name] = {
+      dtype: e.dtype,
+      shape: e.shape,
+      bytes: bytes.subarray(header.dataStart + begin, header.dataStart + end),
+    };
   }
   return { tensors, metadata: header.metadata };
 }
@@ -139,9 +177,10 @@ export async function tensorToRaw(t: tf.Tensor): Promise<RawTensor> {
   if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
     throw new InputError('tensor', `dtype ${t.dtype} cannot be stored; use float32, int32 or bool`);
   }
-  const bytes = dtype === 'BOOL'
-    ? Uint8Array.from(data as Uint8Array)
-    : new Uint8Array((data as Float32Array | Int32Array).slice().buffer);
+  const bytes =
+    dtype === 'BOOL'
+      ? Uint8Array.from(data as Uint8Array)
+      : new Uint8Array((data as Float32Array | Int32Array).slice().buffer);
   return { dtype, shape: t.shape.slice(), bytes };
 }
 
@@ -150,20 +189,52 @@ export function rawToTypedArray(raw: RawTensor): Float32Array | Int32Array | Uin
   const n = raw.shape.reduce((a, b) => a * b, 1);
   const view = new DataView(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength);
   switch (raw.dtype) {
-    case 'F32': { const out = new Float32Array(n); for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true); return out; }
-    case 'F64': { const out = new Float32Array(n); for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true); return out; }
-    case 'F16': { const out = new Float32Array(n); for (let i = 0; i < n; i++) out[i] = float16ToFloat32(view.getUint16(2 * i, true)); return out; }
-    case 'BF16': { const out = new Float32Array(n); const u = new Uint32Array(out.buffer); for (let i = 0; i < n; i++) u[i] = view.getUint16(2 * i, true) << 16; return out; }
-    case 'I32': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true); return out; }
-    case 'I16': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true); return out; }
-    case 'I8': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = view.getInt8(i); return out; }
-    case 'U8': return Uint8Array.from(raw.bytes);
-    case 'BOOL': return Uint8Array.from(raw.bytes, (b) => (b ? 1 : 0));
+    case 'F32': {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      return out;
+    }
+    case 'F64': {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+      return out;
+    }
+    case 'F16': {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = float16ToFloat32(view.getUint16(2 * i, true));
+      return out;
+    }
+    case 'BF16': {
+      const out = new Float32Array(n);
+      const u = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u[i] = view.getUint16(2 * i, true) << 16;
+      return out;
+    }
+    case 'I32': {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+      return out;
+    }
+    case 'I16': {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true);
+      return out;
+    }
+    case 'I8': {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
+      return out;
+    }
+    case 'U8':
+      return Uint8Array.from(raw.bytes);
+    case 'BOOL':
+      return Uint8Array.from(raw.bytes, (b) => (b ? 1 : 0));
     case 'I64': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(8 * i, true);
-        if (v > 2147483647n || v < -2147483648n) throw new InputError('I64', `value ${v} at index ${i} does not fit in int32`);
+        if (v > 2147483647n || v < -2147483648n)
+          throw new InputError('I64', `value ${v} at index ${i} does not fit in int32`);
         out[i] = Number(v);
       }
       return out;
@@ -174,8 +245,13 @@ export function rawToTypedArray(raw: RawTensor): Float32Array | Int32Array | Uin
 /** A tfjs tensor from a raw tensor (floats become float32, integers int32, BOOL bool). */
 export function rawToTensor(raw: RawTensor): tf.Tensor {
   const values = rawToTypedArray(raw);
-  const dtype = raw.dtype === 'BOOL' ? 'bool' : values instanceof Int32Array || raw.dtype === 'U8' ? 'int32' : 'float32';
-  return tf.tensor(dtype === 'int32' && values instanceof Uint8Array ? Int32Array.from(values) : values, raw.shape, dtype);
+  const dtype =
+    raw.dtype === 'BOOL' ? 'bool' : values instanceof Int32Array || raw.dtype === 'U8' ? 'int32' : 'float32';
+  return tf.tensor(
+    dtype === 'int32' && values instanceof Uint8Array ? Int32Array.from(values) : values,
+    raw.shape,
+    dtype,
+  );
 }
 
 /** IEEE 754 half precision bits to a number. */

@@ -7,11 +7,11 @@
  * just disposes them. Between logging steps it yields to the event loop every
  * `yieldEvery` steps so a browser page stays responsive.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { checkInt } from './errors';
 
 export type Metrics = Record<string, number>;
-export type StepResult = Record<string, tf.Scalar | number> | void;
+export type StepResult = Record<string, tf.Scalar | number> | undefined;
 
 /** Metric values over steps: `series('loss')` gives [{step, value}] for a chart. */
 export class MetricHistory {

@@ -16,7 +16,7 @@
  */
 import { InputError, checkInt } from '../core/errors';
 import { Rng } from '../core/random';
-import { ActivationSource } from './source';
+import type { ActivationSource } from './source';
 
 /** Options of `ActivationBuffer`. */
 export interface ActivationBufferConfig {
@@ -92,7 +92,8 @@ export class ActivationBuffer implements ActivationSource {
   /** The next `batchSize` rows, row-major [batchSize, dim]. */
   nextBatch(batchSize: number): Float32Array {
     checkInt('batchSize', batchSize, 1);
-    const d = this.dim; const rows = this.rows;
+    const d = this.dim;
+    const rows = this.rows;
     const out = new Float32Array(batchSize * d);
     for (let b = 0; b < batchSize; b++) {
       if (this.count <= this.refillAt) this.refill();

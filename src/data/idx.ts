@@ -15,12 +15,12 @@ import { Rng } from '../core/random';
 
 /** The element types an IDX file can hold, by type code. */
 export const IDX_TYPES = {
-  0x08: { name: 'uint8', bytes: 1 },
-  0x09: { name: 'int8', bytes: 1 },
-  0x0b: { name: 'int16', bytes: 2 },
-  0x0c: { name: 'int32', bytes: 4 },
-  0x0d: { name: 'float32', bytes: 4 },
-  0x0e: { name: 'float64', bytes: 8 },
+  8: { name: 'uint8', bytes: 1 },
+  9: { name: 'int8', bytes: 1 },
+  11: { name: 'int16', bytes: 2 },
+  12: { name: 'int32', bytes: 4 },
+  13: { name: 'float32', bytes: 4 },
+  14: { name: 'float64', bytes: 8 },
 } as const;
 
 /** A parsed IDX array: its dimensions and its values (uint8 data stays a view into the input). */
@@ -39,23 +39,34 @@ export function parseIdx(bytes: Uint8Array, expectDims?: (number | null)[], name
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     throw new InputError(name, 'bytes are gzip-compressed (magic 1f 8b): decompress before parsing');
   }
-  if (bytes.length < 4) throw new InputError(name, `file is ${bytes.length} bytes: too short for the 4-byte IDX magic number`);
+  if (bytes.length < 4)
+    throw new InputError(name, `file is ${bytes.length} bytes: too short for the 4-byte IDX magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new InputError(name, `magic number starts ${hex(bytes[0])} ${hex(bytes[1])}, expected 00 00: not an IDX file`);
+    throw new InputError(
+      name,
+      `magic number starts ${hex(bytes[0])} ${hex(bytes[1])}, expected 00 00: not an IDX file`,
+    );
   }
   const typeCode = bytes[2] as keyof typeof IDX_TYPES;
   const type = IDX_TYPES[typeCode];
   if (!type) throw new InputError(name, `unknown IDX type code ${hex(bytes[2])}; known: 08, 09, 0b, 0c, 0d, 0e`);
   const rank = bytes[3];
   const headerBytes = 4 + 4 * rank;
-  if (bytes.length < headerBytes) throw new InputError(name, `header needs ${headerBytes} bytes for ${rank} dimensions, file has ${bytes.length}: truncated`);
+  if (bytes.length < headerBytes)
+    throw new InputError(
+      name,
+      `header needs ${headerBytes} bytes for ${rank} dimensions, file has ${bytes.length}: truncated`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let r = 0; r < rank; r++) dims.push(view.getUint32(4 + 4 * r, false));
   const count = dims.reduce((a, b) => a * b, 1);
   const want = headerBytes + count * type.bytes;
   if (bytes.length !== want) {
-    throw new InputError(name, `dims [${dims}] of ${type.name} need ${want} bytes, file has ${bytes.length}: ${bytes.length < want ? 'truncated' : 'corrupted'} file`);
+    throw new InputError(
+      name,
+      `dims [${dims}] of ${type.name} need ${want} bytes, file has ${bytes.length}: ${bytes.length < want ? 'truncated' : 'corrupted'} file`,
+    );
   }
   if (expectDims && (expectDims.length !== rank || expectDims.some((e, i) => e !== null && e !== dims[i]))) {
     throw new InputError(name, `expected dims [${expectDims.map((e) => e ?? '*')}], got [${dims}]`);
@@ -63,16 +74,32 @@ export function parseIdx(bytes: Uint8Array, expectDims?: (number | null)[], name
   const body = bytes.subarray(headerBytes);
   let data: IdxArray['data'];
   switch (type.name) {
-    case 'uint8': data = body; break;
-    case 'int8': data = new Int8Array(body.buffer, body.byteOffset, count); break;
+    case 'uint8':
+      data = body;
+      break;
+    case 'int8':
+      data = new Int8Array(body.buffer, body.byteOffset, count);
+      break;
     default: {
       // Multi-byte values are big-endian: read them one by one.
-      const out = type.name === 'int16' ? new Int16Array(count) : type.name === 'int32' ? new Int32Array(count)
-        : type.name === 'float32' ? new Float32Array(count) : new Float64Array(count);
+      const out =
+        type.name === 'int16'
+          ? new Int16Array(count)
+          : type.name === 'int32'
+            ? new Int32Array(count)
+            : type.name === 'float32'
+              ? new Float32Array(count)
+              : new Float64Array(count);
       const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
       for (let i = 0; i < count; i++) {
-        out[i] = type.name === 'int16' ? bv.getInt16(2 * i, false) : type.name === 'int32' ? bv.getInt32(4 * i, false)
-          : type.name === 'float32' ? bv.getFloat32(4 * i, false) : bv.getFloat64(8 * i, false);
+        out[i] =
+          type.name === 'int16'
+            ? bv.getInt16(2 * i, false)
+            : type.name === 'int32'
+              ? bv.getInt32(4 * i, false)
+              : type.name === 'float32'
+                ? bv.getFloat32(4 * i, false)
+                : bv.getFloat64(8 * i, false);
       }
       data = out;
     }
@@ -114,8 +141,10 @@ export function toImageSet(images: IdxArray, labels: IdxArray, opts: ImageOption
   const { binarize = 'none', threshold = 0.5, seed = 0 } = opts;
   checkOneOf('binarize', binarize, ['none', 'fixed', 'stochastic']);
   checkNumber('threshold', threshold, { min: 0, max: 1, maxOpen: true });
-  if (images.dtype !== 'uint8' || images.dims.length !== 3) throw new InputError('images', `expected uint8 [count, h, w], got ${images.dtype} [${images.dims}]`);
-  if (labels.dtype !== 'uint8' || labels.dims.length !== 1) throw new InputError('labels', `expected uint8 [count], got ${labels.dtype} [${labels.dims}]`);
+  if (images.dtype !== 'uint8' || images.dims.length !== 3)
+    throw new InputError('images', `expected uint8 [count, h, w], got ${images.dtype} [${images.dims}]`);
+  if (labels.dtype !== 'uint8' || labels.dims.length !== 1)
+    throw new InputError('labels', `expected uint8 [count], got ${labels.dtype} [${labels.dims}]`);
   const [total, height, width] = images.dims;
   if (labels.dims[0] !== total) throw new InputError('labels', `${labels.dims[0]} labels for ${total} images`);
   const count = opts.limit === undefined ? total : checkInt('limit', opts.limit, 1, total);

@@ -49,15 +49,20 @@ export interface Recovery {
 /** Cosine similarities between every true direction and every decoder row, row-major [m, N]. */
 export function cosineMatrix({ decoder, directions, dim }: DictionaryVsTruth): Float32Array {
   checkInt('dim', dim, 1);
-  if (decoder.length % dim !== 0) throw new InputError('decoder', `length ${decoder.length} is not a multiple of dim ${dim}`);
-  if (directions.length % dim !== 0) throw new InputError('directions', `length ${directions.length} is not a multiple of dim ${dim}`);
-  const n = decoder.length / dim; const m = directions.length / dim;
-  const rowNorms = (a: Float32Array, rows: number) => Float64Array.from({ length: rows }, (_, r) => {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += a[r * dim + j] ** 2;
-    return Math.sqrt(s);
-  });
-  const dn = rowNorms(decoder, n); const un = rowNorms(directions, m);
+  if (decoder.length % dim !== 0)
+    throw new InputError('decoder', `length ${decoder.length} is not a multiple of dim ${dim}`);
+  if (directions.length % dim !== 0)
+    throw new InputError('directions', `length ${directions.length} is not a multiple of dim ${dim}`);
+  const n = decoder.length / dim;
+  const m = directions.length / dim;
+  const rowNorms = (a: Float32Array, rows: number) =>
+    Float64Array.from({ length: rows }, (_, r) => {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += a[r * dim + j] ** 2;
+      return Math.sqrt(s);
+    });
+  const dn = rowNorms(decoder, n);
+  const un = rowNorms(directions, m);
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let k = 0; k < n; k++) {
@@ -74,13 +79,22 @@ export function cosineMatrix({ decoder, directions, dim }: DictionaryVsTruth): F
 export function featureRecovery(input: DictionaryVsTruth, threshold = 0.9): Recovery {
   checkNumber('threshold', threshold, { min: -1, max: 1 });
   const cos = cosineMatrix(input);
-  const m = input.directions.length / input.dim; const n = input.decoder.length / input.dim;
-  const maxCosine = new Float32Array(m); const bestLatent = new Int32Array(m);
-  let sum = 0; let recovered = 0;
+  const m = input.directions.length / input.dim;
+  const n = input.decoder.length / input.dim;
+  const maxCosine = new Float32Array(m);
+  const bestLatent = new Int32Array(m);
+  let sum = 0;
+  let recovered = 0;
   for (let i = 0; i < m; i++) {
-    let best = -Infinity; let arg = -1;
-    for (let k = 0; k < n; k++) if (cos[i * n + k] > best) { best = cos[i * n + k]; arg = k; }
-    maxCosine[i] = best; bestLatent[i] = arg;
+    let best = -Infinity;
+    let arg = -1;
+    for (let k = 0; k < n; k++)
+      if (cos[i * n + k] > best) {
+        best = cos[i * n + k];
+        arg = k;
+      }
+    maxCosine[i] = best;
+    bestLatent[i] = arg;
     sum += best;
     if (best >= threshold) recovered++;
   }
@@ -120,20 +134,38 @@ export interface ParentAbsorption {
 }
 
 /** Absorption rate pooled over parents, the parent-only recall control, and per-parent counts. */
-export function absorptionRate(input: AbsorptionInput): { rate: number; carriedRate: number; parentOnlyRecall: number; perParent: ParentAbsorption[] } {
+export function absorptionRate(input: AbsorptionInput): {
+  rate: number;
+  carriedRate: number;
+  parentOnlyRecall: number;
+  perParent: ParentAbsorption[];
+} {
   const { dim, codes, latents, parents, children } = input;
   const firing = input.firingThreshold ?? 0;
   const carryCosine = checkNumber('carryCosine', input.carryCosine ?? 0.1, { min: -1, max: 1 });
-  const m = input.directions.length / dim; const n = input.decoder.length / dim;
-  if (codes.length % m !== 0) throw new InputError('codes', `length ${codes.length} is not a multiple of the ${m} true features`);
+  const m = input.directions.length / dim;
+  const n = input.decoder.length / dim;
+  if (codes.length % m !== 0)
+    throw new InputError('codes', `length ${codes.length} is not a multiple of the ${m} true features`);
   const batch = codes.length / m;
-  if (latents.length !== batch * n) throw new InputError('latents', `expected ${batch} x ${n} = ${batch * n} values, got ${latents.length}`);
-  if (children.length !== parents.length) throw new InputError('children', `${children.length} child lists for ${parents.length} parents`);
+  if (latents.length !== batch * n)
+    throw new InputError('latents', `expected ${batch} x ${n} = ${batch * n} values, got ${latents.length}`);
+  if (children.length !== parents.length)
+    throw new InputError('children', `${children.length} child lists for ${parents.length} parents`);
   const rec = featureRecovery(input);
   const cos = cosineMatrix(input);
   const perParent: ParentAbsorption[] = parents.map((parent, k) => {
     const latent = rec.bestLatent[parent];
-    const row: ParentAbsorption = { parent, latent, cosine: rec.maxCosine[parent], childInputs: 0, absorbed: 0, carried: 0, parentOnlyInputs: 0, parentOnlyFired: 0 };
+    const row: ParentAbsorption = {
+      parent,
+      latent,
+      cosine: rec.maxCosine[parent],
+      childInputs: 0,
+      absorbed: 0,
+      carried: 0,
+      parentOnlyInputs: 0,
+      parentOnlyFired: 0,
+    };
     for (let b = 0; b < batch; b++) {
       if (codes[b * m + parent] === 0) continue;
       const childOn = children[k].some((c) => codes[b * m + c] !== 0);
@@ -143,15 +175,22 @@ export function absorptionRate(input: AbsorptionInput): { rate: number; carriedR
         if (!fired) {
           row.absorbed++;
           for (let j = 0; j < n; j++) {
-            if (j !== latent && latents[b * n + j] > firing && cos[parent * n + j] >= carryCosine) { row.carried++; break; }
+            if (j !== latent && latents[b * n + j] > firing && cos[parent * n + j] >= carryCosine) {
+              row.carried++;
+              break;
+            }
           }
         }
-      } else { row.parentOnlyInputs++; if (fired) row.parentOnlyFired++; }
+      } else {
+        row.parentOnlyInputs++;
+        if (fired) row.parentOnlyFired++;
+      }
     }
     return row;
   });
   const total = (key: keyof ParentAbsorption) => perParent.reduce((s, r) => s + (r[key] as number), 0);
-  const childInputs = total('childInputs'); const parentOnly = total('parentOnlyInputs');
+  const childInputs = total('childInputs');
+  const parentOnly = total('parentOnlyInputs');
   return {
     rate: childInputs > 0 ? total('absorbed') / childInputs : NaN,
     carriedRate: childInputs > 0 ? total('carried') / childInputs : NaN,

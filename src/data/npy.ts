@@ -13,10 +13,10 @@
  * Supported: float32 and float16 in either byte order, C order. An array of shape
  * [a, b, ..., dim] is read as rows = a * b * ... vectors of length dim (e.g. [contexts, tokens, d_model]).
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { InputError, checkInt } from '../core/errors';
 import { writeFileAtomic } from '../core/checkpoint';
-import { RowElement, RowFileOptions, RowFileSource, checkFileSize } from './row-file';
+import { type RowElement, type RowFileOptions, RowFileSource, checkFileSize } from './row-file';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -38,7 +38,8 @@ export interface NpyHeader {
  */
 export function parseNpyHeader(prefix: Uint8Array, name = 'npy'): NpyHeader {
   const need = npyHeaderLength(prefix, name);
-  if (prefix.length < need) throw new InputError(name, `header needs ${need} bytes, only ${prefix.length} available: truncated file`);
+  if (prefix.length < need)
+    throw new InputError(name, `header needs ${need} bytes, only ${prefix.length} available: truncated file`);
   const version = prefix[6];
   const start = version === 1 ? 10 : 12;
   const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(prefix.subarray(start, need));
@@ -46,20 +47,34 @@ export function parseNpyHeader(prefix: Uint8Array, name = 'npy'): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
   const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
   if (!text.trimStart().startsWith('{') || !fortran || !shape) {
-    throw new InputError(name, `header is not a .npy dict with 'descr', 'fortran_order' and 'shape': ${JSON.stringify(text.slice(0, 120))}: corrupted file`);
+    throw new InputError(
+      name,
+      `header is not a .npy dict with 'descr', 'fortran_order' and 'shape': ${JSON.stringify(text.slice(0, 120))}: corrupted file`,
+    );
   }
-  if (!descr) throw new InputError(name, `structured or unreadable dtype in header ${JSON.stringify(text.slice(0, 120))}; save a plain float32 array`);
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (!dims.every((s) => /^\d+$/.test(s))) throw new InputError(name, `shape (${shape[1]}) is not a tuple of non-negative integers: corrupted file`);
+  if (!descr)
+    throw new InputError(
+      name,
+      `structured or unreadable dtype in header ${JSON.stringify(text.slice(0, 120))}; save a plain float32 array`,
+    );
+  const dims = shape[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (!dims.every((s) => /^\d+$/.test(s)))
+    throw new InputError(name, `shape (${shape[1]}) is not a tuple of non-negative integers: corrupted file`);
   return { version, descr: descr[1], fortranOrder: fortran[1] === 'True', shape: dims.map(Number), dataOffset: need };
 }
 
 /** Total header size (magic + version + length field + dict) from the first 12 bytes; checks the magic and version. */
 export function npyHeaderLength(prefix: Uint8Array, name = 'npy'): number {
-  if (prefix.length < 10) throw new InputError(name, `file is ${prefix.length} bytes: too short for a .npy header (truncated)`);
-  if (!MAGIC.every((b, i) => prefix[i] === b)) throw new InputError(name, 'does not start with "\\x93NUMPY": not a .npy file');
+  if (prefix.length < 10)
+    throw new InputError(name, `file is ${prefix.length} bytes: too short for a .npy header (truncated)`);
+  if (!MAGIC.every((b, i) => prefix[i] === b))
+    throw new InputError(name, 'does not start with "\\x93NUMPY": not a .npy file');
   const version = prefix[6];
-  if (version < 1 || version > 3) throw new InputError(name, `.npy format version ${version}.${prefix[7]} is not supported (1.0, 2.0 and 3.0 are)`);
+  if (version < 1 || version > 3)
+    throw new InputError(name, `.npy format version ${version}.${prefix[7]} is not supported (1.0, 2.0 and 3.0 are)`);
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   if (version === 1) return 10 + view.getUint16(8, true);
   if (prefix.length < 12) throw new InputError(name, 'truncated .npy header');
@@ -70,18 +85,27 @@ export function npyHeaderLength(prefix: Uint8Array, name = 'npy'): number {
 export class NpySource extends RowFileSource {
   readonly header: NpyHeader;
 
-  constructor(readonly file: string, opts: RowFileOptions = {}) {
+  constructor(
+    readonly file: string,
+    opts: RowFileOptions = {},
+  ) {
     const header = readNpyHeader(file);
     const element = DESCRS[header.descr];
     if (!element) {
-      throw new InputError(file, `dtype '${header.descr}' is not supported; supported: float32 ('<f4', '>f4') and float16 ('<f2', '>f2'). ` +
-        'Convert with a.astype(np.float32)');
+      throw new InputError(
+        file,
+        `dtype '${header.descr}' is not supported; supported: float32 ('<f4', '>f4') and float16 ('<f2', '>f2'). ` +
+          'Convert with a.astype(np.float32)',
+      );
     }
     if (header.fortranOrder) {
       throw new InputError(file, 'Fortran (column-major) order is not supported: save np.ascontiguousarray(a) instead');
     }
     if (header.shape.length < 2) {
-      throw new InputError(file, `shape (${header.shape.join(', ')}) has ${header.shape.length} dimension(s); need [rows, dim] or [..., dim]`);
+      throw new InputError(
+        file,
+        `shape (${header.shape.join(', ')}) has ${header.shape.length} dimension(s); need [rows, dim] or [..., dim]`,
+      );
     }
     const dim = header.shape[header.shape.length - 1];
     const rows = header.shape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -118,30 +142,45 @@ export type NpyDtype = 'float32' | 'float16';
  * The header bytes for an array (C order, little-endian), padded to a multiple of 64 bytes, or
  * to `padTo` bytes when given (the streaming writer reserves room for the final row count).
  */
-export function npyHeader(shape: number[], dtype: NpyDtype = 'float32', version: 1 | 2 | 3 = 1, padTo?: number): Uint8Array {
+export function npyHeader(
+  shape: number[],
+  dtype: NpyDtype = 'float32',
+  version: 1 | 2 | 3 = 1,
+  padTo?: number,
+): Uint8Array {
   const descr = dtype === 'float32' ? '<f4' : '<f2';
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
   const pre = version === 1 ? 10 : 12;
   const total = padTo ?? Math.ceil((pre + dict.length + 1) / 64) * 64;
-  if (total < pre + dict.length + 1) throw new InputError('shape', `header for (${shape}) does not fit in ${total} bytes`);
+  if (total < pre + dict.length + 1)
+    throw new InputError('shape', `header for (${shape}) does not fit in ${total} bytes`);
   const out = new Uint8Array(total);
-  out.set(MAGIC); out[6] = version; out[7] = 0;
+  out.set(MAGIC);
+  out[6] = version;
+  out[7] = 0;
   const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, total - pre, true); else view.setUint32(8, total - pre, true);
-  const body = dict + ' '.repeat(total - pre - dict.length - 1) + '\n';
+  if (version === 1) view.setUint16(8, total - pre, true);
+  else view.setUint32(8, total - pre, true);
+  const body = `${dict + ' '.repeat(total - pre - dict.length - 1)}\n`;
   for (let i = 0; i < body.length; i++) out[pre + i] = body.charCodeAt(i);
   return out;
 }
 
 /** A whole .npy file in memory: header then the values (float32, or rounded to float16). */
-export function encodeNpy(data: Float32Array, shape: number[], dtype: NpyDtype = 'float32', version: 1 | 2 | 3 = 1): Uint8Array {
+export function encodeNpy(
+  data: Float32Array,
+  shape: number[],
+  dtype: NpyDtype = 'float32',
+  version: 1 | 2 | 3 = 1,
+): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new InputError('data', `${data.length} values for shape (${shape})`);
   const header = npyHeader(shape, dtype, version);
   const body = encodeValues(data, dtype);
   const out = new Uint8Array(header.length + body.length);
-  out.set(header); out.set(body, header.length);
+  out.set(header);
+  out.set(body, header.length);
   return out;
 }
 
@@ -159,7 +198,11 @@ export class NpyWriter {
   private fd: number | null;
   private readonly headerBytes: number;
 
-  constructor(readonly file: string, readonly dim: number, readonly dtype: NpyDtype = 'float32') {
+  constructor(
+    readonly file: string,
+    readonly dim: number,
+    readonly dtype: NpyDtype = 'float32',
+  ) {
     checkInt('dim', dim, 1);
     // Room for any row count up to 2^53: the header is rewritten in place at close().
     this.headerBytes = npyHeader([Number.MAX_SAFE_INTEGER, dim], dtype).length;
@@ -170,7 +213,8 @@ export class NpyWriter {
   /** Appends rows, row-major [n, dim]. */
   append(rowsND: Float32Array): void {
     if (this.fd === null) throw new InputError(this.file, 'writer is closed');
-    if (rowsND.length % this.dim !== 0) throw new InputError('rows', `${rowsND.length} values is not a whole number of rows of dim ${this.dim}`);
+    if (rowsND.length % this.dim !== 0)
+      throw new InputError('rows', `${rowsND.length} values is not a whole number of rows of dim ${this.dim}`);
     fs.writeSync(this.fd, encodeValues(rowsND, this.dtype));
     this.rows += rowsND.length / this.dim;
   }
@@ -213,11 +257,11 @@ export function float32ToFloat16(value: number): number {
     let half = full >>> shift;
     const rem = full & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && (half & 1))) half++;
+    if (rem > halfway || (rem === halfway && half & 1)) half++;
     return sign | half;
   }
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++; // a carry into the exponent is still correct
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++; // a carry into the exponent is still correct
   return sign | half;
 }

@@ -6,10 +6,10 @@
  * window of about `windowBytes`, so a file far larger than memory can feed an SAE: memory use
  * is one window plus the batch being returned.
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { InputError, checkInt } from '../core/errors';
 import { float16ToFloat32 } from '../core/safetensors';
-import { ActivationSource } from './source';
+import type { ActivationSource } from './source';
 
 /** Element encodings the readers understand. */
 export type RowElement = 'f32le' | 'f32be' | 'f16le' | 'f16be' | 'bf16le';
@@ -51,8 +51,10 @@ export class RowFileSource implements ActivationSource {
 
   constructor(layout: RowFileLayout, opts: RowFileOptions = {}) {
     this.layout = layout;
-    this.rows = layout.rows; this.dim = layout.dim;
-    if (this.rows < 1 || this.dim < 1) throw new InputError(layout.file, `holds ${this.rows} rows of dim ${this.dim}: nothing to read`);
+    this.rows = layout.rows;
+    this.dim = layout.dim;
+    if (this.rows < 1 || this.dim < 1)
+      throw new InputError(layout.file, `holds ${this.rows} rows of dim ${this.dim}: nothing to read`);
     const rowBytes = this.dim * ELEMENT_BYTES[layout.element];
     const windowBytes = checkInt('windowBytes', opts.windowBytes ?? 4 * 1024 * 1024, 1);
     this.windowRows = Math.min(this.rows, Math.max(1, Math.floor(windowBytes / rowBytes)));
@@ -69,11 +71,13 @@ export class RowFileSource implements ActivationSource {
     while (filled < batchSize) {
       if (this.cursor === this.rows) {
         if (!this.loop) throw new InputError(this.layout.file, `end of file after ${this.rows} rows (loop: false)`);
-        this.cursor = 0; this.epoch++;
+        this.cursor = 0;
+        this.epoch++;
       }
       const n = Math.min(batchSize - filled, this.rows - this.cursor, this.windowRows);
       this.readInto(this.cursor, n, out, filled);
-      this.cursor += n; filled += n;
+      this.cursor += n;
+      filled += n;
     }
     return out;
   }
@@ -83,7 +87,7 @@ export class RowFileSource implements ActivationSource {
     checkInt('start', start, 0, this.rows - 1);
     checkInt('count', count, 1, this.rows - start);
     const out = new Float32Array(count * this.dim);
-    for (let done = 0; done < count;) {
+    for (let done = 0; done < count; ) {
       const n = Math.min(count - done, this.windowRows);
       this.readInto(start + done, n, out, done);
       done += n;
@@ -103,14 +107,19 @@ export class RowFileSource implements ActivationSource {
     const size = ELEMENT_BYTES[element];
     const bytes = n * this.dim * size;
     const got = fs.readSync(this.fd, this.window, 0, bytes, dataOffset + row * this.dim * size);
-    if (got !== bytes) throw new InputError(this.layout.file, `read ${got} of ${bytes} bytes at row ${row}: the file was truncated`);
-    const w = this.window; const base = outRow * this.dim; const count = n * this.dim;
+    if (got !== bytes)
+      throw new InputError(this.layout.file, `read ${got} of ${bytes} bytes at row ${row}: the file was truncated`);
+    const w = this.window;
+    const base = outRow * this.dim;
+    const count = n * this.dim;
     switch (element) {
       case 'f32le':
         if (LITTLE_ENDIAN && w.byteOffset % 4 === 0) out.set(new Float32Array(w.buffer, w.byteOffset, count), base);
         else for (let i = 0; i < count; i++) out[base + i] = w.readFloatLE(4 * i);
         break;
-      case 'f32be': for (let i = 0; i < count; i++) out[base + i] = w.readFloatBE(4 * i); break;
+      case 'f32be':
+        for (let i = 0; i < count; i++) out[base + i] = w.readFloatBE(4 * i);
+        break;
       case 'f16le': {
         const table = halfTable();
         if (LITTLE_ENDIAN && w.byteOffset % 2 === 0) {
@@ -121,7 +130,11 @@ export class RowFileSource implements ActivationSource {
         }
         break;
       }
-      case 'f16be': { const table = halfTable(); for (let i = 0; i < count; i++) out[base + i] = table[w.readUInt16BE(2 * i)]; break; }
+      case 'f16be': {
+        const table = halfTable();
+        for (let i = 0; i < count; i++) out[base + i] = table[w.readUInt16BE(2 * i)];
+        break;
+      }
       case 'bf16le': {
         const u = new Uint32Array(out.buffer, out.byteOffset + 4 * base, count);
         for (let i = 0; i < count; i++) u[i] = w.readUInt16LE(2 * i) << 16;
@@ -146,6 +159,11 @@ export function halfTable(): Float32Array {
 /** Throws unless the file holds exactly `dataOffset + rows * dim * size` bytes. */
 export function checkFileSize(file: string, layout: Omit<RowFileLayout, 'file'>, size: number): void {
   const want = layout.dataOffset + layout.rows * layout.dim * ELEMENT_BYTES[layout.element];
-  if (size < want) throw new InputError(file, `header describes ${want} bytes but the file has ${size}: truncated file`);
-  if (size > want) throw new InputError(file, `header describes ${want} bytes but the file has ${size}: trailing bytes, corrupted file`);
+  if (size < want)
+    throw new InputError(file, `header describes ${want} bytes but the file has ${size}: truncated file`);
+  if (size > want)
+    throw new InputError(
+      file,
+      `header describes ${want} bytes but the file has ${size}: trailing bytes, corrupted file`,
+    );
 }

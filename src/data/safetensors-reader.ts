@@ -7,10 +7,10 @@
  * Supported dtypes: F32, F16, BF16. A tensor of shape [a, b, ..., dim] is read as
  * rows = a * b * ... vectors of length dim.
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { InputError } from '../core/errors';
-import { SafetensorsHeader, decodeSafetensorsHeader } from '../core/safetensors';
-import { RowElement, RowFileOptions, RowFileSource } from './row-file';
+import { type SafetensorsHeader, decodeSafetensorsHeader } from '../core/safetensors';
+import { type RowElement, type RowFileOptions, RowFileSource } from './row-file';
 
 const ELEMENTS: Partial<Record<string, RowElement>> = { F32: 'f32le', F16: 'f16le', BF16: 'bf16le' };
 
@@ -27,9 +27,17 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
   try {
     const lengthBytes = Buffer.alloc(8);
     const got = fs.readSync(fd, lengthBytes, 0, 8, 0);
-    if (got < 8) throw new InputError(file, `file is ${got} bytes: too short for the 8-byte safetensors header length (truncated)`);
+    if (got < 8)
+      throw new InputError(
+        file,
+        `file is ${got} bytes: too short for the 8-byte safetensors header length (truncated)`,
+      );
     const n = lengthBytes.readBigUInt64LE(0);
-    if (n > BigInt(size - 8)) throw new InputError(file, `header length ${n} exceeds the ${size - 8} bytes that follow: truncated or not a safetensors file`);
+    if (n > BigInt(size - 8))
+      throw new InputError(
+        file,
+        `header length ${n} exceeds the ${size - 8} bytes that follow: truncated or not a safetensors file`,
+      );
     const prefix = Buffer.alloc(8 + Number(n));
     fs.readSync(fd, prefix, 0, prefix.length, 0);
     try {
@@ -49,12 +57,18 @@ export class SafetensorsSource extends RowFileSource {
   /** The tensor's full shape. */
   readonly shape: number[];
 
-  constructor(readonly file: string, opts: SafetensorsSourceOptions = {}) {
+  constructor(
+    readonly file: string,
+    opts: SafetensorsSourceOptions = {},
+  ) {
     const header = readSafetensorsHeader(file);
     const names = Object.keys(header.entries);
     const name = opts.tensor ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) {
-      throw new InputError('tensor', `${file} holds ${names.length} tensors (${names.join(', ') || 'none'}): name the one to read`);
+      throw new InputError(
+        'tensor',
+        `${file} holds ${names.length} tensors (${names.join(', ') || 'none'}): name the one to read`,
+      );
     }
     const entry = header.entries[name];
     if (!entry) throw new InputError('tensor', `no tensor '${name}' in ${file}; it holds: ${names.join(', ')}`);

@@ -21,7 +21,10 @@ export class ArraySource implements ActivationSource {
   private cursor = 0;
 
   /** @param data row-major [rows, dim]; kept by reference, not copied. */
-  constructor(readonly data: Float32Array, readonly dim: number) {
+  constructor(
+    readonly data: Float32Array,
+    readonly dim: number,
+  ) {
     checkInt('dim', dim, 1);
     if (data.length === 0 || data.length % dim !== 0) {
       throw new InputError('data', `length ${data.length} is not a positive whole number of rows of dim ${dim}`);
@@ -33,11 +36,15 @@ export class ArraySource implements ActivationSource {
   nextBatch(batchSize: number): Float32Array {
     checkInt('batchSize', batchSize, 1);
     const out = new Float32Array(batchSize * this.dim);
-    for (let filled = 0; filled < batchSize;) {
-      if (this.cursor === this.rows) { this.cursor = 0; this.epoch++; }
+    for (let filled = 0; filled < batchSize; ) {
+      if (this.cursor === this.rows) {
+        this.cursor = 0;
+        this.epoch++;
+      }
       const n = Math.min(batchSize - filled, this.rows - this.cursor);
       out.set(this.data.subarray(this.cursor * this.dim, (this.cursor + n) * this.dim), filled * this.dim);
-      this.cursor += n; filled += n;
+      this.cursor += n;
+      filled += n;
     }
     return out;
   }

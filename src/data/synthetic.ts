@@ -23,7 +23,7 @@
  */
 import { ConfigError, checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { Rng } from '../core/random';
-import { ActivationSource } from './source';
+import type { ActivationSource } from './source';
 
 /** The law of a feature's magnitude when it fires. */
 export type Magnitude =
@@ -91,13 +91,21 @@ abstract class SyntheticFeatures implements ActivationSource {
   private readonly magnitude: Magnitude;
   private readonly noiseStd: number;
 
-  constructor(readonly numFeatures: number, readonly dim: number, base: SyntheticBase, defaultDirections: 'random' | 'orthonormal',
-    defaultMagnitude: Magnitude) {
+  constructor(
+    readonly numFeatures: number,
+    readonly dim: number,
+    base: SyntheticBase,
+    defaultDirections: 'random' | 'orthonormal',
+    defaultMagnitude: Magnitude,
+  ) {
     checkInt('numFeatures', numFeatures, 1);
     checkInt('dim', dim, 1);
     const kind = checkOneOf('directions', base.directions ?? defaultDirections, ['random', 'orthonormal']);
     if (kind === 'orthonormal' && numFeatures > dim) {
-      throw new ConfigError('directions', `'orthonormal' needs numFeatures <= dim, got ${numFeatures} > ${dim}; use 'random'`);
+      throw new ConfigError(
+        'directions',
+        `'orthonormal' needs numFeatures <= dim, got ${numFeatures} > ${dim}; use 'random'`,
+      );
     }
     this.magnitude = checkMagnitude(base.magnitude ?? defaultMagnitude);
     this.noiseStd = checkNumber('noiseStd', base.noiseStd ?? 0, { min: 0 });
@@ -113,7 +121,8 @@ abstract class SyntheticFeatures implements ActivationSource {
   /** `n` inputs with their true codes. */
   sample(n: number): SyntheticSample {
     checkInt('n', n, 1);
-    const m = this.numFeatures; const d = this.dim;
+    const m = this.numFeatures;
+    const d = this.dim;
     const codes = new Float32Array(n * m);
     const x = new Float32Array(n * d);
     for (let r = 0; r < n; r++) {
@@ -149,9 +158,13 @@ export class SuperpositionData extends SyntheticFeatures {
     const p = config.probability;
     for (let i = 0; i < m; i++) {
       const pi = typeof p === 'number' ? p : p[i];
-      this.probabilities[i] = checkNumber(typeof p === 'number' ? 'probability' : `probability[${i}]`, pi, { min: 0, max: 1 });
+      this.probabilities[i] = checkNumber(typeof p === 'number' ? 'probability' : `probability[${i}]`, pi, {
+        min: 0,
+        max: 1,
+      });
     }
-    if (typeof p !== 'number' && p.length !== m) throw new ConfigError('probability', `needs ${m} entries (one per feature), got ${p.length}`);
+    if (typeof p !== 'number' && p.length !== m)
+      throw new ConfigError('probability', `needs ${m} entries (one per feature), got ${p.length}`);
     this.correlation = checkNumber('correlation', config.correlation ?? 0, { min: 0, max: 1, maxOpen: true });
     this.groupSize = checkInt('correlationGroupSize', config.correlationGroupSize ?? m, 1, m);
     // Feature i fires when its copula variable exceeds Phi^-1(1 - p_i).
@@ -171,13 +184,18 @@ export class SuperpositionData extends SyntheticFeatures {
       // Same law as one Bernoulli(p_i) per feature, with O(pMax * m) draws instead of m.
       if (this.maxProbability === 0) return;
       const logQ = Math.log(1 - this.maxProbability);
-      for (let i = Math.floor(Math.log(1 - this.rng.uniform()) / logQ); i < m; i += 1 + Math.floor(Math.log(1 - this.rng.uniform()) / logQ)) {
+      for (
+        let i = Math.floor(Math.log(1 - this.rng.uniform()) / logQ);
+        i < m;
+        i += 1 + Math.floor(Math.log(1 - this.rng.uniform()) / logQ)
+      ) {
         const pi = this.probabilities[i];
         if (pi === this.maxProbability || this.rng.uniform() * this.maxProbability < pi) codes[row * m + i] = 1;
       }
       return;
     }
-    const a = Math.sqrt(this.correlation); const b = Math.sqrt(1 - this.correlation);
+    const a = Math.sqrt(this.correlation);
+    const b = Math.sqrt(1 - this.correlation);
     let shared = 0;
     for (let i = 0; i < m; i++) {
       if (i % this.groupSize === 0) shared = this.rng.normal();
@@ -204,13 +222,22 @@ export class HierarchicalData extends SyntheticFeatures {
     const perParent = checkInt('childrenPerParent', config.childrenPerParent ?? 3, 0);
     const numIndependent = checkInt('numIndependent', config.numIndependent ?? 8, 0);
     const m = numParents * (1 + perParent) + numIndependent;
-    if (m === 0) throw new ConfigError('numParents', 'the hierarchy has no features: raise numParents or numIndependent');
+    if (m === 0)
+      throw new ConfigError('numParents', 'the hierarchy has no features: raise numParents or numIndependent');
     super(m, config.dim ?? 20, config, 'orthonormal', { kind: 'constant', value: 1 }); // binary, as in Nabeshima's toy
     const pParent = checkNumber('parentProbability', config.parentProbability ?? 0.15, { min: 0, max: 1 });
-    this.childProbability = checkNumber('childProbability', config.childProbability ?? 0.2, { min: 0, max: perParent > 0 ? 1 / perParent : 1 });
-    const pIndependent = checkNumber('independentProbability', config.independentProbability ?? 0.05, { min: 0, max: 1 });
+    this.childProbability = checkNumber('childProbability', config.childProbability ?? 0.2, {
+      min: 0,
+      max: perParent > 0 ? 1 / perParent : 1,
+    });
+    const pIndependent = checkNumber('independentProbability', config.independentProbability ?? 0.05, {
+      min: 0,
+      max: 1,
+    });
     // Depth-first order, as in Nabeshima's tree: parent, its children, next parent, ..., then the independent features.
-    this.parents = []; this.children = []; this.independent = [];
+    this.parents = [];
+    this.children = [];
+    this.independent = [];
     this.parentOf = new Int32Array(m).fill(-1);
     let next = 0;
     for (let k = 0; k < numParents; k++) {
@@ -261,7 +288,10 @@ export function randomDirections(rng: Rng, m: number, d: number, orthonormal: bo
       let norm = 0;
       for (let j = 0; j < d; j++) norm += out[i * d + j] ** 2;
       norm = Math.sqrt(norm);
-      if (norm > 1e-6) { for (let j = 0; j < d; j++) out[i * d + j] /= norm; break; }
+      if (norm > 1e-6) {
+        for (let j = 0; j < d; j++) out[i * d + j] /= norm;
+        break;
+      }
     }
   }
   return Float32Array.from(out);
@@ -271,43 +301,66 @@ export function randomDirections(rng: Rng, m: number, d: number, orthonormal: bo
 export function normalQuantile(q: number): number {
   if (q <= 0) return -Infinity;
   if (q >= 1) return Infinity;
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (q < lo || q > 1 - lo) {
     const t = Math.sqrt(-2 * Math.log(q < lo ? q : 1 - q));
-    const v = (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1);
+    const v =
+      (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) /
+      ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1);
     return q < lo ? v : -v;
   }
-  const s = q - 0.5; const r = s * s;
-  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * s /
-    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  const s = q - 0.5;
+  const r = s * s;
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * s) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 function checkMagnitude(mag: Magnitude): Magnitude {
   switch (mag.kind) {
-    case 'constant': checkNumber('magnitude.value', mag.value, { min: 0, minOpen: true }); break;
+    case 'constant':
+      checkNumber('magnitude.value', mag.value, { min: 0, minOpen: true });
+      break;
     case 'uniform':
       checkNumber('magnitude.min', mag.min, { min: 0 });
       checkNumber('magnitude.max', mag.max, { min: mag.min, minOpen: true });
       break;
-    case 'exponential': checkNumber('magnitude.mean', mag.mean, { min: 0, minOpen: true }); break;
-    default: throw new ConfigError('magnitude.kind', `must be one of 'constant', 'uniform', 'exponential', got '${(mag as { kind: string }).kind}'`);
+    case 'exponential':
+      checkNumber('magnitude.mean', mag.mean, { min: 0, minOpen: true });
+      break;
+    default:
+      throw new ConfigError(
+        'magnitude.kind',
+        `must be one of 'constant', 'uniform', 'exponential', got '${(mag as { kind: string }).kind}'`,
+      );
   }
   return mag;
 }
 
 function drawMagnitude(mag: Magnitude, rng: Rng): number {
   switch (mag.kind) {
-    case 'constant': return mag.value;
+    case 'constant':
+      return mag.value;
     case 'uniform': {
       // A firing feature must be nonzero: redraw the (probability-zero in exact arithmetic) value 0.
       let v = 0;
       while (v === 0) v = mag.min + (mag.max - mag.min) * rng.uniform();
       return v;
     }
-    case 'exponential': return -mag.mean * Math.log(1 - rng.uniform()) || mag.mean * 2 ** -32;
+    case 'exponential':
+      return -mag.mean * Math.log(1 - rng.uniform()) || mag.mean * 2 ** -32;
   }
 }

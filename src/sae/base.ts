@@ -120,7 +120,9 @@ export function scatterLatents(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, nL
 
 /** The latents as a dense [B,N] tensor (a new tensor in both cases). */
 export function denseLatents(latents: Latents, nLatents: number): tf.Tensor2D {
-  return latents.kind === 'dense' ? latents.denseBN.clone() : scatterLatents(latents.valuesBK, latents.indicesBK, nLatents);
+  return latents.kind === 'dense'
+    ? latents.denseBN.clone()
+    : scatterLatents(latents.valuesBK, latents.indicesBK, nLatents);
 }
 
 /**
@@ -132,7 +134,9 @@ export function firedCounts(latents: Latents, nLatents: number): tf.Tensor1D {
     if (latents.kind === 'dense') return latents.denseBN.greater(0).cast('float32').sum(0) as tf.Tensor1D;
     const { valuesBK, indicesBK } = latents;
     const n = valuesBK.size;
-    return tf.scatterND(indicesBK.toInt().reshape([n, 1]), valuesBK.greater(0).cast('float32').reshape([n]), [nLatents]) as tf.Tensor1D;
+    return tf.scatterND(indicesBK.toInt().reshape([n, 1]), valuesBK.greater(0).cast('float32').reshape([n]), [
+      nLatents,
+    ]) as tf.Tensor1D;
   });
 }
 
@@ -238,13 +242,21 @@ export abstract class SparseAutoencoder {
   }
 
   /** W_enc [D,N]. */
-  get wEncDN(): tf.Variable { return this.params.get('W_enc'); }
+  get wEncDN(): tf.Variable {
+    return this.params.get('W_enc');
+  }
   /** b_enc [N]. */
-  get bEncN(): tf.Variable { return this.params.get('b_enc'); }
+  get bEncN(): tf.Variable {
+    return this.params.get('b_enc');
+  }
   /** W_dec [N,D]. */
-  get wDecND(): tf.Variable { return this.params.get('W_dec'); }
+  get wDecND(): tf.Variable {
+    return this.params.get('W_dec');
+  }
   /** b_dec [D]. */
-  get bDecD(): tf.Variable { return this.params.get('b_dec'); }
+  get bDecD(): tf.Variable {
+    return this.params.get('b_dec');
+  }
 
   /** x' = s x after checking the shape. @param xBD [B,D] */
   normalise(xBD: tf.Tensor2D): tf.Tensor2D {
@@ -299,7 +311,11 @@ export abstract class SparseAutoencoder {
   /** Sets b_dec (and the input scale) from a sample of inputs [M,D], before training. */
   async initFromData(sampleMD: tf.Tensor2D, options: DataInitOptions = {}): Promise<void> {
     checkShape('sample', sampleMD, [null, this.dIn]);
-    const method = checkOneOf('bDecInit', options.bDecInit ?? 'geometric-median', ['geometric-median', 'mean', 'zeros'] as const);
+    const method = checkOneOf('bDecInit', options.bDecInit ?? 'geometric-median', [
+      'geometric-median',
+      'mean',
+      'zeros',
+    ] as const);
     const iterations = checkInt('medianIterations', options.medianIterations ?? 100, 1);
     if (options.normalizeInput) {
       const meanSqT = tf.tidy(() => sampleMD.square().sum(1).mean());
@@ -309,8 +325,9 @@ export abstract class SparseAutoencoder {
       this.inputScale = Math.sqrt(this.dIn / meanSq);
     }
     tf.tidy(() => {
-      const xn = this.inputScale === 1 ? sampleMD : sampleMD.mul(this.inputScale) as tf.Tensor2D;
-      const bDec = method === 'zeros' ? tf.zeros([this.dIn]) : method === 'mean' ? xn.mean(0) : geometricMedian(xn, iterations);
+      const xn = this.inputScale === 1 ? sampleMD : (sampleMD.mul(this.inputScale) as tf.Tensor2D);
+      const bDec =
+        method === 'zeros' ? tf.zeros([this.dIn]) : method === 'mean' ? xn.mean(0) : geometricMedian(xn, iterations);
       this.bDecD.assign(bDec);
     });
   }

@@ -12,7 +12,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkNumber } from '../core/errors';
-import { ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, stopGradient, untaped, batchFvu, checkCoefficient, checkK, squaredError } from './base';
+import {
+  type ForwardOptions,
+  type Latents,
+  type SaeCommonConfig,
+  type SaeOutput,
+  SparseAutoencoder,
+  stopGradient,
+  untaped,
+  batchFvu,
+  checkCoefficient,
+  checkK,
+  squaredError,
+} from './base';
 import { batchTopkActivation } from '../../kernels/topk';
 import { deadLatentAuxK } from './topk';
 
@@ -61,9 +73,14 @@ export class BatchTopKSae extends SparseAutoencoder {
     super(config);
     try {
       this.k = checkK('k', config.k, this.nLatents);
-      this.thresholdDecay = checkNumber('thresholdDecay', config.thresholdDecay ?? 0.99, { min: 0, max: 1, maxOpen: true });
+      this.thresholdDecay = checkNumber('thresholdDecay', config.thresholdDecay ?? 0.99, {
+        min: 0,
+        max: 1,
+        maxOpen: true,
+      });
       this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
-      this.kAux = config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
+      this.kAux =
+        config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
       this.params.add('threshold', tf.scalar(0), false);
     } catch (e) {
       this.dispose(); // free the parameters made by super() before rethrowing

@@ -3,12 +3,12 @@
  * `config.architecture` names, so trainers, lessons and the SAELens loader treat them alike.
  */
 import { ConfigError } from '../core/errors';
-import { SAE_ARCHITECTURES, SparseAutoencoder } from './base';
-import { BatchTopKConfig, BatchTopKSae } from './batch-topk';
-import { JumpReluConfig, JumpReluSae } from './jumprelu';
-import { MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
-import { ReluL1Config, ReluL1Sae } from './relu-l1';
-import { TopKConfig, TopKSae } from './topk';
+import { SAE_ARCHITECTURES, type SparseAutoencoder } from './base';
+import { type BatchTopKConfig, BatchTopKSae } from './batch-topk';
+import { type JumpReluConfig, JumpReluSae } from './jumprelu';
+import { type MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
+import { type ReluL1Config, ReluL1Sae } from './relu-l1';
+import { type TopKConfig, TopKSae } from './topk';
 
 /** The config of any SAE of the family; `architecture` picks the model. */
 export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluConfig | MatryoshkaConfig;
@@ -16,14 +16,22 @@ export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluCo
 /** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
 export function createSae(config: SaeConfig): SparseAutoencoder {
   switch (config.architecture) {
-    case 'relu-l1': return new ReluL1Sae(config);
-    case 'topk': return new TopKSae(config);
-    case 'batch-topk': return new BatchTopKSae(config);
-    case 'jumprelu': return new JumpReluSae(config);
-    case 'matryoshka': return new MatryoshkaSae(config);
+    case 'relu-l1':
+      return new ReluL1Sae(config);
+    case 'topk':
+      return new TopKSae(config);
+    case 'batch-topk':
+      return new BatchTopKSae(config);
+    case 'jumprelu':
+      return new JumpReluSae(config);
+    case 'matryoshka':
+      return new MatryoshkaSae(config);
     default: {
       const name = (config as { architecture?: unknown }).architecture;
-      throw new ConfigError('architecture', `must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got '${String(name)}'`);
+      throw new ConfigError(
+        'architecture',
+        `must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got '${String(name)}'`,
+      );
     }
   }
 }

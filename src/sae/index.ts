@@ -4,8 +4,21 @@
  */
 /** The shared contract: latents, forward record, decoder-norm step, tied init, b_dec from data. */
 export {
-  SAE_ARCHITECTURES, SparseAutoencoder, denseLatents, scatterLatents, firedCounts, disposeOutput, squaredError, batchFvu,
-  geometricMedian, unitRows, removeParallelGrad, stopGradient, untaped, gatherRows, checkK,
+  SAE_ARCHITECTURES,
+  SparseAutoencoder,
+  denseLatents,
+  scatterLatents,
+  firedCounts,
+  disposeOutput,
+  squaredError,
+  batchFvu,
+  geometricMedian,
+  unitRows,
+  removeParallelGrad,
+  stopGradient,
+  untaped,
+  gatherRows,
+  checkK,
 } from './base';
 /** Types of the shared contract. */
 export type { SaeArchitecture, SaeCommonConfig, Latents, SaeOutput, ForwardOptions, DataInitOptions } from './base';

@@ -27,7 +27,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { jumpReluReference, jumpReluStepReference } from '../../kernels/jumprelu/reference';
 import { checkInt, checkNumber, checkOneOf } from '../core/errors';
-import { ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, stopGradient, untaped, checkCoefficient, squaredError } from './base';
+import {
+  type ForwardOptions,
+  type Latents,
+  type SaeCommonConfig,
+  type SaeOutput,
+  SparseAutoencoder,
+  stopGradient,
+  untaped,
+  checkCoefficient,
+  squaredError,
+} from './base';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 
 /** Config of the JumpReLU SAE. */
@@ -84,7 +94,10 @@ export class JumpReluSae extends SparseAutoencoder {
       this.l0Coefficient = checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1);
       this.bandwidth = checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true });
       const theta0 = checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true });
-      this.thresholdParam = checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', ['theta', 'log-theta'] as const);
+      this.thresholdParam = checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', [
+        'theta',
+        'log-theta',
+      ] as const);
       this.kdeWindow = checkInt('kdeWindow', config.kdeWindow ?? 0, 0);
       const init = this.thresholdParam === 'theta' ? theta0 : Math.log(theta0);
       this.params.add(this.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
@@ -96,7 +109,12 @@ export class JumpReluSae extends SparseAutoencoder {
 
   /** theta [N] (exp of the stored value for 'log-theta'), differentiable. */
   theta(): tf.Tensor1D {
-    return tf.tidy(() => (this.thresholdParam === 'theta' ? this.params.get('threshold').clone() : this.params.get('log_threshold').exp()) as tf.Tensor1D);
+    return tf.tidy(
+      () =>
+        (this.thresholdParam === 'theta'
+          ? this.params.get('threshold').clone()
+          : this.params.get('log_threshold').exp()) as tf.Tensor1D,
+    );
   }
 
   override thresholdN(): tf.Tensor1D {
@@ -134,7 +152,9 @@ export class JumpReluSae extends SparseAutoencoder {
       const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
       return {
         latents: { kind: 'dense' as const, denseBN: fBN },
-        recon, losses: { mse, l0 }, loss: mse.add(l0Term.mul(this.l0Coefficient)) as tf.Scalar,
+        recon,
+        losses: { mse, l0 },
+        loss: mse.add(l0Term.mul(this.l0Coefficient)) as tf.Scalar,
       };
     });
   }
@@ -154,7 +174,11 @@ export class JumpReluSae extends SparseAutoencoder {
         let acc = tf.zeros([this.nLatents]);
         let inputs = 0;
         for (const { thetaN: past, countsNJ, batch } of this.kdeBuffer) {
-          const centersJ = tf.range(0, KDE_BINS).add(0.5).mul((2 * eps) / KDE_BINS).sub(eps);   // offsets from past theta
+          const centersJ = tf
+            .range(0, KDE_BINS)
+            .add(0.5)
+            .mul((2 * eps) / KDE_BINS)
+            .sub(eps); // offsets from past theta
           const uNJ = past.expandDims(1).add(centersJ.expandDims(0)).sub(th.expandDims(1)).div(eps);
           acc = acc.add(countsNJ.mul(rectangleKernel(uNJ)).sum(1));
           inputs += batch;
@@ -162,15 +186,27 @@ export class JumpReluSae extends SparseAutoencoder {
         return acc.div(-eps * inputs);
       }, thetaN);
       const surrogate = thetaN.sub(stopGradient(thetaN)).mul(cN).sum();
-      out = l0.div(W + 1).add(stopGradient(l0).add(surrogate).mul(W / (W + 1))) as tf.Scalar;
+      out = l0.div(W + 1).add(
+        stopGradient(l0)
+          .add(surrogate)
+          .mul(W / (W + 1)),
+      ) as tf.Scalar;
     }
     // This step's histogram of z - theta over [-eps, eps) in KDE_BINS bins, per latent.
     const entry = tf.tidy(() => {
       const th = stopGradient(thetaN);
-      const binBN = stopGradient(zBN).sub(th).add(eps).div((2 * eps) / KDE_BINS).floor();
+      const binBN = stopGradient(zBN)
+        .sub(th)
+        .add(eps)
+        .div((2 * eps) / KDE_BINS)
+        .floor();
       const counts = [];
       for (let j = 0; j < KDE_BINS; j++) counts.push(binBN.equal(j).cast('float32').sum(0));
-      return { thetaN: tf.keep(th.clone()), countsNJ: tf.keep(tf.stack(counts, 1) as tf.Tensor2D), batch: zBN.shape[0] };
+      return {
+        thetaN: tf.keep(th.clone()),
+        countsNJ: tf.keep(tf.stack(counts, 1) as tf.Tensor2D),
+        batch: zBN.shape[0],
+      };
     });
     this.kdeBuffer.push(entry);
     while (this.kdeBuffer.length > this.kdeWindow) {
@@ -182,7 +218,10 @@ export class JumpReluSae extends SparseAutoencoder {
   }
 
   override dispose(): void {
-    for (const e of this.kdeBuffer.splice(0)) { e.thetaN.dispose(); e.countsNJ.dispose(); }
+    for (const e of this.kdeBuffer.splice(0)) {
+      e.thetaN.dispose();
+      e.countsNJ.dispose();
+    }
     super.dispose();
   }
 }

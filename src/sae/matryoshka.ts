@@ -19,9 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkInt } from '../core/errors';
-import { ForwardOptions, SaeOutput, batchFvu, gatherRows, squaredError, untaped } from './base';
+import { type ForwardOptions, type SaeOutput, batchFvu, gatherRows, squaredError, untaped } from './base';
 import { matryoshkaAllPrefixLoss } from '../../kernels/matryoshka-loss';
-import { TopKConfig, TopKSae, deadLatentAuxK } from './topk';
+import { type TopKConfig, TopKSae, deadLatentAuxK } from './topk';
 
 /** Config of the Matryoshka SAE (a TopK SAE with a nested-prefix loss). */
 export interface MatryoshkaConfig extends Omit<TopKConfig, 'architecture' | 'multiTopK'> {
@@ -36,7 +36,12 @@ export interface MatryoshkaConfig extends Omit<TopKConfig, 'architecture' | 'mul
  * @param valuesBK [B,K] @param indicesBK [B,K] int32 @param wDecND [N,D] @param residualBD [B,D] = x' - b_dec
  * @returns [B] sum over prefixes of the squared residual norms
  */
-export function allPrefixLossNaive(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D): tf.Tensor1D {
+export function allPrefixLossNaive(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const [B, K] = valuesBK.shape;
     const [N, D] = wDecND.shape;
@@ -56,7 +61,12 @@ export function allPrefixLossNaive(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D
  * sort the active latents by index, r_j = r_0 - cumsum_j(f_a d_a), weights = index gaps.
  * Same arguments and result as `allPrefixLossNaive`.
  */
-export function allPrefixLossReference(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, wDecND: tf.Tensor2D, residualBD: tf.Tensor2D): tf.Tensor1D {
+export function allPrefixLossReference(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const [B, K] = valuesBK.shape;
     const [N, D] = wDecND.shape;
@@ -65,14 +75,16 @@ export function allPrefixLossReference(valuesBK: tf.Tensor2D, indicesBK: tf.Tens
     const flatBK = orderBK.add(tf.range(0, B * K, K, 'int32').reshape([B, 1])).reshape([B * K]);
     const idxBK = untaped((i, f) => tf.gather(i.toInt().reshape([B * K]), f).reshape([B, K]), indicesBK, flatBK);
     const valBK = gatherRows(valuesBK.reshape([B * K, 1]), flatBK).reshape([B, K]);
-    const contribBKD = gatherRows(wDecND, idxBK.reshape([B * K])).reshape([B, K, D]).mul(valBK.expandDims(2));
+    const contribBKD = gatherRows(wDecND, idxBK.reshape([B * K]))
+      .reshape([B, K, D])
+      .mul(valBK.expandDims(2));
     // Cumulative sum over K on the last axis (tfjs 4.22's Cumsum gradient is wrong for inner axes).
     const cumBKD = tf.cumsum(contribBKD.transpose([0, 2, 1]), 2).transpose([0, 2, 1]);
-    const rBKD = residualBD.expandDims(1).sub(cumBKD);                                      // r_1 .. r_K
+    const rBKD = residualBD.expandDims(1).sub(cumBKD); // r_1 .. r_K
     const idxF = idxBK.toFloat();
-    const nextBK = tf.concat([idxF.slice([0, 1], [-1, K - 1]), tf.fill([B, 1], N)], 1);     // a_{j+1}
-    const gapsBK = nextBK.sub(idxF);                                                         // w_1 .. w_K
-    const first = idxF.slice([0, 0], [-1, 1]).reshape([B]);                                 // w_0 = a_1
+    const nextBK = tf.concat([idxF.slice([0, 1], [-1, K - 1]), tf.fill([B, 1], N)], 1); // a_{j+1}
+    const gapsBK = nextBK.sub(idxF); // w_1 .. w_K
+    const first = idxF.slice([0, 0], [-1, 1]).reshape([B]); // w_0 = a_1
     return residualBD.square().sum(1).mul(first).add(rBKD.square().sum(2).mul(gapsBK).sum(1)) as tf.Tensor1D;
   });
 }
@@ -88,10 +100,14 @@ export class MatryoshkaSae extends TopKSae {
     try {
       const p = config.prefixes ?? 'all';
       if (p !== 'all') {
-        if (!Array.isArray(p) || p.length === 0) throw new ConfigError('prefixes', `must be 'all' or a non-empty list, got ${JSON.stringify(p)}`);
+        if (!Array.isArray(p) || p.length === 0)
+          throw new ConfigError('prefixes', `must be 'all' or a non-empty list, got ${JSON.stringify(p)}`);
         p.forEach((m, i) => checkInt(`prefixes[${i}]`, m, i === 0 ? 1 : p[i - 1] + 1, this.nLatents));
         if (p[p.length - 1] !== this.nLatents) {
-          throw new ConfigError('prefixes', `the last prefix must be nLatents=${this.nLatents}, got ${p[p.length - 1]}`);
+          throw new ConfigError(
+            'prefixes',
+            `the last prefix must be nLatents=${this.nLatents}, got ${p[p.length - 1]}`,
+          );
         }
       }
       this.prefixes = p === 'all' ? 'all' : [...p];
@@ -128,7 +144,12 @@ export class MatryoshkaSae extends TopKSae {
       const fvu = batchFvu(xnBD, xhatBD);
       const auxK = deadLatentAuxK(this, xnBD, xhatBD, options.deadLatents);
       const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
-      return { latents, recon, losses: { mse, fvu, prefixFvu, auxK }, loss: prefixFvu.add(auxK.mul(this.auxKCoefficient)) as tf.Scalar };
+      return {
+        latents,
+        recon,
+        losses: { mse, fvu, prefixFvu, auxK },
+        loss: prefixFvu.add(auxK.mul(this.auxKCoefficient)) as tf.Scalar,
+      };
     });
   }
 }

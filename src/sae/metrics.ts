@@ -16,8 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt } from '../core/errors';
-import { ActivationSource } from '../data/source';
-import { SparseAutoencoder, disposeOutput, firedCounts } from './base';
+import type { ActivationSource } from '../data/source';
+import { type SparseAutoencoder, disposeOutput, firedCounts } from './base';
 
 /** What `evaluateSae` returns. */
 export interface SaeEvaluation {
@@ -48,18 +48,30 @@ export interface EvaluateOptions {
  * Evaluates an SAE at inference (batch-independent latents) on held-out data: a source
  * (drawing `batches` x `batchSize` inputs) or a fixed row-major array [M*D].
  */
-export async function evaluateSae(sae: SparseAutoencoder, data: ActivationSource | Float32Array, options: EvaluateOptions = {}): Promise<SaeEvaluation> {
-  const D = sae.dIn; const N = sae.nLatents;
+export async function evaluateSae(
+  sae: SparseAutoencoder,
+  data: ActivationSource | Float32Array,
+  options: EvaluateOptions = {},
+): Promise<SaeEvaluation> {
+  const D = sae.dIn;
+  const N = sae.nLatents;
   const batchSize = checkInt('batchSize', options.batchSize ?? 1024, 1);
   const batches: Float32Array[] = [];
   if (data instanceof Float32Array) {
-    if (data.length === 0 || data.length % D !== 0) throw new InputError('data', `length ${data.length} is not a positive multiple of dIn ${D}`);
-    for (let start = 0; start < data.length; start += batchSize * D) batches.push(data.subarray(start, Math.min(data.length, start + batchSize * D)));
+    if (data.length === 0 || data.length % D !== 0)
+      throw new InputError('data', `length ${data.length} is not a positive multiple of dIn ${D}`);
+    for (let start = 0; start < data.length; start += batchSize * D)
+      batches.push(data.subarray(start, Math.min(data.length, start + batchSize * D)));
   } else {
     const nb = checkInt('batches', options.batches ?? 8, 1);
     for (let i = 0; i < nb; i++) batches.push(data.nextBatch(batchSize));
   }
-  let count = 0; let sqErr = 0; let m2 = 0; let active = 0; let reconSq = 0; let cross = 0;
+  let count = 0;
+  let sqErr = 0;
+  let m2 = 0;
+  let active = 0;
+  let reconSq = 0;
+  let cross = 0;
   const mean = new Float64Array(D);
   const fired = new Float64Array(N);
   for (const flat of batches) {
@@ -69,8 +81,12 @@ export async function evaluateSae(sae: SparseAutoencoder, data: ActivationSource
     const stats = tf.tidy(() => {
       const batchMean = x.mean(0);
       return [
-        x.sub(out.recon).square().sum(), x.sub(batchMean).square().sum(), batchMean,
-        firedCounts(out.latents, N), out.recon.square().sum(), x.mul(out.recon).sum(),
+        x.sub(out.recon).square().sum(),
+        x.sub(batchMean).square().sum(),
+        batchMean,
+        firedCounts(out.latents, N),
+        out.recon.square().sum(),
+        x.mul(out.recon).sum(),
       ];
     });
     disposeOutput(out);
@@ -83,8 +99,13 @@ export async function evaluateSae(sae: SparseAutoencoder, data: ActivationSource
     m2 += m2b[0] + (gap * count * b) / (count + b);
     for (let j = 0; j < D; j++) mean[j] += ((meanB[j] - mean[j]) * b) / (count + b);
     count += b;
-    sqErr += e[0]; reconSq += rs[0]; cross += xr[0];
-    for (let i = 0; i < N; i++) { fired[i] += firedB[i]; active += firedB[i]; }
+    sqErr += e[0];
+    reconSq += rs[0];
+    cross += xr[0];
+    for (let i = 0; i < N; i++) {
+      fired[i] += firedB[i];
+      active += firedB[i];
+    }
   }
   const fvu = sqErr / m2;
   const density = fired.map((f) => f / count);
@@ -102,7 +123,10 @@ export async function evaluateSae(sae: SparseAutoencoder, data: ActivationSource
 }
 
 /** Histogram of log10(density) for latents with density > 0, from 10^-8 to 10^0. */
-export function densityHistogram(density: ArrayLike<number>, binsPerDecade = 2): { log10Edges: number[]; counts: number[] } {
+export function densityHistogram(
+  density: ArrayLike<number>,
+  binsPerDecade = 2,
+): { log10Edges: number[]; counts: number[] } {
   checkInt('binsPerDecade', binsPerDecade, 1);
   const bins = 8 * binsPerDecade;
   const log10Edges = Array.from({ length: bins + 1 }, (_, i) => -8 + i / binsPerDecade);

@@ -11,7 +11,15 @@
  * when rows drift (or after folding a normalisation into W_dec).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, checkCoefficient, squaredError } from './base';
+import {
+  type ForwardOptions,
+  type Latents,
+  type SaeCommonConfig,
+  type SaeOutput,
+  SparseAutoencoder,
+  checkCoefficient,
+  squaredError,
+} from './base';
 
 /** Config of the ReLU + L1 SAE. */
 export interface ReluL1Config extends SaeCommonConfig {
@@ -50,7 +58,10 @@ export class ReluL1Sae extends SparseAutoencoder {
 
   /** f = ReLU(z). */
   encode(xBD: tf.Tensor2D): Latents {
-    return tf.tidy(() => ({ kind: 'dense' as const, denseBN: this.preActivations(this.normalise(xBD)).relu() as tf.Tensor2D }));
+    return tf.tidy(() => ({
+      kind: 'dense' as const,
+      denseBN: this.preActivations(this.normalise(xBD)).relu() as tf.Tensor2D,
+    }));
   }
 
   forward(xBD: tf.Tensor2D, _options: ForwardOptions = {}): SaeOutput {

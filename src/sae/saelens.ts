@@ -16,13 +16,13 @@
  * own config travels in "gensparse" and restores the exact architecture on load here.
  * Node only (files).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../core/checkpoint';
 import { InputError } from '../core/errors';
-import { SparseAutoencoder } from './base';
-import { SaeConfig, createSae, saeConfigOf } from './create';
+import type { SparseAutoencoder } from './base';
+import { type SaeConfig, createSae, saeConfigOf } from './create';
 
 /** SAELens' free metadata (model_name, hook_name, context_size, dataset_path, ...). */
 export type SaeLensMetadata = Record<string, string | number | boolean | null>;
@@ -30,9 +30,14 @@ export type SaeLensMetadata = Record<string, string | number | boolean | null>;
 /** The SAELens architecture name an SAE is saved under. */
 export function saeLensArchitecture(sae: SparseAutoencoder): 'standard' | 'topk' | 'jumprelu' {
   switch (sae.architecture) {
-    case 'relu-l1': return 'standard';
-    case 'topk': case 'matryoshka': return 'topk';
-    case 'batch-topk': case 'jumprelu': return 'jumprelu';
+    case 'relu-l1':
+      return 'standard';
+    case 'topk':
+    case 'matryoshka':
+      return 'topk';
+    case 'batch-topk':
+    case 'jumprelu':
+      return 'jumprelu';
   }
 }
 
@@ -59,7 +64,7 @@ export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata:
   };
   if (architecture === 'topk') cfg.k = (sae as unknown as { k: number }).k;
   cfg.gensparse = saeConfigOf(sae);
-  writeFileAtomic(path.join(dir, 'cfg.json'), JSON.stringify(cfg, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
 /**
@@ -76,12 +81,19 @@ export function loadSaeLens(dir: string, overrides: Partial<SaeConfig> = {}): Sp
   }
   const norm = cfg.normalize_activations ?? 'none';
   if (norm !== 'none') {
-    throw new InputError('cfg.normalize_activations', `'${norm}' needs a runtime scaling factor; fold it into the weights and save with 'none'`);
+    throw new InputError(
+      'cfg.normalize_activations',
+      `'${norm}' needs a runtime scaling factor; fold it into the weights and save with 'none'`,
+    );
   }
   if ((cfg.reshape_activations ?? 'none') !== 'none') {
     throw new InputError('cfg.reshape_activations', `only 'none' is supported, got '${cfg.reshape_activations}'`);
   }
-  const common = { dIn: cfg.d_in as number, nLatents: cfg.d_sae as number, applyBDecToInput: cfg.apply_b_dec_to_input ?? true };
+  const common = {
+    dIn: cfg.d_in as number,
+    nLatents: cfg.d_sae as number,
+    applyBDecToInput: cfg.apply_b_dec_to_input ?? true,
+  };
   let config: SaeConfig;
   if (cfg.gensparse) {
     config = cfg.gensparse as SaeConfig;
@@ -93,15 +105,23 @@ export function loadSaeLens(dir: string, overrides: Partial<SaeConfig> = {}): Sp
   } else if (cfg.architecture === 'jumprelu') {
     config = { architecture: 'jumprelu', ...common };
   } else {
-    throw new InputError('cfg.architecture', `'${cfg.architecture}' is not supported; one of 'standard', 'topk', 'jumprelu'`);
+    throw new InputError(
+      'cfg.architecture',
+      `'${cfg.architecture}' is not supported; one of 'standard', 'topk', 'jumprelu'`,
+    );
   }
   const sae = createSae({ ...config, ...overrides } as SaeConfig);
   const { tensors } = loadSafetensors(path.join(dir, 'sae_weights.safetensors'));
   try {
     const need = ['W_enc', 'W_dec', 'b_enc', 'b_dec', ...(cfg.architecture === 'jumprelu' ? ['threshold'] : [])];
-    for (const name of need) if (!tensors[name]) throw new InputError('sae_weights.safetensors', `has no '${name}' tensor`);
+    for (const name of need)
+      if (!tensors[name]) throw new InputError('sae_weights.safetensors', `has no '${name}' tensor`);
     const expected: Record<string, number[]> = {
-      W_enc: [sae.dIn, sae.nLatents], W_dec: [sae.nLatents, sae.dIn], b_enc: [sae.nLatents], b_dec: [sae.dIn], threshold: [sae.nLatents],
+      W_enc: [sae.dIn, sae.nLatents],
+      W_dec: [sae.nLatents, sae.dIn],
+      b_enc: [sae.nLatents],
+      b_dec: [sae.dIn],
+      threshold: [sae.nLatents],
     };
     for (const [name, shape] of Object.entries(expected)) {
       if (tensors[name] && tensors[name].shape.join() !== shape.join()) {

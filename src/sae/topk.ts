@@ -18,7 +18,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../core/errors';
 import {
-  ForwardOptions, Latents, SaeCommonConfig, SaeOutput, SparseAutoencoder, gatherRows, stopGradient, untaped, batchFvu, checkCoefficient, checkK, scatterLatents, squaredError,
+  type ForwardOptions,
+  type Latents,
+  type SaeCommonConfig,
+  type SaeOutput,
+  SparseAutoencoder,
+  gatherRows,
+  stopGradient,
+  untaped,
+  batchFvu,
+  checkCoefficient,
+  checkK,
+  scatterLatents,
+  squaredError,
 } from './base';
 import { sparseDecode } from '../../kernels/sparse-decode';
 import { topkEncode } from '../../kernels/topk';
@@ -41,11 +53,17 @@ export interface TopKConfig extends SaeCommonConfig {
  * autodiff (the mask is a constant), plus the sparse form of the same latents.
  * @param zBN [B,N] @returns fBN [B,N], valuesBK [B,K] (descending), indicesBK [B,K] int32
  */
-export function topkDenseReference(zBN: tf.Tensor2D, k: number): { fBN: tf.Tensor2D; valuesBK: tf.Tensor2D; indicesBK: tf.Tensor2D } {
+export function topkDenseReference(
+  zBN: tf.Tensor2D,
+  k: number,
+): { fBN: tf.Tensor2D; valuesBK: tf.Tensor2D; indicesBK: tf.Tensor2D } {
   return tf.tidy(() => {
     const [B, N] = zBN.shape;
     const indices = untaped((z) => tf.topk(z, k).indices, zBN) as tf.Tensor2D;
-    const maskBN = untaped((i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, N), indices);
+    const maskBN = untaped(
+      (i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, N),
+      indices,
+    );
     const reluBN = zBN.relu();
     const fBN = reluBN.mul(maskBN) as tf.Tensor2D;
     // The kept values again, by a differentiable gather (tf.topk itself has no gradient).
@@ -81,7 +99,10 @@ export function auxKLoss(residualBD: tf.Tensor2D, zDeadBM: tf.Tensor2D, wDeadMD:
  * @param xnBD [B,D] normalised inputs @param xhatBD [B,D] their normalised reconstruction
  */
 export function deadLatentAuxK(
-  sae: SparseAutoencoder & { auxKCoefficient: number; kAux: number }, xnBD: tf.Tensor2D, xhatBD: tf.Tensor2D, deadLatents?: Int32Array,
+  sae: SparseAutoencoder & { auxKCoefficient: number; kAux: number },
+  xnBD: tf.Tensor2D,
+  xhatBD: tf.Tensor2D,
+  deadLatents?: Int32Array,
 ): tf.Scalar {
   if (!deadLatents || deadLatents.length === 0 || sae.auxKCoefficient === 0) return tf.scalar(0);
   return tf.tidy(() => {
@@ -108,7 +129,8 @@ export class TopKSae extends SparseAutoencoder {
     try {
       this.k = checkK('k', config.k, this.nLatents);
       this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
-      this.kAux = config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
+      this.kAux =
+        config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
       this.multiTopK = config.multiTopK ?? false;
       if (this.multiTopK && 4 * this.k > this.nLatents) {
         throw new ConfigError('k', `multiTopK needs 4k <= nLatents=${this.nLatents}, got k=${this.k}`);
@@ -153,15 +175,30 @@ export class TopKSae extends SparseAutoencoder {
     const bDec = this.bDecD as tf.Tensor1D;
     if (!this.multiTopK) {
       if (this.useKernels) {
-        const { valuesBK, indicesBK } = topkEncode(xnBD, this.wEncDN as tf.Tensor2D, this.bEncN as tf.Tensor1D, this.inputBias(), k);
-        return { latents: { kind: 'sparse', valuesBK, indicesBK }, xhatBD: sparseDecode(valuesBK, indicesBK, wDec, bDec) };
+        const { valuesBK, indicesBK } = topkEncode(
+          xnBD,
+          this.wEncDN as tf.Tensor2D,
+          this.bEncN as tf.Tensor1D,
+          this.inputBias(),
+          k,
+        );
+        return {
+          latents: { kind: 'sparse', valuesBK, indicesBK },
+          xhatBD: sparseDecode(valuesBK, indicesBK, wDec, bDec),
+        };
       }
       const { fBN, valuesBK, indicesBK } = topkDenseReference(this.preActivations(xnBD), k);
       return { latents: { kind: 'sparse', valuesBK, indicesBK }, xhatBD: fBN.matMul(wDec).add(bDec) as tf.Tensor2D };
     }
     // Multi-TopK: select 4k once; the first k of them (descending order) are the top k.
     if (this.useKernels) {
-      const { valuesBK: v4, indicesBK: i4 } = topkEncode(xnBD, this.wEncDN as tf.Tensor2D, this.bEncN as tf.Tensor1D, this.inputBias(), 4 * k);
+      const { valuesBK: v4, indicesBK: i4 } = topkEncode(
+        xnBD,
+        this.wEncDN as tf.Tensor2D,
+        this.bEncN as tf.Tensor1D,
+        this.inputBias(),
+        4 * k,
+      );
       const valuesBK = v4.slice([0, 0], [-1, k]);
       const indicesBK = i4.slice([0, 0], [-1, k]);
       return {
@@ -173,7 +210,10 @@ export class TopKSae extends SparseAutoencoder {
     const zBN = this.preActivations(xnBD);
     const r4 = topkDenseReference(zBN, 4 * k);
     const indicesBK = r4.indicesBK.slice([0, 0], [-1, k]) as tf.Tensor2D;
-    const maskBN = untaped((i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, this.nLatents), indicesBK);
+    const maskBN = untaped(
+      (i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, this.nLatents),
+      indicesBK,
+    );
     const fBN = zBN.relu().mul(maskBN) as tf.Tensor2D;
     return {
       latents: { kind: 'sparse', valuesBK: r4.valuesBK.slice([0, 0], [-1, k]) as tf.Tensor2D, indicesBK },

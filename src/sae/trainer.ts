@@ -15,9 +15,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkInt, checkNumber } from '../core/errors';
 import { Adam, makeSchedule } from '../core/optim';
-import { MetricHistory, TrainCallbacks, trainLoop } from '../core/train';
-import { ActivationSource } from '../data/source';
-import { DataInitOptions, SparseAutoencoder, firedCounts } from './base';
+import { type MetricHistory, type TrainCallbacks, trainLoop } from '../core/train';
+import type { ActivationSource } from '../data/source';
+import { type DataInitOptions, type SparseAutoencoder, firedCounts } from './base';
 
 /** Options of the trainer. */
 export interface SaeTrainerConfig extends DataInitOptions {
@@ -67,8 +67,13 @@ export class SaeTrainer {
   readonly lastFired: Float64Array;
   private initialised = false;
 
-  constructor(readonly sae: SparseAutoencoder, readonly source: ActivationSource, readonly config: SaeTrainerConfig) {
-    if (source.dim !== sae.dIn) throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
+  constructor(
+    readonly sae: SparseAutoencoder,
+    readonly source: ActivationSource,
+    readonly config: SaeTrainerConfig,
+  ) {
+    if (source.dim !== sae.dIn)
+      throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
     const steps = checkInt('steps', config.steps, 0);
     this.batchSize = checkInt('batchSize', config.batchSize ?? 1024, 1);
     this.deadWindow = checkInt('deadWindow', config.deadWindow ?? 10_000_000, 1);
@@ -101,7 +106,8 @@ export class SaeTrainer {
   deadLatents(): Int32Array {
     const out: number[] = [];
     if (this.inputsSeen >= this.deadWindow) {
-      for (let i = 0; i < this.lastFired.length; i++) if (this.inputsSeen - this.lastFired[i] >= this.deadWindow) out.push(i);
+      for (let i = 0; i < this.lastFired.length; i++)
+        if (this.inputsSeen - this.lastFired[i] >= this.deadWindow) out.push(i);
     }
     return Int32Array.from(out);
   }

@@ -4,11 +4,11 @@
  * and listens nowhere: `main.ts` runs the build and listens; tests listen on port 0.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
 import { API_DIR, BUILD_DIR, LESSON_ID, PUBLIC_DIR, ROOT, VIEWS_DIR } from './paths';
-import { Lesson, discoverLessons, lessonNarration } from './lessons';
+import { type Lesson, discoverLessons, lessonNarration } from './lessons';
 import { API_CSP, methodGuard, pathGuard, securityHeaders } from './security';
 
 export interface AppOptions {
@@ -28,7 +28,10 @@ export function hasBenchSuite(): boolean {
 
 /** An error carrying the HTTP status to answer with. */
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -88,7 +91,7 @@ export function createApp(options: AppOptions = {}): express.Express {
     res.render('bench', { title: 'Kernel benchmarks | gensparse' });
   });
 
-  app.get('/api', (_req, res, next) => {
+  app.get('/api', (_req, _res, next) => {
     if (!fs.existsSync(API_DIR)) return next(new HttpError(404, 'API reference not built yet: run npm start'));
     next();
   });
@@ -100,15 +103,27 @@ export function createApp(options: AppOptions = {}): express.Express {
     const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; type?: string };
     let status = e.status ?? e.statusCode ?? 500;
     if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
-    if (status >= 500) log(`error ${req.method} ${req.path.slice(0, 200)}: ${(e.message ?? String(err)).split('\n')[0]}`);
-    const message = status === 404 ? 'Not found' : status === 413 ? 'Request body too large' : status < 500 ? 'Bad request' : 'Internal error';
+    if (status >= 500)
+      log(`error ${req.method} ${req.path.slice(0, 200)}: ${(e.message ?? String(err)).split('\n')[0]}`);
+    const message =
+      status === 404
+        ? 'Not found'
+        : status === 413
+          ? 'Request body too large'
+          : status < 500
+            ? 'Bad request'
+            : 'Internal error';
     if (res.headersSent) return res.end();
     res.status(status);
     if (req.accepts(['html', 'text']) === 'html') {
-      res.render('error', { title: `${status} ${message}`, status, message, lessons: safeLessons(lessonsOf) }, (renderErr, html) => {
-        if (renderErr) res.type('text/plain').send(`${status} ${message}`);
-        else res.type('html').send(html);
-      });
+      res.render(
+        'error',
+        { title: `${status} ${message}`, status, message, lessons: safeLessons(lessonsOf) },
+        (renderErr, html) => {
+          if (renderErr) res.type('text/plain').send(`${status} ${message}`);
+          else res.type('html').send(html);
+        },
+      );
     } else {
       res.type('text/plain').send(`${status} ${message}`);
     }

@@ -11,9 +11,9 @@
  * Each step records a key of its inputs (paths, sizes, modification times) and is skipped
  * when the key is unchanged, so a restart without edits takes well under a second.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { API_DIR, BUILD_DIR, LESSONS_DIR, ROOT } from './paths';
 import { discoverLessons } from './lessons';
 import { mnistDataDir } from '../data/mnist';
@@ -86,7 +86,8 @@ export function bundleEntries(): Record<string, string> {
     gensparse: path.join(ROOT, 'src/browser.ts'),
     'lesson-page': path.join(ROOT, 'src/server/browser/lesson-page.ts'),
   };
-  if (fs.existsSync(path.join(ROOT, 'kernels/bench-suite.ts'))) entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
+  if (fs.existsSync(path.join(ROOT, 'kernels/bench-suite.ts')))
+    entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
   for (const l of discoverLessons(LESSONS_DIR)) {
     if (l.hasPanel) entries[`panels/${l.id}`] = path.join(l.dir, 'panel.ts');
   }
@@ -101,7 +102,9 @@ async function buildJs(minify: boolean, stamps: Record<string, string>, force: b
   let previousInputs: string[] = [];
   try {
     previousInputs = JSON.parse(fs.readFileSync(inputsFile, 'utf8')) as string[];
-  } catch { /* first build */ }
+  } catch {
+    /* first build */
+  }
   const key = filesKey(previousInputs, JSON.stringify(entries) + String(minify));
   if (!force && previousInputs.length && stamps.js === key && fs.existsSync(outdir)) return false;
   fs.rmSync(outdir, { recursive: true, force: true });
@@ -126,8 +129,16 @@ async function buildJs(minify: boolean, stamps: Record<string, string>, force: b
   return true;
 }
 
-function copyFiles(pairs: [string, string][], stepKey: string, stamps: Record<string, string>, force: boolean): boolean {
-  const key = filesKey(pairs.map((p) => p[0]), pairs.map((p) => p[1]).join('|'));
+function copyFiles(
+  pairs: [string, string][],
+  stepKey: string,
+  stamps: Record<string, string>,
+  force: boolean,
+): boolean {
+  const key = filesKey(
+    pairs.map((p) => p[0]),
+    pairs.map((p) => p[1]).join('|'),
+  );
   if (!force && stamps[stepKey] === key && pairs.every(([, to]) => fs.existsSync(to))) return false;
   for (const [from, to] of pairs) {
     fs.mkdirSync(path.dirname(to), { recursive: true });
@@ -139,13 +150,17 @@ function copyFiles(pairs: [string, string][], stepKey: string, stamps: Record<st
 
 function wasmPairs(): [string, string][] {
   const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  return fs.readdirSync(path.join(dist, 'dist')).filter((f) => f.endsWith('.wasm'))
+  return fs
+    .readdirSync(path.join(dist, 'dist'))
+    .filter((f) => f.endsWith('.wasm'))
     .map((f) => [path.join(dist, 'dist', f), path.join(BUILD_DIR, 'wasm', f)] as [string, string]);
 }
 
 function katexPairs(): [string, string][] {
   const dist = path.join(path.dirname(require.resolve('katex/package.json')), 'dist');
-  const pairs: [string, string][] = [[path.join(dist, 'katex.min.css'), path.join(BUILD_DIR, 'katex', 'katex.min.css')]];
+  const pairs: [string, string][] = [
+    [path.join(dist, 'katex.min.css'), path.join(BUILD_DIR, 'katex', 'katex.min.css')],
+  ];
   for (const f of fs.readdirSync(path.join(dist, 'fonts'))) {
     if (f.endsWith('.woff2')) pairs.push([path.join(dist, 'fonts', f), path.join(BUILD_DIR, 'katex', 'fonts', f)]);
   }
@@ -155,14 +170,26 @@ function katexPairs(): [string, string][] {
 /** Writes the uint8 MNIST subset: mnist-{train,test}-{images,labels}.u8 (images row-major, 784 bytes each). */
 function buildMnist(stamps: Record<string, string>, force: boolean): boolean {
   const dir = mnistDataDir();
-  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((f) => path.join(dir, f));
+  const files = [
+    'train-images-idx3-ubyte',
+    'train-labels-idx1-ubyte',
+    't10k-images-idx3-ubyte',
+    't10k-labels-idx1-ubyte',
+  ].map((f) => path.join(dir, f));
   const outDir = path.join(BUILD_DIR, 'data');
   const key = filesKey(files, JSON.stringify(MNIST_BROWSER));
   if (!force && stamps.mnist === key && fs.existsSync(path.join(outDir, 'mnist-test-labels.u8'))) return false;
   fs.mkdirSync(outDir, { recursive: true });
-  for (const [split, prefix] of [['train', 'train'], ['test', 't10k']] as const) {
+  for (const [split, prefix] of [
+    ['train', 'train'],
+    ['test', 't10k'],
+  ] as const) {
     const n = MNIST_BROWSER[split];
-    const images = parseIdx(fs.readFileSync(path.join(dir, `${prefix}-images-idx3-ubyte`)), [null, 28, 28], `${split} images`);
+    const images = parseIdx(
+      fs.readFileSync(path.join(dir, `${prefix}-images-idx3-ubyte`)),
+      [null, 28, 28],
+      `${split} images`,
+    );
     const labels = parseIdx(fs.readFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte`)), [null], `${split} labels`);
     fs.writeFileSync(path.join(outDir, `mnist-${split}-images.u8`), (images.data as Uint8Array).subarray(0, n * 784));
     fs.writeFileSync(path.join(outDir, `mnist-${split}-labels.u8`), (labels.data as Uint8Array).subarray(0, n));
@@ -183,7 +210,9 @@ interface TypedocModule {
 
 /** Generates the TypeDoc reference of the public API (src/index.ts) into public/build/api. */
 async function buildApi(stamps: Record<string, string>, force: boolean): Promise<boolean> {
-  const inputs = walk(path.join(ROOT, 'src'), (f) => f.endsWith('.ts')).concat(walk(path.join(ROOT, 'kernels'), (f) => f.endsWith('.ts')));
+  const inputs = walk(path.join(ROOT, 'src'), (f) => f.endsWith('.ts')).concat(
+    walk(path.join(ROOT, 'kernels'), (f) => f.endsWith('.ts')),
+  );
   const key = filesKey(inputs);
   if (!force && stamps.api === key && fs.existsSync(path.join(API_DIR, 'index.html'))) return false;
   // typedoc is an ES module whose types need "moduleResolution: node16"; declare the little we use.
@@ -202,7 +231,7 @@ async function buildApi(stamps: Record<string, string>, force: boolean): Promise
   });
   const project = await app.convert();
   if (!project) throw new Error('TypeDoc could not convert src/index.ts');
-  const tmp = API_DIR + '.tmp';
+  const tmp = `${API_DIR}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await app.generateDocs(project, tmp);
   moveInlineScripts(tmp);
@@ -255,7 +284,9 @@ export async function build(options: BuildOptions = {}): Promise<StepResult[]> {
     writeStamps(stamps);
     const r: StepResult = { step, skipped: !ran && !note, ms: Date.now() - t0, note };
     results.push(r);
-    log(`build ${step.padEnd(5)} ${note ?? (r.skipped ? 'unchanged, skipped' : `done in ${(r.ms / 1000).toFixed(1)} s`)}`);
+    log(
+      `build ${step.padEnd(5)} ${note ?? (r.skipped ? 'unchanged, skipped' : `done in ${(r.ms / 1000).toFixed(1)} s`)}`,
+    );
   }
   return results;
 }

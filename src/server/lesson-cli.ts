@@ -8,8 +8,8 @@
  *   export default async function run(opts: { quick: boolean; outDir: string; seed: number;
  *     log: (line: string) => void }): Promise<Record<string, number>>
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describeBackend } from '../core/backend';
 import { initBackend } from '../core/backend-node';
 import { writeFileAtomic } from '../core/checkpoint';
@@ -52,13 +52,15 @@ export function parseArgs(argv: string[]): CliArgs {
     else if (a === '--seed') {
       const v = value();
       const n = Number(v);
-      if (!/^\d+$/.test(v) || n > 2 ** 32 - 1) throw new Error(`--seed must be an integer in [0, ${2 ** 32 - 1}], got ${v}`);
+      if (!/^\d+$/.test(v) || n > 2 ** 32 - 1)
+        throw new Error(`--seed must be an integer in [0, ${2 ** 32 - 1}], got ${v}`);
       args.seed = n;
     } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (args.id === undefined) args.id = a;
     else throw new Error(`unexpected argument ${a}`);
   }
-  if (args.id !== undefined && !LESSON_ID.test(args.id)) throw new Error(`'${args.id}' is not a lesson id (lowercase letters, digits, dashes)`);
+  if (args.id !== undefined && !LESSON_ID.test(args.id))
+    throw new Error(`'${args.id}' is not a lesson id (lowercase letters, digits, dashes)`);
   return args;
 }
 
@@ -66,7 +68,6 @@ export function parseArgs(argv: string[]): CliArgs {
 export function loadLessonScript(id: string, lessonsDir = LESSONS_DIR): LessonScript {
   const file = path.join(lessonsDir, id, 'script.ts');
   if (!fs.existsSync(file)) throw new Error(`lesson '${id}' has no script.ts`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as { default?: LessonScript };
   if (typeof mod.default !== 'function') throw new Error(`lessons/${id}/script.ts has no default export function`);
   return mod.default;
@@ -76,16 +77,24 @@ export function loadLessonScript(id: string, lessonsDir = LESSONS_DIR): LessonSc
  * Runs one lesson script into `outDir` and writes `metrics.json` there. Returns the metrics
  * and the files the script wrote. Throws if a metric is not a finite number.
  */
-export async function runLesson(id: string, opts: LessonScriptOptions, lessonsDir = LESSONS_DIR): Promise<{ metrics: Record<string, number>; files: string[]; seconds: number }> {
+export async function runLesson(
+  id: string,
+  opts: LessonScriptOptions,
+  lessonsDir = LESSONS_DIR,
+): Promise<{ metrics: Record<string, number>; files: string[]; seconds: number }> {
   const script = loadLessonScript(id, lessonsDir);
   fs.mkdirSync(opts.outDir, { recursive: true });
   const t0 = Date.now();
   const metrics = await script(opts);
   const seconds = (Date.now() - t0) / 1000;
   for (const [k, v] of Object.entries(metrics)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`lesson '${id}' returned a non-finite metric ${k} = ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(`lesson '${id}' returned a non-finite metric ${k} = ${String(v)}`);
   }
-  writeFileAtomic(path.join(opts.outDir, 'metrics.json'), JSON.stringify({ lesson: id, quick: opts.quick, seed: opts.seed, seconds, metrics }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(opts.outDir, 'metrics.json'),
+    `${JSON.stringify({ lesson: id, quick: opts.quick, seed: opts.seed, seconds, metrics }, null, 2)}\n`,
+  );
   const files = fs.readdirSync(opts.outDir).sort();
   return { metrics, files, seconds };
 }
@@ -112,7 +121,9 @@ async function main(argv: string[]): Promise<number> {
   if (args.list) {
     for (const l of lessons) {
       const what = l.hasScript ? 'script' : 'no script yet';
-      console.log(`${String(l.order).padStart(2)}  ${l.id.padEnd(16)} ${l.status.padEnd(7)} ${what.padEnd(14)} ${l.title}`);
+      console.log(
+        `${String(l.order).padStart(2)}  ${l.id.padEnd(16)} ${l.status.padEnd(7)} ${what.padEnd(14)} ${l.title}`,
+      );
     }
     return 0;
   }
@@ -131,7 +142,12 @@ async function main(argv: string[]): Promise<number> {
   console.log(`lesson ${lesson.order}: ${lesson.title}${args.quick ? ' (quick)' : ''}`);
   console.log(describeBackend(report));
   console.log(`seed ${args.seed}, output ${path.relative(process.cwd(), outDir) || '.'}`);
-  const { metrics, files, seconds } = await runLesson(id, { quick: args.quick, outDir, seed: args.seed, log: (line) => console.log(line) });
+  const { metrics, files, seconds } = await runLesson(id, {
+    quick: args.quick,
+    outDir,
+    seed: args.seed,
+    log: (line) => console.log(line),
+  });
   console.log('\nkey numbers:');
   const width = Math.max(...Object.keys(metrics).map((k) => k.length), 4);
   for (const [k, v] of Object.entries(metrics)) console.log(`  ${k.padEnd(width)}  ${formatValue(v)}`);
@@ -141,8 +157,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    console.error(`lesson failed: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`lesson failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
 }

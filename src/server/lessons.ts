@@ -7,10 +7,10 @@
  *   lessons/<id>/panel.ts      the live panel (bundled for the browser; see browser/panel-kit.ts)
  *   lessons/<id>/script.ts     the Node experiment run by `npm run lesson -- <id>`
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { LESSONS_DIR, LESSON_ID } from './paths';
-import { RenderedNarration, renderNarration } from './markdown';
+import { type RenderedNarration, renderNarration } from './markdown';
 
 export interface LessonMeta {
   id: string;
@@ -53,7 +53,13 @@ export function discoverLessons(dir = LESSONS_DIR, warn: (msg: string) => void =
     try {
       const meta = parseLessonMeta(fs.readFileSync(metaFile, 'utf8'), name);
       const has = (f: string) => fs.existsSync(path.join(ldir, f));
-      lessons.push({ ...meta, dir: ldir, hasNarration: has('narration.md'), hasPanel: has('panel.ts'), hasScript: has('script.ts') });
+      lessons.push({
+        ...meta,
+        dir: ldir,
+        hasNarration: has('narration.md'),
+        hasPanel: has('panel.ts'),
+        hasScript: has('script.ts'),
+      });
     } catch (e) {
       warn(`skipping lesson '${name}': ${(e as Error).message}`);
     }
@@ -76,7 +82,9 @@ export function lessonNarration(lesson: Lesson): RenderedNarration {
     const files = [file, ...hit.value.sources.map((s) => path.resolve(LESSONS_DIR, '..', s.file))];
     try {
       if (key(files) === hit.key) return hit.value;
-    } catch { /* a file vanished: re-render */ }
+    } catch {
+      /* a file vanished: re-render */
+    }
   }
   const value = renderNarration(fs.readFileSync(file, 'utf8'));
   const files = [file, ...value.sources.map((s) => path.resolve(LESSONS_DIR, '..', s.file))];

@@ -9,10 +9,10 @@
  */
 import katex from 'katex';
 import { Marked, type TokenizerAndRendererExtension } from 'marked';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { API_DIR } from './paths';
-import { SourceSnippet, apiPath, escapeHtml, extractSource, highlightTs } from './source';
+import { type SourceSnippet, apiPath, escapeHtml, extractSource, highlightTs } from './source';
 
 /** Macros every lesson may use in math. */
 export const KATEX_MACROS: Record<string, string> = {
@@ -39,7 +39,12 @@ export interface RenderedNarration {
 
 function renderMath(tex: string, displayMode: boolean): string {
   try {
-    return katex.renderToString(tex, { displayMode, throwOnError: true, macros: { ...KATEX_MACROS }, output: 'htmlAndMathml' });
+    return katex.renderToString(tex, {
+      displayMode,
+      throwOnError: true,
+      macros: { ...KATEX_MACROS },
+      output: 'htmlAndMathml',
+    });
   } catch (e) {
     throw new Error(`math: ${(e as Error).message.split('\n')[0]} in $${tex.slice(0, 80)}$`);
   }
@@ -76,7 +81,9 @@ function makeMarked(sources: SourceSnippet[]): Marked {
     level: 'block',
     start: (src) => src.match(/^\{\{source /m)?.index,
     tokenizer(src) {
-      const m = /^\{\{source ([A-Za-z0-9_./-]+\.ts)#([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)\}\}[ \t]*(?:\n+|$)/.exec(src);
+      const m = /^\{\{source ([A-Za-z0-9_./-]+\.ts)#([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?)\}\}[ \t]*(?:\n+|$)/.exec(
+        src,
+      );
       if (m) return { type: 'sourceDirective', raw: m[0], file: m[1], name: m[2] };
       return undefined;
     },
@@ -97,16 +104,18 @@ export function renderSnippet(s: SourceSnippet): string {
   const linked = !fs.existsSync(API_DIR) || fs.existsSync(apiFile);
   const label = `<code>${escapeHtml(s.name)}</code>`;
   const title = linked ? `<a class="api-link" href="/api/${api}">${label}</a>` : label;
-  return `<figure class="source" data-source="${escapeHtml(`${s.file}#${s.name}`)}">` +
+  return (
+    `<figure class="source" data-source="${escapeHtml(`${s.file}#${s.name}`)}">` +
     `<figcaption>${title} <span class="kind">${s.kind}</span> <span class="where">${escapeHtml(s.file)}:${s.startLine}-${s.endLine}</span></figcaption>` +
-    `<pre><code class="language-ts">${highlightTs(s.code)}</code></pre></figure>\n`;
+    `<pre><code class="language-ts">${highlightTs(s.code)}</code></pre></figure>\n`
+  );
 }
 
 /** Splits narration at level-2 headings (outside code fences) into an intro and titled steps. */
 export function splitSteps(md: string): { intro: string; steps: { title: string; body: string }[] } {
   const lines = md.split(/\r?\n/);
   let fence = false;
-  let intro: string[] = [];
+  const intro: string[] = [];
   const steps: { title: string; body: string[] }[] = [];
   for (const line of lines) {
     if (/^(```|~~~)/.test(line)) fence = !fence;
@@ -125,7 +134,11 @@ export function renderNarration(md: string): RenderedNarration {
   const { intro, steps } = splitSteps(md);
   const out: Step[] = steps.map((s, i) => {
     try {
-      return { id: `step-${i + 1}`, title: marked.parseInline(s.title) as string, html: marked.parse(s.body) as string };
+      return {
+        id: `step-${i + 1}`,
+        title: marked.parseInline(s.title) as string,
+        html: marked.parse(s.body) as string,
+      };
     } catch (e) {
       throw new Error(`step ${i + 1} ('${s.title}'): ${(e as Error).message}`);
     }

@@ -2,7 +2,7 @@
  * Where the site's files live. Everything the server reads or serves is resolved against
  * the repository root, so the server works from any working directory.
  */
-import * as path from 'path';
+import * as path from 'node:path';
 
 /** The repository root (this file is src/server/paths.ts). */
 export const ROOT = path.resolve(__dirname, '..', '..');

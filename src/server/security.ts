@@ -62,7 +62,7 @@ export function isSafePath(rawPath: string): boolean {
   if (rawPath.length > MAX_URL_LENGTH || !rawPath.startsWith('/')) return false;
   let p = rawPath;
   for (let i = 0; i < 3; i++) {
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects
     if (/\\|[\u0000-\u001f\u007f]/.test(p)) return false;
     if (p.split('/').some((seg) => seg === '..' || seg === '.')) return false;
     if (!p.includes('%')) return true;
@@ -88,7 +88,10 @@ export function pathGuard(req: Request, res: Response, next: NextFunction): void
 
 /** Only GET and HEAD reach the site; other methods get 405 (after the body-size limit). */
 export function methodGuard(req: Request, res: Response, next: NextFunction): void {
-  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    next();
+    return;
+  }
   res.setHeader('Allow', 'GET, HEAD');
   res.status(405).type('text/plain').send('Method not allowed');
 }

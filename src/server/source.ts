@@ -4,8 +4,8 @@
  * what runs. Declarations are found with the TypeScript parser, not a regex: a function,
  * class, interface, type alias or exported const, or a class member as `Class.member`.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ts from 'typescript';
 import { ROOT, isInside } from './paths';
 
@@ -28,7 +28,8 @@ export interface SourceSnippet {
 export function resolveSourceFile(file: string): string {
   if (!/^[A-Za-z0-9_./-]+\.ts$/.test(file) || file.includes('..')) throw new Error(`source: bad file name '${file}'`);
   const abs = path.resolve(ROOT, file);
-  if (!SOURCE_ROOTS.some((r) => isInside(path.join(ROOT, r), abs))) throw new Error(`source: '${file}' is outside ${SOURCE_ROOTS.join(', ')}`);
+  if (!SOURCE_ROOTS.some((r) => isInside(path.join(ROOT, r), abs)))
+    throw new Error(`source: '${file}' is outside ${SOURCE_ROOTS.join(', ')}`);
   if (!fs.existsSync(abs)) throw new Error(`source: '${file}' does not exist`);
   return abs;
 }
@@ -44,7 +45,8 @@ export function extractSource(file: string, name: string): SourceSnippet {
   let node: ts.Node = found.node;
   let kind: DeclKind = found.kind;
   if (member) {
-    if (!ts.isClassDeclaration(found.node) && !ts.isInterfaceDeclaration(found.node)) throw new Error(`source: '${outer}' in ${file} is not a class`);
+    if (!ts.isClassDeclaration(found.node) && !ts.isInterfaceDeclaration(found.node))
+      throw new Error(`source: '${outer}' in ${file} is not a class`);
     const m = (found.node.members as ts.NodeArray<ts.Node>).find((mm) => {
       const n = (mm as ts.ClassElement).name;
       return n !== undefined && ts.isIdentifier(n) && n.text === member;
@@ -53,7 +55,7 @@ export function extractSource(file: string, name: string): SourceSnippet {
     node = m;
     kind = ts.isMethodDeclaration(m) || ts.isMethodSignature(m) ? 'method' : 'property';
   }
-  const start = (member ? node : found.first ?? node).getStart(sf, true);
+  const start = (member ? node : (found.first ?? node)).getStart(sf, true);
   const end = node.getEnd();
   const startLine = sf.getLineAndCharacterOfPosition(start).line + 1;
   const endLine = sf.getLineAndCharacterOfPosition(end).line + 1;
@@ -79,7 +81,9 @@ function findTopLevel(sf: ts.SourceFile, name: string): { node: ts.Node; first?:
     if (ts.isVariableStatement(st)) {
       for (const d of st.declarationList.declarations) {
         if (ts.isIdentifier(d.name) && d.name.text === name) {
-          const isFn = d.initializer !== undefined && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer));
+          const isFn =
+            d.initializer !== undefined &&
+            (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer));
           return { node: st, kind: isFn ? 'function' : 'variable' };
         }
       }
@@ -99,17 +103,30 @@ function dedent(code: string): string {
 export function apiPath(snippet: Pick<SourceSnippet, 'name' | 'kind'>): string {
   const [outer, member] = snippet.name.split('.');
   if (member) return `classes/${outer}.html#${member.toLowerCase()}`;
-  const folder = { function: 'functions', class: 'classes', interface: 'interfaces', type: 'types', variable: 'variables', method: 'classes', property: 'classes' }[snippet.kind];
+  const folder = {
+    function: 'functions',
+    class: 'classes',
+    interface: 'interfaces',
+    type: 'types',
+    variable: 'variables',
+    method: 'classes',
+    property: 'classes',
+  }[snippet.kind];
   return `${folder}/${outer}.html`;
 }
 
-const KEYWORDS = new Set(('abstract as async await break case catch class const continue default do else enum export extends ' +
-  'false finally for from function if implements import in instanceof interface let new null of private protected public ' +
-  'readonly return static super switch this throw true try type typeof undefined void while yield').split(' '));
+const KEYWORDS = new Set(
+  (
+    'abstract as async await break case catch class const continue default do else enum export extends ' +
+    'false finally for from function if implements import in instanceof interface let new null of private protected public ' +
+    'readonly return static super switch this throw true try type typeof undefined void while yield'
+  ).split(' '),
+);
 
 /** Minimal TypeScript highlighting: comments, strings, numbers, keywords (escaped HTML out). */
 export function highlightTs(code: string): string {
-  const re = /(\/\*[\s\S]*?\*\/|\/\/[^\n]*)|(`(?:\\[\s\S]|[^`\\])*`|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")|(\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b)|([A-Za-z_$][\w$]*)/g;
+  const re =
+    /(\/\*[\s\S]*?\*\/|\/\/[^\n]*)|(`(?:\\[\s\S]|[^`\\])*`|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")|(\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b)|([A-Za-z_$][\w$]*)/g;
   let out = '';
   let last = 0;
   for (let m = re.exec(code); m; m = re.exec(code)) {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, Rng } from '../core';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { Vae, VaeConfig } from './model';
+import { Vae, type VaeConfig } from './model';
 
 /** What `config.json` holds for a VAE checkpoint. */
 export interface VaeCheckpointConfig {
@@ -20,7 +20,10 @@ export interface VaeCheckpointConfig {
 export async function saveVae(dir: string, model: Vae, meta: Record<string, unknown> = {}): Promise<void> {
   const tensors = model.params.snapshot();
   try {
-    await saveCheckpoint<VaeCheckpointConfig>(dir, { config: { kind: 'gensparse-vae', vae: model.config, meta }, tensors });
+    await saveCheckpoint<VaeCheckpointConfig>(dir, {
+      config: { kind: 'gensparse-vae', vae: model.config, meta },
+      tensors,
+    });
   } finally {
     tf.dispose(Object.values(tensors));
   }
@@ -30,13 +33,17 @@ export async function saveVae(dir: string, model: Vae, meta: Record<string, unkn
 export function loadVae(dir: string): { model: Vae; meta: Record<string, unknown> } {
   const { config, tensors } = loadCheckpoint<VaeCheckpointConfig>(dir);
   try {
-    if (config.kind !== 'gensparse-vae') throw new InputError('dir', `${dir} holds a '${String(config.kind)}' checkpoint, not a gensparse VAE`);
+    if (config.kind !== 'gensparse-vae')
+      throw new InputError('dir', `${dir} holds a '${String(config.kind)}' checkpoint, not a gensparse VAE`);
     const model = new Vae(config.vae, new Rng(0)); // weights are overwritten below
     const missing = model.params.missingFrom(tensors);
     const extra = Object.keys(tensors).filter((n) => !model.params.has(n));
     if (missing.length || extra.length) {
       model.dispose();
-      throw new InputError('dir', `${dir}: parameters do not match the config (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`);
+      throw new InputError(
+        'dir',
+        `${dir}: parameters do not match the config (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+      );
     }
     model.params.assign(tensors);
     return { model, meta: config.meta ?? {} };

@@ -2,7 +2,7 @@
  * Datasets as flat arrays (browser-safe): rows, minibatches, and the stochastic
  * binarisation used for "binarised MNIST".
  */
-import { InputError, Rng, checkInt } from '../core';
+import { InputError, type Rng, checkInt } from '../core';
 
 /** A dataset of n rows of `dim` floats, row-major, with an optional label per row. */
 export interface ArrayDataset {
@@ -23,7 +23,10 @@ export function checkDataset(argument: string, data: ArrayDataset): void {
   }
   for (let i = 0; i < data.x.length; i++) {
     if (!Number.isFinite(data.x[i])) {
-      throw new InputError(`${argument}.x`, `must be finite, found ${data.x[i]} at row ${Math.floor(i / data.dim)}, column ${i % data.dim}`);
+      throw new InputError(
+        `${argument}.x`,
+        `must be finite, found ${data.x[i]} at row ${Math.floor(i / data.dim)}, column ${i % data.dim}`,
+      );
     }
   }
 }

@@ -24,8 +24,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInt, checkNumber, checkShape } from '../core';
 import { freeBitsKl, gaussianKlPerDim } from './kl';
-import { Likelihood, Vae } from './model';
-import { NoiseKey, sampleLatent } from './reparameterize';
+import type { Likelihood, Vae } from './model';
+import { type NoiseKey, sampleLatent } from './reparameterize';
 
 /**
  * log p(x|z) for a Bernoulli decoder on logits: sum_d x_d l_d - softplus(l_d).
@@ -51,16 +51,37 @@ export function gaussianLogLikelihood(xBD: tf.Tensor2D, mean: tf.Tensor2D | tf.T
   checkNumber('sigma', sigma, { min: 0, minOpen: true });
   const d = xBD.shape[1];
   return tf.tidy(() =>
-    mean.sub(xBD).square().sum(-1).mul(-0.5 / (sigma * sigma)).sub(0.5 * d * Math.log(2 * Math.PI * sigma * sigma)));
+    mean
+      .sub(xBD)
+      .square()
+      .sum(-1)
+      .mul(-0.5 / (sigma * sigma))
+      .sub(0.5 * d * Math.log(2 * Math.PI * sigma * sigma)),
+  );
 }
 
 /**
  * log p(x|z) for either likelihood, from the decoder's raw output.
  * @param xBD [B, D]  @param outBD [B, D] (or [S, B, D]) logits or means  @returns [B] (or [S, B])
  */
-export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, outBD: tf.Tensor2D, sigma?: number): tf.Tensor1D;
-export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, outSBD: tf.Tensor3D, sigma?: number): tf.Tensor2D;
-export function logLikelihood(likelihood: Likelihood, xBD: tf.Tensor2D, out: tf.Tensor2D | tf.Tensor3D, sigma = 1): tf.Tensor {
+export function logLikelihood(
+  likelihood: Likelihood,
+  xBD: tf.Tensor2D,
+  outBD: tf.Tensor2D,
+  sigma?: number,
+): tf.Tensor1D;
+export function logLikelihood(
+  likelihood: Likelihood,
+  xBD: tf.Tensor2D,
+  outSBD: tf.Tensor3D,
+  sigma?: number,
+): tf.Tensor2D;
+export function logLikelihood(
+  likelihood: Likelihood,
+  xBD: tf.Tensor2D,
+  out: tf.Tensor2D | tf.Tensor3D,
+  sigma = 1,
+): tf.Tensor {
   return likelihood === 'bernoulli'
     ? bernoulliLogLikelihood(xBD, out as tf.Tensor2D)
     : gaussianLogLikelihood(xBD, out as tf.Tensor2D, sigma);
@@ -115,13 +136,19 @@ export function elbo(model: Vae, xBD: tf.Tensor2D, key: NoiseKey, options: ElboO
   return tf.tidy(() => {
     const { muBZ, logVarBZ } = model.encode(xBD);
     // S samples per example: tile to [S*B, Z] (row s*B + b is sample s of example b).
-    const muSZ = samples === 1 ? muBZ : muBZ.tile([samples, 1]) as tf.Tensor2D;
-    const logVarSZ = samples === 1 ? logVarBZ : logVarBZ.tile([samples, 1]) as tf.Tensor2D;
+    const muSZ = samples === 1 ? muBZ : (muBZ.tile([samples, 1]) as tf.Tensor2D);
+    const logVarSZ = samples === 1 ? logVarBZ : (logVarBZ.tile([samples, 1]) as tf.Tensor2D);
     const zSZ = sampleLatent(muSZ, logVarSZ, key, useFused);
     const outSD = model.decode(zSZ);
-    const logLikB = samples === 1
-      ? logLikelihood(model.config.likelihood, xBD, outSD, model.config.sigma)
-      : logLikelihood(model.config.likelihood, xBD, outSD.reshape([samples, b, -1]) as tf.Tensor3D, model.config.sigma).mean(0) as tf.Tensor1D;
+    const logLikB =
+      samples === 1
+        ? logLikelihood(model.config.likelihood, xBD, outSD, model.config.sigma)
+        : (logLikelihood(
+            model.config.likelihood,
+            xBD,
+            outSD.reshape([samples, b, -1]) as tf.Tensor3D,
+            model.config.sigma,
+          ).mean(0) as tf.Tensor1D);
     const klBZ = gaussianKlPerDim(muBZ, logVarBZ);
     const klB = klBZ.sum(-1) as tf.Tensor1D;
     const elboB = logLikB.sub(klB) as tf.Tensor1D;

@@ -15,8 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkInt, checkShape } from '../core';
 import { logLikelihood } from './elbo';
-import { Vae } from './model';
-import { NoiseKey, mixSeed, sampleLatent } from './reparameterize';
+import type { Vae } from './model';
+import { type NoiseKey, mixSeed, sampleLatent } from './reparameterize';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -27,8 +27,7 @@ const LOG_2PI = Math.log(2 * Math.PI);
 export function logNormalDiag(zBZ: tf.Tensor2D, muBZ: tf.Tensor2D, logVarBZ: tf.Tensor2D): tf.Tensor1D {
   checkShape('mu', muBZ, zBZ.shape);
   checkShape('logVar', logVarBZ, zBZ.shape);
-  return tf.tidy(() =>
-    logVarBZ.add(zBZ.sub(muBZ).square().div(logVarBZ.exp())).add(LOG_2PI).sum(-1).mul(-0.5));
+  return tf.tidy(() => logVarBZ.add(zBZ.sub(muBZ).square().div(logVarBZ.exp())).add(LOG_2PI).sum(-1).mul(-0.5));
 }
 
 /**
@@ -42,7 +41,13 @@ export function logStandardNormal(zBZ: tf.Tensor2D): tf.Tensor1D {
  * log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for K samples per example.
  * @param xBD [B, D]  @returns [K, B]
  */
-export function importanceLogWeights(model: Vae, xBD: tf.Tensor2D, k: number, key: NoiseKey, useFused = true): tf.Tensor2D {
+export function importanceLogWeights(
+  model: Vae,
+  xBD: tf.Tensor2D,
+  k: number,
+  key: NoiseKey,
+  useFused = true,
+): tf.Tensor2D {
   checkInt('k', k, 1);
   model.checkInput(xBD);
   const b = xBD.shape[0];
@@ -52,8 +57,15 @@ export function importanceLogWeights(model: Vae, xBD: tf.Tensor2D, k: number, ke
     const logVarKZ = logVarBZ.tile([k, 1]) as tf.Tensor2D;
     const zKZ = sampleLatent(muKZ, logVarKZ, key, useFused);
     const outKD = model.decode(zKZ);
-    const logPxzKB = logLikelihood(model.config.likelihood, xBD, outKD.reshape([k, b, -1]) as tf.Tensor3D, model.config.sigma);
-    const logPriorOverQ = logStandardNormal(zKZ).sub(logNormalDiag(zKZ, muKZ, logVarKZ)).reshape([k, b]);
+    const logPxzKB = logLikelihood(
+      model.config.likelihood,
+      xBD,
+      outKD.reshape([k, b, -1]) as tf.Tensor3D,
+      model.config.sigma,
+    );
+    const logPriorOverQ = logStandardNormal(zKZ)
+      .sub(logNormalDiag(zKZ, muKZ, logVarKZ))
+      .reshape([k, b]);
     return logPxzKB.add(logPriorOverQ) as tf.Tensor2D;
   });
 }
@@ -70,7 +82,13 @@ export interface IwaeOptions {
  * Large K is processed in chunks of samples (each chunk a fresh step of the noise key).
  * @param xBD [B, D]  @param k K >= 1  @returns [B]
  */
-export function iwaeBound(model: Vae, xBD: tf.Tensor2D, k: number, key: NoiseKey, options: IwaeOptions = {}): tf.Tensor1D {
+export function iwaeBound(
+  model: Vae,
+  xBD: tf.Tensor2D,
+  k: number,
+  key: NoiseKey,
+  options: IwaeOptions = {},
+): tf.Tensor1D {
   checkInt('k', k, 1);
   const maxRows = checkInt('maxRows', options.maxRows ?? 8192, 1);
   model.checkInput(xBD);
@@ -79,7 +97,15 @@ export function iwaeBound(model: Vae, xBD: tf.Tensor2D, k: number, key: NoiseKey
     const parts: tf.Tensor2D[] = [];
     for (let done = 0, c = 0; done < k; done += chunk, c++) {
       const n = Math.min(chunk, k - done);
-      parts.push(importanceLogWeights(model, xBD, n, { seed: key.seed, step: c === 0 ? key.step : mixSeed(key.seed, key.step, c) }, options.useFused ?? true));
+      parts.push(
+        importanceLogWeights(
+          model,
+          xBD,
+          n,
+          { seed: key.seed, step: c === 0 ? key.step : mixSeed(key.seed, key.step, c) },
+          options.useFused ?? true,
+        ),
+      );
     }
     const logWKB = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
     return tf.logSumExp(logWKB, 0).sub(Math.log(k)) as tf.Tensor1D;

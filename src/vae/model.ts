@@ -21,7 +21,7 @@
  * math is visible; the parameters live in one core `Params` with seeded initialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, Params, Rng, checkInt, checkNumber, checkOneOf, checkShape, init } from '../core';
+import { ConfigError, Params, type Rng, checkInt, checkNumber, checkOneOf, checkShape, init } from '../core';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'softplus', 'elu', 'leakyRelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -67,13 +67,15 @@ export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
   checkOneOf('arch', c.arch, ARCHITECTURES);
   checkInt('inputDim', c.inputDim, 1);
   checkInt('latentDim', c.latentDim, 1, 4096);
-  if (!Array.isArray(c.hidden)) throw new ConfigError('hidden', `must be an array of layer sizes, got ${String(c.hidden)}`);
+  if (!Array.isArray(c.hidden))
+    throw new ConfigError('hidden', `must be an array of layer sizes, got ${String(c.hidden)}`);
   c.hidden.forEach((h, i) => checkInt(`hidden[${i}]`, h, 1));
   checkOneOf('activation', c.activation, ACTIVATIONS);
   checkOneOf('likelihood', c.likelihood, LIKELIHOODS);
   checkNumber('sigma', c.sigma, { min: 0, minOpen: true });
   if (c.arch === 'conv') {
-    if (c.inputDim !== 784) throw new ConfigError('inputDim', `the 'conv' architecture takes 28x28 images (inputDim 784), got ${c.inputDim}`);
+    if (c.inputDim !== 784)
+      throw new ConfigError('inputDim', `the 'conv' architecture takes 28x28 images (inputDim 784), got ${c.inputDim}`);
     c.convChannels.forEach((ch, i) => checkInt(`convChannels[${i}]`, ch, 1));
   }
   return { ...c, hidden: [...c.hidden], convChannels: [...c.convChannels] as [number, number] };
@@ -82,11 +84,16 @@ export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
 /** Applies the named nonlinearity. */
 export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   switch (activation) {
-    case 'relu': return tf.relu(x);
-    case 'tanh': return tf.tanh(x);
-    case 'softplus': return tf.softplus(x);
-    case 'elu': return tf.elu(x);
-    case 'leakyRelu': return tf.leakyRelu(x, 0.2);
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'softplus':
+      return tf.softplus(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'leakyRelu':
+      return tf.leakyRelu(x, 0.2);
   }
 }
 
@@ -112,8 +119,12 @@ export class Vae {
     const c = this.config;
     // A layer followed by a ReLU-like activation gets Kaiming init; linear outputs get Xavier.
     const addDense = (name: string, fanIn: number, fanOut: number, feedsActivation = true) => {
-      const kaiming = feedsActivation && (c.activation === 'relu' || c.activation === 'leakyRelu' || c.activation === 'elu');
-      this.params.add(`${name}.W`, kaiming ? init.kaimingUniform(rng, [fanIn, fanOut]) : init.xavierUniform(rng, [fanIn, fanOut]));
+      const kaiming =
+        feedsActivation && (c.activation === 'relu' || c.activation === 'leakyRelu' || c.activation === 'elu');
+      this.params.add(
+        `${name}.W`,
+        kaiming ? init.kaimingUniform(rng, [fanIn, fanOut]) : init.xavierUniform(rng, [fanIn, fanOut]),
+      );
       this.params.add(`${name}.b`, init.zeros([fanOut]));
     };
     let width = c.inputDim;
@@ -236,17 +247,25 @@ export function conv3x3(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 
   return tf.tidy(() => {
     const [batch, h, wd, ch] = x.shape;
     const cout = w.shape[3] as number;
-    const padded = x.pad([[0, 0], [1, 1], [1, 1], [0, 0]]);
+    const padded = x.pad([
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
     const patches: tf.Tensor[] = [];
     for (let dy = 0; dy < 3; dy++) {
-      for (let dx = 0; dx < 3; dx++) patches.push(padded.slice([0, dy, dx, 0], [batch, h, wd, ch]).reshape([batch * h * wd, ch]));
+      for (let dx = 0; dx < 3; dx++)
+        patches.push(padded.slice([0, dy, dx, 0], [batch, h, wd, ch]).reshape([batch * h * wd, ch]));
     }
     const cols = tf.concat(patches, 1); // [B*H*W, 9 C], (dy, dx, c) order = w's layout
     const full = cols.matMul(w.reshape([9 * ch, cout])).add(b);
     if (stride === 1) return full.reshape([batch, h, wd, cout]) as tf.Tensor4D;
     // [B*H/2, 2, W/2, 2 C']: row parity on axis 1, column parity in the channel halves
     const [ho, wo] = [h / 2, wd / 2];
-    return full.reshape([batch * ho, 2, wo, 2 * cout]).slice([0, 1, 0, cout], [batch * ho, 1, wo, cout])
+    return full
+      .reshape([batch * ho, 2, wo, 2 * cout])
+      .slice([0, 1, 0, cout], [batch * ho, 1, wo, cout])
       .reshape([batch, ho, wo, cout]) as tf.Tensor4D;
   });
 }
@@ -260,7 +279,9 @@ export function upsample2x(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tenso
   return tf.tidy(() => {
     const [batch, h, wd] = x.shape;
     const cout = (w.shape[3] as number) / 4;
-    return conv3x3(x, w, b, 1).reshape([batch, h, wd, 2, 2, cout]).transpose([0, 1, 3, 2, 4, 5])
+    return conv3x3(x, w, b, 1)
+      .reshape([batch, h, wd, 2, 2, cout])
+      .transpose([0, 1, 3, 2, 4, 5])
       .reshape([batch, 2 * h, 2 * wd, cout]) as tf.Tensor4D;
   });
 }

@@ -7,7 +7,7 @@
  *
  * Both return rows of a flat Float32Array [n, 2] and the component of each row as its label.
  */
-import { Rng, checkInt, checkNumber } from '../core';
+import { type Rng, checkInt, checkNumber } from '../core';
 import type { ArrayDataset } from './dataset';
 
 /**
@@ -15,7 +15,8 @@ import type { ArrayDataset } from './dataset';
  * @param n rows  @param rng the seeded source  @returns [n, 2] with the component as label
  */
 export function gaussianRing(
-  n: number, rng: Rng,
+  n: number,
+  rng: Rng,
   { components = 8, radius = 2, std = 0.15 }: { components?: number; radius?: number; std?: number } = {},
 ): ArrayDataset {
   checkInt('n', n, 1);

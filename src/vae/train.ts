@@ -12,12 +12,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  Adam, ConfigError, MetricHistory, Rng, TrainCallbacks, checkInt, checkNumber, checkOneOf, makeSchedule, trainLoop,
+  Adam,
+  ConfigError,
+  type MetricHistory,
+  Rng,
+  type TrainCallbacks,
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  makeSchedule,
+  trainLoop,
 } from '../core';
-import { ArrayDataset, binarize, checkDataset, copyRows } from './dataset';
+import { type ArrayDataset, binarize, checkDataset, copyRows } from './dataset';
 import { elbo, resolveElboOptions } from './elbo';
 import { iwaeBound } from './iwae';
-import { Vae } from './model';
+import type { Vae } from './model';
 
 export interface VaeTrainConfig {
   /** Examples per step (default 128). */
@@ -92,7 +101,11 @@ export class VaeTrainer {
   private order: Int32Array;
   private cursor = 0;
 
-  constructor(readonly model: Vae, readonly data: ArrayDataset, config: Partial<VaeTrainConfig> = {}) {
+  constructor(
+    readonly model: Vae,
+    readonly data: ArrayDataset,
+    config: Partial<VaeTrainConfig> = {},
+  ) {
     this.config = resolveTrainConfig(config);
     checkDataset('data', data);
     if (data.dim !== model.config.inputDim) {
@@ -101,8 +114,16 @@ export class VaeTrainer {
     const c = this.config;
     this.rng = new Rng(c.seed);
     this.order = this.rng.shuffle(Int32Array.from({ length: data.n }, (_, i) => i)) as Int32Array;
-    const lr = c.lrDecay === 'none' ? c.lr
-      : makeSchedule({ lr: c.lr, totalSteps: Math.max(1, c.steps), decay: 'cosine', decayStart: 0.5, finalFraction: 0.05 });
+    const lr =
+      c.lrDecay === 'none'
+        ? c.lr
+        : makeSchedule({
+            lr: c.lr,
+            totalSteps: Math.max(1, c.steps),
+            decay: 'cosine',
+            decayStart: 0.5,
+            finalFraction: 0.05,
+          });
     this.optimizer = new Adam(model.params.trainable(), { lr });
   }
 
@@ -133,7 +154,12 @@ export class VaeTrainer {
     let negElbo: tf.Scalar | null = null;
     let kl: tf.Scalar | null = null;
     const { loss, grads } = this.model.params.gradients(() => {
-      const r = elbo(this.model, x, { seed: c.seed, step: i }, { samples: c.samples, beta, freeBits: c.freeBits, useFused: c.useFused });
+      const r = elbo(
+        this.model,
+        x,
+        { seed: c.seed, step: i },
+        { samples: c.samples, beta, freeBits: c.freeBits, useFused: c.useFused },
+      );
       negElbo = tf.keep(r.elboB.mean().neg() as tf.Scalar);
       kl = tf.keep(r.klB.mean() as tf.Scalar);
       return r.loss;
@@ -144,7 +170,14 @@ export class VaeTrainer {
   }
 
   /** Runs `config.steps` steps (from `startStep`) with the core training loop. */
-  run(options: { callbacks?: TrainCallbacks | TrainCallbacks[]; shouldStop?: () => boolean; startStep?: number; history?: MetricHistory } = {}): Promise<MetricHistory> {
+  run(
+    options: {
+      callbacks?: TrainCallbacks | TrainCallbacks[];
+      shouldStop?: () => boolean;
+      startStep?: number;
+      history?: MetricHistory;
+    } = {},
+  ): Promise<MetricHistory> {
     return trainLoop({
       steps: this.config.steps,
       step: (i) => this.step(i),
@@ -180,22 +213,40 @@ export interface VaeEvaluation {
  * `data` must already be in the model's input space (binarise a test set once, with a fixed seed).
  */
 export async function evaluateVae(
-  model: Vae, data: ArrayDataset,
-  { batchSize = 250, iwaeK = 0, iwaeExamples = data.n, seed = 1234, onProgress }:
-  { batchSize?: number; iwaeK?: number; iwaeExamples?: number; seed?: number; onProgress?: (done: number, total: number) => void } = {},
+  model: Vae,
+  data: ArrayDataset,
+  {
+    batchSize = 250,
+    iwaeK = 0,
+    iwaeExamples = data.n,
+    seed = 1234,
+    onProgress,
+  }: {
+    batchSize?: number;
+    iwaeK?: number;
+    iwaeExamples?: number;
+    seed?: number;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<VaeEvaluation> {
   checkDataset('data', data);
   checkInt('batchSize', batchSize, 1);
   checkInt('iwaeK', iwaeK, 0);
   checkInt('iwaeExamples', iwaeExamples, 0, data.n);
-  let sumElbo = 0, sumKl = 0, sumLogLik = 0, sumIwae = 0, nIwae = 0;
+  let sumElbo = 0,
+    sumKl = 0,
+    sumLogLik = 0,
+    sumIwae = 0,
+    nIwae = 0;
   for (let start = 0, b = 0; start < data.n; start += batchSize, b++) {
     const rows = Math.min(batchSize, data.n - start);
     const x = tf.tensor2d(data.x.subarray(start * data.dim, (start + rows) * data.dim), [rows, data.dim]);
     const r = elbo(model, x, { seed, step: b });
     const sums = tf.tidy(() => tf.stack([r.elboB.sum(), r.klB.sum(), r.logLikB.sum()]));
     const [e, k, l] = await sums.data();
-    sumElbo += e; sumKl += k; sumLogLik += l;
+    sumElbo += e;
+    sumKl += k;
+    sumLogLik += l;
     tf.dispose([sums, r.elboB, r.klB, r.logLikB, r.loss]);
     if (iwaeK > 0 && start < iwaeExamples) {
       const keep = Math.min(rows, iwaeExamples - start);

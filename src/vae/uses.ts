@@ -15,8 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkInt, checkNumber } from '../core';
 import { gaussianKlPerDim } from './kl';
-import { Vae } from './model';
-import { NoiseKey, standardNormal } from './reparameterize';
+import type { Vae } from './model';
+import { type NoiseKey, standardNormal } from './reparameterize';
 
 /**
  * Reconstructions through the posterior mean: decoderMean(mu(x)).
@@ -58,7 +58,8 @@ export function latentGridPoints(side: number, span = 2.5): tf.Tensor2D {
  * @returns [side * side, D]
  */
 export function latentGrid(model: Vae, side: number, span = 2.5): tf.Tensor2D {
-  if (model.latentDim !== 2) throw new ConfigError('latentDim', `a latent grid needs a 2-D latent space, the model has ${model.latentDim}`);
+  if (model.latentDim !== 2)
+    throw new ConfigError('latentDim', `a latent grid needs a 2-D latent space, the model has ${model.latentDim}`);
   return tf.tidy(() => model.decodeMean(latentGridPoints(side, span)));
 }
 

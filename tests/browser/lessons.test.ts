@@ -7,16 +7,23 @@
  *
  * Skips visibly when /usr/bin/chromium is missing (.ci/run installs it).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build } from '../../src/server/build';
 import { discoverLessons } from '../../src/server/lessons';
-import { Running, startServer } from '../server/helpers';
+import { type Running, startServer } from '../server/helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '../../test-output/screenshots');
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+];
 
 /** How far each lesson's panel trains in the test, and with which URL settings. */
 const PLAN: Record<string, { query: string; steps: number }> = {
@@ -51,21 +58,32 @@ function watch(page: Page): Watch {
 }
 
 async function waitState(page: Page, states: string[], timeout = 60_000): Promise<string> {
-  await page.waitForFunction((s) => s.includes(document.getElementById('panel-root')?.dataset.state ?? ''), states, { timeout });
+  await page.waitForFunction((s) => s.includes(document.getElementById('panel-root')?.dataset.state ?? ''), states, {
+    timeout,
+  });
   return page.evaluate(() => document.getElementById('panel-root')!.dataset.state!);
 }
 
 async function panelError(page: Page): Promise<string> {
-  return page.evaluate(() => (window as unknown as { gensparsePanel?: { error?: string } }).gensparsePanel?.error ?? document.querySelector('.error-box')?.textContent ?? '');
+  return page.evaluate(
+    () =>
+      (window as unknown as { gensparsePanel?: { error?: string } }).gensparsePanel?.error ??
+      document.querySelector('.error-box')?.textContent ??
+      '',
+  );
 }
 
 /** Starts the panel, waits until `steps` steps are done, pauses; returns the chart's series. */
 async function train(page: Page, steps: number): Promise<Record<string, number[]>> {
   await page.click('#btn-start');
-  await page.waitForFunction((n) => {
-    const root = document.getElementById('panel-root')!;
-    return Number(root.dataset.step) >= n || root.dataset.state === 'error' || root.dataset.state === 'done';
-  }, steps, { timeout: 120_000 });
+  await page.waitForFunction(
+    (n) => {
+      const root = document.getElementById('panel-root')!;
+      return Number(root.dataset.step) >= n || root.dataset.state === 'error' || root.dataset.state === 'done';
+    },
+    steps,
+    { timeout: 120_000 },
+  );
   await page.click('#btn-pause').catch(() => undefined);
   const state = await waitState(page, ['paused', 'done', 'error']);
   if (state === 'error') throw new Error(`panel error: ${await panelError(page)}`);
@@ -112,48 +130,60 @@ maybe('lessons in headless Chromium', () => {
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     // The browser bundle of the public API loads as an ES module and has the main entry points.
     // (a string, so ts-jest does not rewrite the dynamic import into require)
-    const names = (await page.evaluate("import('/assets/build/js/gensparse.js').then((m) => Object.keys(m))")) as string[];
-    expect(names).toEqual(expect.arrayContaining(['initBrowserBackend', 'Vae', 'VaeTrainer', 'trainLoop', 'Rng', 'kernels']));
+    const names = (await page.evaluate(
+      "import('/assets/build/js/gensparse.js').then((m) => Object.keys(m))",
+    )) as string[];
+    expect(names).toEqual(
+      expect.arrayContaining(['initBrowserBackend', 'Vae', 'VaeTrainer', 'trainLoop', 'Rng', 'kernels']),
+    );
     await page.screenshot({ path: path.join(SHOTS, 'index.png') });
     expect(w.problems).toEqual([]);
     await page.close();
   });
 
-  test.each(ready.map((l) => l.id))('lesson %s: loads, trains, the loss falls, no errors', async (id) => {
-    const plan = PLAN[id] ?? DEFAULT_PLAN;
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const w = watch(page);
-    await page.goto(`${site.base}/lessons/${id}?${plan.query}`);
-    const state = await waitState(page, ['ready', 'error']);
-    expect([state, await panelError(page)]).toEqual(['ready', '']);
-    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
-    expect(await page.textContent('#backend')).toMatch(/^backend: wasm/);
-    expect(await page.locator('section.step').count()).toBeGreaterThanOrEqual(5);
-    // The settings, seed included, are in the URL.
-    expect(new URL(page.url()).searchParams.get('seed')).toBe('1');
+  test.each(ready.map((l) => l.id))(
+    'lesson %s: loads, trains, the loss falls, no errors',
+    async (id) => {
+      const plan = PLAN[id] ?? DEFAULT_PLAN;
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const w = watch(page);
+      await page.goto(`${site.base}/lessons/${id}?${plan.query}`);
+      const state = await waitState(page, ['ready', 'error']);
+      expect([state, await panelError(page)]).toEqual(['ready', '']);
+      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+      expect(await page.textContent('#backend')).toMatch(/^backend: wasm/);
+      expect(await page.locator('section.step').count()).toBeGreaterThanOrEqual(5);
+      // The settings, seed included, are in the URL.
+      expect(new URL(page.url()).searchParams.get('seed')).toBe('1');
 
-    // Long tasks (> 50 ms without yielding) while training: the page must stay responsive.
-    await page.evaluate(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
-    });
-    const series = await train(page, plan.steps);
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    console.log(`${id}: ${longTasks.length} long tasks while training, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
-    // Measured here: longest 60-120 ms (the kit yields every 40 ms of work); 500 ms leaves room for a loaded machine.
-    expect(Math.max(0, ...longTasks)).toBeLessThan(500);
-    const loss = Object.values(series)[0];
-    expect(loss.length).toBeGreaterThanOrEqual(5);
-    for (const v of loss) expect(Number.isFinite(v)).toBe(true);
-    expect(mean(loss.slice(-3))).toBeLessThan(mean(loss.slice(0, 3)));
-    expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBe(loss.length);
+      // Long tasks (> 50 ms without yielding) while training: the page must stay responsive.
+      await page.evaluate(() => {
+        const w = window as unknown as { longTasks: number[] };
+        w.longTasks = [];
+        new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({
+          type: 'longtask',
+        });
+      });
+      const series = await train(page, plan.steps);
+      const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+      console.log(
+        `${id}: ${longTasks.length} long tasks while training, longest ${Math.round(Math.max(0, ...longTasks))} ms`,
+      );
+      // Measured here: longest 60-120 ms (the kit yields every 40 ms of work); 500 ms leaves room for a loaded machine.
+      expect(Math.max(0, ...longTasks)).toBeLessThan(500);
+      const loss = Object.values(series)[0];
+      expect(loss.length).toBeGreaterThanOrEqual(5);
+      for (const v of loss) expect(Number.isFinite(v)).toBe(true);
+      expect(mean(loss.slice(-3))).toBeLessThan(mean(loss.slice(0, 3)));
+      expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBe(loss.length);
 
-    await page.screenshot({ path: path.join(SHOTS, `${id}.png`) });
-    await shootPanel(page, `${id}-panel.png`);
-    expect(w.problems).toEqual([]);
-    await page.close();
-  }, 180_000);
+      await page.screenshot({ path: path.join(SHOTS, `${id}.png`) });
+      await shootPanel(page, `${id}-panel.png`);
+      expect(w.problems).toEqual([]);
+      await page.close();
+    },
+    180_000,
+  );
 
   test('lesson vae-training on the 2-D toy data', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -168,21 +198,25 @@ maybe('lessons in headless Chromium', () => {
     await page.close();
   }, 120_000);
 
-  test.each(['webgl', 'webgpu'])('the %s backend runs a panel (SwiftShader here: correctness only)', async (backend) => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const w = watch(page);
-    await page.goto(`${site.base}/lessons/vae-reparam?backend=${backend}`);
-    const state = await waitState(page, ['ready', 'error']);
-    expect([state, await panelError(page)]).toEqual(['ready', '']);
-    const badge = await page.textContent('#backend');
-    expect(badge).toContain(`backend: ${backend}`);
-    if (backend === 'webgpu') expect(badge).toContain('adapter:');
-    const series = await train(page, 60);
-    expect(mean(series.loss.slice(-3))).toBeLessThan(mean(series.loss.slice(0, 3)));
-    await shootPanel(page, `vae-reparam-${backend}-panel.png`);
-    expect(w.problems).toEqual([]);
-    await page.close();
-  }, 120_000);
+  test.each(['webgl', 'webgpu'])(
+    'the %s backend runs a panel (SwiftShader here: correctness only)',
+    async (backend) => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const w = watch(page);
+      await page.goto(`${site.base}/lessons/vae-reparam?backend=${backend}`);
+      const state = await waitState(page, ['ready', 'error']);
+      expect([state, await panelError(page)]).toEqual(['ready', '']);
+      const badge = await page.textContent('#backend');
+      expect(badge).toContain(`backend: ${backend}`);
+      if (backend === 'webgpu') expect(badge).toContain('adapter:');
+      const series = await train(page, 60);
+      expect(mean(series.loss.slice(-3))).toBeLessThan(mean(series.loss.slice(0, 3)));
+      await shootPanel(page, `vae-reparam-${backend}-panel.png`);
+      expect(w.problems).toEqual([]);
+      await page.close();
+    },
+    120_000,
+  );
 
   test('a link reproduces a run: same URL, same numbers; a new seed changes them and the URL', async () => {
     const page = await browser.newPage();
@@ -193,10 +227,18 @@ maybe('lessons in headless Chromium', () => {
       await waitState(page, ['ready']);
       for (let i = 0; i < 5; i++) {
         await page.click('#btn-step');
-        await page.waitForFunction((n) => Number(document.getElementById('panel-root')!.dataset.step) >= n &&
-          document.getElementById('panel-root')!.dataset.state === 'paused', i + 1);
+        await page.waitForFunction(
+          (n) =>
+            Number(document.getElementById('panel-root')!.dataset.step) >= n &&
+            document.getElementById('panel-root')!.dataset.state === 'paused',
+          i + 1,
+        );
       }
-      return page.evaluate(() => (window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }).gensparsePanel.history.values.map((v) => v.loss));
+      return page.evaluate(() =>
+        (
+          window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }
+        ).gensparsePanel.history.values.map((v) => v.loss),
+      );
     };
     const a = await run();
     const b = await run();
@@ -208,7 +250,11 @@ maybe('lessons in headless Chromium', () => {
     await waitState(page, ['ready']);
     await page.click('#btn-step');
     await waitState(page, ['paused']);
-    const c = await page.evaluate(() => (window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }).gensparsePanel.history.values[0].loss);
+    const c = await page.evaluate(
+      () =>
+        (window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }).gensparsePanel.history
+          .values[0].loss,
+    );
     expect(c).not.toBe(a[0]);
     expect(new URL(page.url()).searchParams.get('backend')).toBe('wasm');
     expect(w.problems).toEqual([]);
@@ -216,18 +262,27 @@ maybe('lessons in headless Chromium', () => {
   }, 120_000);
 
   const benchSuite = fs.existsSync(path.join(__dirname, '../../kernels/bench-suite.ts'));
-  (benchSuite ? test : test.skip)('the benchmark page runs the small kernel suite on wasm', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-    const w = watch(page);
-    await page.goto(`${site.base}/bench?backend=wasm&size=small`);
-    await page.waitForFunction(() => document.getElementById('backend')?.dataset.backend === 'wasm');
-    await page.click('#bench-run');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.benchState ?? ''), null, { timeout: 150_000 });
-    expect([await page.evaluate(() => document.body.dataset.benchState), await page.textContent('#bench-status')]).toEqual(['done', expect.stringContaining('rows')]);
-    const rows = await page.locator('#bench-table tbody tr').count();
-    expect(rows).toBeGreaterThan(0);
-    await page.screenshot({ path: path.join(SHOTS, 'bench.png'), fullPage: true });
-    expect(w.problems).toEqual([]);
-    await page.close();
-  }, 180_000);
+  (benchSuite ? test : test.skip)(
+    'the benchmark page runs the small kernel suite on wasm',
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      const w = watch(page);
+      await page.goto(`${site.base}/bench?backend=wasm&size=small`);
+      await page.waitForFunction(() => document.getElementById('backend')?.dataset.backend === 'wasm');
+      await page.click('#bench-run');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.benchState ?? ''), null, {
+        timeout: 150_000,
+      });
+      expect([
+        await page.evaluate(() => document.body.dataset.benchState),
+        await page.textContent('#bench-status'),
+      ]).toEqual(['done', expect.stringContaining('rows')]);
+      const rows = await page.locator('#bench-table tbody tr').count();
+      expect(rows).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(SHOTS, 'bench.png'), fullPage: true });
+      expect(w.problems).toEqual([]);
+      await page.close();
+    },
+    180_000,
+  );
 });

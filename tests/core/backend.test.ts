@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendCandidate, ConfigError, describeBackend, initBackend, nodeCandidates, selectBackend } from '../../src';
+import {
+  type BackendCandidate,
+  ConfigError,
+  describeBackend,
+  initBackend,
+  nodeCandidates,
+  selectBackend,
+} from '../../src';
 
 describe('backend loader', () => {
   const saved = process.env.GENSPARSE_BACKEND;
@@ -40,7 +47,9 @@ describe('backend loader', () => {
 
   test('an unknown backend name fails clearly, listing the known ones', async () => {
     await expect(initBackend({ backend: 'tpu' })).rejects.toThrow(ConfigError);
-    await expect(initBackend({ backend: 'tpu' })).rejects.toThrow(/backend: unknown backend 'tpu'; choose one of node-gpu, node, wasm, cpu/);
+    await expect(initBackend({ backend: 'tpu' })).rejects.toThrow(
+      /backend: unknown backend 'tpu'; choose one of node-gpu, node, wasm, cpu/,
+    );
     process.env.GENSPARSE_BACKEND = 'webgl2';
     await expect(initBackend()).rejects.toThrow(/unknown backend 'webgl2'/);
   });
@@ -62,7 +71,12 @@ describe('backend loader', () => {
       },
     });
     const report = await initBackend({
-      candidates: [failing('fast-gpu', 'no GPU found'), failing('fast-cpu', 'libtensorflow missing'), working('cpu', 'cpu'), working('never', 'wasm')],
+      candidates: [
+        failing('fast-gpu', 'no GPU found'),
+        failing('fast-cpu', 'libtensorflow missing'),
+        working('cpu', 'cpu'),
+        working('never', 'wasm'),
+      ],
     });
     expect(tried).toEqual(['fast-gpu', 'fast-cpu', 'cpu']);
     expect(report.name).toBe('cpu');
@@ -74,16 +88,38 @@ describe('backend loader', () => {
 
   test('a forced backend that fails to load is an error, not a silent fallback', async () => {
     const candidates: BackendCandidate[] = [
-      { name: 'broken', load: async () => { throw new Error('driver crashed'); } },
-      { name: 'cpu', load: async () => { await tf.setBackend('cpu'); } },
+      {
+        name: 'broken',
+        load: async () => {
+          throw new Error('driver crashed');
+        },
+      },
+      {
+        name: 'cpu',
+        load: async () => {
+          await tf.setBackend('cpu');
+        },
+      },
     ];
-    await expect(selectBackend(candidates, 'broken')).rejects.toThrow(/forced backend 'broken' failed to load: driver crashed/);
+    await expect(selectBackend(candidates, 'broken')).rejects.toThrow(
+      /forced backend 'broken' failed to load: driver crashed/,
+    );
   });
 
   test('when nothing loads, the error lists every reason', async () => {
     const candidates: BackendCandidate[] = [
-      { name: 'a', load: async () => { throw new Error('reason a'); } },
-      { name: 'b', load: async () => { throw new Error('reason b'); } },
+      {
+        name: 'a',
+        load: async () => {
+          throw new Error('reason a');
+        },
+      },
+      {
+        name: 'b',
+        load: async () => {
+          throw new Error('reason b');
+        },
+      },
     ];
     await expect(selectBackend(candidates)).rejects.toThrow('no backend could be loaded: a: reason a; b: reason b');
   });

@@ -1,12 +1,12 @@
-import * as os from 'os';
-import * as path from 'path';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, saveCheckpoint } from '../../src';
 
 // Simulate a disk that fills up during the next write: fs.writeSync throws while `diskFull` is set.
 let diskFull = false;
-jest.mock('fs', () => {
-  const real = jest.requireActual('fs');
+jest.mock('node:fs', () => {
+  const real = jest.requireActual('node:fs');
   return {
     ...real,
     writeSync: (...args: unknown[]) => {
@@ -15,8 +15,7 @@ jest.mock('fs', () => {
     },
   };
 });
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fs: typeof import('fs') = require('fs');
+const fs: typeof import('fs') = require('node:fs');
 
 test('a failed save leaves the existing checkpoint untouched and no temporary files behind', async () => {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-atomic-')), 'ckpt');

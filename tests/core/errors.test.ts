@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkFinite, checkFiniteArray, checkInt, checkNumber, checkOneOf, checkShape, ConfigError, InputError, Params } from '../../src';
+import {
+  checkFinite,
+  checkFiniteArray,
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  checkShape,
+  ConfigError,
+  InputError,
+  Params,
+} from '../../src';
 
 describe('bad input is reported by name', () => {
   test('wrong shapes name the argument, the expected and the actual shape', () => {
@@ -12,8 +22,12 @@ describe('bad input is reported by name', () => {
   });
 
   test('non-finite values are reported with the argument and the first bad index', async () => {
-    expect(() => checkFiniteArray('batch', [0.5, 1, NaN, 2])).toThrow('batch: must be finite, found NaN at flat index 2');
-    expect(() => checkFiniteArray('batch', new Float32Array([1, Infinity]))).toThrow(/batch: must be finite, found Infinity at flat index 1/);
+    expect(() => checkFiniteArray('batch', [0.5, 1, NaN, 2])).toThrow(
+      'batch: must be finite, found NaN at flat index 2',
+    );
+    expect(() => checkFiniteArray('batch', new Float32Array([1, Infinity]))).toThrow(
+      /batch: must be finite, found Infinity at flat index 1/,
+    );
     const t = tf.tensor([1, 2, -Infinity]);
     await expect(checkFinite('logVar', t)).rejects.toThrow('logVar: must be finite, found -Infinity at flat index 2');
     t.dispose();
@@ -21,11 +35,15 @@ describe('bad input is reported by name', () => {
 
   test('numbers out of range name the argument and the allowed range', () => {
     expect(() => checkNumber('beta', -1, { min: 0 })).toThrow('beta: must be a number in [0, Infinity], got -1');
-    expect(() => checkNumber('lr', 0, { min: 0, minOpen: true })).toThrow('lr: must be a number in (0, Infinity], got 0');
+    expect(() => checkNumber('lr', 0, { min: 0, minOpen: true })).toThrow(
+      'lr: must be a number in (0, Infinity], got 0',
+    );
     expect(() => checkNumber('p', NaN, { min: 0, max: 1 })).toThrow(ConfigError);
     expect(() => checkInt('k', 0, 1, 64)).toThrow('k: must be an integer in [1, 64], got 0');
     expect(() => checkInt('k', 65, 1, 64)).toThrow(/got 65/);
-    expect(() => checkOneOf('likelihood', 'poisson' as 'bernoulli', ['bernoulli', 'gaussian'])).toThrow("likelihood: must be one of 'bernoulli', 'gaussian', got 'poisson'");
+    expect(() => checkOneOf('likelihood', 'poisson' as 'bernoulli', ['bernoulli', 'gaussian'])).toThrow(
+      "likelihood: must be one of 'bernoulli', 'gaussian', got 'poisson'",
+    );
     expect(checkNumber('beta', 0.5, { min: 0 })).toBe(0.5);
   });
 

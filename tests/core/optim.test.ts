@@ -14,12 +14,15 @@ describe('Adam', () => {
       gt.dispose();
     }
     // Independent computation.
-    const m = new Array(6).fill(0), v = new Array(6).fill(0), x = [...p0];
+    const m = new Array(6).fill(0),
+      v = new Array(6).fill(0),
+      x = [...p0];
     grads.forEach((g, t) => {
       for (let i = 0; i < 6; i++) {
         m[i] = 0.8 * m[i] + 0.2 * g[i];
         v[i] = 0.95 * v[i] + 0.05 * g[i] * g[i];
-        const mh = m[i] / (1 - 0.8 ** (t + 1)), vh = v[i] / (1 - 0.95 ** (t + 1));
+        const mh = m[i] / (1 - 0.8 ** (t + 1)),
+          vh = v[i] / (1 - 0.95 ** (t + 1));
         x[i] -= (0.01 * mh) / (Math.sqrt(vh) + 1e-6);
       }
     });

@@ -35,17 +35,26 @@ describe('seeded randomness', () => {
   test('uniform draws have mean 1/2 and variance 1/12; normal draws mean 0, variance 1 (within 5 standard errors)', () => {
     const rng = new Rng(42);
     const n = 200_000;
-    let s = 0, s2 = 0, t = 0, t2 = 0, lo = Infinity, hi = -Infinity;
+    let s = 0,
+      s2 = 0,
+      t = 0,
+      t2 = 0,
+      lo = Infinity,
+      hi = -Infinity;
     for (let i = 0; i < n; i++) {
       const u = rng.uniform();
-      lo = Math.min(lo, u); hi = Math.max(hi, u);
-      s += u; s2 += u * u;
+      lo = Math.min(lo, u);
+      hi = Math.max(hi, u);
+      s += u;
+      s2 += u * u;
       const z = rng.normal();
-      t += z; t2 += z * z;
+      t += z;
+      t2 += z * z;
     }
     expect(lo).toBeGreaterThanOrEqual(0);
     expect(hi).toBeLessThan(1);
-    const mean = s / n, varU = s2 / n - mean * mean;
+    const mean = s / n,
+      varU = s2 / n - mean * mean;
     expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
     expect(Math.abs(varU - 1 / 12)).toBeLessThan(5 * Math.sqrt(1 / 180 / n));
     expect(Math.abs(t / n)).toBeLessThan(5 / Math.sqrt(n));
@@ -56,7 +65,8 @@ describe('seeded randomness', () => {
     const rng = new Rng(3);
     const k = init.kaimingUniform(rng, [300, 200]);
     const x = init.xavierUniform(rng, [300, 200]);
-    const kb = Math.sqrt(6 / 300), xb = Math.sqrt(6 / 500);
+    const kb = Math.sqrt(6 / 300),
+      xb = Math.sqrt(6 / 500);
     expect(k.max().dataSync()[0]).toBeLessThanOrEqual(kb);
     expect(k.max().dataSync()[0]).toBeGreaterThan(0.95 * kb);
     expect(x.abs().max().dataSync()[0]).toBeLessThanOrEqual(xb);

@@ -1,10 +1,19 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-  Rng, decodeSafetensors, encodeSafetensors, rawToTypedArray, loadCheckpoint, loadSafetensors,
-  saveCheckpoint, saveSafetensors, InputError, RawTensor, float16ToFloat32,
+  Rng,
+  decodeSafetensors,
+  encodeSafetensors,
+  rawToTypedArray,
+  loadCheckpoint,
+  loadSafetensors,
+  saveCheckpoint,
+  saveSafetensors,
+  InputError,
+  type RawTensor,
+  float16ToFloat32,
 } from '../../src';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-st-'));
@@ -46,7 +55,14 @@ describe('safetensors', () => {
     const dir = tmp();
     const rng = new Rng(5);
     const f = rng.randomNormal([4, 6]);
-    const i = tf.tensor([[-3, 7], [2147483647, -2147483648]], undefined, 'int32');
+    const i = tf.tensor(
+      [
+        [-3, 7],
+        [2147483647, -2147483648],
+      ],
+      undefined,
+      'int32',
+    );
     const b = tf.tensor([true, false, true], undefined, 'bool');
     await saveSafetensors(path.join(dir, 'x.safetensors'), { f, i, b });
     const { tensors } = loadSafetensors(path.join(dir, 'x.safetensors'));
@@ -60,7 +76,8 @@ describe('safetensors', () => {
 
   test('a file written by hand in the byte layout loads', () => {
     // Header: {"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[2],"data_offsets":[8,12]}}
-    const json = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[2],"data_offsets":[8,12]}}';
+    const json =
+      '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[2],"data_offsets":[8,12]}}';
     const headerBytes = Buffer.from(json, 'utf8');
     const data = Buffer.alloc(12);
     data.writeFloatLE(1.5, 0);
@@ -113,12 +130,23 @@ describe('safetensors', () => {
       len.writeBigUInt64LE(BigInt(hb.length));
       return new Uint8Array(Buffer.concat([len, hb, Buffer.alloc(n)]));
     };
-    expect(() => decodeSafetensors(enc({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8))).toThrow(/w: unsupported or missing dtype 'C64'/);
-    expect(() => decodeSafetensors(enc({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8))).toThrow(/do not span 12 bytes/);
-    expect(() => decodeSafetensors(enc({
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, 12))).toThrow(/overlapping or gapped/);
+    expect(() => decodeSafetensors(enc({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8))).toThrow(
+      /w: unsupported or missing dtype 'C64'/,
+    );
+    expect(() => decodeSafetensors(enc({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8))).toThrow(
+      /do not span 12 bytes/,
+    );
+    expect(() =>
+      decodeSafetensors(
+        enc(
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+          },
+          12,
+        ),
+      ),
+    ).toThrow(/overlapping or gapped/);
     expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [3], bytes: new Uint8Array(8) } })).toThrow(InputError);
   });
 });

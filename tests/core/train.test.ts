@@ -12,19 +12,27 @@ function makeProblem(seed: number) {
   const x = rng.randomNormal([64, 8]);
   const wStar = rng.randomNormal([8, 1]);
   const y = tf.tidy(() => x.matMul(wStar).sin());
-  const loss = () => tf.tidy(() => {
-    const h = tf.relu(x.matMul(params.get('W1')).add(params.get('b1')));
-    const pred = h.matMul(params.get('W2')).add(params.get('b2'));
-    return pred.sub(y).square().mean() as tf.Scalar;
+  const loss = () =>
+    tf.tidy(() => {
+      const h = tf.relu(x.matMul(params.get('W1')).add(params.get('b1')));
+      const pred = h.matMul(params.get('W2')).add(params.get('b2'));
+      return pred.sub(y).square().mean() as tf.Scalar;
+    });
+  const adam = new Adam(params.trainable(), {
+    lr: makeSchedule({ lr: 1e-2, warmupSteps: 5, totalSteps: 200, decay: 'cosine' }),
+    clipNorm: 5,
   });
-  const adam = new Adam(params.trainable(), { lr: makeSchedule({ lr: 1e-2, warmupSteps: 5, totalSteps: 200, decay: 'cosine' }), clipNorm: 5 });
   const step = () => {
     const { loss: value, grads } = params.gradients(loss);
     adam.step(grads);
     tf.dispose(grads);
     return { loss: value };
   };
-  const dispose = () => { params.dispose(); adam.dispose(); tf.dispose([x, wStar, y]); };
+  const dispose = () => {
+    params.dispose();
+    adam.dispose();
+    tf.dispose([x, wStar, y]);
+  };
   return { step, dispose };
 }
 
@@ -53,7 +61,14 @@ describe('training loop', () => {
       step: problem.step,
       logEvery: 10,
       shouldStop: () => seen.length >= 3,
-      callbacks: { onLog: (s) => { seen.push(s); }, onEnd: () => { ended = true; } },
+      callbacks: {
+        onLog: (s) => {
+          seen.push(s);
+        },
+        onEnd: () => {
+          ended = true;
+        },
+      },
     });
     expect(seen).toEqual([9, 19, 29]);
     expect(history.steps).toEqual([9, 19, 29]);

@@ -4,7 +4,7 @@ import { Rng, installFastWasmMatMul, uninstallFastWasmMatMul, fastWasmMatMulInst
 // The fix only exists on wasm; in the cpu project this file checks nothing backend-specific.
 const onWasm = () => tf.getBackend() === 'wasm';
 
-async function bothWays<T>(fn: () => tf.Tensor): Promise<{ fast: Float32Array; original: Float32Array }> {
+async function bothWays<_T>(fn: () => tf.Tensor): Promise<{ fast: Float32Array; original: Float32Array }> {
   installFastWasmMatMul();
   const a = fn();
   const fast = (await a.data()) as Float32Array;
@@ -41,7 +41,12 @@ describe('fast transposed matmuls on wasm', () => {
 
   test('all four transpose combinations equal the original kernel', async () => {
     if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
-    for (const [a, b, ta, tb] of [[A, B, false, false], [At, B, true, false], [A, Bt, false, true], [At, Bt, true, true]] as const) {
+    for (const [a, b, ta, tb] of [
+      [A, B, false, false],
+      [At, B, true, false],
+      [A, Bt, false, true],
+      [At, Bt, true, true],
+    ] as const) {
       const { fast, original } = await bothWays(() => tf.matMul(a, b, ta, tb));
       expectClose(fast, original);
     }
@@ -57,15 +62,30 @@ describe('fast transposed matmuls on wasm', () => {
     if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
     // tfjs 4.22's own wasm _FusedMatMul gets this case wrong (off by up to ~6 here with a bias and
     // transposed inputs), so the independent check is a naive loop, not the original kernel.
-    const a = A.arraySync() as number[][], b = B.arraySync() as number[][], c = bias.arraySync() as number[];
+    const a = A.arraySync() as number[][],
+      b = B.arraySync() as number[][],
+      c = bias.arraySync() as number[];
     const expected = new Float32Array(37 * 29);
-    for (let i = 0; i < 37; i++) for (let j = 0; j < 29; j++) {
-      let s = c[j];
-      for (let k = 0; k < 53; k++) s += a[i][k] * b[k][j];
-      expected[i * 29 + j] = Math.max(0, s);
-    }
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      const out = tf.fused.matMul({ a: ta ? At : A, b: tb ? Bt : B, transposeA: ta, transposeB: tb, bias, activation: 'relu' });
+    for (let i = 0; i < 37; i++)
+      for (let j = 0; j < 29; j++) {
+        let s = c[j];
+        for (let k = 0; k < 53; k++) s += a[i][k] * b[k][j];
+        expected[i * 29 + j] = Math.max(0, s);
+      }
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const out = tf.fused.matMul({
+        a: ta ? At : A,
+        b: tb ? Bt : B,
+        transposeA: ta,
+        transposeB: tb,
+        bias,
+        activation: 'relu',
+      });
       expectClose((await out.data()) as Float32Array, expected);
       out.dispose();
     }

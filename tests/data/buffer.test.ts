@@ -1,5 +1,5 @@
 import { ActivationBuffer } from '../../src/data/buffer';
-import { ActivationSource, ArraySource } from '../../src/data/source';
+import { type ActivationSource, ArraySource } from '../../src/data/source';
 
 /** Rows [id, -id, id/2]: row i of the stream carries its own index, so order can be checked. Wraps after `period` rows. */
 class CountingSource implements ActivationSource {
@@ -59,7 +59,8 @@ describe('ActivationBuffer', () => {
   });
 
   test('seeded: the same seed repeats the order, another seed changes it', () => {
-    const draw = (seed: number) => ids(new ActivationBuffer({ source: new CountingSource(), capacity: 50, seed }).nextBatch(200));
+    const draw = (seed: number) =>
+      ids(new ActivationBuffer({ source: new CountingSource(), capacity: 50, seed }).nextBatch(200));
     expect(draw(5)).toEqual(draw(5));
     expect(draw(5)).not.toEqual(draw(6));
   });
@@ -98,7 +99,14 @@ describe('ArraySource', () => {
     expect(src.epoch).toBe(1);
     expect(() => new ArraySource(new Float32Array(5), 2)).toThrow(/whole number of rows/);
     // Behind a FIFO buffer the order survives.
-    const buf = new ActivationBuffer({ source: new ArraySource(Float32Array.from({ length: 30 }, (_, i) => i), 1), capacity: 7, shuffle: false });
+    const buf = new ActivationBuffer({
+      source: new ArraySource(
+        Float32Array.from({ length: 30 }, (_, i) => i),
+        1,
+      ),
+      capacity: 7,
+      shuffle: false,
+    });
     expect(Array.from(buf.nextBatch(40))).toEqual(Array.from({ length: 40 }, (_, i) => i % 30));
   });
 });

@@ -1,15 +1,27 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Rng } from '../../src/core/random';
 import { encodeSafetensors, float16ToFloat32 } from '../../src/core/safetensors';
-import { NpyWriter, encodeNpy, float32ToFloat16, npyHeader, openNpy, parseNpyHeader, writeNpy } from '../../src/data/npy';
+import {
+  NpyWriter,
+  encodeNpy,
+  float32ToFloat16,
+  npyHeader,
+  openNpy,
+  parseNpyHeader,
+  writeNpy,
+} from '../../src/data/npy';
 import { openSafetensors } from '../../src/data/safetensors-reader';
 import { ActivationBuffer } from '../../src/data/buffer';
 
 let dir: string;
-beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-data-')); });
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-data-'));
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** Replaces `from` by `to` (same length) inside a file's header bytes. */
 function patchHeader(bytes: Uint8Array, from: string, to: string): Uint8Array {
@@ -27,12 +39,16 @@ function randomRows(seed: number, n: number): Float32Array {
 
 /** The nearest half-precision value by brute force over all 65536 bit patterns (ties to even bits). */
 function nearestHalf(v: number): number {
-  let best = 0; let bestErr = Infinity;
+  let best = 0;
+  let bestErr = Infinity;
   for (let h = 0; h < 0x10000; h++) {
     const f = float16ToFloat32(h);
     if (!Number.isFinite(f)) continue;
     const err = Math.abs(f - v);
-    if (err < bestErr || (err === bestErr && (h & 1) === 0 && (best & 1) === 1 && Math.sign(f) === Math.sign(v))) { best = h; bestErr = err; }
+    if (err < bestErr || (err === bestErr && (h & 1) === 0 && (best & 1) === 1 && Math.sign(f) === Math.sign(v))) {
+      best = h;
+      bestErr = err;
+    }
   }
   return float16ToFloat32(best);
 }
@@ -62,7 +78,10 @@ describe('.npy', () => {
 
   test('float16 round-trip (version 2 and 3 headers), rounding to the nearest half', () => {
     const data = randomRows(2, 12 * 4);
-    data[0] = 65504; data[1] = -6.0e-8; data[2] = 1e-5; data[3] = 0; // largest half, subnormals, zero
+    data[0] = 65504;
+    data[1] = -6.0e-8;
+    data[2] = 1e-5;
+    data[3] = 0; // largest half, subnormals, zero
     for (const version of [2, 3] as const) {
       const file = path.join(dir, `h${version}.npy`);
       fs.writeFileSync(file, encodeNpy(data, [3, 4, 4], 'float16', version));
@@ -98,11 +117,13 @@ describe('.npy', () => {
     expect(openNpy(file).nextBatch(2)).toEqual(data);
   });
 
-  test('the streaming writer produces a file the reader (and NumPy\'s header rules) accept', () => {
+  test("the streaming writer produces a file the reader (and NumPy's header rules) accept", () => {
     const file = path.join(dir, 'stream.npy');
     const w = new NpyWriter(file, 3);
-    const a = randomRows(4, 9); const b = randomRows(5, 6);
-    w.append(a); w.append(b);
+    const a = randomRows(4, 9);
+    const b = randomRows(5, 6);
+    w.append(a);
+    w.append(b);
     w.close();
     const src = openNpy(file);
     expect(src.header.shape).toEqual([5, 3]);
@@ -112,7 +133,8 @@ describe('.npy', () => {
   });
 
   test('an npy file works behind the shuffling buffer: one pass returns every row once', () => {
-    const n = 50; const data = Float32Array.from({ length: n * 2 }, (_, i) => Math.floor(i / 2));
+    const n = 50;
+    const data = Float32Array.from({ length: n * 2 }, (_, i) => Math.floor(i / 2));
     const file = path.join(dir, 'ids.npy');
     writeNpy(file, data, [n, 2]);
     const buf = new ActivationBuffer({ source: openNpy(file, { windowBytes: 64 }), capacity: n, refillAt: 0, seed: 1 });
@@ -124,7 +146,11 @@ describe('.npy', () => {
   describe('rejects bad files with clear errors', () => {
     const data = randomRows(6, 20);
     const good = () => encodeNpy(data, [4, 5]);
-    const write = (name: string, bytes: Uint8Array) => { const f = path.join(dir, name); fs.writeFileSync(f, bytes); return f; };
+    const write = (name: string, bytes: Uint8Array) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, bytes);
+      return f;
+    };
 
     test('truncated data, truncated header, trailing bytes', () => {
       expect(() => openNpy(write('t1.npy', good().subarray(0, 64 + 79)))).toThrow(/truncated/);
@@ -134,18 +160,25 @@ describe('.npy', () => {
     });
 
     test('bad magic, unknown version, garbled header', () => {
-      const magic = good(); magic[1] = 0x41;
+      const magic = good();
+      magic[1] = 0x41;
       expect(() => openNpy(write('m.npy', magic))).toThrow(/not a .npy file/);
-      const ver = good(); ver[6] = 4;
+      const ver = good();
+      ver[6] = 4;
       expect(() => openNpy(write('v.npy', ver))).toThrow(/version 4.0 is not supported/);
-      const garbled = good(); garbled.fill(0x3f, 12, 40);
+      const garbled = good();
+      garbled.fill(0x3f, 12, 40);
       expect(() => openNpy(write('g.npy', garbled))).toThrow(/corrupted/);
     });
 
     test('Fortran order and unsupported dtypes name the fix', () => {
-      expect(() => openNpy(write('f.npy', patchHeader(good(), 'False', 'True ')))).toThrow(/Fortran .*ascontiguousarray/);
+      expect(() => openNpy(write('f.npy', patchHeader(good(), 'False', 'True ')))).toThrow(
+        /Fortran .*ascontiguousarray/,
+      );
       const f8 = Uint8Array.from([...npyHeader([4, 5]), ...new Uint8Array(160)]);
-      expect(() => openNpy(write('f8.npy', patchHeader(f8, "'<f4'", "'<f8'")))).toThrow(/dtype '<f8' is not supported.*astype\(np.float32\)/);
+      expect(() => openNpy(write('f8.npy', patchHeader(f8, "'<f4'", "'<f8'")))).toThrow(
+        /dtype '<f8' is not supported.*astype\(np.float32\)/,
+      );
       expect(() => openNpy(write('i4.npy', patchHeader(good(), "'<f4'", "'<i4'")))).toThrow(/'<i4' is not supported/);
     });
 
@@ -164,7 +197,10 @@ describe('.safetensors', () => {
       if (dtype === 'F32') v.setFloat32(4 * i, values[i], true);
       else if (dtype === 'I32') v.setInt32(4 * i, values[i], true);
       else if (dtype === 'F16') v.setUint16(2 * i, float32ToFloat16(values[i]), true);
-      else { const f = new Float32Array([values[i]]); v.setUint16(2 * i, new Uint32Array(f.buffer)[0] >>> 16, true); }
+      else {
+        const f = new Float32Array([values[i]]);
+        v.setUint16(2 * i, new Uint32Array(f.buffer)[0] >>> 16, true);
+      }
     }
     return { dtype, shape, bytes };
   }
@@ -173,9 +209,18 @@ describe('.safetensors', () => {
     const acts = randomRows(7, 23 * 6);
     const half = randomRows(8, 4 * 6);
     const file = path.join(dir, 'acts.safetensors');
-    fs.writeFileSync(file, encodeSafetensors({
-      acts: raw('F32', [23, 6], acts), half: raw('F16', [2, 2, 6], half), brain: raw('BF16', [4, 6], half), bias: raw('F32', [6], acts.subarray(0, 6)),
-    }, { layer: '3' }));
+    fs.writeFileSync(
+      file,
+      encodeSafetensors(
+        {
+          acts: raw('F32', [23, 6], acts),
+          half: raw('F16', [2, 2, 6], half),
+          brain: raw('BF16', [4, 6], half),
+          bias: raw('F32', [6], acts.subarray(0, 6)),
+        },
+        { layer: '3' },
+      ),
+    );
     const src = openSafetensors(file, { tensor: 'acts', windowBytes: 100 });
     expect([src.rows, src.dim, src.tensor]).toEqual([23, 6, 'acts']);
     expect(src.nextBatch(23)).toEqual(acts);
@@ -185,7 +230,8 @@ describe('.safetensors', () => {
     expect(h.nextBatch(4)).toEqual(Float32Array.from(half, (x) => float16ToFloat32(float32ToFloat16(x))));
     const b = openSafetensors(file, { tensor: 'brain' }).nextBatch(4);
     // BF16 keeps the top 16 bits of the float32 (truncation in this writer): relative error < 2^-7.
-    for (let i = 0; i < half.length; i++) expect(Math.abs(b[i] - half[i])).toBeLessThanOrEqual(Math.abs(half[i]) * 2 ** -7);
+    for (let i = 0; i < half.length; i++)
+      expect(Math.abs(b[i] - half[i])).toBeLessThanOrEqual(Math.abs(half[i]) * 2 ** -7);
     expect(() => openSafetensors(file)).toThrow(/holds 4 tensors .*name the one/);
     expect(() => openSafetensors(file, { tensor: 'nope' })).toThrow(/no tensor 'nope'/);
     expect(() => openSafetensors(file, { tensor: 'bias' })).toThrow(/need \[rows, dim\]/);
@@ -194,13 +240,20 @@ describe('.safetensors', () => {
   test('a single-tensor file needs no name; unsupported dtypes, truncation and corruption are rejected', () => {
     const vals = randomRows(9, 8);
     const bytes = encodeSafetensors({ x: raw('F32', [2, 4], vals) });
-    const write = (name: string, b: Uint8Array) => { const f = path.join(dir, name); fs.writeFileSync(f, b); return f; };
+    const write = (name: string, b: Uint8Array) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, b);
+      return f;
+    };
     expect(openSafetensors(write('one.safetensors', bytes)).nextBatch(2)).toEqual(vals);
-    expect(() => openSafetensors(write('i32.safetensors', encodeSafetensors({ x: raw('I32', [2, 4], vals) })))).toThrow(/dtype I32; supported: F32, F16, BF16/);
+    expect(() => openSafetensors(write('i32.safetensors', encodeSafetensors({ x: raw('I32', [2, 4], vals) })))).toThrow(
+      /dtype I32; supported: F32, F16, BF16/,
+    );
     expect(() => openSafetensors(write('trunc.safetensors', bytes.subarray(0, bytes.length - 3)))).toThrow(/truncated/);
     expect(() => openSafetensors(write('short.safetensors', bytes.subarray(0, 5)))).toThrow(/too short/);
     expect(() => openSafetensors(write('hdr.safetensors', bytes.subarray(0, 20)))).toThrow(/truncated/);
-    const garbled = bytes.slice(); garbled[9] = 0xff;
+    const garbled = bytes.slice();
+    garbled[9] = 0xff;
     expect(() => openSafetensors(write('garbled.safetensors', garbled))).toThrow(/not valid UTF-8 JSON/);
     expect(() => openSafetensors(write('extra.safetensors', Uint8Array.from([...bytes, 0, 0])))).toThrow(/corrupted/);
   });

@@ -1,11 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
-import { CharLm, CharLmConfig, crossEntropy, evaluateCharLm, layerNorm, trainCharLm } from '../../src/data/lm/char-lm';
+import {
+  CharLm,
+  type CharLmConfig,
+  crossEntropy,
+  evaluateCharLm,
+  layerNorm,
+  trainCharLm,
+} from '../../src/data/lm/char-lm';
 import { Adam } from '../../src/core/optim';
 import { Rng } from '../../src/core/random';
 import { loadDocuments } from '../../src/data/lm/text';
 import { CharVocab } from '../../src/data/lm/vocab';
 
-const TINY: CharLmConfig = { vocabSize: 70, contextLength: 16, dModel: 32, nLayers: 2, nHeads: 4, mlpRatio: 4, seed: 3 };
+const TINY: CharLmConfig = {
+  vocabSize: 70,
+  contextLength: 16,
+  dModel: 32,
+  nLayers: 2,
+  nHeads: 4,
+  mlpRatio: 4,
+  seed: 3,
+};
 
 function randomIds(rng: Rng, B: number, T: number, V: number): Int32Array {
   return Int32Array.from({ length: B * T }, () => rng.int(V));
@@ -40,7 +55,9 @@ describe('CharLm pieces against plain-array computations', () => {
       const row = Array.from(x.subarray(r * 6, r * 6 + 6));
       const mean = row.reduce((s, v) => s + v, 0) / 6;
       const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / 6;
-      row.forEach((v, j) => expect(got[r * 6 + j]).toBeCloseTo(((v - mean) / Math.sqrt(variance + 1e-5)) * g[j] + b[j], 4));
+      row.forEach((v, j) =>
+        expect(got[r * 6 + j]).toBeCloseTo(((v - mean) / Math.sqrt(variance + 1e-5)) * g[j] + b[j], 4),
+      );
     }
   });
 
@@ -54,7 +71,8 @@ describe('CharLm pieces against plain-array computations', () => {
     const D = TINY.dModel;
     for (let b = 0; b < 2; b++) {
       for (let t = 0; t < 5; t++) {
-        for (let d = 0; d < D; d++) expect(got[(b * 5 + t) * D + d]).toBeCloseTo(wte[ids[b * 5 + t] * D + d] + wpe[t * D + d], 5);
+        for (let d = 0; d < D; d++)
+          expect(got[(b * 5 + t) * D + d]).toBeCloseTo(wte[ids[b * 5 + t] * D + d] + wpe[t * D + d], 5);
       }
     }
     resid.dispose();
@@ -91,7 +109,9 @@ describe('CharLm causality and training', () => {
 
   test('rejects ids longer than the context and non-int32 ids', () => {
     const model = new CharLm(TINY);
-    expect(() => model.logits(tf.zeros([1, TINY.contextLength + 1], 'int32') as tf.Tensor2D)).toThrow(/idsBT: sequence length must be in \[1, 16\]/);
+    expect(() => model.logits(tf.zeros([1, TINY.contextLength + 1], 'int32') as tf.Tensor2D)).toThrow(
+      /idsBT: sequence length must be in \[1, 16\]/,
+    );
     expect(() => model.logits(tf.zeros([1, 4]) as tf.Tensor2D)).toThrow(/idsBT: must be int32/);
     expect(() => new CharLm({ ...TINY, nHeads: 5 })).toThrow(/nHeads: must divide dModel/);
     const wte = tf.zeros([70, 32]);
@@ -103,15 +123,28 @@ describe('CharLm causality and training', () => {
   test('a short training on Moby-Dick lowers the held-out loss by a clear margin', async () => {
     const vocab = new CharVocab();
     const chapters = loadDocuments(['moby-dick']);
-    const train = vocab.encode(chapters.slice(3, 40).map((d) => d.text).join('\n\n'));
+    const train = vocab.encode(
+      chapters
+        .slice(3, 40)
+        .map((d) => d.text)
+        .join('\n\n'),
+    );
     const heldOut = vocab.encode(chapters[45].text);
     const model = new CharLm(TINY);
     const before = await evaluateCharLm(model, heldOut, { maxTokens: 4096 });
     expect(before).toBeGreaterThan(Math.log(70) - 0.3); // about uniform at initialisation
     const tensorsAtLog: number[] = [];
     const history = await trainCharLm(model, train, {
-      steps: 200, batchSize: 16, lr: 3e-3, warmupSteps: 5, logEvery: 20,
-      callbacks: { onLog: () => { tensorsAtLog.push(tf.memory().numTensors); } },
+      steps: 200,
+      batchSize: 16,
+      lr: 3e-3,
+      warmupSteps: 5,
+      logEvery: 20,
+      callbacks: {
+        onLog: () => {
+          tensorsAtLog.push(tf.memory().numTensors);
+        },
+      },
     });
     expect(new Set(tensorsAtLog).size).toBe(1); // no tensor leaks over steps
     const after = await evaluateCharLm(model, heldOut, { maxTokens: 4096 });

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { MlpActivations, MnistMlp, DEFAULT_MNIST_MLP, mnistMlpAccuracy, trainMnistMlp } from '../../src/data/lm/mnist-mlp';
+import {
+  MlpActivations,
+  MnistMlp,
+  DEFAULT_MNIST_MLP,
+  mnistMlpAccuracy,
+  trainMnistMlp,
+} from '../../src/data/lm/mnist-mlp';
 import { loadMnist } from '../../src/data/mnist';
 
 describe('MNIST MLP', () => {
@@ -10,8 +16,15 @@ describe('MNIST MLP', () => {
     const before = await mnistMlpAccuracy(model, test);
     const tensorsAtLog: number[] = [];
     await trainMnistMlp(model, train, {
-      epochs: 2, batchSize: 100, lr: 2e-3, logEvery: 10,
-      callbacks: { onLog: () => { tensorsAtLog.push(tf.memory().numTensors); } },
+      epochs: 2,
+      batchSize: 100,
+      lr: 2e-3,
+      logEvery: 10,
+      callbacks: {
+        onLog: () => {
+          tensorsAtLog.push(tf.memory().numTensors);
+        },
+      },
     });
     const after = await mnistMlpAccuracy(model, test);
     expect(before).toBeLessThan(0.3);

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { CharLmActivations, showContext } from '../../src/data/lm/activations';
-import { CharLmCheckpointConfig, HELD_OUT_EVAL_CHARS, evaluateShippedCharLm, loadCharLm, loadMnistMlp, loadMnistMlpActivations } from '../../src/data/lm/assets';
+import {
+  type CharLmCheckpointConfig,
+  HELD_OUT_EVAL_CHARS,
+  evaluateShippedCharLm,
+  loadCharLm,
+  loadMnistMlp,
+  loadMnistMlpActivations,
+} from '../../src/data/lm/assets';
 import type { CharLm } from '../../src/data/lm/char-lm';
 import { mnistMlpAccuracy } from '../../src/data/lm/mnist-mlp';
 import { loadTextSplit } from '../../src/data/lm/text';
@@ -57,7 +64,16 @@ describe('the shipped character model', () => {
     test('each row equals the residual stream computed on its own window (prefix or overlapping window)', async () => {
       const tokens = vocab.encode(text);
       // Row of position p: in the first window (begin 0) for p < 64, in the second (begin 48) for 64 <= p < 112, ...
-      for (const [p, begin] of [[5, 0], [40, 0], [63, 0], [64, 48], [100, 48], [111, 48], [112, 96], [404, 384]]) {
+      for (const [p, begin] of [
+        [5, 0],
+        [40, 0],
+        [63, 0],
+        [64, 48],
+        [100, 48],
+        [111, 48],
+        [112, 96],
+        [404, 384],
+      ]) {
         const ids = tf.tensor2d(tokens.subarray(begin, p + 1), [1, p + 1 - begin], 'int32');
         const resid = model.residualStream(ids, 1);
         const all = await resid.data();

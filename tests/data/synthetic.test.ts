@@ -30,7 +30,9 @@ function expectLinear(x: Float32Array, codes: Float32Array, dirs: Float32Array, 
 
 describe('SuperpositionData', () => {
   test('shapes, unit directions, x = codes @ directions, frequencies within 4 sigma', () => {
-    const m = 40; const d = 10; const n = 20000;
+    const m = 40;
+    const d = 10;
+    const n = 20000;
     const probs = Array.from({ length: m }, (_, i) => 0.01 + 0.01 * i);
     const data = new SuperpositionData({ numFeatures: m, dim: d, probability: probs, seed: 7 });
     expect(data.dim).toBe(d);
@@ -50,7 +52,8 @@ describe('SuperpositionData', () => {
   });
 
   test('sparse probabilities (the geometric-skip path): frequencies within 4 sigma, features independent', () => {
-    const m = 300; const n = 20000;
+    const m = 300;
+    const n = 20000;
     const probs = Array.from({ length: m }, (_, i) => (i % 3 === 0 ? 0.2 : i % 3 === 1 ? 0.05 : 0.002));
     const data = new SuperpositionData({ numFeatures: m, dim: 8, probability: probs, seed: 8 });
     const { codes } = data.sample(n);
@@ -60,7 +63,8 @@ describe('SuperpositionData', () => {
     for (let r = 0; r < n; r++) if (codes[r * m] && codes[r * m + 1]) both++;
     expectFrequency(both, n, 0.2 * 0.05);
     // The number of active features per row has mean sum(p) (Poisson-binomial, variance sum p(1-p)).
-    const mean = probs.reduce((a, b) => a + b, 0); const sd = Math.sqrt(probs.reduce((a, p) => a + p * (1 - p), 0) / n);
+    const mean = probs.reduce((a, b) => a + b, 0);
+    const sd = Math.sqrt(probs.reduce((a, p) => a + p * (1 - p), 0) / n);
     expect(Math.abs(codes.reduce((a, c) => a + (c !== 0 ? 1 : 0), 0) / n - mean)).toBeLessThan(4 * sd);
   });
 
@@ -78,14 +82,32 @@ describe('SuperpositionData', () => {
 
   test('magnitude laws: constant, uniform range, exponential mean; noise has the asked variance', () => {
     const n = 20000;
-    const constant = new SuperpositionData({ numFeatures: 4, dim: 4, probability: 0.5, magnitude: { kind: 'constant', value: 2 }, seed: 3 });
+    const constant = new SuperpositionData({
+      numFeatures: 4,
+      dim: 4,
+      probability: 0.5,
+      magnitude: { kind: 'constant', value: 2 },
+      seed: 3,
+    });
     expect(constant.sample(200).codes.every((c) => c === 0 || c === 2)).toBe(true);
-    const uni = new SuperpositionData({ numFeatures: 4, dim: 4, probability: 0.5, magnitude: { kind: 'uniform', min: 1, max: 3 }, seed: 3 });
+    const uni = new SuperpositionData({
+      numFeatures: 4,
+      dim: 4,
+      probability: 0.5,
+      magnitude: { kind: 'uniform', min: 1, max: 3 },
+      seed: 3,
+    });
     expect(uni.sample(200).codes.every((c) => c === 0 || (c >= 1 && c <= 3))).toBe(true);
-    const exp = new SuperpositionData({ numFeatures: 1, dim: 1, probability: 1, magnitude: { kind: 'exponential', mean: 1.5 }, seed: 3 });
+    const exp = new SuperpositionData({
+      numFeatures: 1,
+      dim: 1,
+      probability: 1,
+      magnitude: { kind: 'exponential', mean: 1.5 },
+      seed: 3,
+    });
     const e = exp.sample(n).codes;
     const mean = e.reduce((s, v) => s + v, 0) / n;
-    expect(Math.abs(mean - 1.5)).toBeLessThan(4 * 1.5 / Math.sqrt(n)); // exponential sd = mean
+    expect(Math.abs(mean - 1.5)).toBeLessThan((4 * 1.5) / Math.sqrt(n)); // exponential sd = mean
     const noisy = new SuperpositionData({ numFeatures: 3, dim: 6, probability: 0, noiseStd: 0.5, seed: 3 });
     const xs = noisy.sample(5000).x;
     const variance = xs.reduce((s, v) => s + v * v, 0) / xs.length;
@@ -94,11 +116,20 @@ describe('SuperpositionData', () => {
   });
 
   test('correlation keeps the marginals and raises co-firing within groups only', () => {
-    const n = 20000; const p = 0.1;
-    const data = new SuperpositionData({ numFeatures: 4, dim: 3, probability: p, correlation: 0.8, correlationGroupSize: 2, seed: 5 });
+    const n = 20000;
+    const p = 0.1;
+    const data = new SuperpositionData({
+      numFeatures: 4,
+      dim: 3,
+      probability: p,
+      correlation: 0.8,
+      correlationGroupSize: 2,
+      seed: 5,
+    });
     const { codes } = data.sample(n);
     columnCounts(codes, 4).forEach((c) => expectFrequency(c, n, p));
-    let both01 = 0; let both02 = 0;
+    let both01 = 0;
+    let both02 = 0;
     for (let r = 0; r < n; r++) {
       if (codes[r * 4] && codes[r * 4 + 1]) both01++;
       if (codes[r * 4] && codes[r * 4 + 2]) both02++;
@@ -112,9 +143,21 @@ describe('SuperpositionData', () => {
     expect(() => new SuperpositionData({ numFeatures: 0, dim: 3, probability: 0.1 })).toThrow(/numFeatures/);
     expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 1.5 })).toThrow(/probability/);
     expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: [0.1, 0.2] })).toThrow(/probability/);
-    expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 0.1, directions: 'orthonormal' })).toThrow(/directions/);
-    expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 0.1, correlation: 1 })).toThrow(/correlation/);
-    expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 0.1, magnitude: { kind: 'uniform', min: 2, max: 1 } })).toThrow(/magnitude.max/);
+    expect(
+      () => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 0.1, directions: 'orthonormal' }),
+    ).toThrow(/directions/);
+    expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 0.1, correlation: 1 })).toThrow(
+      /correlation/,
+    );
+    expect(
+      () =>
+        new SuperpositionData({
+          numFeatures: 4,
+          dim: 3,
+          probability: 0.1,
+          magnitude: { kind: 'uniform', min: 2, max: 1 },
+        }),
+    ).toThrow(/magnitude.max/);
     expect(() => new SuperpositionData({ numFeatures: 4, dim: 3, probability: 0.1, noiseStd: -1 })).toThrow(/noiseStd/);
   });
 });
@@ -125,7 +168,11 @@ describe('HierarchicalData', () => {
     expect(data.numFeatures).toBe(20);
     expect(data.dim).toBe(20);
     expect(data.parents).toEqual([0, 4, 8]);
-    expect(data.children).toEqual([[1, 2, 3], [5, 6, 7], [9, 10, 11]]);
+    expect(data.children).toEqual([
+      [1, 2, 3],
+      [5, 6, 7],
+      [9, 10, 11],
+    ]);
     expect(data.independent).toEqual([12, 13, 14, 15, 16, 17, 18, 19]);
     const gram = cosineMatrix({ decoder: data.directions, directions: data.directions, dim: 20 });
     for (let i = 0; i < 20; i++) for (let k = 0; k < 20; k++) expect(gram[i * 20 + k]).toBeCloseTo(i === k ? 1 : 0, 5);
@@ -136,13 +183,19 @@ describe('HierarchicalData', () => {
     const data = new HierarchicalData({ seed: 12 });
     const { x, codes } = data.sample(n);
     const m = data.numFeatures;
-    let orphans = 0; let multiple = 0; let parentWithChild = 0; let parentOn = 0;
+    let orphans = 0;
+    let multiple = 0;
+    let parentWithChild = 0;
+    let parentOn = 0;
     for (let r = 0; r < n; r++) {
       data.parents.forEach((p, k) => {
         const on = data.children[k].filter((c) => codes[r * m + c] !== 0).length;
         if (on > 0 && codes[r * m + p] === 0) orphans++;
         if (on > 1) multiple++;
-        if (codes[r * m + p] !== 0) { parentOn++; if (on === 1) parentWithChild++; }
+        if (codes[r * m + p] !== 0) {
+          parentOn++;
+          if (on === 1) parentWithChild++;
+        }
       });
     }
     expect(orphans).toBe(0);
@@ -160,7 +213,15 @@ describe('HierarchicalData', () => {
   });
 
   test('custom shape and options; child probabilities that cannot be exclusive are rejected', () => {
-    const data = new HierarchicalData({ numParents: 2, childrenPerParent: 4, childProbability: 0.25, numIndependent: 1, dim: 30, directions: 'random', seed: 1 });
+    const data = new HierarchicalData({
+      numParents: 2,
+      childrenPerParent: 4,
+      childProbability: 0.25,
+      numIndependent: 1,
+      dim: 30,
+      directions: 'random',
+      seed: 1,
+    });
     expect(data.numFeatures).toBe(2 * 5 + 1);
     expect(Array.from(data.parentOf)).toEqual([-1, 0, 0, 0, 0, -1, 5, 5, 5, 5, -1]);
     const { codes } = data.sample(2000);
@@ -199,7 +260,8 @@ describe('ground-truth metrics', () => {
     const cos = cosineMatrix({ decoder: dec, directions: truth, dim: d });
     for (let i = 0; i < 4; i++) {
       for (let k = 0; k < 3; k++) {
-        const u = Array.from(truth.subarray(i * d, i * d + d)); const v = Array.from(dec.subarray(k * d, k * d + d));
+        const u = Array.from(truth.subarray(i * d, i * d + d));
+        const v = Array.from(dec.subarray(k * d, k * d + d));
         const dot = u.reduce((s, ui, j) => s + ui * v[j], 0);
         const norm = Math.hypot(...u) * Math.hypot(...v);
         expect(cos[i * 3 + k]).toBeCloseTo(dot / norm, 5);
@@ -210,7 +272,9 @@ describe('ground-truth metrics', () => {
   test('featureRecovery: a permuted, rescaled copy recovers everything; a negated row recovers nothing', () => {
     const perm = [2, 0, 3, 1];
     const dec = new Float32Array(5 * d);
-    perm.forEach((src, k) => { for (let j = 0; j < d; j++) dec[k * d + j] = 3 * truth[src * d + j]; });
+    perm.forEach((src, k) => {
+      for (let j = 0; j < d; j++) dec[k * d + j] = 3 * truth[src * d + j];
+    });
     const full = featureRecovery({ decoder: dec, directions: truth, dim: d });
     expect(full.meanMaxCosine).toBeCloseTo(1, 5);
     expect(full.recovered).toBe(4);
@@ -230,14 +294,23 @@ describe('ground-truth metrics', () => {
     // A "perfect SAE": one latent per true feature, firing exactly with it.
     const faithful = featureRecovery({ decoder: data.directions, directions: data.directions, dim: 20 });
     expect(faithful.recovered).toBe(20);
-    const base = { decoder: data.directions, directions: data.directions, dim: 20, parents: data.parents, children: data.children, codes };
+    const base = {
+      decoder: data.directions,
+      directions: data.directions,
+      dim: 20,
+      parents: data.parents,
+      children: data.children,
+      codes,
+    };
     const clean = absorptionRate({ ...base, latents: codes });
     expect(clean.rate).toBe(0);
     expect(clean.parentOnlyRecall).toBe(1);
     // An absorbing SAE: parent latents fire only when no child fires.
     const absorbed = codes.slice();
     for (let r = 0; r < 3000; r++) {
-      data.parents.forEach((p, k) => { if (data.children[k].some((c) => codes[r * m + c])) absorbed[r * m + p] = 0; });
+      data.parents.forEach((p, k) => {
+        if (data.children[k].some((c) => codes[r * m + c])) absorbed[r * m + p] = 0;
+      });
     }
     const res = absorptionRate({ ...base, latents: absorbed });
     expect(res.rate).toBe(1);
@@ -247,9 +320,12 @@ describe('ground-truth metrics', () => {
     expect(clean.carriedRate).toBe(0);
     // Now tilt each child's decoder row towards its parent, as an absorbing SAE learns (d_c = (u_c + u_P)/sqrt 2).
     const tilted = data.directions.slice();
-    data.parents.forEach((p, k) => data.children[k].forEach((c) => {
-      for (let j = 0; j < 20; j++) tilted[c * 20 + j] = (data.directions[c * 20 + j] + data.directions[p * 20 + j]) / Math.SQRT2;
-    }));
+    data.parents.forEach((p, k) =>
+      data.children[k].forEach((c) => {
+        for (let j = 0; j < 20; j++)
+          tilted[c * 20 + j] = (data.directions[c * 20 + j] + data.directions[p * 20 + j]) / Math.SQRT2;
+      }),
+    );
     const carried = absorptionRate({ ...base, decoder: tilted, latents: absorbed });
     expect(carried.perParent.map((r) => r.latent)).toEqual(data.parents); // u_P itself still wins for l(P)
     expect(carried.rate).toBe(1);

@@ -5,10 +5,10 @@
  * for webgl, webgpu, wasm and cpu. WebGL2 and WebGPU run on SwiftShader here: correctness only.
  * A missing Chromium or backend is reported with console.warn and its checks skipped, never silently.
  */
-import * as fs from 'fs';
-import * as http from 'http';
-import * as path from 'path';
-import type { AddressInfo } from 'net';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendResult } from './browser/entry';
 
@@ -20,10 +20,39 @@ if (!haveChromium) console.warn(`SKIPPED browser kernel tests: ${CHROMIUM} not f
 
 /** Kernels each backend must run (not fall back to the reference). */
 const EXPECTED_KERNELS: Record<string, string[]> = {
-  cpu: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'sparseDecode', 'sparseDecode dW', 'topk values', 'topk dz', 'batchTopk', 'topkEncode values', 'topkEncode dW', 'matryoshka loss', 'matryoshka gradients'],
-  webgl: ['reparam z', 'reparam dlogVar', 'jumpRelu', 'jumpRelu dz', 'jumpRelu dtheta', 'jumpReluStep dtheta', 'sparseDecode',
-    'topk values', 'topk k=1 values', 'topk k=n values', 'matryoshka loss', 'matryoshka k=1 loss', 'matryoshka k=n loss',
-    'matryoshka gradients', 'matryoshka k=1 gradients', 'matryoshka k=n gradients'],
+  cpu: [
+    'reparam z',
+    'reparam dlogVar',
+    'jumpRelu',
+    'jumpRelu dz',
+    'sparseDecode',
+    'sparseDecode dW',
+    'topk values',
+    'topk dz',
+    'batchTopk',
+    'topkEncode values',
+    'topkEncode dW',
+    'matryoshka loss',
+    'matryoshka gradients',
+  ],
+  webgl: [
+    'reparam z',
+    'reparam dlogVar',
+    'jumpRelu',
+    'jumpRelu dz',
+    'jumpRelu dtheta',
+    'jumpReluStep dtheta',
+    'sparseDecode',
+    'topk values',
+    'topk k=1 values',
+    'topk k=n values',
+    'matryoshka loss',
+    'matryoshka k=1 loss',
+    'matryoshka k=n loss',
+    'matryoshka gradients',
+    'matryoshka k=1 gradients',
+    'matryoshka k=n gradients',
+  ],
 };
 EXPECTED_KERNELS.webgpu = EXPECTED_KERNELS.webgl;
 EXPECTED_KERNELS.wasm = EXPECTED_KERNELS.cpu;
@@ -34,15 +63,22 @@ let skippedHere: string | null = null;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  if (tf.getBackend() !== 'wasm') { // the page picks its own backends: once per `npm test` is enough
+  if (tf.getBackend() !== 'wasm') {
+    // the page picks its own backends: once per `npm test` is enough
     skippedHere = `runs in the wasm Jest project only (this project's backend is ${tf.getBackend()})`;
     console.warn(`SKIPPED browser kernel tests here: ${skippedHere}`);
     return;
   }
   const esbuild = await import('esbuild');
   const built = await esbuild.build({
-    entryPoints: [path.join(__dirname, 'browser/entry.ts')], bundle: true, platform: 'browser', format: 'iife',
-    target: 'es2020', write: false, logLevel: 'silent', define: { 'process.env.NODE_ENV': '"production"' },
+    entryPoints: [path.join(__dirname, 'browser/entry.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2020',
+    write: false,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
   });
   const bundle = built.outputFiles[0].contents;
   const server = http.createServer((req, res) => {
@@ -68,15 +104,25 @@ beforeAll(async () => {
   const port = (server.address() as AddressInfo).port;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--enable-unsafe-webgpu',
+    ],
   });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     // WebGPU validation errors (a bad bind group, an invalid command buffer) only reach the console
-    page.on('console', (m) => { if (m.type() === 'error' || /Invalid|validation/i.test(m.text())) errors.push(m.text().slice(0, 300)); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Invalid|validation/i.test(m.text())) errors.push(m.text().slice(0, 300));
+    });
     await page.goto(`http://127.0.0.1:${port}/`);
     const got = await page.evaluate(() => (window as unknown as { __kernelResults: Promise<unknown> }).__kernelResults);
     if (got && typeof got === 'object' && 'error' in (got as object)) failure = (got as { error: string }).error;
@@ -100,8 +146,10 @@ describe.each(['webgl', 'webgpu', 'wasm', 'cpu'])('kernels in Chromium on %s', (
     }
     // Known tfjs 4.22 defect: on webgpu the literal reference's autodiff gradient is wrong (its
     // forward is right, and the kernel path's gradient is right); reported, not asserted.
-    const known = (op: string) => op.startsWith('diagnostic') || (backend === 'webgpu' && op === 'matryoshka reference gradients');
-    for (const c of r.checks.filter((x) => known(x.op))) console.warn(`${backend}: ${c.op}: max error ${c.maxErr} (${c.ok ? 'ok' : 'WRONG, a tfjs defect'})`);
+    const known = (op: string) =>
+      op.startsWith('diagnostic') || (backend === 'webgpu' && op === 'matryoshka reference gradients');
+    for (const c of r.checks.filter((x) => known(x.op)))
+      console.warn(`${backend}: ${c.op}: max error ${c.maxErr} (${c.ok ? 'ok' : 'WRONG, a tfjs defect'})`);
     const bad = r.checks.filter((c) => !c.ok && !known(c.op)).map((c) => `${c.op}: error ${c.maxErr} > ${c.tol}`);
     expect(bad).toEqual([]);
     expect(r.checks.length).toBeGreaterThanOrEqual(20);

@@ -11,18 +11,38 @@ import { expectClose, randn, read } from './naive';
 import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
 
 beforeAll(() => setPoisonOutputs(true));
-afterAll(() => { setPoisonOutputs(false); kernels.useReferenceKernels(false); });
+afterAll(() => {
+  setPoisonOutputs(false);
+  kernels.useReferenceKernels(false);
+});
 
 test('TopK SAE step (encode -> decode -> MSE + Matryoshka) has the same loss and gradients through kernels and references', async () => {
-  const b = 6, d = 10, n = 40, k = 5;
+  const b = 6,
+    d = 10,
+    n = 40,
+    k = 5;
   const rng = new Rng(8080);
   const x = tf.tensor2d(randn(rng, b * d), [b, d]);
-  const params = [tf.tensor2d(randn(rng, d * n, 0.4), [d, n]), tf.tensor1d(randn(rng, n, 0.1)), tf.tensor2d(randn(rng, n * d, 0.4), [n, d]), tf.tensor1d(randn(rng, d, 0.1))];
+  const params = [
+    tf.tensor2d(randn(rng, d * n, 0.4), [d, n]),
+    tf.tensor1d(randn(rng, n, 0.1)),
+    tf.tensor2d(randn(rng, n * d, 0.4), [n, d]),
+    tf.tensor1d(randn(rng, d, 0.1)),
+  ];
   const loss = (wEnc: tf.Tensor, bEnc: tf.Tensor, wDec: tf.Tensor, bDec: tf.Tensor) => {
-    const { valuesBK, indicesBK } = kernels.topkEncode(x, wEnc as tf.Tensor2D, bEnc as tf.Tensor1D, bDec as tf.Tensor1D, k);
+    const { valuesBK, indicesBK } = kernels.topkEncode(
+      x,
+      wEnc as tf.Tensor2D,
+      bEnc as tf.Tensor1D,
+      bDec as tf.Tensor1D,
+      k,
+    );
     const xhat = kernels.sparseDecode(valuesBK, indicesBK, wDec as tf.Tensor2D, bDec as tf.Tensor1D);
     const mse = xhat.sub(x).square().sum();
-    const prefix = kernels.matryoshkaAllPrefixLoss(valuesBK, indicesBK, wDec as tf.Tensor2D, x.sub(bDec) as tf.Tensor2D).sum().div(n);
+    const prefix = kernels
+      .matryoshkaAllPrefixLoss(valuesBK, indicesBK, wDec as tf.Tensor2D, x.sub(bDec) as tf.Tensor2D)
+      .sum()
+      .div(n);
     return mse.add(prefix) as tf.Scalar;
   };
   const run = async () => {
@@ -52,7 +72,12 @@ test('indices produced by tf.topk (on the tape, no gradient) can feed sparseDeco
     const i = tf.topk(zz, 3).indices as tf.Tensor2D; // TopK is reachable from zz and has no gradient
     const v = zz.slice([0, 0], [4, 3]).relu() as tf.Tensor2D; // a differentiable path from zz
     const xhat = kernels.sparseDecode(v, i, ww as tf.Tensor2D, tf.zeros([6]) as tf.Tensor1D);
-    return xhat.square().sum().add(kernels.matryoshkaAllPrefixLoss(v, i, ww as tf.Tensor2D, tf.onesLike(xhat) as tf.Tensor2D).sum()) as tf.Scalar;
+    return xhat
+      .square()
+      .sum()
+      .add(
+        kernels.matryoshkaAllPrefixLoss(v, i, ww as tf.Tensor2D, tf.onesLike(xhat) as tf.Tensor2D).sum(),
+      ) as tf.Scalar;
   };
   const before = tf.memory().numTensors;
   const grads = tf.tidy(() => tf.grads(lossOf)([z, w]));

@@ -2,8 +2,8 @@
  * Independent plain-JS versions of every kernel op (loops over arrays, float64 accumulation),
  * used by the kernel tests as the ground truth for both the references and the fast kernels.
  */
-import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../src/core/random';
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../src/core/random';
 
 export type Arr = ArrayLike<number>;
 
@@ -23,9 +23,15 @@ export function expectClose(actual: Arr, expected: Arr, { atol = 1e-5, rtol = 1e
     const a = actual[i];
     const e = expected[i];
     const err = Number.isNaN(a) || Number.isNaN(e) ? Infinity : Math.abs(a - e) / (atol + rtol * Math.abs(e));
-    if (err > worst) { worst = err; at = i; }
+    if (err > worst) {
+      worst = err;
+      at = i;
+    }
   }
-  if (worst > 1) throw new Error(`${label} mismatch at ${at}: got ${actual[at]}, expected ${expected[at]} (atol ${atol}, rtol ${rtol})`);
+  if (worst > 1)
+    throw new Error(
+      `${label} mismatch at ${at}: got ${actual[at]}, expected ${expected[at]} (atol ${atol}, rtol ${rtol})`,
+    );
 }
 
 /** Per row: the k largest entries (ties to the lower index), values ReLU'd. */
@@ -34,7 +40,7 @@ export function naiveTopk(z: Arr, b: number, n: number, k: number): { values: Fl
   const indices = new Int32Array(b * k);
   for (let r = 0; r < b; r++) {
     const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((i, j) => (z[r * n + j] - z[r * n + i]) || (i - j));
+    order.sort((i, j) => z[r * n + j] - z[r * n + i] || i - j);
     for (let j = 0; j < k; j++) {
       indices[r * k + j] = order[j];
       values[r * k + j] = Math.max(0, z[r * n + order[j]]);
@@ -46,20 +52,22 @@ export function naiveTopk(z: Arr, b: number, n: number, k: number): { values: Fl
 /** d/dz of sum(values * g): g scattered to kept entries with value > 0. */
 export function naiveTopkGrad(values: Arr, indices: Arr, g: Arr, b: number, n: number, k: number): Float64Array {
   const out = new Float64Array(b * n);
-  for (let r = 0; r < b; r++) for (let j = 0; j < k; j++) {
-    if (values[r * k + j] > 0) out[r * n + indices[r * k + j]] += g[r * k + j];
-  }
+  for (let r = 0; r < b; r++)
+    for (let j = 0; j < k; j++) {
+      if (values[r * k + j] > 0) out[r * n + indices[r * k + j]] += g[r * k + j];
+    }
   return out;
 }
 
 /** xhat[b] = sum_j v[b,j] W[idx[b,j]] + bDec. */
 export function naiveDecode(v: Arr, idx: Arr, w: Arr, bDec: Arr, b: number, k: number, d: number): Float64Array {
   const out = new Float64Array(b * d);
-  for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) {
-    let s = bDec[c];
-    for (let j = 0; j < k; j++) s += v[r * k + j] * w[idx[r * k + j] * d + c];
-    out[r * d + c] = s;
-  }
+  for (let r = 0; r < b; r++)
+    for (let c = 0; c < d; c++) {
+      let s = bDec[c];
+      for (let j = 0; j < k; j++) s += v[r * k + j] * w[idx[r * k + j] * d + c];
+      out[r * d + c] = s;
+    }
   return out;
 }
 
@@ -72,7 +80,10 @@ export function naiveDecodeGrad(v: Arr, idx: Arr, w: Arr, g: Arr, b: number, k: 
     for (let j = 0; j < k; j++) {
       const i = idx[r * k + j];
       let s = 0;
-      for (let c = 0; c < d; c++) { s += g[r * d + c] * w[i * d + c]; dW[i * d + c] += v[r * k + j] * g[r * d + c]; }
+      for (let c = 0; c < d; c++) {
+        s += g[r * d + c] * w[i * d + c];
+        dW[i * d + c] += v[r * k + j] * g[r * d + c];
+      }
       dValues[r * k + j] = s;
     }
     for (let c = 0; c < d; c++) dB[c] += g[r * d + c];
@@ -81,7 +92,16 @@ export function naiveDecodeGrad(v: Arr, idx: Arr, w: Arr, g: Arr, b: number, k: 
 }
 
 /** Literal all-prefix loss per row: sum_{m=1}^{N} ||r - sum_{i<m} f_i W_i||^2, float64. */
-export function naiveMatryoshka(v: Arr, idx: Arr, w: Arr, res: Arr, b: number, k: number, n: number, d: number): Float64Array {
+export function naiveMatryoshka(
+  v: Arr,
+  idx: Arr,
+  w: Arr,
+  res: Arr,
+  b: number,
+  k: number,
+  n: number,
+  d: number,
+): Float64Array {
   const out = new Float64Array(b);
   for (let r = 0; r < b; r++) {
     const f = new Float64Array(n);

@@ -18,7 +18,14 @@ const impls = [
 ] as const;
 
 // [B, N, k]: odd sizes, k = 1, k = n.
-const shapes: [number, number, number][] = [[1, 1, 1], [3, 7, 1], [5, 33, 4], [4, 16, 16], [2, 300, 32], [7, 65, 65]];
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 7, 1],
+  [5, 33, 4],
+  [4, 16, 16],
+  [2, 300, 32],
+  [7, 65, 65],
+];
 
 describe.each(impls)('topkActivation (%s)', (_name, fn) => {
   test.each(shapes)('B=%i N=%i k=%i equals the naive loop, forward and gradient', async (b, n, k) => {
@@ -39,11 +46,34 @@ describe.each(impls)('topkActivation (%s)', (_name, fn) => {
   });
 
   test('ties go to the lower index; rows with fewer than k positive entries; all-negative rows', async () => {
-    const b = 3, n = 8, k = 4;
+    const b = 3,
+      n = 8,
+      k = 4;
     const z = new Float32Array([
-      1, 2, 2, 0.5, 2, 1, -1, 2, // ties at 2: indices 1, 2, 4, 7
-      -1, 0.5, -3, -0.2, -2, -0.1, -5, -4, // one positive entry
-      -1, -2, -3, -4, -5, -6, -7, -8, // all negative
+      1,
+      2,
+      2,
+      0.5,
+      2,
+      1,
+      -1,
+      2, // ties at 2: indices 1, 2, 4, 7
+      -1,
+      0.5,
+      -3,
+      -0.2,
+      -2,
+      -0.1,
+      -5,
+      -4, // one positive entry
+      -1,
+      -2,
+      -3,
+      -4,
+      -5,
+      -6,
+      -7,
+      -8, // all negative
     ]);
     const zT = tf.tensor2d(z, [b, n]);
     const out = fn(zT, k);
@@ -69,7 +99,11 @@ describe.each(impls)('topkActivation (%s)', (_name, fn) => {
   test('no tensor leaks over repeated forward + backward', () => {
     const rng = new Rng(7);
     const zT = tf.tensor2d(randn(rng, 4 * 50), [4, 50]);
-    const run = () => tf.tidy(() => { const g = tf.grad((x: tf.Tensor) => fn(x as tf.Tensor2D, 5).valuesBK.sum())(zT); g.dataSync(); });
+    const run = () =>
+      tf.tidy(() => {
+        const g = tf.grad((x: tf.Tensor) => fn(x as tf.Tensor2D, 5).valuesBK.sum())(zT);
+        g.dataSync();
+      });
     run();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) run();
@@ -84,26 +118,42 @@ const encoders = [
 ] as const;
 
 describe.each(encoders)('topkEncode (%s)', (_name, fn) => {
-  test.each([[3, 5, 9, 2], [4, 8, 16, 16], [2, 17, 40, 1], [6, 32, 100, 8]])('B=%i D=%i N=%i k=%i forward and all four gradients', async (b, d, n, k) => {
+  test.each([
+    [3, 5, 9, 2],
+    [4, 8, 16, 16],
+    [2, 17, 40, 1],
+    [6, 32, 100, 8],
+  ])('B=%i D=%i N=%i k=%i forward and all four gradients', async (b, d, n, k) => {
     const rng = new Rng(2000 + b * d * n + k);
-    const x = randn(rng, b * d), w = randn(rng, d * n, 0.5), bEnc = randn(rng, n, 0.1), bDec = randn(rng, d, 0.1);
+    const x = randn(rng, b * d),
+      w = randn(rng, d * n, 0.5),
+      bEnc = randn(rng, n, 0.1),
+      bDec = randn(rng, d, 0.1);
     const g = randn(rng, b * k);
     // naive pre-activations (float64)
     const pre = new Float64Array(b * n);
-    for (let r = 0; r < b; r++) for (let c = 0; c < n; c++) {
-      let s = bEnc[c];
-      for (let e = 0; e < d; e++) s += (x[r * d + e] - bDec[e]) * w[e * n + c];
-      pre[r * n + c] = s;
-    }
+    for (let r = 0; r < b; r++)
+      for (let c = 0; c < n; c++) {
+        let s = bEnc[c];
+        for (let e = 0; e < d; e++) s += (x[r * d + e] - bDec[e]) * w[e * n + c];
+        pre[r * n + c] = s;
+      }
     const { values, indices } = naiveTopk(pre, b, n, k);
     const dPre = naiveTopkGrad(values, indices, g, b, n, k);
-    const dx = new Float64Array(b * d), dw = new Float64Array(d * n), dbEnc = new Float64Array(n), dbDec = new Float64Array(d);
-    for (let r = 0; r < b; r++) for (let c = 0; c < n; c++) {
-      const gp = dPre[r * n + c];
-      if (gp === 0) continue;
-      dbEnc[c] += gp;
-      for (let e = 0; e < d; e++) { dx[r * d + e] += gp * w[e * n + c]; dw[e * n + c] += gp * (x[r * d + e] - bDec[e]); }
-    }
+    const dx = new Float64Array(b * d),
+      dw = new Float64Array(d * n),
+      dbEnc = new Float64Array(n),
+      dbDec = new Float64Array(d);
+    for (let r = 0; r < b; r++)
+      for (let c = 0; c < n; c++) {
+        const gp = dPre[r * n + c];
+        if (gp === 0) continue;
+        dbEnc[c] += gp;
+        for (let e = 0; e < d; e++) {
+          dx[r * d + e] += gp * w[e * n + c];
+          dw[e * n + c] += gp * (x[r * d + e] - bDec[e]);
+        }
+      }
     for (let r = 0; r < b; r++) for (let e = 0; e < d; e++) dbDec[e] -= dx[r * d + e];
     const ts = [tf.tensor2d(x, [b, d]), tf.tensor2d(w, [d, n]), tf.tensor1d(bEnc), tf.tensor1d(bDec)] as const;
     const gT = tf.tensor2d(g, [b, k]);
@@ -111,7 +161,8 @@ describe.each(encoders)('topkEncode (%s)', (_name, fn) => {
     expect(Array.from(await read(out.indicesBK))).toEqual(Array.from(indices));
     expectClose(await read(out.valuesBK), values, { atol: 1e-4, label: 'values' });
     const grads = tf.grads((a: tf.Tensor, bb: tf.Tensor, c: tf.Tensor, e: tf.Tensor) =>
-      dot(fn(a as tf.Tensor2D, bb as tf.Tensor2D, c as tf.Tensor1D, e as tf.Tensor1D, k).valuesBK, gT))([...ts]);
+      dot(fn(a as tf.Tensor2D, bb as tf.Tensor2D, c as tf.Tensor1D, e as tf.Tensor1D, k).valuesBK, gT),
+    )([...ts]);
     expectClose(await read(grads[0]), dx, { atol: 1e-4, label: 'dx' });
     expectClose(await read(grads[1]), dw, { atol: 1e-4, label: 'dW' });
     expectClose(await read(grads[2]), dbEnc, { atol: 1e-4, label: 'dbEnc' });
@@ -124,12 +175,17 @@ describe.each([
   ['reference', topk.batchTopkActivationReference],
   ['kernel', topk.batchTopkActivation],
 ] as const)('batchTopkActivation (%s)', (_name, fn) => {
-  test.each([[4, 10, 2], [3, 7, 1.5], [5, 33, 4], [2, 6, 6]])('B=%i N=%i k=%d keeps the floor(kB) largest ReLU entries', async (b, n, k) => {
+  test.each([
+    [4, 10, 2],
+    [3, 7, 1.5],
+    [5, 33, 4],
+    [2, 6, 6],
+  ])('B=%i N=%i k=%d keeps the floor(kB) largest ReLU entries', async (b, n, k) => {
     const rng = new Rng(3000 + b * n);
     const z = randn(rng, b * n);
     z[0] = z[1]; // a tie
     const keep = Math.floor(k * b);
-    const order = Array.from({ length: b * n }, (_, i) => i).sort((i, j) => (z[j] - z[i]) || (i - j));
+    const order = Array.from({ length: b * n }, (_, i) => i).sort((i, j) => z[j] - z[i] || i - j);
     const expected = new Float64Array(b * n);
     for (let j = 0; j < keep; j++) expected[order[j]] = Math.max(0, z[order[j]]);
     const zT = tf.tensor2d(z, [b, n]);
@@ -138,7 +194,10 @@ describe.each([
     const g = randn(rng, b * n);
     const gT = tf.tensor2d(g, [b, n]);
     const dz = tf.grad((x: tf.Tensor) => dot(fn(x as tf.Tensor2D, k), gT))(zT);
-    expectClose(await read(dz), expected.map((v, i) => (v > 0 ? g[i] : 0)));
+    expectClose(
+      await read(dz),
+      expected.map((v, i) => (v > 0 ? g[i] : 0)),
+    );
     tf.dispose([zT, out, gT, dz]);
   });
 });

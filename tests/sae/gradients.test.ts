@@ -18,7 +18,9 @@ describe.each([
   ['reference (src/sae/jumprelu.ts)', jumpReluReference, jumpReluStepReference],
   ['kernel (kernels/jumprelu)', jumpRelu, jumpReluStep],
 ])('JumpReLU pseudo-derivatives, %s', (_name, jump, step) => {
-  const B = 9; const N = 11; const eps = 0.4;
+  const B = 9;
+  const N = 11;
+  const eps = 0.4;
   const rng = new Rng(5);
   const z = randn(rng, B * N);
   const theta = Float32Array.from({ length: N }, () => 0.1 + 0.5 * rng.uniform());
@@ -32,24 +34,39 @@ describe.each([
   });
 
   test('d/dz JumpReLU = H(z - theta); d/dtheta JumpReLU = -(theta/eps) K((z - theta)/eps)', async () => {
-    const zT = tf.tensor2d(z, [B, N]); const tT = tf.tensor1d(theta); const dyT = tf.tensor2d(dy, [B, N]);
-    const [gz, gt] = tf.grads((a: tf.Tensor, t: tf.Tensor) => jump(a as tf.Tensor2D, t as tf.Tensor1D, eps).mul(dyT).sum())([zT, tT]);
-    const wantZ = new Float32Array(B * N); const wantT = new Float64Array(N);
-    for (let b = 0; b < B; b++) for (let i = 0; i < N; i++) {
-      const u = z[b * N + i] - theta[i];
-      wantZ[b * N + i] = dy[b * N + i] * (u > 0 ? 1 : 0);
-      wantT[i] += dy[b * N + i] * -(theta[i] / eps) * K(u / eps);
-    }
+    const zT = tf.tensor2d(z, [B, N]);
+    const tT = tf.tensor1d(theta);
+    const dyT = tf.tensor2d(dy, [B, N]);
+    const [gz, gt] = tf.grads((a: tf.Tensor, t: tf.Tensor) =>
+      jump(a as tf.Tensor2D, t as tf.Tensor1D, eps)
+        .mul(dyT)
+        .sum(),
+    )([zT, tT]);
+    const wantZ = new Float32Array(B * N);
+    const wantT = new Float64Array(N);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < N; i++) {
+        const u = z[b * N + i] - theta[i];
+        wantZ[b * N + i] = dy[b * N + i] * (u > 0 ? 1 : 0);
+        wantT[i] += dy[b * N + i] * -(theta[i] / eps) * K(u / eps);
+      }
     expect(maxAbsDiff(await gz.data(), wantZ)).toBeLessThan(1e-6);
     expect(maxAbsDiff(await gt.data(), wantT)).toBeLessThan(1e-5);
     tf.dispose([zT, tT, dyT, gz, gt]);
   });
 
   test('d/dz H(z - theta) = 0; d/dtheta H(z - theta) = -(1/eps) K((z - theta)/eps)', async () => {
-    const zT = tf.tensor2d(z, [B, N]); const tT = tf.tensor1d(theta); const dyT = tf.tensor2d(dy, [B, N]);
-    const [gz, gt] = tf.grads((a: tf.Tensor, t: tf.Tensor) => step(a as tf.Tensor2D, t as tf.Tensor1D, eps).mul(dyT).sum())([zT, tT]);
+    const zT = tf.tensor2d(z, [B, N]);
+    const tT = tf.tensor1d(theta);
+    const dyT = tf.tensor2d(dy, [B, N]);
+    const [gz, gt] = tf.grads((a: tf.Tensor, t: tf.Tensor) =>
+      step(a as tf.Tensor2D, t as tf.Tensor1D, eps)
+        .mul(dyT)
+        .sum(),
+    )([zT, tT]);
     const wantT = new Float64Array(N);
-    for (let b = 0; b < B; b++) for (let i = 0; i < N; i++) wantT[i] += dy[b * N + i] * -(1 / eps) * K((z[b * N + i] - theta[i]) / eps);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < N; i++) wantT[i] += dy[b * N + i] * -(1 / eps) * K((z[b * N + i] - theta[i]) / eps);
     expect(maxAbsDiff(await gz.data(), new Float32Array(B * N))).toBe(0);
     expect(maxAbsDiff(await gt.data(), wantT)).toBeLessThan(1e-5);
     tf.dispose([zT, tT, dyT, gz, gt]);
@@ -57,7 +74,13 @@ describe.each([
 });
 
 describe('Matryoshka all-prefix loss (block size 1) equals the literal loop over prefixes', () => {
-  const cases: [number, number, number, number][] = [[3, 8, 1, 4], [4, 13, 3, 5], [5, 32, 6, 7], [2, 40, 40, 3], [3, 57, 9, 16]]; // [B, N, K, D]
+  const cases: [number, number, number, number][] = [
+    [3, 8, 1, 4],
+    [4, 13, 3, 5],
+    [5, 32, 6, 7],
+    [2, 40, 40, 3],
+    [3, 57, 9, 16],
+  ]; // [B, N, K, D]
   test.each(cases)('B=%i N=%i K=%i D=%i: loss and gradients, relative error < 1e-4', async (B, N, K, D) => {
     const rng = new Rng(B * 1000 + N);
     // Distinct random active indices per input (unsorted), positive and zero values.
@@ -69,19 +92,25 @@ describe('Matryoshka all-prefix loss (block size 1) equals the literal loop over
     const vals = Float32Array.from({ length: B * K }, (_, i) => (i % 5 === 4 ? 0 : Math.abs(rng.normal())));
     const wDec = randn(rng, N * D, 1 / Math.sqrt(D));
     const resid = randn(rng, B * D);
-    const v = tf.tensor2d(vals, [B, K]); const ix = tf.tensor2d(idx, [B, K], 'int32');
-    const w = tf.tensor2d(wDec, [N, D]); const r = tf.tensor2d(resid, [B, D]);
-    const g = (fn: typeof allPrefixLossNaive) => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-      fn(a as tf.Tensor2D, ix, b as tf.Tensor2D, c as tf.Tensor2D).sum())([v, w, r]);
+    const v = tf.tensor2d(vals, [B, K]);
+    const ix = tf.tensor2d(idx, [B, K], 'int32');
+    const w = tf.tensor2d(wDec, [N, D]);
+    const r = tf.tensor2d(resid, [B, D]);
+    const g = (fn: typeof allPrefixLossNaive) =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        fn(a as tf.Tensor2D, ix, b as tf.Tensor2D, c as tf.Tensor2D).sum(),
+      )([v, w, r]);
     const naiveLoss = await allPrefixLossNaive(v, ix, w, r).data();
     const naiveGrads = await Promise.all(g(allPrefixLossNaive).map((t) => t.data()));
     // Independent check of the naive loss itself: a plain JS loop over prefixes.
-    const R = rowsOf(resid, B, D); const W = rowsOf(wDec, N, D);
+    const R = rowsOf(resid, B, D);
+    const W = rowsOf(wDec, N, D);
     for (let b = 0; b < B; b++) {
       let total = 0;
       for (let m = 1; m <= N; m++) {
         const res = R[b].slice();
-        for (let j = 0; j < K; j++) if (idx[b * K + j] < m) for (let d = 0; d < D; d++) res[d] -= vals[b * K + j] * W[idx[b * K + j]][d];
+        for (let j = 0; j < K; j++)
+          if (idx[b * K + j] < m) for (let d = 0; d < D; d++) res[d] -= vals[b * K + j] * W[idx[b * K + j]][d];
         total += res.reduce((s, x) => s + x * x, 0);
       }
       expect(Math.abs(naiveLoss[b] - total) / total).toBeLessThan(1e-5);
@@ -97,17 +126,28 @@ describe('Matryoshka all-prefix loss (block size 1) equals the literal loop over
 });
 
 test('AuxK: ||e - ReLU(topk_kaux(z_dead)) W_dead||^2 / ||e - mean(e)||^2, no b_dec', async () => {
-  const B = 6; const M = 9; const D = 5; const kAux = 3;
+  const B = 6;
+  const M = 9;
+  const D = 5;
+  const kAux = 3;
   const rng = new Rng(11);
-  const e = randn(rng, B * D); const z = randn(rng, B * M); const w = randn(rng, M * D);
+  const e = randn(rng, B * D);
+  const z = randn(rng, B * M);
+  const w = randn(rng, M * D);
   const got = auxKLoss(tf.tensor2d(e, [B, D]), tf.tensor2d(z, [B, M]), tf.tensor2d(w, [M, D]), kAux);
-  const E = rowsOf(e, B, D); const Z = rowsOf(z, B, M); const W = rowsOf(w, M, D);
+  const E = rowsOf(e, B, D);
+  const Z = rowsOf(z, B, M);
+  const W = rowsOf(w, M, D);
   const mean = Array.from({ length: D }, (_, d) => E.reduce((s, row) => s + row[d], 0) / B);
-  let num = 0; let den = 0;
+  let num = 0;
+  let den = 0;
   for (let b = 0; b < B; b++) {
     const ehat = new Array(D).fill(0);
     for (const i of topIndices(Z[b], kAux)) for (let d = 0; d < D; d++) ehat[d] += Math.max(0, Z[b][i]) * W[i][d];
-    for (let d = 0; d < D; d++) { num += (E[b][d] - ehat[d]) ** 2; den += (E[b][d] - mean[d]) ** 2; }
+    for (let d = 0; d < D; d++) {
+      num += (E[b][d] - ehat[d]) ** 2;
+      den += (E[b][d] - mean[d]) ** 2;
+    }
   }
   expect((await got.data())[0]).toBeCloseTo(num / den, 5);
   got.dispose();
@@ -115,8 +155,19 @@ test('AuxK: ||e - ReLU(topk_kaux(z_dead)) W_dead||^2 / ||e - mean(e)||^2, no b_d
 
 test('persistent KDE: at a fixed theta, the pooled L0 theta-gradient is the mean of the last W+1 batch gradients', async () => {
   const { createSae } = await import('../../src/sae/create');
-  const D = 6; const N = 10; const B = 16; const W = 3;
-  const config = { architecture: 'jumprelu' as const, dIn: D, nLatents: N, l0Coefficient: 1, bandwidth: 0.5, initialThreshold: 0.3, seed: 2 };
+  const D = 6;
+  const N = 10;
+  const B = 16;
+  const W = 3;
+  const config = {
+    architecture: 'jumprelu' as const,
+    dIn: D,
+    nLatents: N,
+    l0Coefficient: 1,
+    bandwidth: 0.5,
+    initialThreshold: 0.3,
+    seed: 2,
+  };
   const plain = createSae(config);
   const pooled = createSae({ ...config, kdeWindow: W });
   const rng = new Rng(12);
@@ -132,10 +183,15 @@ test('persistent KDE: at a fixed theta, the pooled L0 theta-gradient is the mean
     return g;
   };
   const mean = new Float64Array(N);
-  for (const x of batches) (await l0Grad(plain, x)).forEach((v, i) => { mean[i] += v / (W + 1); });
+  for (const x of batches)
+    (await l0Grad(plain, x)).forEach((v, i) => {
+      mean[i] += v / (W + 1);
+    });
   let last = new Float32Array(N);
   for (const x of batches) last = await l0Grad(pooled, x); // parameters never change: theta is fixed
   expect(maxAbsDiff(last, mean)).toBeLessThan(1e-5);
   expect(Math.max(...Array.from(mean, Math.abs))).toBeGreaterThan(0.1); // the kernel saw inputs
-  tf.dispose(batches); plain.dispose(); pooled.dispose();
+  tf.dispose(batches);
+  plain.dispose();
+  pooled.dispose();
 });

@@ -1,6 +1,6 @@
 /** Plain-array helpers for the SAE tests: the independent computations the models are checked against. */
-import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../src/core/random';
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../src/core/random';
 
 /** `n` standard normal draws from a seeded generator. */
 export function randn(rng: Rng, n: number, scale = 1): Float32Array {
@@ -13,7 +13,9 @@ export function rowsOf(a: ArrayLike<number>, rows: number, cols: number): number
 }
 
 /** The parameters of an SAE read back as nested arrays. */
-export async function weightsOf(params: { get(name: string): tf.Tensor }): Promise<{ wEnc: number[][]; bEnc: number[]; wDec: number[][]; bDec: number[] }> {
+export async function weightsOf(params: {
+  get(name: string): tf.Tensor;
+}): Promise<{ wEnc: number[][]; bEnc: number[]; wDec: number[][]; bDec: number[] }> {
   return {
     wEnc: (await params.get('W_enc').array()) as number[][],
     bEnc: (await params.get('b_enc').array()) as number[],
@@ -23,7 +25,11 @@ export async function weightsOf(params: { get(name: string): tf.Tensor }): Promi
 }
 
 /** z = (x - bDec) wEnc + bEnc for one input, in float64. */
-export function preActs(x: number[], w: { wEnc: number[][]; bEnc: number[]; bDec: number[] }, subtractBDec = true): number[] {
+export function preActs(
+  x: number[],
+  w: { wEnc: number[][]; bEnc: number[]; bDec: number[] },
+  subtractBDec = true,
+): number[] {
   const n = w.bEnc.length;
   return Array.from({ length: n }, (_, i) => {
     let s = w.bEnc[i];
@@ -39,7 +45,11 @@ export function decode(f: number[], w: { wDec: number[][]; bDec: number[] }): nu
 
 /** Indices of the k largest entries (ties to the lower index), in descending value order. */
 export function topIndices(z: number[], k: number): number[] {
-  return z.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k).map((p) => p[1]);
+  return z
+    .map((v, i) => [v, i])
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, k)
+    .map((p) => p[1]);
 }
 
 /** Largest |a - b| over two equally long arrays. */
@@ -53,7 +63,11 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** ||a - b|| / max(||b||, tiny) over flat arrays. */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
-  let num = 0; let den = 0;
-  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
 }

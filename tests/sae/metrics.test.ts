@@ -11,7 +11,9 @@ import { densityHistogram, evaluateSae } from '../../src/sae/metrics';
 import { randn, rowsOf } from './helpers';
 
 test('evaluateSae over uneven batches equals whole-set sums (and differs from the mean of batch ratios)', async () => {
-  const D = 5; const N = 16; const M = 23;
+  const D = 5;
+  const N = 16;
+  const M = 23;
   const rng = new Rng(3);
   const flat = randn(rng, M * D);
   for (let i = 0; i < 10 * D; i++) flat[i] += 3; // the first batch has a shifted mean: per-batch FVU would differ
@@ -21,12 +23,21 @@ test('evaluateSae over uneven batches equals whole-set sums (and differs from th
   const lat = sae.encode(x);
   const recon = sae.decode(lat);
   const dense = rowsOf(await denseLatents(lat, N).data(), M, N);
-  const X = rowsOf(flat, M, D); const R = rowsOf(await recon.data(), M, D);
+  const X = rowsOf(flat, M, D);
+  const R = rowsOf(await recon.data(), M, D);
   const mean = Array.from({ length: D }, (_, j) => X.reduce((s, r) => s + r[j], 0) / M);
-  let num = 0; let den = 0; let rr = 0; let xr = 0;
-  X.forEach((row, b) => row.forEach((v, j) => {
-    num += (v - R[b][j]) ** 2; den += (v - mean[j]) ** 2; rr += R[b][j] ** 2; xr += v * R[b][j];
-  }));
+  let num = 0;
+  let den = 0;
+  let rr = 0;
+  let xr = 0;
+  X.forEach((row, b) =>
+    row.forEach((v, j) => {
+      num += (v - R[b][j]) ** 2;
+      den += (v - mean[j]) ** 2;
+      rr += R[b][j] ** 2;
+      xr += v * R[b][j];
+    }),
+  );
   const fired = Array.from({ length: N }, (_, i) => dense.filter((r) => r[i] > 0).length);
   expect(ev.inputs).toBe(M);
   expect(ev.mse).toBeCloseTo(num / M, 5);
@@ -38,10 +49,19 @@ test('evaluateSae over uneven batches equals whole-set sums (and differs from th
   expect(ev.relativeReconstructionBias).toBeCloseTo(rr / xr, 5);
   // The buggy alternative (mean of per-batch ratios) gives a different number on this data.
   let perBatch = 0;
-  for (const [s, e] of [[0, 10], [10, 20], [20, 23]]) {
+  for (const [s, e] of [
+    [0, 10],
+    [10, 20],
+    [20, 23],
+  ]) {
     const bm = Array.from({ length: D }, (_, j) => X.slice(s, e).reduce((t, r) => t + r[j], 0) / (e - s));
-    let n2 = 0; let d2 = 0;
-    for (let b = s; b < e; b++) for (let j = 0; j < D; j++) { n2 += (X[b][j] - R[b][j]) ** 2; d2 += (X[b][j] - bm[j]) ** 2; }
+    let n2 = 0;
+    let d2 = 0;
+    for (let b = s; b < e; b++)
+      for (let j = 0; j < D; j++) {
+        n2 += (X[b][j] - R[b][j]) ** 2;
+        d2 += (X[b][j] - bm[j]) ** 2;
+      }
     perBatch += n2 / d2 / 3;
   }
   expect(Math.abs(perBatch - ev.fvu)).toBeGreaterThan(0.05);

@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
-import { createSae, SaeConfig } from '../../src/sae/create';
+import { createSae, type SaeConfig } from '../../src/sae/create';
 import { disposeOutput, geometricMedian, removeParallelGrad } from '../../src/sae/base';
-import { allPrefixLossNaive, MatryoshkaSae } from '../../src/sae/matryoshka';
+import { allPrefixLossNaive, type MatryoshkaSae } from '../../src/sae/matryoshka';
 import { SaeTrainer } from '../../src/sae/trainer';
 import { SuperpositionData } from '../../src/data/synthetic';
 import { maxAbsDiff, randn, relErr, rowsOf } from './helpers';
@@ -23,13 +23,18 @@ test('tied init gives W_enc = W_dec^T exactly, with unit decoder rows', async ()
   }
   const untied = createSae({ architecture: 'topk', dIn: 12, nLatents: 40, k: 4, seed: 3, tiedInit: false });
   expect(maxAbsDiff(await untied.wEncDN.data(), await sae.wEncDN.data())).toBeGreaterThan(0.1);
-  sae.dispose(); untied.dispose();
+  sae.dispose();
+  untied.dispose();
 });
 
 test('removeParallelGrad leaves g_i - (g_i . d_i) d_i, orthogonal to each row', async () => {
   const rng = new Rng(4);
-  const N = 5; const D = 7;
-  const d = rowsOf(randn(rng, N * D), N, D).map((r) => { const n = Math.hypot(...r); return r.map((v) => v / n); });
+  const N = 5;
+  const D = 7;
+  const d = rowsOf(randn(rng, N * D), N, D).map((r) => {
+    const n = Math.hypot(...r);
+    return r.map((v) => v / n);
+  });
   const g = rowsOf(randn(rng, N * D), N, D);
   const got = rowsOf(await removeParallelGrad(tf.tensor2d(g), tf.tensor2d(d)).data(), N, D);
   for (let i = 0; i < N; i++) {
@@ -41,7 +46,8 @@ test('removeParallelGrad leaves g_i - (g_i . d_i) d_i, orthogonal to each row', 
 
 test('geometric median: the sum of unit vectors towards the points vanishes (Weiszfeld optimality)', async () => {
   const rng = new Rng(6);
-  const M = 50; const D = 4;
+  const M = 50;
+  const D = 4;
   const pts = randn(rng, M * D);
   for (let i = 0; i < 5 * D; i++) pts[i] += 20; // outliers pull the mean, not the median
   const y = await geometricMedian(tf.tensor2d(pts, [M, D]), 200).data();
@@ -49,7 +55,9 @@ test('geometric median: the sum of unit vectors towards the points vanishes (Wei
   const sum = new Array(D).fill(0);
   for (const p of P) {
     const dist = Math.hypot(...p.map((v, j) => v - y[j]));
-    p.forEach((v, j) => { sum[j] += (v - y[j]) / dist; });
+    p.forEach((v, j) => {
+      sum[j] += (v - y[j]) / dist;
+    });
   }
   expect(Math.hypot(...sum)).toBeLessThan(1e-2 * M);
   const mean = Array.from({ length: D }, (_, j) => P.reduce((s, p) => s + p[j], 0) / M);
@@ -58,9 +66,21 @@ test('geometric median: the sum of unit vectors towards the points vanishes (Wei
 
 describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const)('%s', (architecture) => {
   test('decoder rows stay unit-norm after training steps, and folding the input scale keeps the function', async () => {
-    const src = new SuperpositionData({ numFeatures: 40, dim: 10, probability: 0.05, seed: 2, magnitude: { kind: 'constant', value: 5 } });
+    const src = new SuperpositionData({
+      numFeatures: 40,
+      dim: 10,
+      probability: 0.05,
+      seed: 2,
+      magnitude: { kind: 'constant', value: 5 },
+    });
     const sae = createSae({ architecture, dIn: 10, nLatents: 32, k: 3 } as SaeConfig);
-    const trainer = new SaeTrainer(sae, src, { steps: 5, batchSize: 32, lr: 1e-2, initSamples: 256, normalizeInput: true });
+    const trainer = new SaeTrainer(sae, src, {
+      steps: 5,
+      batchSize: 32,
+      lr: 1e-2,
+      initSamples: 256,
+      normalizeInput: true,
+    });
     await trainer.train();
     expect(sae.inputScale).not.toBeCloseTo(1, 2);
     const norms = rowsOf(await sae.wDecND.data(), 32, 10).map((r) => Math.hypot(...r));
@@ -74,33 +94,69 @@ describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as con
     if (architecture === 'batch-topk') copy.params.assign({ threshold: sae.params.get('threshold') });
     const after = copy.forward(x);
     expect(relErr(await after.recon.data(), await before.recon.data())).toBeLessThan(1e-5);
-    disposeOutput(before); disposeOutput(after); tf.dispose(Object.values(folded)); x.dispose();
-    trainer.dispose(); sae.dispose(); copy.dispose();
+    disposeOutput(before);
+    disposeOutput(after);
+    tf.dispose(Object.values(folded));
+    x.dispose();
+    trainer.dispose();
+    sae.dispose();
+    copy.dispose();
   });
 });
 
-test.each([true, false])('Matryoshka model loss = naive all-prefix loss / (N * batch variance) (useKernels=%s)', async (useKernels) => {
-  const B = 6; const D = 5; const N = 24;
-  const sae = createSae({ architecture: 'matryoshka', dIn: D, nLatents: N, k: 4, useKernels, tiedInit: false, seed: 9 }) as MatryoshkaSae;
-  const rng = new Rng(10);
-  tf.tidy(() => sae.params.assign({ b_dec: tf.tensor1d(randn(rng, D, 0.2)) }));
-  const x = tf.tensor2d(randn(rng, B * D), [B, D]);
-  const out = sae.forward(x);
-  if (out.latents.kind !== 'sparse') throw new Error('sparse expected');
-  const resid = x.sub(sae.bDecD) as tf.Tensor2D;
-  const perInput = await allPrefixLossNaive(out.latents.valuesBK, out.latents.indicesBK, sae.wDecND as tf.Tensor2D, resid).data();
-  const naive = Array.from(perInput).reduce((s, v) => s + v, 0);
-  const X = rowsOf(await x.data(), B, D);
-  const mean = Array.from({ length: D }, (_, j) => X.reduce((s, r) => s + r[j], 0) / B);
-  const variance = X.reduce((s, r) => s + r.reduce((t, v, j) => t + (v - mean[j]) ** 2, 0), 0);
-  expect((await out.losses.prefixFvu.data())[0]).toBeCloseTo(naive / (N * variance), 5);
-  // A prefix list [N] alone is the plain FVU.
-  const single = createSae({ architecture: 'matryoshka', dIn: D, nLatents: N, k: 4, useKernels, tiedInit: false, seed: 9, prefixes: [N] });
-  single.params.assign({ b_dec: sae.bDecD });
-  const out2 = single.forward(x);
-  expect((await out2.losses.prefixFvu.data())[0]).toBeCloseTo((await out2.losses.fvu.data())[0], 5);
-  disposeOutput(out); disposeOutput(out2); tf.dispose([x, resid]); sae.dispose(); single.dispose();
-});
+test.each([true, false])(
+  'Matryoshka model loss = naive all-prefix loss / (N * batch variance) (useKernels=%s)',
+  async (useKernels) => {
+    const B = 6;
+    const D = 5;
+    const N = 24;
+    const sae = createSae({
+      architecture: 'matryoshka',
+      dIn: D,
+      nLatents: N,
+      k: 4,
+      useKernels,
+      tiedInit: false,
+      seed: 9,
+    }) as MatryoshkaSae;
+    const rng = new Rng(10);
+    tf.tidy(() => sae.params.assign({ b_dec: tf.tensor1d(randn(rng, D, 0.2)) }));
+    const x = tf.tensor2d(randn(rng, B * D), [B, D]);
+    const out = sae.forward(x);
+    if (out.latents.kind !== 'sparse') throw new Error('sparse expected');
+    const resid = x.sub(sae.bDecD) as tf.Tensor2D;
+    const perInput = await allPrefixLossNaive(
+      out.latents.valuesBK,
+      out.latents.indicesBK,
+      sae.wDecND as tf.Tensor2D,
+      resid,
+    ).data();
+    const naive = Array.from(perInput).reduce((s, v) => s + v, 0);
+    const X = rowsOf(await x.data(), B, D);
+    const mean = Array.from({ length: D }, (_, j) => X.reduce((s, r) => s + r[j], 0) / B);
+    const variance = X.reduce((s, r) => s + r.reduce((t, v, j) => t + (v - mean[j]) ** 2, 0), 0);
+    expect((await out.losses.prefixFvu.data())[0]).toBeCloseTo(naive / (N * variance), 5);
+    // A prefix list [N] alone is the plain FVU.
+    const single = createSae({
+      architecture: 'matryoshka',
+      dIn: D,
+      nLatents: N,
+      k: 4,
+      useKernels,
+      tiedInit: false,
+      seed: 9,
+      prefixes: [N],
+    });
+    single.params.assign({ b_dec: sae.bDecD });
+    const out2 = single.forward(x);
+    expect((await out2.losses.prefixFvu.data())[0]).toBeCloseTo((await out2.losses.fvu.data())[0], 5);
+    disposeOutput(out);
+    disposeOutput(out2);
+    tf.dispose([x, resid]);
+    sae.dispose();
+    single.dispose();
+  },
+);
 
 describe('bad configs throw ConfigError naming the argument', () => {
   const cases: [string, unknown, string][] = [
@@ -114,14 +170,30 @@ describe('bad configs throw ConfigError naming the argument', () => {
     ['unknown architecture', { architecture: 'gated', dIn: 4, nLatents: 8 }, 'architecture'],
     ['dIn 0', { architecture: 'topk', dIn: 0, nLatents: 8, k: 1 }, 'dIn'],
     ['multiTopK 4k > n', { architecture: 'topk', dIn: 4, nLatents: 8, k: 3, multiTopK: true }, 'k'],
-    ['prefixes not ending at n', { architecture: 'matryoshka', dIn: 4, nLatents: 8, k: 2, prefixes: [2, 4] }, 'prefixes'],
-    ['prefixes not increasing', { architecture: 'matryoshka', dIn: 4, nLatents: 8, k: 2, prefixes: [4, 4, 8] }, 'prefixes[1]'],
-    ['AuxK coefficient < 0', { architecture: 'topk', dIn: 4, nLatents: 8, k: 2, auxKCoefficient: -1 }, 'auxKCoefficient'],
+    [
+      'prefixes not ending at n',
+      { architecture: 'matryoshka', dIn: 4, nLatents: 8, k: 2, prefixes: [2, 4] },
+      'prefixes',
+    ],
+    [
+      'prefixes not increasing',
+      { architecture: 'matryoshka', dIn: 4, nLatents: 8, k: 2, prefixes: [4, 4, 8] },
+      'prefixes[1]',
+    ],
+    [
+      'AuxK coefficient < 0',
+      { architecture: 'topk', dIn: 4, nLatents: 8, k: 2, auxKCoefficient: -1 },
+      'auxKCoefficient',
+    ],
   ];
   test.each(cases)('%s', (_name, config, argument) => {
     let caught: unknown;
     const before = tf.memory().numTensors;
-    try { createSae(config as SaeConfig); } catch (e) { caught = e; }
+    try {
+      createSae(config as SaeConfig);
+    } catch (e) {
+      caught = e;
+    }
     expect(tf.memory().numTensors).toBe(before); // nothing allocated survives the throw
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).argument).toBe(argument);

@@ -4,25 +4,43 @@
  * seed, and no architecture leaks tensors over many steps (AuxK and the KDE buffer included).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createSae, SaeConfig } from '../../src/sae/create';
+import { createSae, type SaeConfig } from '../../src/sae/create';
 import { SaeTrainer } from '../../src/sae/trainer';
 import { evaluateSae } from '../../src/sae/metrics';
 import { SuperpositionData } from '../../src/data/synthetic';
 import { featureRecovery } from '../../src/data/metrics';
 
-const M = 32; const D = 16; const N = 64; const K = 4;
+const M = 32;
+const D = 16;
+const N = 64;
+const K = 4;
 const data = () => new SuperpositionData({ numFeatures: M, dim: D, probability: 3 / M, seed: 1 });
 
 async function trainTopK(tiedInit: boolean) {
   const src = data();
   const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: K, tiedInit, seed: 5 });
-  const chance = featureRecovery({ decoder: (await sae.wDecND.data()) as Float32Array, directions: src.directions, dim: D });
-  const trainer = new SaeTrainer(sae, src, { steps: 300, batchSize: 256, lr: 1e-2, deadWindow: 256 * 20, logEvery: 300 });
+  const chance = featureRecovery({
+    decoder: (await sae.wDecND.data()) as Float32Array,
+    directions: src.directions,
+    dim: D,
+  });
+  const trainer = new SaeTrainer(sae, src, {
+    steps: 300,
+    batchSize: 256,
+    lr: 1e-2,
+    deadWindow: 256 * 20,
+    logEvery: 300,
+  });
   await trainer.train();
-  const rec = featureRecovery({ decoder: (await sae.wDecND.data()) as Float32Array, directions: src.directions, dim: D });
+  const rec = featureRecovery({
+    decoder: (await sae.wDecND.data()) as Float32Array,
+    directions: src.directions,
+    dim: D,
+  });
   const ev = await evaluateSae(sae, src, { batches: 2, batchSize: 1024 });
   const dead = trainer.deadLatents().length;
-  trainer.dispose(); sae.dispose();
+  trainer.dispose();
+  sae.dispose();
   return { chance: chance.meanMaxCosine, mmcs: rec.meanMaxCosine, recovered: rec.recovered, dead, fvu: ev.fvu };
 }
 
@@ -56,7 +74,10 @@ test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): 
   // deadWindow 64 with batch 32: latents count as dead after two quiet steps, so AuxK runs.
   const trainer = new SaeTrainer(sae, data(), { steps: 30, batchSize: 32, lr: 1e-2, deadWindow: 64, initSamples: 64 });
   await trainer.initialise();
-  const warm = async (n: number) => { for (let i = 0; i < n; i++) tf.dispose(Object.values(await trainer.step()).filter((v) => typeof v !== 'number') as tf.Tensor[]); };
+  const warm = async (n: number) => {
+    for (let i = 0; i < n; i++)
+      tf.dispose(Object.values(await trainer.step()).filter((v) => typeof v !== 'number') as tf.Tensor[]);
+  };
   await warm(5); // fills the KDE buffer (window 3)
   const before = tf.memory().numTensors;
   await warm(25);
@@ -68,5 +89,6 @@ test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): 
     expect((await (metrics.auxK as tf.Scalar).data())[0]).toBeGreaterThan(0);
     tf.dispose(Object.values(metrics).filter((v) => typeof v !== 'number') as tf.Tensor[]);
   }
-  trainer.dispose(); sae.dispose();
+  trainer.dispose();
+  sae.dispose();
 });

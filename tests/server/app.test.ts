@@ -3,12 +3,12 @@
  * traversal (plain, encoded, double-encoded), security and isolation headers, body limits,
  * no stack traces, and a burst of malformed requests that must leave the server up.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { discoverLessons, lessonNarration } from '../../src/server/lessons';
 import { isSafePath } from '../../src/server/security';
-import { Running, rawGet, rawSocket, startServer } from './helpers';
+import { type Running, rawGet, rawSocket, startServer } from './helpers';
 
 const COURSE = [
   ['vae-intro', 'From autoencoders to VAEs'],
@@ -31,7 +31,12 @@ afterAll(async () => {
 });
 
 function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 describe('pages', () => {
@@ -84,7 +89,14 @@ describe('pages', () => {
   });
 
   test('unknown lessons and pages get the 404 page', async () => {
-    for (const p of ['/lessons/nope', '/lessons/VAE-INTRO', '/lessons/vae-intro/extra', '/nothing/here', '/lessons/', '/assets/nope.css']) {
+    for (const p of [
+      '/lessons/nope',
+      '/lessons/VAE-INTRO',
+      '/lessons/vae-intro/extra',
+      '/nothing/here',
+      '/lessons/',
+      '/assets/nope.css',
+    ]) {
       const res = await fetch(`${site.base}${p}`, { headers: { accept: 'text/html' } });
       expect([p, res.status]).toEqual([p, 404]);
       const html = await res.text();
@@ -135,7 +147,8 @@ describe('path traversal', () => {
     expect(isSafePath('/assets/css/site.css')).toBe(true);
     expect(isSafePath('/lessons/vae-intro')).toBe(true);
     expect(isSafePath('/assets/a%20b.css')).toBe(true);
-    for (const p of ['/a/../b', '/%2e%2e/x', '/%252e%252e/x', '/a\\b', '/a%00', '/%E0%A4%A', 'x', '/./a']) expect([p, isSafePath(p)]).toEqual([p, false]);
+    for (const p of ['/a/../b', '/%2e%2e/x', '/%252e%252e/x', '/a\\b', '/a%00', '/%E0%A4%A', 'x', '/./a'])
+      expect([p, isSafePath(p)]).toEqual([p, false]);
   });
 
   test('intended folders are served', async () => {
@@ -146,26 +159,29 @@ describe('path traversal', () => {
 });
 
 describe('headers and limits', () => {
-  test.each(['/', '/lessons/vae-intro', '/assets/css/site.css', '/lessons/missing'])('security and isolation headers on %s', async (p) => {
-    const res = await fetch(`${site.base}${p}`);
-    const h = res.headers;
-    const csp = h.get('content-security-policy') ?? '';
-    expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("'wasm-unsafe-eval'");
-    expect(csp).not.toMatch(/'unsafe-eval'/);
-    expect(csp).toMatch(/script-src[^;]*'self'/);
-    expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
-    expect(csp).toMatch(/worker-src[^;]*blob:/);
-    expect(csp).toContain("object-src 'none'");
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(h.get('cross-origin-opener-policy')).toBe('same-origin');
-    expect(h.get('cross-origin-embedder-policy')).toBe('require-corp');
-    expect(h.get('cross-origin-resource-policy')).toBe('same-origin');
-    expect(h.get('x-content-type-options')).toBe('nosniff');
-    expect(h.get('x-frame-options')).toBe('DENY');
-    expect(h.get('referrer-policy')).toBe('no-referrer');
-    expect(h.get('x-powered-by')).toBeNull();
-  });
+  test.each(['/', '/lessons/vae-intro', '/assets/css/site.css', '/lessons/missing'])(
+    'security and isolation headers on %s',
+    async (p) => {
+      const res = await fetch(`${site.base}${p}`);
+      const h = res.headers;
+      const csp = h.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("'wasm-unsafe-eval'");
+      expect(csp).not.toMatch(/'unsafe-eval'/);
+      expect(csp).toMatch(/script-src[^;]*'self'/);
+      expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+      expect(csp).toMatch(/worker-src[^;]*blob:/);
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(h.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(h.get('cross-origin-embedder-policy')).toBe('require-corp');
+      expect(h.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(h.get('x-content-type-options')).toBe('nosniff');
+      expect(h.get('x-frame-options')).toBe('DENY');
+      expect(h.get('referrer-policy')).toBe('no-referrer');
+      expect(h.get('x-powered-by')).toBeNull();
+    },
+  );
 
   test('request bodies are limited (413) and only GET/HEAD are served (405)', async () => {
     const big = await rawGet(site.port, '/', 'POST', Buffer.alloc(200 * 1024, 120));
@@ -187,7 +203,10 @@ describe('headers and limits', () => {
     // A lesson whose narration has broken math makes rendering throw.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-lessons-'));
     fs.mkdirSync(path.join(dir, 'broken'));
-    fs.writeFileSync(path.join(dir, 'broken', 'lesson.json'), JSON.stringify({ id: 'broken', title: 'Broken', order: 1, summary: 's', status: 'ready' }));
+    fs.writeFileSync(
+      path.join(dir, 'broken', 'lesson.json'),
+      JSON.stringify({ id: 'broken', title: 'Broken', order: 1, summary: 's', status: 'ready' }),
+    );
     fs.writeFileSync(path.join(dir, 'broken', 'narration.md'), '## A step\n\n$$\\frac{1}{$$\n');
     const logged: string[] = [];
     const other = await startServer({ lessonsDir: dir, log: (l) => logged.push(l) });

@@ -3,15 +3,15 @@
  * declaration, narration splits into steps with math typeset, lesson.json is validated,
  * and the lesson CLI parses its arguments.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { apiPath, extractSource, highlightTs } from '../../src/server/source';
 import { renderNarration, splitSteps } from '../../src/server/markdown';
 import { parseLessonMeta } from '../../src/server/lessons';
 import { parseArgs } from '../../src/server/lesson-cli';
 import { parseSetting, readSettings } from '../../src/server/browser/panel-kit';
-import { BuildStep, MNIST_BROWSER, build } from '../../src/server/build';
+import { type BuildStep, MNIST_BROWSER, build } from '../../src/server/build';
 
 const ROOT = path.join(__dirname, '../..');
 
@@ -42,16 +42,19 @@ describe('source directive', () => {
     const dir = path.join(ROOT, 'src/server/__fixture__');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'overload.ts');
-    fs.writeFileSync(file, [
-      'const before = 1;',
-      '/** Doubles. */',
-      'export function twice(x: number): number;',
-      'export function twice(x: string): string;',
-      'export function twice(x: number | string): number | string {',
-      "  return typeof x === 'number' ? 2 * x : x + x;",
-      '}',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        'const before = 1;',
+        '/** Doubles. */',
+        'export function twice(x: number): number;',
+        'export function twice(x: string): string;',
+        'export function twice(x: number | string): number | string {',
+        "  return typeof x === 'number' ? 2 * x : x + x;",
+        '}',
+        '',
+      ].join('\n'),
+    );
     try {
       const s = extractSource('src/server/__fixture__/overload.ts', 'twice');
       expect(s.code.split('\n')[0]).toBe('/** Doubles. */');
@@ -75,7 +78,14 @@ describe('source directive', () => {
     const code = 'const a = b < c && "x<y>"; // a > b';
     const html = highlightTs(code);
     expect(html).not.toMatch(/<(?!\/?span)/);
-    expect(html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/&quot;/g, '"')).toBe(code);
+    expect(
+      html
+        .replace(/<[^>]+>/g, '')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"'),
+    ).toBe(code);
   });
 });
 
@@ -88,7 +98,9 @@ describe('narration', () => {
   });
 
   test('math is typeset, directives are expanded, bad math names the step', () => {
-    const r = renderNarration('Hi $a^2$.\n\n## Step $\\KL$\n\n$$\n\\E_q[\\log p(x)]\n$$\n\n{{source src/core/train.ts#readMetrics}}\n\nText with \\$5 and `$code$`.\n');
+    const r = renderNarration(
+      'Hi $a^2$.\n\n## Step $\\KL$\n\n$$\n\\E_q[\\log p(x)]\n$$\n\n{{source src/core/train.ts#readMetrics}}\n\nText with \\$5 and `$code$`.\n',
+    );
     expect(r.steps).toHaveLength(1);
     expect(r.steps[0].title).toContain('class="katex"');
     expect(r.steps[0].html).toContain('class="math-display"');
@@ -110,7 +122,14 @@ describe('lesson.json and CLI arguments', () => {
   });
 
   test('npm run lesson arguments', () => {
-    expect(parseArgs(['vae-intro', '--quick', '--seed', '7', '--out', '/tmp/x'])).toEqual({ list: false, help: false, id: 'vae-intro', quick: true, out: '/tmp/x', seed: 7 });
+    expect(parseArgs(['vae-intro', '--quick', '--seed', '7', '--out', '/tmp/x'])).toEqual({
+      list: false,
+      help: false,
+      id: 'vae-intro',
+      quick: true,
+      out: '/tmp/x',
+      seed: 7,
+    });
     expect(parseArgs(['--list']).list).toBe(true);
     expect(() => parseArgs(['x', '--seed'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--seed', '-1', 'x'])).toThrow(/--seed must be an integer/);
@@ -141,7 +160,12 @@ describe('panel settings in the URL', () => {
 
 describe('npm run lesson (the CLI process)', () => {
   const tsx = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
-  const cli = (args: string[]) => spawnSync(process.execPath, [tsx, path.join(ROOT, 'src/server/lesson-cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [tsx, path.join(ROOT, 'src/server/lesson-cli.ts'), ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   test('--list prints the nine lessons in order', () => {
     const r = cli(['--list']);

@@ -1,8 +1,8 @@
 /** Helpers for the server tests: start the app on an ephemeral port, and raw HTTP requests. */
-import * as http from 'http';
-import * as net from 'net';
-import { AddressInfo } from 'net';
-import { createApp, listen, AppOptions } from '../../src/server/app';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createApp, listen, type AppOptions } from '../../src/server/app';
 
 export interface Running {
   base: string;
@@ -17,10 +17,11 @@ export async function startServer(options: AppOptions = {}): Promise<Running> {
   return {
     base: `http://127.0.0.1:${port}`,
     port,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -28,13 +29,30 @@ export async function startServer(options: AppOptions = {}): Promise<Running> {
  * GET with the path sent exactly as given (fetch would normalise `..` and `%2e%2e` away,
  * which is what a browser does, not what an attacker does).
  */
-export function rawGet(port: number, rawPath: string, method = 'GET', body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+export function rawGet(
+  port: number,
+  rawPath: string,
+  method = 'GET',
+  body?: Buffer,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method, agent: false, headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: rawPath,
+        method,
+        agent: false,
+        headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     if (body) req.write(body);
     req.end();

@@ -1,6 +1,6 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core';
 import { saveCheckpoint } from '../../src/core/node';
@@ -13,7 +13,10 @@ describe('VAE checkpoints', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('a saved VAE loads back with the same config, weights and outputs, without leaks', async () => {
-    const model = new Vae({ inputDim: 12, latentDim: 3, hidden: [8, 6], activation: 'elu', likelihood: 'gaussian', sigma: 0.5 }, new Rng(1));
+    const model = new Vae(
+      { inputDim: 12, latentDim: 3, hidden: [8, 6], activation: 'elu', likelihood: 'gaussian', sigma: 0.5 },
+      new Rng(1),
+    );
     const x = tf.randomUniform([4, 12], 0, 1, 'float32', 2) as tf.Tensor2D;
     const leaked = await leakedBy(async () => {
       await saveVae(path.join(dir, 'a'), model, { epochs: 3 });

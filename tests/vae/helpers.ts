@@ -1,6 +1,6 @@
 /** Plain-JS helpers for the VAE tests: independent of tfjs. */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../src/core';
+import type { Rng } from '../../src/core';
 
 /** n uniform numbers in [lo, hi) from a seeded Rng, as a plain array. */
 export function uniformArray(rng: Rng, n: number, lo: number, hi: number): number[] {
@@ -8,7 +8,13 @@ export function uniformArray(rng: Rng, n: number, lo: number, hi: number): numbe
 }
 
 /** A [rows, cols] tensor of uniform values and the same values as a plain array. */
-export function randomMatrix(rng: Rng, rows: number, cols: number, lo: number, hi: number): { t: tf.Tensor2D; a: number[] } {
+export function randomMatrix(
+  rng: Rng,
+  rows: number,
+  cols: number,
+  lo: number,
+  hi: number,
+): { t: tf.Tensor2D; a: number[] } {
   const a = uniformArray(rng, rows * cols, lo, hi);
   return { t: tf.tensor2d(a, [rows, cols]), a };
 }

@@ -6,7 +6,8 @@ import { meanAndSe, randomMatrix } from './helpers';
 describe('analytic KL(N(mu, sigma^2) || N(0, I))', () => {
   test('matches the closed form computed in plain JS, per example and per dimension', async () => {
     const rng = new Rng(11);
-    const B = 7, Z = 5;
+    const B = 7,
+      Z = 5;
     const mu = randomMatrix(rng, B, Z, -2, 2);
     const lv = randomMatrix(rng, B, Z, -3, 1.5);
     const perDim = await gaussianKlPerDim(mu.t, lv.t).array();
@@ -14,7 +15,8 @@ describe('analytic KL(N(mu, sigma^2) || N(0, I))', () => {
     for (let b = 0; b < B; b++) {
       let sum = 0;
       for (let j = 0; j < Z; j++) {
-        const m = mu.a[b * Z + j], l = lv.a[b * Z + j];
+        const m = mu.a[b * Z + j],
+          l = lv.a[b * Z + j];
         const s2 = Math.exp(l);
         // KL of two univariate normals N(m, s2) || N(0, 1) = log(1/s) + (s2 + m^2)/2 - 1/2
         const want = -0.5 * l + (s2 + m * m) / 2 - 0.5;
@@ -57,14 +59,18 @@ describe('analytic KL(N(mu, sigma^2) || N(0, I))', () => {
 
   test('free bits: sum_j max(lambda, batch-mean KL_j), and 0 gives the plain batch mean', async () => {
     const rng = new Rng(13);
-    const B = 6, Z = 5;
+    const B = 6,
+      Z = 5;
     const mu = randomMatrix(rng, B, Z, -1, 1);
     const lv = randomMatrix(rng, B, Z, -1, 0.5);
     const kl = gaussianKlPerDim(mu.t, lv.t);
     const rows = await kl.array();
     const meanZ = Array.from({ length: Z }, (_, j) => rows.reduce((s, r) => s + r[j], 0) / B);
     const lambda = 0.2;
-    expect((await freeBitsKl(kl, lambda).data())[0]).toBeCloseTo(meanZ.reduce((s, v) => s + Math.max(lambda, v), 0), 4);
+    expect((await freeBitsKl(kl, lambda).data())[0]).toBeCloseTo(
+      meanZ.reduce((s, v) => s + Math.max(lambda, v), 0),
+      4,
+    );
     expect((await freeBitsKl(kl, 0).data())[0]).toBeCloseTo((await gaussianKl(mu.t, lv.t).mean().data())[0], 4);
     expect(() => freeBitsKl(kl, -1)).toThrow(/freeBits/);
     tf.dispose([mu.t, lv.t, kl]);

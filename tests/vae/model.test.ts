@@ -57,10 +57,14 @@ describe('VAE model', () => {
   test('bad configuration throws a ConfigError naming the field', () => {
     expect(() => resolveVaeConfig({ latentDim: 0 })).toThrow(/^latentDim: must be an integer in \[1, 4096\], got 0/);
     expect(() => resolveVaeConfig({ hidden: [64, 0] })).toThrow(/^hidden\[1\]/);
-    expect(() => resolveVaeConfig({ likelihood: 'poisson' as never })).toThrow(/^likelihood: must be one of 'bernoulli', 'gaussian'/);
+    expect(() => resolveVaeConfig({ likelihood: 'poisson' as never })).toThrow(
+      /^likelihood: must be one of 'bernoulli', 'gaussian'/,
+    );
     expect(() => resolveVaeConfig({ activation: 'swish' as never })).toThrow(/^activation/);
     expect(() => resolveVaeConfig({ sigma: 0, likelihood: 'gaussian' })).toThrow(/^sigma/);
-    expect(() => resolveVaeConfig({ arch: 'conv', inputDim: 100 })).toThrow(/^inputDim: the 'conv' architecture takes 28x28 images/);
+    expect(() => resolveVaeConfig({ arch: 'conv', inputDim: 100 })).toThrow(
+      /^inputDim: the 'conv' architecture takes 28x28 images/,
+    );
   });
 
   test('images of the wrong size and latents of the wrong width are rejected, naming the argument', () => {
@@ -76,7 +80,9 @@ describe('VAE model', () => {
   test('the trainer rejects negative beta, NaN data and a data width that does not match', () => {
     const model = new Vae({ inputDim: 4, latentDim: 2, hidden: [8] }, new Rng(4));
     const good = { x: new Float32Array(40).fill(0.5), n: 10, dim: 4 };
-    expect(() => new VaeTrainer(model, good, { beta: -0.5 })).toThrow(/^beta: must be a number in \[0, Infinity\], got -0.5/);
+    expect(() => new VaeTrainer(model, good, { beta: -0.5 })).toThrow(
+      /^beta: must be a number in \[0, Infinity\], got -0.5/,
+    );
     expect(() => new VaeTrainer(model, good, { klWarmupSteps: -1 })).toThrow(/^klWarmupSteps/);
     expect(() => new VaeTrainer(model, good, { batchSize: 0 })).toThrow(/^batchSize/);
     const nan = { x: new Float32Array(40).fill(0.5), n: 10, dim: 4 };
@@ -97,7 +103,11 @@ describe('VAE model', () => {
       expect(Number.isFinite(v)).toBe(true);
     };
     await run();
-    expect(await leakedBy(async () => { for (let i = 0; i < 3; i++) await run(); })).toBe(0);
+    expect(
+      await leakedBy(async () => {
+        for (let i = 0; i < 3; i++) await run();
+      }),
+    ).toBe(0);
     const x = tf.tensor2d(data.x.slice(0, 2 * 784), [2, 784]);
     const r = elbo(model, x, { seed: 0, step: 0 });
     expect(r.elboB.shape).toEqual([2]);

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core';
 import { counterNormal } from '../../kernels/reparam-sample';
 import {
-  getFusedSampler, hasFusedSampler, reparameterize, sampleLatent, setFusedSampler, standardNormal, wrongReparameterize,
+  getFusedSampler,
+  hasFusedSampler,
+  reparameterize,
+  sampleLatent,
+  setFusedSampler,
+  standardNormal,
+  wrongReparameterize,
 } from '../../src/vae';
 import { meanAndSe, randomMatrix } from './helpers';
 
@@ -21,7 +27,7 @@ describe('reparameterization z = mu + exp(0.5 logVar) * eps', () => {
       expect(Math.abs(mean - mu[j])).toBeLessThan(4 * se);
       // sd of a sample sd ~ sigma / sqrt(2n): 4 of those
       const sigma = Math.exp(0.5 * lv[j]);
-      expect(Math.abs(sd - sigma)).toBeLessThan(4 * sigma / Math.sqrt(2 * n));
+      expect(Math.abs(sd - sigma)).toBeLessThan((4 * sigma) / Math.sqrt(2 * n));
     }
     tf.dispose([muT, lvT, z]);
   });
@@ -42,7 +48,8 @@ describe('reparameterization z = mu + exp(0.5 logVar) * eps', () => {
 
   test('gradients w.r.t. mu and logVar match central finite differences; eps gets none', async () => {
     const rng = new Rng(21);
-    const B = 3, Z = 4;
+    const B = 3,
+      Z = 4;
     const mu = randomMatrix(rng, B, Z, -1, 1);
     const lv = randomMatrix(rng, B, Z, -1, 1);
     const w = randomMatrix(rng, B, Z, -1, 1);
@@ -51,19 +58,29 @@ describe('reparameterization z = mu + exp(0.5 logVar) * eps', () => {
     // f(mu, logVar) = sum(w * z^2), a nonlinear scalar of z
     const f = (m: tf.Tensor2D, l: tf.Tensor2D) => reparameterize(m, l, eps).square().mul(w.t).sum() as tf.Scalar;
     const [gMu, gLv] = tf.grads((m: tf.Tensor, l: tf.Tensor) => f(m as tf.Tensor2D, l as tf.Tensor2D))([mu.t, lv.t]);
-    const gm = Array.from(await gMu.data()), gl = Array.from(await gLv.data());
+    const gm = Array.from(await gMu.data()),
+      gl = Array.from(await gLv.data());
     // finite differences in float64 on plain arrays
-    const fJs = (m: number[], l: number[]) => m.reduce((s, mi, i) => s + w.a[i] * (mi + Math.exp(0.5 * l[i]) * epsA[i]) ** 2, 0);
+    const fJs = (m: number[], l: number[]) =>
+      m.reduce((s, mi, i) => s + w.a[i] * (mi + Math.exp(0.5 * l[i]) * epsA[i]) ** 2, 0);
     const h = 1e-5;
     for (let i = 0; i < B * Z; i++) {
-      const mp = [...mu.a], mm = [...mu.a], lp = [...lv.a], lm = [...lv.a];
-      mp[i] += h; mm[i] -= h; lp[i] += h; lm[i] -= h;
+      const mp = [...mu.a],
+        mm = [...mu.a],
+        lp = [...lv.a],
+        lm = [...lv.a];
+      mp[i] += h;
+      mm[i] -= h;
+      lp[i] += h;
+      lm[i] -= h;
       expect(gm[i]).toBeCloseTo((fJs(mp, lv.a) - fJs(mm, lv.a)) / (2 * h), 3);
       expect(gl[i]).toBeCloseTo((fJs(mu.a, lp) - fJs(mu.a, lm)) / (2 * h), 3);
     }
     // sampleLatent draws eps inside: d sum(z)/dmu = 1 and d sum(z)/dlogVar = 0.5 sigma eps for the replayed eps
     const key = { seed: 1, step: 1 };
-    const [dMu, dLv] = tf.grads((m: tf.Tensor, l: tf.Tensor) => sampleLatent(m as tf.Tensor2D, l as tf.Tensor2D, key, false).sum())([mu.t, lv.t]);
+    const [dMu, dLv] = tf.grads((m: tf.Tensor, l: tf.Tensor) =>
+      sampleLatent(m as tf.Tensor2D, l as tf.Tensor2D, key, false).sum(),
+    )([mu.t, lv.t]);
     expect(Array.from(await dMu.data())).toEqual(new Array(B * Z).fill(1));
     const replay = Array.from(await standardNormal([B, Z], key).data());
     const dl = Array.from(await dLv.data());
@@ -83,7 +100,8 @@ describe('reparameterization z = mu + exp(0.5 logVar) * eps', () => {
   test('by default sampleLatent uses the fused kernel: mu + sigma * counterNormal(seed, step)', async () => {
     expect(hasFusedSampler()).toBe(true);
     const rng = new Rng(22);
-    const mu = randomMatrix(rng, 3, 5, -1, 1), lv = randomMatrix(rng, 3, 5, -1, 1);
+    const mu = randomMatrix(rng, 3, 5, -1, 1),
+      lv = randomMatrix(rng, 3, 5, -1, 1);
     const z = Array.from(await sampleLatent(mu.t, lv.t, { seed: 6, step: 77 }).data());
     const eps = Array.from(await counterNormal([3, 5], 6, 77).data());
     z.forEach((v, i) => expect(v).toBeCloseTo(mu.a[i] + Math.exp(0.5 * lv.a[i]) * eps[i], 4));
@@ -93,7 +111,10 @@ describe('reparameterization z = mu + exp(0.5 logVar) * eps', () => {
   test('a registered fused sampler is used, and can be switched off per call', async () => {
     const calls: number[] = [];
     const previous = getFusedSampler();
-    setFusedSampler((m, l, seed, step) => { calls.push(step); return reparameterize(m, l, standardNormal(m.shape, { seed, step })); });
+    setFusedSampler((m, l, seed, step) => {
+      calls.push(step);
+      return reparameterize(m, l, standardNormal(m.shape, { seed, step }));
+    });
     const mu = tf.zeros([2, 2]) as tf.Tensor2D;
     const lv = tf.zeros([2, 2]) as tf.Tensor2D;
     tf.dispose([sampleLatent(mu, lv, { seed: 1, step: 42 }), sampleLatent(mu, lv, { seed: 1, step: 43 }, false)]);

@@ -5,7 +5,10 @@ import { leakedBy } from './helpers';
 
 describe('VAE training', () => {
   test('a short run on the toy ring lowers the held-out negative ELBO by a clear margin', async () => {
-    const model = new Vae({ inputDim: 2, latentDim: 2, hidden: [32, 32], activation: 'tanh', likelihood: 'gaussian', sigma: 0.2 }, new Rng(1));
+    const model = new Vae(
+      { inputDim: 2, latentDim: 2, hidden: [32, 32], activation: 'tanh', likelihood: 'gaussian', sigma: 0.2 },
+      new Rng(1),
+    );
     const train = gaussianRing(2000, new Rng(2));
     const test = gaussianRing(500, new Rng(3));
     const before = await evaluateVae(model, test);
@@ -27,7 +30,12 @@ describe('VAE training', () => {
     expect(klWeight(500, 0.5, 100)).toBe(0.5);
     expect(klWeight(3, 2, 0)).toBe(2);
     const model = new Vae({ inputDim: 2, latentDim: 1, hidden: [8], likelihood: 'gaussian' }, new Rng(5));
-    const trainer = new VaeTrainer(model, twoMoons(100, new Rng(6)), { steps: 10, batchSize: 16, klWarmupSteps: 20, logEvery: 5 });
+    const trainer = new VaeTrainer(model, twoMoons(100, new Rng(6)), {
+      steps: 10,
+      batchSize: 16,
+      klWarmupSteps: 20,
+      logEvery: 5,
+    });
     const history = await trainer.run();
     expect(history.series('beta').map((p) => p.value)).toEqual([0.25, 0.5]);
     trainer.dispose();
@@ -37,7 +45,13 @@ describe('VAE training', () => {
   test('no tensor leaks over many steps and evaluations', async () => {
     const model = new Vae({ inputDim: 2, latentDim: 2, hidden: [16], likelihood: 'gaussian' }, new Rng(7));
     const data = gaussianRing(300, new Rng(8));
-    const trainer = new VaeTrainer(model, data, { steps: 5, batchSize: 32, samples: 2, freeBits: 0.1, klWarmupSteps: 3 });
+    const trainer = new VaeTrainer(model, data, {
+      steps: 5,
+      batchSize: 32,
+      samples: 2,
+      freeBits: 0.1,
+      klWarmupSteps: 3,
+    });
     await trainer.run(); // first steps may allocate lazily
     const leaked = await leakedBy(async () => {
       await trainer.run({ startStep: 5 });

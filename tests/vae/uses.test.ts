@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core';
 import {
-  Vae, gaussianKl, interpolate, klPerDimension, latentActivity, latentGrid, latentGridPoints, reconstruct, samplePrior,
+  Vae,
+  gaussianKl,
+  interpolate,
+  klPerDimension,
+  latentActivity,
+  latentGrid,
+  latentGridPoints,
+  reconstruct,
+  samplePrior,
 } from '../../src/vae';
 import { randomMatrix } from './helpers';
 
@@ -12,7 +20,10 @@ describe('uses of a trained VAE', () => {
     model = new Vae({ inputDim: 10, latentDim: 2, hidden: [8] }, new Rng(1));
     x = randomMatrix(new Rng(2), 6, 10, 0, 1).t;
   });
-  afterAll(() => { model.dispose(); x.dispose(); });
+  afterAll(() => {
+    model.dispose();
+    x.dispose();
+  });
 
   test('reconstructions decode the posterior mean', async () => {
     const r = reconstruct(model, x);
@@ -44,7 +55,8 @@ describe('uses of a trained VAE', () => {
   });
 
   test('interpolation starts and ends at the two reconstructions', async () => {
-    const a = x.slice([0, 0], [1, 10]), b = x.slice([1, 0], [1, 10]);
+    const a = x.slice([0, 0], [1, 10]),
+      b = x.slice([1, 0], [1, 10]);
     const path = await interpolate(model, a, b, 5).array();
     const rec = await reconstruct(model, x.slice([0, 0], [2, 10])).array();
     expect(path.length).toBe(5);

@@ -86,14 +86,14 @@ export class CharLmActivations implements ActivationSource {
 
     // Windows [begin, begin + len) keeping positions [keep, begin + len) ∩ [start, end).
     const windows: { begin: number; len: number; keep: number }[] = [];
-    for (let p = start; p < end;) {
+    for (let p = start; p < end; ) {
       const begin = Math.max(0, p - minContext);
       const len = Math.min(T, tokens.length - begin);
       windows.push({ begin, len, keep: p });
       p = begin + len;
     }
     const acts = new Float32Array(count * D);
-    for (let w0 = 0; w0 < windows.length;) {
+    for (let w0 = 0; w0 < windows.length; ) {
       const len = windows[w0].len;
       let w1 = w0;
       while (w1 < windows.length && w1 - w0 < batchSize && windows[w1].len === len) w1++;
@@ -164,7 +164,8 @@ export class CharLmActivations implements ActivationSource {
    * highest first (ties: lower row first), with their contexts.
    */
   topContexts(scores: ArrayLike<number>, n: number, left = 20, right = 5): (TokenContext & { score: number })[] {
-    if (scores.length !== this.length) throw new InputError('scores', `need one score per row (${this.length}), got ${scores.length}`);
+    if (scores.length !== this.length)
+      throw new InputError('scores', `need one score per row (${this.length}), got ${scores.length}`);
     checkInt('n', n, 1);
     checkFiniteArray('scores', scores);
     const order = Array.from({ length: scores.length }, (_, i) => i);

@@ -7,15 +7,15 @@
  * held-out text (`evaluateShippedCharLm`), and the tests check it. `assets/mnist-mlp/`
  * holds the MNIST classifier written by `scripts/train-mnist-mlp.ts`.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InputError } from '../../core/errors';
 import { loadCheckpoint } from '../../core/checkpoint';
-import { CharLm, CharLmConfig, evaluateCharLm } from './char-lm';
+import { CharLm, type CharLmConfig, evaluateCharLm } from './char-lm';
 import { CharVocab } from './vocab';
 import { loadTextSplit } from './text';
-import { CharLmActivationOptions, CharLmActivations } from './activations';
-import { MlpActivations, MnistMlp, MnistMlpConfig } from './mnist-mlp';
+import { type CharLmActivationOptions, CharLmActivations } from './activations';
+import { MlpActivations, MnistMlp, type MnistMlpConfig } from './mnist-mlp';
 import { loadMnist } from '../mnist';
 
 /** What `config.json` of a char-LM checkpoint holds: the model shape plus how it was trained. */
@@ -97,7 +97,9 @@ export async function loadCharLmActivations(
 }
 
 /** The shipped MNIST MLP's hidden activations on the MNIST `split` (first `limit` images). */
-export async function loadMnistMlpActivations(options: { split?: 'train' | 'test'; limit?: number; dir?: string } = {}): Promise<MlpActivations> {
+export async function loadMnistMlpActivations(
+  options: { split?: 'train' | 'test'; limit?: number; dir?: string } = {},
+): Promise<MlpActivations> {
   const data = loadMnist({ split: options.split ?? 'train', limit: options.limit });
   const { model } = loadMnistMlp(options.dir);
   try {

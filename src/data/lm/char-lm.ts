@@ -21,7 +21,7 @@ import { ConfigError, checkInt, checkNumber, checkShape } from '../../core/error
 import { Params, init } from '../../core/params';
 import { Rng } from '../../core/random';
 import { Adam, makeSchedule } from '../../core/optim';
-import { MetricHistory, TrainCallbacks, trainLoop } from '../../core/train';
+import { type MetricHistory, type TrainCallbacks, trainLoop } from '../../core/train';
 
 export interface CharLmConfig {
   /** Number of token ids (70 for `CharVocab`). */
@@ -153,7 +153,10 @@ export class CharLm {
       const { vocabSize: V, dModel: D } = this.config;
       const p = this.params;
       // Embedding lookup as one-hot x W_te: the gather op has no gradient on the wasm backend.
-      const tok = tf.oneHot(idsBT.reshape([B * T]), V).matMul(p.get('wte')).reshape([B, T, D]);
+      const tok = tf
+        .oneHot(idsBT.reshape([B * T]), V)
+        .matMul(p.get('wte'))
+        .reshape([B, T, D]);
       let x = tok.add(p.get('wpe').slice([0, 0], [T, -1])) as tf.Tensor3D;
       for (let l = 0; l < layer; l++) x = this.block(x, l);
       return x;
@@ -166,7 +169,10 @@ export class CharLm {
       const p = this.params;
       const x = layerNorm(this.residualStream(idsBT), p.get('lnf.g'), p.get('lnf.b'));
       const [B, T, D] = x.shape as [number, number, number];
-      return x.reshape([B * T, D]).matMul(p.get('wte'), false, true).reshape([B, T, this.config.vocabSize]) as tf.Tensor3D;
+      return x
+        .reshape([B * T, D])
+        .matMul(p.get('wte'), false, true)
+        .reshape([B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
   }
 
@@ -205,17 +211,30 @@ export class CharLm {
     const [B, T, D] = hBTD.shape;
     const H = this.config.nHeads;
     const dh = D / H;
-    const qkv = hBTD.reshape([B * T, D]).matMul(p.get(`h${l}.attn.wQkv`)).add(p.get(`h${l}.attn.bQkv`));
+    const qkv = hBTD
+      .reshape([B * T, D])
+      .matMul(p.get(`h${l}.attn.wQkv`))
+      .add(p.get(`h${l}.attn.bQkv`));
     // [B*T, 3D] -> three [B, H, T, dh]
-    const heads = (i: number) => qkv.slice([0, i * D], [B * T, D]).reshape([B, T, H, dh]).transpose([0, 2, 1, 3]);
+    const heads = (i: number) =>
+      qkv
+        .slice([0, i * D], [B * T, D])
+        .reshape([B, T, H, dh])
+        .transpose([0, 2, 1, 3]);
     const q = heads(0);
     const k = heads(1);
     const v = heads(2);
     const causalTT = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // 1 where j <= i
-    const scoresBHTT = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(dh)).add(tf.sub(1, causalTT).mul(-1e9));
+    const scoresBHTT = tf
+      .matMul(q, k, false, true)
+      .mul(1 / Math.sqrt(dh))
+      .add(tf.sub(1, causalTT).mul(-1e9));
     const outBHTd = tf.matMul(tf.softmax(scoresBHTT), v);
     const out = outBHTd.transpose([0, 2, 1, 3]).reshape([B * T, D]);
-    return out.matMul(p.get(`h${l}.attn.wOut`)).add(p.get(`h${l}.attn.bOut`)).reshape([B, T, D]) as tf.Tensor3D;
+    return out
+      .matMul(p.get(`h${l}.attn.wOut`))
+      .add(p.get(`h${l}.attn.bOut`))
+      .reshape([B, T, D]) as tf.Tensor3D;
   }
 
   private checkIds(idsBT: tf.Tensor2D): void {
@@ -232,7 +251,12 @@ export class CharLm {
  * A random batch of windows from `tokens`: ids [B, T] and targets [B, T] (the same
  * windows shifted by one character). Plain arrays; the caller makes tensors.
  */
-export function sampleWindows(tokens: Int32Array, batchSize: number, T: number, rng: Rng): { ids: Int32Array; targets: Int32Array } {
+export function sampleWindows(
+  tokens: Int32Array,
+  batchSize: number,
+  T: number,
+  rng: Rng,
+): { ids: Int32Array; targets: Int32Array } {
   checkInt('batchSize', batchSize, 1);
   if (tokens.length < T + 1) throw new ConfigError('tokens', `need at least ${T + 1} tokens, got ${tokens.length}`);
   const ids = new Int32Array(batchSize * T);
@@ -259,8 +283,19 @@ export interface CharLmTrainOptions {
 }
 
 /** Trains `model` on random windows of `tokens` with Adam (clipNorm 1); returns the loss history. */
-export async function trainCharLm(model: CharLm, tokens: Int32Array, options: CharLmTrainOptions): Promise<MetricHistory> {
-  const { steps, batchSize = 32, lr = 3e-3, warmupSteps = Math.min(100, Math.floor(steps / 10)), seed = 1, logEvery = 10 } = options;
+export async function trainCharLm(
+  model: CharLm,
+  tokens: Int32Array,
+  options: CharLmTrainOptions,
+): Promise<MetricHistory> {
+  const {
+    steps,
+    batchSize = 32,
+    lr = 3e-3,
+    warmupSteps = Math.min(100, Math.floor(steps / 10)),
+    seed = 1,
+    logEvery = 10,
+  } = options;
   checkInt('steps', steps, 1);
   checkNumber('lr', lr, { min: 0, minOpen: true });
   const T = model.config.contextLength;
@@ -293,7 +328,11 @@ export async function trainCharLm(model: CharLm, tokens: Int32Array, options: Ch
  * consecutive non-overlapping windows of contextLength + 1 characters (so early positions
  * in each window see a shorter context, as in training). Deterministic.
  */
-export async function evaluateCharLm(model: CharLm, tokens: Int32Array, options: { maxTokens?: number; batchSize?: number } = {}): Promise<number> {
+export async function evaluateCharLm(
+  model: CharLm,
+  tokens: Int32Array,
+  options: { maxTokens?: number; batchSize?: number } = {},
+): Promise<number> {
   const T = model.config.contextLength;
   const batchSize = checkInt('batchSize', options.batchSize ?? 64, 1);
   const windows = Math.floor(Math.min(tokens.length - 1, options.maxTokens ?? Infinity) / T);

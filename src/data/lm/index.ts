@@ -7,7 +7,15 @@
 export { CharVocab, normalizeText, UNKNOWN_CHAR } from './vocab';
 /** The character transformer LM (pre-LN GPT-2 layout), its loss pieces, trainer and evaluator. */
 export {
-  CharLm, DEFAULT_CHAR_LM, checkCharLmConfig, crossEntropy, layerNorm, gelu, sampleWindows, trainCharLm, evaluateCharLm,
+  CharLm,
+  DEFAULT_CHAR_LM,
+  checkCharLmConfig,
+  crossEntropy,
+  layerNorm,
+  gelu,
+  sampleWindows,
+  trainCharLm,
+  evaluateCharLm,
 } from './char-lm';
 /** Config and training options of the character LM. */
 export type { CharLmConfig, CharLmTrainOptions } from './char-lm';

@@ -15,7 +15,7 @@ import { InputError, checkInt, checkNumber } from '../../core/errors';
 import { Params, init } from '../../core/params';
 import { Rng } from '../../core/random';
 import { Adam } from '../../core/optim';
-import { MetricHistory, TrainCallbacks, trainLoop } from '../../core/train';
+import { type MetricHistory, type TrainCallbacks, trainLoop } from '../../core/train';
 import type { ActivationSource } from '../source';
 import { crossEntropy } from './char-lm';
 
@@ -91,7 +91,14 @@ export class MnistMlp {
 export async function trainMnistMlp(
   model: MnistMlp,
   data: LabelledImages,
-  options: { epochs?: number; batchSize?: number; lr?: number; seed?: number; logEvery?: number; callbacks?: TrainCallbacks | TrainCallbacks[] } = {},
+  options: {
+    epochs?: number;
+    batchSize?: number;
+    lr?: number;
+    seed?: number;
+    logEvery?: number;
+    callbacks?: TrainCallbacks | TrainCallbacks[];
+  } = {},
 ): Promise<MetricHistory> {
   const { epochs = 2, batchSize = 128, lr = 1e-3, seed = 1, logEvery = 50 } = options;
   checkInt('epochs', epochs, 1);
@@ -130,9 +137,16 @@ export async function trainMnistMlp(
 }
 
 /** Runs `fn` on consecutive batches of `data` (each [B, 784]) and concatenates the read-back rows. */
-async function mapBatches(model: MnistMlp, data: LabelledImages, width: number, fn: (xBD: tf.Tensor2D) => tf.Tensor2D, batchSize = 1000): Promise<Float32Array> {
+async function mapBatches(
+  model: MnistMlp,
+  data: LabelledImages,
+  width: number,
+  fn: (xBD: tf.Tensor2D) => tf.Tensor2D,
+  batchSize = 1000,
+): Promise<Float32Array> {
   const D = model.config.inputDim;
-  if (data.images.length !== data.count * D) throw new InputError('images', `expected ${data.count} x ${D} values, got ${data.images.length}`);
+  if (data.images.length !== data.count * D)
+    throw new InputError('images', `expected ${data.count} x ${D} values, got ${data.images.length}`);
   const out = new Float32Array(data.count * width);
   for (let s = 0; s < data.count; s += batchSize) {
     const n = Math.min(batchSize, data.count - s);
@@ -162,7 +176,11 @@ export class MlpActivations implements ActivationSource {
   /** Image indices of the rows the last `nextBatch` returned. */
   lastRows: Int32Array = new Int32Array(0);
 
-  private constructor(readonly dim: number, readonly activations: Float32Array, readonly labels: Uint8Array) {}
+  private constructor(
+    readonly dim: number,
+    readonly activations: Float32Array,
+    readonly labels: Uint8Array,
+  ) {}
 
   /** Computes h for every image of `data`. */
   static async create(model: MnistMlp, data: LabelledImages): Promise<MlpActivations> {

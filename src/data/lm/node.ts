@@ -5,8 +5,14 @@ export { TEXT_SOURCES, textDataDir, loadDocuments, splitDocuments, loadTextSplit
 export type { TextSource, TextDocument, TextSplit } from './text';
 /** The shipped char LM and MNIST MLP (assets/), their held-out numbers and activation sources. */
 export {
-  HELD_OUT_EVAL_CHARS, assetDir, loadCharLm, heldOutEvalTokens, evaluateShippedCharLm,
-  loadMnistMlp, loadCharLmActivations, loadMnistMlpActivations,
+  HELD_OUT_EVAL_CHARS,
+  assetDir,
+  loadCharLm,
+  heldOutEvalTokens,
+  evaluateShippedCharLm,
+  loadMnistMlp,
+  loadCharLmActivations,
+  loadMnistMlpActivations,
 } from './assets';
 /** What the shipped checkpoints' config.json files hold. */
 export type { CharLmCheckpointConfig, MnistMlpCheckpointConfig } from './assets';

@@ -14,8 +14,8 @@
  * every `heldOutEvery`-th one (index % heldOutEvery === heldOutEvery - 1) is held out.
  * Documents are joined with a blank line.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError, checkInt } from '../../core/errors';
 
 /** The two text packages. */
@@ -47,9 +47,13 @@ export function loadDocuments(sources: readonly TextSource[] = TEXT_SOURCES): Te
   const docs: TextDocument[] = [];
   for (const source of sources) {
     const dir = textDataDir(source);
-    const names = source === 'moby-dick'
-      ? (JSON.parse(fs.readFileSync(path.join(dir, 'file_list.json'), 'utf8')) as string[])
-      : fs.readdirSync(dir).filter((f) => /^\d{4}_.*\.txt$/.test(f)).sort();
+    const names =
+      source === 'moby-dick'
+        ? (JSON.parse(fs.readFileSync(path.join(dir, 'file_list.json'), 'utf8')) as string[])
+        : fs
+            .readdirSync(dir)
+            .filter((f) => /^\d{4}_.*\.txt$/.test(f))
+            .sort();
     for (const name of names) docs.push({ source, name, text: fs.readFileSync(path.join(dir, name), 'utf8').trim() });
   }
   return docs;

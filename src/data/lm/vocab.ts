@@ -50,7 +50,9 @@ export class CharVocab {
       chars.push(ch);
     }
     this.chars = chars;
-    chars.forEach((ch, i) => { if (i > 0) this.ids.set(ch, i); });
+    chars.forEach((ch, i) => {
+      if (i > 0) this.ids.set(ch, i);
+    });
   }
 
   /** Number of tokens (70). */

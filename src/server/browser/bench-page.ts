@@ -3,7 +3,7 @@
  * learner picks and prints each row as it arrives, with the backend (and WebGPU adapter).
  */
 import { initBrowserBackend } from '../../core/backend-browser';
-import { runKernelBenchmarks, BenchRow } from '../../../kernels/bench-suite';
+import { runKernelBenchmarks, type BenchRow } from '../../../kernels/bench-suite';
 
 function cell(text: string): HTMLTableCellElement {
   const td = document.createElement('td');
@@ -55,8 +55,16 @@ async function main(): Promise<void> {
         size: size.value === 'full' ? 'full' : 'small',
         onRow: (row: BenchRow) => {
           const tr = document.createElement('tr');
-          const speedup = row.referenceMs !== undefined && row.fastMs > 0 ? `${(row.referenceMs / row.fastMs).toFixed(2)}x` : '';
-          tr.append(cell(row.section), cell(row.name), cell(ms(row.referenceMs)), cell(ms(row.fastMs)), cell(speedup), cell(row.note ?? ''));
+          const speedup =
+            row.referenceMs !== undefined && row.fastMs > 0 ? `${(row.referenceMs / row.fastMs).toFixed(2)}x` : '';
+          tr.append(
+            cell(row.section),
+            cell(row.name),
+            cell(ms(row.referenceMs)),
+            cell(ms(row.fastMs)),
+            cell(speedup),
+            cell(row.note ?? ''),
+          );
           tbody.append(tr);
         },
       });

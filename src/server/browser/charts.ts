@@ -5,10 +5,25 @@
  * and would need 'unsafe-eval' in the page's Content-Security-Policy.
  */
 
-export const COLORS = ['#2458b3', '#c2410c', '#17803d', '#7c3aed', '#b45309', '#0e7490', '#be123c', '#4d7c0f', '#6b21a8', '#334155'];
+export const COLORS = [
+  '#2458b3',
+  '#c2410c',
+  '#17803d',
+  '#7c3aed',
+  '#b45309',
+  '#0e7490',
+  '#be123c',
+  '#4d7c0f',
+  '#6b21a8',
+  '#334155',
+];
 
 /** A canvas sized for the device pixel ratio, with its 2-D context in CSS pixels. */
-export function makeCanvas(width: number, height: number, className = ''): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
+export function makeCanvas(
+  width: number,
+  height: number,
+  className = '',
+): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
   const canvas = document.createElement('canvas');
   const dpr = Math.min(2, window.devicePixelRatio || 1);
   canvas.width = Math.round(width * dpr);
@@ -41,8 +56,15 @@ class Frame {
   readonly right = 10;
   readonly top = 8;
   readonly bottom = 22;
-  constructor(readonly ctx: CanvasRenderingContext2D, readonly w: number, readonly h: number,
-    readonly x0: number, readonly x1: number, readonly y0: number, readonly y1: number) {}
+  constructor(
+    readonly ctx: CanvasRenderingContext2D,
+    readonly w: number,
+    readonly h: number,
+    readonly x0: number,
+    readonly x1: number,
+    readonly y0: number,
+    readonly y1: number,
+  ) {}
   px(x: number): number {
     return this.left + ((x - this.x0) / (this.x1 - this.x0 || 1)) * (this.w - this.left - this.right);
   }
@@ -60,7 +82,10 @@ class Frame {
     c.textBaseline = 'middle';
     for (const t of niceTicks(this.y0, this.y1)) {
       const y = this.py(t);
-      c.beginPath(); c.moveTo(this.left, y); c.lineTo(this.w - this.right, y); c.stroke();
+      c.beginPath();
+      c.moveTo(this.left, y);
+      c.lineTo(this.w - this.right, y);
+      c.stroke();
       c.fillText(fmt(t), this.left - 4, y);
     }
     c.textAlign = 'center';
@@ -71,11 +96,18 @@ class Frame {
       c.fillText(xLabel, this.w - this.right, this.h - 11);
     }
     c.strokeStyle = '#9aa5b1';
-    c.beginPath(); c.moveTo(this.left, this.top); c.lineTo(this.left, this.h - this.bottom); c.lineTo(this.w - this.right, this.h - this.bottom); c.stroke();
+    c.beginPath();
+    c.moveTo(this.left, this.top);
+    c.lineTo(this.left, this.h - this.bottom);
+    c.lineTo(this.w - this.right, this.h - this.bottom);
+    c.stroke();
   }
 }
 
-export interface Point { step: number; value: number }
+export interface Point {
+  step: number;
+  value: number;
+}
 
 /**
  * A training-curve chart: one line per series, redrawn on `update`. The number of points
@@ -86,7 +118,11 @@ export class LineChart {
   private readonly ctx: CanvasRenderingContext2D;
   private series: Record<string, Point[]> = {};
 
-  constructor(readonly width = 460, readonly height = 190, readonly xLabel = 'step') {
+  constructor(
+    readonly width = 460,
+    readonly height = 190,
+    readonly xLabel = 'step',
+  ) {
     ({ canvas: this.canvas, ctx: this.ctx } = makeCanvas(width, height, 'chart'));
     this.canvas.dataset.points = '0';
     this.draw();
@@ -96,12 +132,16 @@ export class LineChart {
     this.series = series;
     const counts = Object.values(series).map((s) => s.length);
     this.canvas.dataset.points = String(counts.length ? Math.max(...counts) : 0);
-    this.canvas.dataset.series = JSON.stringify(Object.fromEntries(Object.entries(series).map(([k, s]) => [k, s.map((p) => p.value)])));
+    this.canvas.dataset.series = JSON.stringify(
+      Object.fromEntries(Object.entries(series).map(([k, s]) => [k, s.map((p) => p.value)])),
+    );
     this.draw();
   }
 
   private draw(): void {
-    const all = Object.values(this.series).flat().filter((p) => Number.isFinite(p.value));
+    const all = Object.values(this.series)
+      .flat()
+      .filter((p) => Number.isFinite(p.value));
     if (!all.length) {
       const f = new Frame(this.ctx, this.width, this.height, 0, 1, 0, 1);
       f.axes(this.xLabel);
@@ -112,17 +152,27 @@ export class LineChart {
     }
     // Robust y range: ignore the first 5% of points when they dwarf the rest (early transients).
     const values = all.map((p) => p.value).sort((a, b) => a - b);
-    let lo = values[0];
+    const lo = values[0];
     let hi = values[Math.max(0, Math.floor(values.length * 0.97) - 1)];
     if (hi <= lo) hi = values[values.length - 1];
     if (hi <= lo) hi = lo + 1;
     const pad = (hi - lo) * 0.06;
     const steps = all.map((p) => p.step);
-    const f = new Frame(this.ctx, this.width, this.height, Math.min(...steps), Math.max(Math.max(...steps), Math.min(...steps) + 1), lo - pad, hi + pad);
+    const f = new Frame(
+      this.ctx,
+      this.width,
+      this.height,
+      Math.min(...steps),
+      Math.max(Math.max(...steps), Math.min(...steps) + 1),
+      lo - pad,
+      hi + pad,
+    );
     f.axes(this.xLabel);
     const c = this.ctx;
     c.save();
-    c.beginPath(); c.rect(f.left, f.top, this.width - f.left - f.right, this.height - f.top - f.bottom); c.clip();
+    c.beginPath();
+    c.rect(f.left, f.top, this.width - f.left - f.right, this.height - f.top - f.bottom);
+    c.clip();
     Object.values(this.series).forEach((pts, i) => {
       c.strokeStyle = COLORS[i % COLORS.length];
       c.lineWidth = 1.6;
@@ -135,9 +185,13 @@ export class LineChart {
 }
 
 /** Scatter plot of 2-D points; `groups` colours points by an integer label. */
-export function drawScatter(ctx: CanvasRenderingContext2D, w: number, h: number,
+export function drawScatter(
+  ctx: CanvasRenderingContext2D,
+  w: number,
+  h: number,
   sets: { x: ArrayLike<number>; y: ArrayLike<number>; color?: string; labels?: ArrayLike<number>; radius?: number }[],
-  range?: { x0: number; x1: number; y0: number; y1: number }): void {
+  range?: { x0: number; x1: number; y0: number; y1: number },
+): void {
   let r = range;
   if (!r) {
     const xs = sets.flatMap((s) => Array.from(s.x));
@@ -163,9 +217,15 @@ export function drawScatter(ctx: CanvasRenderingContext2D, w: number, h: number,
 }
 
 /** Histograms of several samples on shared bins, with optional density curves (pdf(x)). */
-export function drawHistogram(ctx: CanvasRenderingContext2D, w: number, h: number,
-  samples: { values: ArrayLike<number>; color: string }[], curves: { pdf: (x: number) => number; color: string }[],
-  range: [number, number], bins = 40): void {
+export function drawHistogram(
+  ctx: CanvasRenderingContext2D,
+  w: number,
+  h: number,
+  samples: { values: ArrayLike<number>; color: string }[],
+  curves: { pdf: (x: number) => number; color: string }[],
+  range: [number, number],
+  bins = 40,
+): void {
   const [lo, hi] = range;
   const width = (hi - lo) / bins;
   const dens = samples.map((s) => {
@@ -206,7 +266,14 @@ export function drawHistogram(ctx: CanvasRenderingContext2D, w: number, h: numbe
 }
 
 /** A bar chart, one bar per value, labelled under the axis. */
-export function drawBars(ctx: CanvasRenderingContext2D, w: number, h: number, values: ArrayLike<number>, labels: string[], color = COLORS[0]): void {
+export function drawBars(
+  ctx: CanvasRenderingContext2D,
+  w: number,
+  h: number,
+  values: ArrayLike<number>,
+  labels: string[],
+  color = COLORS[0],
+): void {
   const vmax = Math.max(1e-6, ...Array.from(values));
   const f = new Frame(ctx, w, h, 0, values.length, 0, vmax * 1.1);
   f.axes();
@@ -228,7 +295,12 @@ export function drawBars(ctx: CanvasRenderingContext2D, w: number, h: number, va
  * Draws grey-level images (values in [0, 1], each `side` x `side`, row-major) in a grid of
  * `cols` columns onto a canvas whose pixel size is exactly the grid (CSS scales it up).
  */
-export function imageGridCanvas(pixels: ArrayLike<number>, count: number, side: number, cols: number): HTMLCanvasElement {
+export function imageGridCanvas(
+  pixels: ArrayLike<number>,
+  count: number,
+  side: number,
+  cols: number,
+): HTMLCanvasElement {
   const rows = Math.ceil(count / cols);
   const gap = 1;
   const canvas = document.createElement('canvas');
@@ -245,7 +317,10 @@ export function imageGridCanvas(pixels: ArrayLike<number>, count: number, side: 
       for (let c = 0; c < side; c++) {
         const v = 255 - Math.round(255 * Math.min(1, Math.max(0, pixels[n * side * side + r * side + c])));
         const o = ((oy + r) * canvas.width + ox + c) * 4;
-        img.data[o] = v; img.data[o + 1] = v; img.data[o + 2] = v; img.data[o + 3] = 255;
+        img.data[o] = v;
+        img.data[o + 1] = v;
+        img.data[o + 2] = v;
+        img.data[o + 3] = 255;
       }
     }
   }

@@ -4,7 +4,7 @@
  * images as raw uint8, 784 bytes each, from the original IDX files).
  */
 import { Rng } from '../../core/random';
-import { ArrayDataset, binarize } from '../../vae/dataset';
+import { type ArrayDataset, binarize } from '../../vae/dataset';
 import { gaussianRing, twoMoons } from '../../vae/toy';
 
 export const TOY_SETS = ['ring', 'moons'] as const;
@@ -32,7 +32,11 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
  * MNIST from the site's subset, grey levels scaled to [0, 1]. `binarizeSeed` draws each
  * pixel once as Bernoulli(grey level) (for a fixed test set).
  */
-export async function mnistSubset(split: 'train' | 'test', limit?: number, binarizeSeed?: number): Promise<ArrayDataset> {
+export async function mnistSubset(
+  split: 'train' | 'test',
+  limit?: number,
+  binarizeSeed?: number,
+): Promise<ArrayDataset> {
   const [images, labels] = await Promise.all([
     fetchBytes(`/assets/build/data/mnist-${split}-images.u8`),
     fetchBytes(`/assets/build/data/mnist-${split}-labels.u8`),

@@ -4,7 +4,7 @@
  */
 import { initBrowserBackend } from '../../core/backend-browser';
 import { describeBackend } from '../../core/backend';
-import { PanelDefinition, SettingSpecs, mountPanel } from './panel-kit';
+import { type PanelDefinition, type SettingSpecs, mountPanel } from './panel-kit';
 
 async function main(): Promise<void> {
   const root = document.getElementById('panel-root');
@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   try {
     const report = await initBrowserBackend({ backend: forced });
     badge.textContent = `backend: ${report.name}${report.details.length ? ` (${report.details.join(', ')})` : ''}`;
-    badge.title = describeBackend(report) + (self.crossOriginIsolated ? '\ncross-origin isolated' : '\nnot cross-origin isolated');
+    badge.title =
+      describeBackend(report) + (self.crossOriginIsolated ? '\ncross-origin isolated' : '\nnot cross-origin isolated');
     badge.dataset.backend = report.name;
     const mod = (await import(panelUrl)) as { default: PanelDefinition<SettingSpecs> };
     await mountPanel(root, mod.default, report, forced);

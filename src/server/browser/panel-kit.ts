@@ -15,7 +15,7 @@
  *   });
  */
 import * as tf from '@tensorflow/tfjs';
-import { MetricHistory, StepResult, trainLoop } from '../../core/train';
+import { MetricHistory, type StepResult, trainLoop } from '../../core/train';
 import { Rng } from '../../core/random';
 import type { BackendReport } from '../../core/backend';
 import { LineChart, makeCanvas } from './charts';
@@ -81,7 +81,10 @@ export function definePanel<S extends SettingSpecs>(def: PanelDefinition<S>): Pa
 }
 
 /** Reads settings from a query string; a missing or invalid value falls back to the default, and says so. */
-export function readSettings<S extends SettingSpecs>(specs: S, search: string): { values: SettingValues<S>; problems: string[] } {
+export function readSettings<S extends SettingSpecs>(
+  specs: S,
+  search: string,
+): { values: SettingValues<S>; problems: string[] } {
   const q = new URLSearchParams(search);
   const values: Record<string, number | string | boolean> = {};
   const problems: string[] = [];
@@ -90,7 +93,8 @@ export function readSettings<S extends SettingSpecs>(specs: S, search: string): 
     values[name] = spec.default;
     if (raw === null) continue;
     const v = parseSetting(spec, raw);
-    if (v === undefined) problems.push(`${name}=${raw.slice(0, 30)} is not valid (${describeSpec(spec)}); using ${spec.default}`);
+    if (v === undefined)
+      problems.push(`${name}=${raw.slice(0, 30)} is not valid (${describeSpec(spec)}); using ${spec.default}`);
     else values[name] = v;
   }
   return { values: values as SettingValues<S>, problems };
@@ -128,7 +132,11 @@ function writeUrl(values: Record<string, unknown>, backend: string): void {
   history.replaceState(null, '', `${location.pathname}?${q.toString()}${location.hash}`);
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text = '',
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text) e.textContent = text;
@@ -183,7 +191,12 @@ export interface PanelState {
  * Mounts a panel into `root`: builds the controls, creates the run, wires the buttons.
  * Settings come from `location.search`; changing one rewrites the URL and resets the run.
  */
-export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def: PanelDefinition<S>, backend: BackendReport, forcedBackend: string): Promise<PanelState> {
+export async function mountPanel<S extends SettingSpecs>(
+  root: HTMLElement,
+  def: PanelDefinition<S>,
+  backend: BackendReport,
+  forcedBackend: string,
+): Promise<PanelState> {
   const { values, problems } = readSettings(def.settings, location.search);
   const logEvery = def.logEvery ?? 10;
   const maxSteps = def.maxSteps ?? 100000;
@@ -204,11 +217,19 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
       input = el('input', { id, name, type: 'checkbox' });
       input.checked = Boolean(values[name]);
     } else {
-      input = el('input', { id, name, type: 'number', min: String(spec.min), max: String(spec.max), step: spec.kind === 'int' ? '1' : 'any' });
+      input = el('input', {
+        id,
+        name,
+        type: 'number',
+        min: String(spec.min),
+        max: String(spec.max),
+        step: spec.kind === 'int' ? '1' : 'any',
+      });
       input.value = String(values[name]);
     }
     input.addEventListener('change', () => {
-      const raw = input instanceof HTMLInputElement && input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
+      const raw =
+        input instanceof HTMLInputElement && input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
       const v = parseSetting(spec, raw);
       if (v === undefined) {
         note(`${name}: must be ${describeSpec(spec)}`);
@@ -261,8 +282,14 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
   writeUrl(values, forcedBackend);
 
   const state: PanelState = {
-    state: 'loading', step: 0, history: new MetricHistory(), backend,
-    start, pause, stepOnce, reset: () => reset(false),
+    state: 'loading',
+    step: 0,
+    history: new MetricHistory(),
+    backend,
+    start,
+    pause,
+    stepOnce,
+    reset: () => reset(false),
   };
   let run: PanelRun | null = null;
   let running = false;
@@ -426,7 +453,10 @@ export async function mountPanel<S extends SettingSpecs>(root: HTMLElement, def:
       const r = run;
       const my = generation;
       await trainLoop({
-        steps: 1, startStep: state.step, logEvery: 1, history: state.history,
+        steps: 1,
+        startStep: state.step,
+        logEvery: 1,
+        history: state.history,
         step: async (i) => {
           const out = await r.step(i);
           state.step = i + 1;
