@@ -1,0 +1,10 @@
+/** Every experiment, in the order of the research questions (issue #14). */
+import { deadLatents } from './dead-latents';
+import type { Experiment } from './experiment';
+
+export const EXPERIMENTS: Experiment[] = [deadLatents];
+
+/** The experiment called `name`, or undefined. */
+export function findExperiment(name: string): Experiment | undefined {
+  return EXPERIMENTS.find((e) => e.name === name);
+}
