@@ -2,12 +2,20 @@
  * What several experiments share: the character model's residual stream (loaded once per
  * process), rows in a fixed random order, and one SAE training run with a progress bar.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { MetricHistory } from '../src/core/train';
 import { Rng } from '../src/core/random';
 import { ArraySource } from '../src/data/source';
 import { loadCharLmActivations } from '../src/data/lm/node';
 import type { CharLmActivations } from '../src/data/lm';
-import { type SaeTrainerConfig, SaeTrainer, type SparseAutoencoder, evaluateSae, type SaeEvaluation } from '../src/sae';
+import {
+  type SaeEvaluation,
+  SaeTrainer,
+  type SaeTrainerConfig,
+  type SparseAutoencoder,
+  denseLatents,
+  evaluateSae,
+} from '../src/sae';
 import type { ExperimentContext } from './experiment';
 
 const cache = new Map<string, Promise<CharLmActivations>>();
@@ -73,4 +81,36 @@ export function sig(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v);
   if (v !== 0 && Math.abs(v) < 1e-3) return v.toExponential(digits - 1);
   return Number(v.toPrecision(digits)).toString();
+}
+
+/**
+ * The activations of a few latents over rows [M, D] (inference encode, batches of 512):
+ * one Float32Array of length M per requested latent.
+ */
+export async function latentColumns(
+  sae: SparseAutoencoder,
+  rowsMD: Float32Array,
+  latents: number[],
+): Promise<Float32Array[]> {
+  const D = sae.dIn;
+  const M = rowsMD.length / D;
+  const out = latents.map(() => new Float32Array(M));
+  if (latents.length === 0) return out;
+  const idx = tf.tensor1d(latents, 'int32');
+  try {
+    for (let start = 0; start < M; start += 512) {
+      const rows = Math.min(512, M - start);
+      const colsBL = tf.tidy(() => {
+        const latentsOut = sae.encode(tf.tensor2d(rowsMD.subarray(start * D, (start + rows) * D), [rows, D]));
+        return tf.gather(denseLatents(latentsOut, sae.nLatents), idx, 1);
+      });
+      const values = await colsBL.data();
+      colsBL.dispose();
+      for (let b = 0; b < rows; b++)
+        for (let l = 0; l < latents.length; l++) out[l][start + b] = values[b * latents.length + l];
+    }
+  } finally {
+    idx.dispose();
+  }
+  return out;
 }
