@@ -2,8 +2,9 @@
 import { deadLatents } from './dead-latents';
 import type { Experiment } from './experiment';
 import { opposingDirections } from './opposing-directions';
+import { progressive } from './progressive';
 
-export const EXPERIMENTS: Experiment[] = [deadLatents, opposingDirections];
+export const EXPERIMENTS: Experiment[] = [deadLatents, opposingDirections, progressive];
 
 /** The experiment called `name`, or undefined. */
 export function findExperiment(name: string): Experiment | undefined {
