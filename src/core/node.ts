@@ -2,5 +2,14 @@
 export { initBackend, nodeCandidates, NODE_BACKENDS } from './backend-node';
 export { progressBar, formatNumber, formatDuration } from './progress';
 export type { ProgressOptions } from './progress';
-export { writeFileAtomic, saveSafetensors, loadSafetensors, saveCheckpoint, loadCheckpoint } from './checkpoint';
-export type { Checkpoint } from './checkpoint';
+export {
+  writeFileAtomic,
+  saveSafetensors,
+  loadSafetensors,
+  saveCheckpoint,
+  loadCheckpoint,
+  readJsonObject,
+  readSafetensorsHeader,
+  statFile,
+} from './checkpoint';
+export type { Checkpoint, LoadOptions } from './checkpoint';
