@@ -108,3 +108,35 @@ test('a VAE config.json without its "vae" object names the file', async () => {
   await saveCheckpoint(dir, { config: { kind: 'gensparse-vae', vae: null }, tensors: { w: tf.ones([2]) } });
   expect(() => loadVae(dir)).toThrow(`${path.join(dir, 'config.json')}: has no "vae" config object (got null)`);
 });
+
+describe('a failed load leaves no tensors behind', () => {
+  test('100 loadSaeLens calls on truncated weights and 100 with mismatched overrides', async () => {
+    const dir = path.join(root, 'leak-sae');
+    const sae = createSae({ architecture: 'jumprelu', dIn: 6, nLatents: 12 });
+    await saveSaeLens(dir, sae);
+    sae.dispose();
+    const file = path.join(dir, 'sae_weights.safetensors');
+    const bytes = fs.readFileSync(file);
+    const before = tf.memory().numTensors;
+    // Overrides that change the sizes fail after the model is built.
+    for (let i = 0; i < 100; i++) expect(() => loadSaeLens(dir, { nLatents: 10 })).toThrow(InputError);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 7));
+    for (let i = 0; i < 100; i++) expect(() => loadSaeLens(dir)).toThrow(/truncated file/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('100 loadVae calls on a shape mismatch', async () => {
+    const dir = path.join(root, 'leak-vae');
+    const vae = new Vae({ inputDim: 6, latentDim: 2, hidden: [5] }, new Rng(1));
+    await saveVae(dir, vae);
+    vae.dispose();
+    const file = path.join(dir, 'config.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    config.vae.hidden = [4]; // same parameter names, other shapes
+    fs.writeFileSync(file, JSON.stringify(config));
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++)
+      expect(() => loadVae(dir)).toThrow(/^dec\.dense0\.W: shape \[2,5\] in .* does not match the config's \[2,4\]/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
