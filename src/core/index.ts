@@ -4,6 +4,7 @@
  */
 export * from './errors';
 export * from './autodiff';
+export * from './limits';
 export * from './random';
 export * from './params';
 export * from './optim';
