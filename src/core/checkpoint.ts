@@ -8,7 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { InputError } from './errors';
-import { decodeSafetensors, encodeSafetensors, rawToTensor, tensorToRaw, type RawTensor } from './safetensors';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  nullRecord,
+  rawToTensor,
+  tensorToRaw,
+  type RawTensor,
+} from './safetensors';
 
 /** Writes `data` to `file` atomically (temp file + fsync + rename). */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
@@ -51,7 +58,7 @@ export function loadSafetensors(file: string): {
   if (!fs.existsSync(file)) throw new InputError('file', `no such file: ${file}`);
   const bytes = new Uint8Array(fs.readFileSync(file));
   const decoded = decodeSafetensors(bytes);
-  const tensors: Record<string, tf.Tensor> = {};
+  const tensors = nullRecord<tf.Tensor>();
   for (const [k, raw] of Object.entries(decoded.tensors)) tensors[k] = rawToTensor(raw);
   return { tensors, metadata: decoded.metadata };
 }

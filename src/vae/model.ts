@@ -162,10 +162,9 @@ export class Vae {
     return this.config.latentDim;
   }
 
-  /** Throws an InputError unless `x` is [B, D] with B >= 1. */
+  /** Throws an InputError unless `x` is [B, D] with B >= 1 (checkShape's `null` matches sizes >= 1). */
   checkInput(xBD: tf.Tensor, argument = 'x'): void {
     checkShape(argument, xBD, [null, this.config.inputDim]);
-    if (xBD.shape[0] === 0) throw new ConfigError(argument, 'batch is empty');
   }
 
   /**
