@@ -73,6 +73,24 @@ test('ES module: named imports of the installed package resolve (Node reads the 
   expect(out.ok).toBe(true);
 });
 
+test('the gensparse command is installed: --help, and the course says it runs from a clone', () => {
+  const bin = path.join(cjs, 'node_modules/.bin/gensparse');
+  const help = execFileSync(bin, ['--help'], { cwd: cjs, encoding: 'utf8' });
+  expect(help).toContain('Usage: gensparse');
+  for (const command of ['train', 'eval', 'lesson', 'serve', 'experiment']) expect(help).toContain(command);
+  expect(execFileSync(bin, ['train', '--help'], { cwd: cjs, encoding: 'utf8' })).toContain('--held-out <fraction>');
+  let stderr = '';
+  let status = 0;
+  try {
+    execFileSync(bin, ['lesson', '--list'], { cwd: cjs, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    stderr = String((e as { stderr?: string }).stderr);
+    status = (e as { status?: number }).status ?? -1;
+  }
+  expect(status).toBe(2);
+  expect(stderr).toContain('gensparse lesson runs from a clone of the repository');
+});
+
 describe('README examples', () => {
   const blocks = readmeCodeBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
   const file = (b: { line: number }) => `example-line-${b.line}`;
