@@ -15,7 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt } from '../core/errors';
-import { type BatchTopKSae, batchTopkDenseReference } from '../sae';
+import { batchTopkActivation } from '../../kernels/topk';
+import type { BatchTopKSae } from '../sae';
 
 /** Per latent i, the fraction of rows with selectedMN[m, i] > 0. @param selectedMN row-major [M, N] */
 export function firingRates(selectedMN: ArrayLike<number>, M: number, N: number): Float64Array {
@@ -74,7 +75,7 @@ export async function batchSelection(
       const z = sae.preActivations(
         sae.normalise(tf.tensor2d(rowsMD.subarray(start * D, (start + rows) * D), [rows, D])),
       );
-      return [z.relu(), batchTopkDenseReference(z, sae.k)];
+      return [z.relu(), batchTopkActivation(z, sae.k)];
     });
     reluMN.set(await relu.data(), start * N);
     selectedMN.set(await selected.data(), start * N);
@@ -110,7 +111,7 @@ export async function thresholdedMetrics(
         const xBD = tf.tensor2d(x, [rows, D]);
         const fBN = theta
           ? thresholdedLatents(sae, xBD, theta)
-          : batchTopkDenseReference(sae.preActivations(sae.normalise(xBD)), sae.k);
+          : batchTopkActivation(sae.preActivations(sae.normalise(xBD)), sae.k);
         return [sae.decode({ kind: 'dense', denseBN: fBN }), fBN.greater(0).sum()];
       });
       const recon = await reconT.data();
