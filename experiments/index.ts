@@ -4,11 +4,13 @@ import { deadLatents } from './dead-latents';
 import type { Experiment } from './experiment';
 import { opposingDirections } from './opposing-directions';
 import { progressive } from './progressive';
+import { shuffling } from './shuffling';
 import { thresholdGradientsExperiment } from './threshold-gradients';
 
 export const EXPERIMENTS: Experiment[] = [
   deadLatents,
   opposingDirections,
+  shuffling,
   progressive,
   thresholdGradientsExperiment,
   batchtopkThreshold,
