@@ -71,12 +71,12 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     steps,
     batchSize: 128,
     lr: 3e-3,
-    lrDecay: 'cosine',
+    decay: 'cosine',
     seed: rng.tfSeed(),
     logEvery: 50,
   });
   const curve: { step: number; negElbo: number; negIwae: number }[] = [];
-  await trainer.run({
+  await trainer.train({
     callbacks: [
       progressBar({ label: 'vae', total: steps, show: ['negElbo', 'kl'] }),
       {

@@ -94,7 +94,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     steps,
     batchSize,
     lr: 1e-3,
-    lrDecay: 'cosine',
+    decay: 'cosine',
     binarize: 'dynamic',
     seed: rng.tfSeed(),
     logEvery: 25,
@@ -109,7 +109,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     },
   };
   const t0 = Date.now();
-  const history = await trainer.run({
+  const history = await trainer.train({
     callbacks: [progressBar({ label: 'vae z=20', total: steps, show: ['negElbo', 'kl'] }), perEpoch],
   });
   const trainSeconds = (Date.now() - t0) / 1000;
@@ -151,7 +151,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     seed: rng.tfSeed(),
     logEvery: 25,
   });
-  await trainer2.run({ callbacks: progressBar({ label: 'vae z=2', total: steps2, show: ['negElbo', 'kl'] }) });
+  await trainer2.train({ callbacks: progressBar({ label: 'vae z=2', total: steps2, show: ['negElbo', 'kl'] }) });
   trainer2.dispose();
   const ev2 = await evaluateVae(model2, test);
   await draw2d(model2, test, out);
