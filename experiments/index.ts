@@ -2,8 +2,10 @@
 import { deadLatents } from './dead-latents';
 import type { Experiment } from './experiment';
 import { opposingDirections } from './opposing-directions';
+import { progressive } from './progressive';
+import { thresholdGradientsExperiment } from './threshold-gradients';
 
-export const EXPERIMENTS: Experiment[] = [deadLatents, opposingDirections];
+export const EXPERIMENTS: Experiment[] = [deadLatents, opposingDirections, progressive, thresholdGradientsExperiment];
 
 /** The experiment called `name`, or undefined. */
 export function findExperiment(name: string): Experiment | undefined {
