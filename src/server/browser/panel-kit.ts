@@ -242,7 +242,13 @@ export async function mountPanel<S extends SettingSpecs>(
     showProblems([]);
     await controller.reset(values);
     await draw(true);
-    if (thenStart) controller.start();
+    if (thenStart) startRun();
+  }
+
+  /** Starts training; when the loop stops (paused, done, error) the last steps are drawn. */
+  function startRun(): void {
+    controller.start();
+    void controller.idle().then(() => draw(true));
   }
 
   let lastStatus = '';
@@ -339,7 +345,7 @@ export async function mountPanel<S extends SettingSpecs>(
     }
   }
 
-  bStart.addEventListener('click', () => controller.start());
+  bStart.addEventListener('click', startRun);
   bPause.addEventListener('click', () => controller.pause());
   bStep.addEventListener('click', () => void controller.stepOnce().then(() => draw(true)));
   bReset.addEventListener('click', () => void apply(values, false));
@@ -370,7 +376,6 @@ export async function mountPanel<S extends SettingSpecs>(
   await controller.reset(values);
   showProblems(urlProblems);
   await draw(true);
-  controller.idle().then(() => draw(true));
   (window as unknown as { gensparsePanel: PanelHandle }).gensparsePanel = handle;
   (window as unknown as { tf: typeof tf }).tf = tf;
   return handle;
