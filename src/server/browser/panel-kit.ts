@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendReport } from '../../core/backend';
+import type { MetricHistory } from '../../core/train';
 import { type LiveChart, mountChart } from '../../charts/browser';
 import { imageGridRgba } from '../../charts/images';
 import type { ChartSpec } from '../../charts/spec';
@@ -72,6 +73,20 @@ async function yieldIfDue(): Promise<void> {
   taskStart = performance.now();
 }
 
+/** Yields to the browser at once (input, layout, paint), then continues. */
+async function yieldNow(): Promise<void> {
+  taskStart = 0;
+  await new Promise<void>((resolve) => {
+    if (!channel) {
+      channel = new MessageChannel();
+      channel.port1.onmessage = () => waiting.shift()?.();
+    }
+    waiting.push(resolve);
+    channel.port2.postMessage(0);
+  });
+  taskStart = performance.now();
+}
+
 /** One place a figure is drawn: a chart, or a canvas of pixels. */
 class FigureView {
   readonly box: HTMLElement;
@@ -123,6 +138,8 @@ class FigureView {
 export interface PanelHandle {
   readonly controller: RunController<SettingSpecs>;
   readonly backend: BackendReport;
+  /** The live run's metric history. */
+  readonly history: MetricHistory;
   /** Sets these settings (a "Try it" body: "k=8 tied=false"), rebuilds and starts. */
   tryIt(assignments: string): Promise<void>;
 }
@@ -209,7 +226,11 @@ export async function mountPanel<S extends SettingSpecs>(
     settings: values,
     data: { mnist: mnistSubset },
     beforeStep: yieldIfDue,
-    afterChunk: () => draw(false),
+    // Drawing gets its own task: steps and drawing never add up into one long task.
+    afterChunk: async () => {
+      await yieldNow();
+      await draw(false);
+    },
     onChange: () => showState(),
   });
 
@@ -339,6 +360,7 @@ export async function mountPanel<S extends SettingSpecs>(
     if (run && (force || now - lastProbes > Math.max(600, 4 * probeCost))) {
       const t0 = performance.now();
       const figures = await run.probes(controller.history);
+      await yieldNow();
       for (const [name, fig] of Object.entries(figures)) for (const v of views.get(name) ?? []) v.draw(fig);
       lastProbes = performance.now();
       probeCost = lastProbes - t0;
@@ -356,6 +378,9 @@ export async function mountPanel<S extends SettingSpecs>(
 
   const handle: PanelHandle = {
     controller: controller as unknown as RunController<SettingSpecs>,
+    get history() {
+      return controller.history;
+    },
     backend,
     async tryIt(assignments: string) {
       const next = { ...values, ...parseAssignments(specs, assignments) } as SettingValues<S>;
