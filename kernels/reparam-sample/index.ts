@@ -1,7 +1,7 @@
 /**
  * Reparameterized sampling z = mu + exp(0.5 logVar) * eps with eps from a counter-based generator
  * keyed by (seed, step, element index): the fused kernel where the active backend has one
- * (cpu/wasm: cpu.ts), reference.ts elsewhere (or after `useReferenceKernels(true)`).
+ * (cpu/wasm: cpu.ts), reference.ts elsewhere (or with the kernels switched off: `useKernels`).
  * The backward pass regenerates eps from the same key instead of storing it.
  */
 import * as tf from '@tensorflow/tfjs';

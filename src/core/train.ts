@@ -41,6 +41,45 @@ export class MetricHistory {
   }
 }
 
+/**
+ * The schedule options both trainers take (SaeTrainer, VaeTrainer): Adam's peak learning rate,
+ * a linear warm-up, then constant, then a linear or cosine decay (`makeSchedule` in optim.ts).
+ */
+export interface ScheduleOptions {
+  /** Peak learning rate. */
+  lr?: number;
+  /** Linear warm-up steps from 0 to `lr`. */
+  warmupSteps?: number;
+  /** Shape of the decay after `decayStart`. */
+  decay?: 'none' | 'linear' | 'cosine';
+  /** Fraction of the run after which the decay starts. */
+  decayStart?: number;
+  /** Learning rate at the end, as a fraction of `lr`. */
+  finalFraction?: number;
+}
+
+/** How a trainer's `train()` reports and stops: the same options for every trainer. */
+export interface RunOptions {
+  /** Progress callbacks (a progress bar, charts). */
+  callbacks?: TrainCallbacks | TrainCallbacks[];
+  /** Polled before every step; true stops the run (a Pause button). */
+  shouldStop?(): boolean;
+}
+
+/**
+ * The shape of every trainer: `step()` takes one optimisation step and returns the metric record
+ * (scalar tensors or numbers, `loss` and `lr` always among them; the loop reads them back only
+ * on logging steps), `train()` runs the configured steps through `trainLoop`, `dispose()` frees
+ * the optimiser state (never the model).
+ */
+export interface Trainer {
+  /** Steps taken so far. */
+  readonly stepsTaken: number;
+  step(): StepResult | Promise<StepResult>;
+  train(options?: RunOptions): Promise<MetricHistory>;
+  dispose(): void;
+}
+
 export interface TrainCallbacks {
   /** After each logged step, with the metrics read back. */
   onLog?(step: number, metrics: Metrics, history: MetricHistory): void | Promise<void>;

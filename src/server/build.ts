@@ -86,7 +86,7 @@ export function bundleEntries(): Record<string, string> {
     gensparse: path.join(ROOT, 'src/browser.ts'),
     'lesson-page': path.join(ROOT, 'src/server/browser/lesson-page.ts'),
   };
-  if (fs.existsSync(path.join(ROOT, 'kernels/bench-suite.ts')))
+  if (fs.existsSync(path.join(ROOT, 'bench/kernel-suite.ts')))
     entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
   for (const l of discoverLessons(LESSONS_DIR)) {
     const panel = path.join(l.dir, 'panel.ts');

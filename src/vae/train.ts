@@ -52,7 +52,7 @@ export interface VaeTrainConfig {
   /** Read metrics back every this many steps. */
   logEvery: number;
   /** Use the fused sampling kernel when registered. */
-  useFused: boolean;
+  useKernels: boolean;
 }
 
 export const DEFAULT_TRAIN_CONFIG: VaeTrainConfig = {
@@ -67,7 +67,7 @@ export const DEFAULT_TRAIN_CONFIG: VaeTrainConfig = {
   binarize: 'none',
   seed: 0,
   logEvery: 50,
-  useFused: true,
+  useKernels: true,
 };
 
 /** Validates a partial training config and fills in the defaults; throws ConfigError naming the field. */
@@ -158,7 +158,7 @@ export class VaeTrainer {
         this.model,
         x,
         { seed: c.seed, step: i },
-        { samples: c.samples, beta, freeBits: c.freeBits, useFused: c.useFused },
+        { samples: c.samples, beta, freeBits: c.freeBits, useKernels: c.useKernels },
       );
       negElbo = tf.keep(r.elboB.mean().neg() as tf.Scalar);
       kl = tf.keep(r.klB.mean() as tf.Scalar);

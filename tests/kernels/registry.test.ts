@@ -1,6 +1,6 @@
 /**
  * The kernels are registered for the cpu and wasm backends and actually run (not the reference),
- * and useReferenceKernels switches every op back to its reference.
+ * and setUseKernels(false) switches every op back to its reference.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as kernels from '../../kernels';
@@ -13,17 +13,17 @@ test('every forward and backward kernel is registered on the active (cpu or wasm
   }
 });
 
-test('ops run through their kernel (recorded under the kernel name), and useReferenceKernels switches back', async () => {
+test('ops run through their kernel (recorded under the kernel name), and setUseKernels(false) switches back', async () => {
   const z = tf.randomNormal([4, 20], 0, 1, 'float32', 3) as tf.Tensor2D;
   const profile = await tf.profile(() => kernels.topkActivation(z, 3).valuesBK);
   expect(profile.kernels.map((k) => k.name)).toContain(kernels.KERNEL_NAMES.topk);
-  kernels.useReferenceKernels(true);
+  kernels.setUseKernels(false);
   try {
     expect(kernels.kernelActive(kernels.KERNEL_NAMES.topk)).toBe(false);
     const ref = await tf.profile(() => kernels.topkActivation(z, 3).valuesBK);
     expect(ref.kernels.map((k) => k.name)).not.toContain(kernels.KERNEL_NAMES.topk);
   } finally {
-    kernels.useReferenceKernels(false);
+    kernels.setUseKernels(true);
   }
   z.dispose();
 });

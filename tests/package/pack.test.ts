@@ -1,34 +1,42 @@
 /**
- * The packed package installs into a fresh folder, and a script there imports it and runs
- * a training step: what a user who runs `npm install gensparse` gets.
+ * What a user who runs `npm install gensparse` gets: the package is packed once, "installed" into an
+ * empty CommonJS project and an empty ES-module project (see consumer.ts for how, offline), and
+ *   - a CommonJS script requires it and trains a few SAE steps;
+ *   - every ts/js code block of README.md is type-checked in strict mode in both projects, and the
+ *     ones not marked `<!-- readme-test: typecheck only (why) -->` are compiled and run in both.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { type PackedPackage, ROOT, makeConsumer, packOnce, readmeCodeBlocks } from './consumer';
 
-const root = path.resolve(__dirname, '../..');
+let packed: PackedPackage;
+let cjs: string;
+let esm: string;
 
-test('npm pack -> npm install in a temporary folder -> import and train an SAE', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-pack-'));
-  // `npm pack` runs the `prepack` build first, so the tarball holds a fresh dist/.
-  const packed = execFileSync('npm', ['pack', '--pack-destination', dir, '--json'], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tarball = JSON.parse(packed.slice(packed.indexOf('[')))[0].filename as string;
-  fs.writeFileSync(
-    path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
-  );
-  execFileSync(
-    'npm',
-    ['install', path.join(dir, path.basename(tarball)), '--prefer-offline', '--no-audit', '--no-fund'],
-    { cwd: dir, stdio: 'pipe' },
-  );
+beforeAll(() => {
+  packed = packOnce();
+  cjs = makeConsumer(packed, 'cjs-project', { extra: ['typescript', '@types/node'] });
+  esm = makeConsumer(packed, 'esm-project', { type: 'module', extra: ['typescript', '@types/node'] });
+}, 240_000);
 
-  // One training step of a TopK SAE on synthetic superposition data, all from the installed package.
+afterAll(() => {
+  if (packed) fs.rmSync(packed.dir, { recursive: true, force: true });
+});
+
+function node(cwd: string, args: string[], timeout = 120_000): string {
+  return execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+test('the tarball ships the library build with its type declarations', () => {
+  expect(packed.files).toContain('dist/src/index.js');
+  expect(packed.files).toContain('dist/src/index.d.ts');
+  expect(packed.files).toContain('README.md');
+  // Nothing of the development tree: tests, benchmarks, lessons, the site.
+  expect(packed.files.filter((f) => /^(tests|bench|lessons|views|scripts|src)\//.test(f))).toEqual([]);
+});
+
+test('CommonJS: require the installed package and train two SAE steps', () => {
   const script = `
     const g = require('gensparse');
     (async () => {
@@ -43,16 +51,98 @@ test('npm pack -> npm install in a temporary folder -> import and train an SAE',
         steps: trainer.stepsTaken, kernels: typeof g.kernels.sparseDecode, exports: Object.keys(g).length }));
     })().catch((e) => { console.error(e); process.exit(1); });
   `;
-  fs.writeFileSync(path.join(dir, 'consumer.js'), script);
-  const out = JSON.parse(
-    execFileSync('node', ['consumer.js'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!,
-  );
+  fs.writeFileSync(path.join(cjs, 'consumer.js'), script);
+  const out = JSON.parse(node(cjs, ['consumer.js']).trim().split('\n').pop()!);
   expect(out.backend).toBe('wasm');
   expect(out.steps).toBe(2);
   expect(out.losses.every((l: number) => Number.isFinite(l) && l > 0)).toBe(true);
   expect(out.kernels).toBe('function');
   expect(out.exports).toBeGreaterThan(20);
-  // The type declarations ship too.
-  expect(fs.existsSync(path.join(dir, 'node_modules/gensparse/dist/src/index.d.ts'))).toBe(true);
-  fs.rmSync(dir, { recursive: true, force: true });
-}, 300_000);
+});
+
+test('ES module: named imports of the installed package resolve (Node reads the CommonJS build)', () => {
+  fs.writeFileSync(
+    path.join(esm, 'names.js'),
+    `import * as g from 'gensparse';
+     import { createSae, SaeTrainer, kernels } from 'gensparse';
+     const cjs = Object.keys((await import('node:module')).createRequire(import.meta.url)('gensparse'));
+     console.log(JSON.stringify({ missing: cjs.filter((k) => !(k in g)), ok: [createSae, SaeTrainer, kernels].every(Boolean) }));`,
+  );
+  const out = JSON.parse(node(esm, ['names.js']).trim());
+  expect(out.missing).toEqual([]);
+  expect(out.ok).toBe(true);
+});
+
+test('the gensparse command is installed: --help, and the course says it runs from a clone', () => {
+  const bin = path.join(cjs, 'node_modules/.bin/gensparse');
+  const help = execFileSync(bin, ['--help'], { cwd: cjs, encoding: 'utf8' });
+  expect(help).toContain('Usage: gensparse');
+  for (const command of ['train', 'eval', 'lesson', 'serve', 'experiment']) expect(help).toContain(command);
+  expect(execFileSync(bin, ['train', '--help'], { cwd: cjs, encoding: 'utf8' })).toContain('--held-out <fraction>');
+  let stderr = '';
+  let status = 0;
+  try {
+    execFileSync(bin, ['lesson', '--list'], { cwd: cjs, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    stderr = String((e as { stderr?: string }).stderr);
+    status = (e as { status?: number }).status ?? -1;
+  }
+  expect(status).toBe(2);
+  expect(stderr).toContain('gensparse lesson runs from a clone of the repository');
+});
+
+describe('README examples', () => {
+  const blocks = readmeCodeBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+  const file = (b: { line: number }) => `example-line-${b.line}`;
+
+  test('the README has code blocks to check, and at least one runs', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    expect(blocks.filter((b) => !b.typecheckOnly).length).toBeGreaterThanOrEqual(3);
+  });
+
+  // One strict tsc run per project type-checks every block (each a module of its own) and compiles it.
+  for (const kind of ['cjs', 'esm'] as const) {
+    test(`every block type-checks in strict mode and compiles (${kind === 'cjs' ? 'CommonJS' : 'ES module'})`, () => {
+      const project = kind === 'cjs' ? cjs : esm;
+      fs.mkdirSync(path.join(project, 'src'), { recursive: true });
+      for (const b of blocks) fs.writeFileSync(path.join(project, 'src', `${file(b)}.ts`), b.code);
+      const module = kind === 'cjs' ? 'commonjs' : 'nodenext';
+      const tsconfig = {
+        compilerOptions: {
+          target: 'ES2022',
+          module,
+          moduleResolution: kind === 'cjs' ? 'node10' : 'nodenext',
+          strict: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          types: ['node'],
+          rootDir: 'src',
+          outDir: 'build',
+        },
+        include: ['src'],
+      };
+      fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+      let output = '';
+      try {
+        node(project, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', '.'], 180_000);
+      } catch (e) {
+        output = String((e as { stdout?: string }).stdout ?? e);
+      }
+      // tsc names the file, so the failing block's README line is in the message.
+      expect(output).toBe('');
+    }, 200_000);
+  }
+
+  for (const b of blocks) {
+    if (b.typecheckOnly) continue;
+    for (const kind of ['cjs', 'esm'] as const) {
+      test(`README line ${b.line} runs as written (${kind === 'cjs' ? 'CommonJS' : 'ES module'})`, () => {
+        const project = kind === 'cjs' ? cjs : esm;
+        const compiled = path.join(project, 'build', `${file(b)}.js`);
+        expect(fs.existsSync(compiled)).toBe(true);
+        // Throws (with the program's stderr) on a non-zero exit.
+        node(project, [compiled]);
+      }, 150_000);
+    }
+  }
+});
