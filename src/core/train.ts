@@ -139,17 +139,22 @@ export async function trainLoop(options: TrainLoopOptions): Promise<MetricHistor
   return history;
 }
 
-/** Reads scalar tensors back (awaiting, never dataSync) and disposes them. */
+/**
+ * Reads scalar tensors back (awaiting, never dataSync) and disposes them. One tensor may sit
+ * under two names (a loss that is a single term: `loss` and `fvu`): it is read once.
+ */
 export async function readMetrics(result: Record<string, tf.Scalar | number>): Promise<Metrics> {
   const metrics: Metrics = {};
+  const read = new Map<tf.Scalar, number>();
   for (const [k, v] of Object.entries(result)) {
     if (typeof v === 'number') {
       metrics[k] = v;
     } else {
-      metrics[k] = (await v.data())[0];
-      v.dispose();
+      if (!read.has(v)) read.set(v, (await v.data())[0]);
+      metrics[k] = read.get(v)!;
     }
   }
+  for (const t of read.keys()) t.dispose();
   return metrics;
 }
 
