@@ -5,13 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeChartPng } from '../charts/node';
 import { writeFileAtomic } from '../core/checkpoint';
 import { InputError } from '../core/errors';
 import type { SaeEvaluation } from '../sae/metrics';
 import { evaluateSae } from '../sae/metrics';
 import { loadSaeLens } from '../sae/saelens';
 import { openRowSet } from './data';
-import { writeDensityChart } from './density-chart';
+import { densityChart } from './density-chart';
 
 /** Rows per forward pass in an evaluation (`gensparse eval --batch-size`'s default and train's final evaluation). */
 export const EVAL_BATCH_SIZE = 1024;
@@ -76,11 +77,8 @@ export async function runEval(opts: EvalOptions): Promise<{ record: EvaluationRe
     fs.mkdirSync(opts.out, { recursive: true });
     const json = path.join(opts.out, 'eval.json');
     writeFileAtomic(json, `${JSON.stringify(record, null, 2)}\n`);
-    const png = writeDensityChart(path.join(opts.out, 'density.png'), {
-      ...result.densityHistogram,
-      dead: record.deadLatents,
-      latents: record.latents,
-    });
+    const chart = densityChart({ ...result.densityHistogram, dead: record.deadLatents, latents: record.latents });
+    const png = writeChartPng(path.join(opts.out, 'density.png'), chart, { scale: 1 });
     return { record, files: [json, png] };
   } finally {
     sae.dispose();

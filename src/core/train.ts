@@ -67,6 +67,17 @@ export interface RunOptions {
 }
 
 /**
+ * The data contract of every trainer: an endless (or wrapping) stream of `dim`-wide rows.
+ * `nextBatch(b)` returns a fresh row-major Float32Array of b * dim values. Activation sources
+ * (src/data/source.ts), the activation buffer and `DatasetSource` (a shuffled in-memory
+ * dataset, src/vae/dataset.ts) implement it.
+ */
+export interface BatchSource {
+  readonly dim: number;
+  nextBatch(batchSize: number): Float32Array;
+}
+
+/**
  * The shape of every trainer: `step()` takes one optimisation step and returns the metric record
  * (scalar tensors or numbers, `loss` and `lr` always among them; the loop reads them back only
  * on logging steps), `train()` runs the configured steps through `trainLoop`, `dispose()` frees

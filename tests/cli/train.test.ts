@@ -213,3 +213,12 @@ test('the lesson CLI suggests the closest lesson id', () => {
   expect(r.stderr).toContain("no lesson 'vae-intr' (did you mean 'vae-intro'?)");
   expect(r.status).toBe(2);
 }, 60_000);
+
+test("lesson and experiment run the clone's own scripts (from any folder)", () => {
+  const lessons = gensparse(['lesson', '--list']);
+  expect(lessons.status).toBe(0);
+  expect(lessons.stdout).toMatch(/vae-intro\s+ready/);
+  const experiments = gensparse(['experiment', '--list']);
+  expect(experiments.status).toBe(0);
+  expect(experiments.stdout).toContain('dead-latents');
+}, 120_000);
