@@ -28,9 +28,9 @@ export const deadLatents: Experiment = {
     'with and without the AuxK loss, across widths and seeds?',
   async run(ctx) {
     const q = ctx.quick;
-    const widths = q ? [64, 128] : [512, 2048];
+    const widths = q ? [64, 128] : [256, 1024];
     const seeds = q ? [ctx.seed] : [ctx.seed, ctx.seed + 1];
-    const steps = q ? 12 : 300;
+    const steps = q ? 12 : 200;
     const batchSize = q ? 64 : 256;
     const k = 8;
     const deadWindowSteps = q ? 4 : 25;
