@@ -95,10 +95,10 @@ async function sweep(
     const sae = createSae({ ...run.config, seed: ctx.seed });
     try {
       await trainWithProgress(ctx, `${label} ${run.family} ${run.setting}`, sae, source(), {
-        steps: q ? 6 : 200,
-        batchSize: q ? 64 : 256,
+        steps: q ? 6 : 100,
+        batchSize: q ? 64 : 128,
         lr: 2e-3,
-        deadWindow: 25 * (q ? 64 : 256),
+        deadWindow: 25 * (q ? 64 : 128),
         normalizeInput: true,
         initSamples: q ? 512 : 2048,
       });
@@ -167,7 +167,7 @@ export const frontier: Experiment = {
     'when the same SAEs are scored by F1 against known features and by the loss recovered in the character model?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 64 : 512;
+    const n = q ? 64 : 256;
     // Known truth: one generator; training and evaluation draw consecutive fresh samples of it.
     const bench = new SynthBench({
       seed: ctx.seed,
@@ -180,7 +180,7 @@ export const frontier: Experiment = {
       n,
       () => bench,
       async (sae) => {
-        const m = await evaluateKnownTruth(sae, bench, { samples: q ? 1024 : 8192 });
+        const m = await evaluateKnownTruth(sae, bench, { samples: q ? 1024 : 4096 });
         return { l0: m.saeL0, fvu: 1 - m.explainedVariance, score: m.f1 };
       },
     );
@@ -189,9 +189,9 @@ export const frontier: Experiment = {
     const trueL0 = probe.codes.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) / (q ? 512 : 4096);
 
     // The character model: residual stream after block 1, spliced back in on held-out text.
-    const train = await charResiduals('train', q ? 1024 : 16384);
+    const train = await charResiduals('train', q ? 1024 : 8192);
     const { model } = loadCharLm();
-    const tokens = heldOutEvalTokens(q ? 1024 : 8192);
+    const tokens = heldOutEvalTokens(q ? 1024 : 4096);
     let char: Point[];
     try {
       char = await sweep(
@@ -201,7 +201,7 @@ export const frontier: Experiment = {
         n,
         () => shuffledRows(train.activations, train.dim, ctx.seed),
         async (sae) => {
-          const r = await spliceEvaluate(model, sae, tokens, { layer: 1, maxChars: q ? 512 : 4096 });
+          const r = await spliceEvaluate(model, sae, tokens, { layer: 1, maxChars: q ? 512 : 2048 });
           return { l0: r.reconstruction.l0, fvu: r.reconstruction.fvu, score: r.splice.lossRecovered };
         },
       );
@@ -279,12 +279,12 @@ export const frontier: Experiment = {
       nLatents: n,
       familiesInOrder: FAMILIES.map((_, i) => i),
       truth: { ...record(truth), trueL0, numFeatures: bench.numFeatures, dim: bench.dim },
-      char: { ...record(char), splicedChars: q ? 512 : 4096 },
+      char: { ...record(char), splicedChars: q ? 512 : 2048 },
     };
     const bt = bestBy(truth, 'score');
     const bc = bestBy(char, 'score');
     const summary = [
-      `Every family trained with the same budget (${q ? 6 : 200} steps of ${q ? 64 : 256}, n = ${n}) on two data sets. ` +
+      `Every family trained with the same budget (${q ? 6 : 100} steps of ${q ? 64 : 128}, n = ${n}) on two data sets. ` +
         'A `*` marks a Pareto-optimal run (lower L0 and, for FVU, lower; for F1 and loss recovered, higher).',
       '',
       `**Known truth** (SynthBench, ${bench.numFeatures} features in d = ${bench.dim}, true L0 ${sig(trueL0)}); score = F1:`,

@@ -30,15 +30,15 @@ export const shuffling: Experiment = {
     'of through a shuffling buffer, each with its learning rate and batch size tuned, and does it end in the same place?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 64 : 512;
+    const n = q ? 64 : 256;
     const k = 8;
     const lrs = q ? [2e-3] : [1e-3, 3e-3];
-    const batchSizes = q ? [32, 64] : [64, 256];
-    const budget = q ? 1024 : 65536;
-    const evaluations = q ? 4 : 16;
-    const capacity = q ? 256 : 8192;
-    const train = await charResiduals('train', q ? 1024 : 16384);
-    const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
+    const batchSizes = q ? [32, 64] : [32, 128];
+    const budget = q ? 1024 : 16384;
+    const evaluations = q ? 4 : 8;
+    const capacity = q ? 256 : 4096;
+    const train = await charResiduals('train', q ? 1024 : 8192);
+    const heldOut = await charResiduals('heldOut', q ? 512 : 1024);
     const D = train.dim;
     const correlation = neighbourCosine(train.activations, D, 1, ctx.seed);
 
