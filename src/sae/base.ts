@@ -148,6 +148,7 @@ export abstract class SparseAutoencoder {
   normalise(xBD: tf.Tensor2D): tf.Tensor2D {
     if (!(xBD instanceof tf.Tensor)) throw new InputError('x', `must be a tf.Tensor of shape [B, ${this.dIn}]`);
     checkShape('x', xBD, [null, this.dIn]);
+    if (xBD.shape[0] < 1) throw new InputError('x', `must have at least one row, got shape [${xBD.shape.join(', ')}]`);
     return tf.tidy(() => (this.inputScale === 1 ? xBD.clone() : xBD.mul(this.inputScale)) as tf.Tensor2D);
   }
 
@@ -206,6 +207,7 @@ export abstract class SparseAutoencoder {
 
   /** The template: normalise, activate, decode, then every loss term and their weighted sum. */
   forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
+    this.checkForwardOptions(options);
     return withKernels(this.useKernels, () =>
       tf.tidy(() => {
         const xnBD = this.normalise(xBD); // checks x before anything is allocated
@@ -226,6 +228,22 @@ export abstract class SparseAutoencoder {
         return { latents: act.latents, recon: this.toInputUnits(xhatBD), losses, loss: loss ?? tf.scalar(0) };
       }),
     );
+  }
+
+  /** Throws an InputError naming a bad forward option (a dead index out of [0, N), a non-boolean flag). */
+  private checkForwardOptions(options: ForwardOptions): void {
+    if (options === null || typeof options !== 'object')
+      throw new InputError('options', `must be an object, got ${options}`);
+    if (options.training !== undefined && typeof options.training !== 'boolean') {
+      throw new InputError('options.training', `must be true or false, got ${String(options.training)}`);
+    }
+    const dead = options.deadLatents;
+    if (dead === undefined) return;
+    if (!(dead instanceof Int32Array)) throw new InputError('deadLatents', 'must be an Int32Array of latent indices');
+    const bad = dead.findIndex((i) => i < 0 || i >= this.nLatents);
+    if (bad >= 0) {
+      throw new InputError('deadLatents', `must hold indices in [0, ${this.nLatents - 1}], got ${dead[bad]} at ${bad}`);
+    }
   }
 
   /** Sets b_dec (and the input scale) from a sample of inputs [M,D], before training. */

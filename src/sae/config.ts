@@ -26,13 +26,66 @@ export interface SaeCommonConfig {
   useKernels?: boolean;
   /** Seed of the initial weights. Default 0. */
   seed?: number;
+  /**
+   * Largest parameter count (W_enc, W_dec, b_enc, b_dec) allowed, checked before anything is
+   * allocated. Default 2^28 (1 GiB of float32 weights; Adam's moments add twice that in training).
+   */
+  maxParameters?: number;
 }
 
 /** The common options with every default filled in and checked. */
 export type ResolvedCommonConfig = Required<SaeCommonConfig>;
 
 /** Keys of `SaeCommonConfig` (each architecture adds its own). */
-export const COMMON_KEYS = ['architecture', 'dIn', 'nLatents', 'tiedInit', 'applyBDecToInput', 'useKernels', 'seed'];
+export const COMMON_KEYS = [
+  'architecture',
+  'dIn',
+  'nLatents',
+  'tiedInit',
+  'applyBDecToInput',
+  'useKernels',
+  'seed',
+  'maxParameters',
+] as const;
+
+/** The default `maxParameters`: 2^28 (1 GiB of float32 weights). */
+export const DEFAULT_MAX_PARAMETERS = 2 ** 28;
+
+/** SAELens field names (v6 cfg.json and training configs) and ours. */
+export const SAELENS_FIELDS: Record<string, string> = {
+  d_in: 'dIn',
+  d_sae: 'nLatents',
+  apply_b_dec_to_input: 'applyBDecToInput',
+  l1_coefficient: 'l1Coefficient',
+  l0_coefficient: 'l0Coefficient',
+  jumprelu_bandwidth: 'bandwidth',
+  jumprelu_init_threshold: 'initialThreshold',
+  aux_loss_coefficient: 'auxKCoefficient',
+  normalize_activations: '(the trainer option normalizeInput)',
+  dtype: '(always float32)',
+  device: '(the backend: initBackend)',
+};
+
+/**
+ * Throws unless `config` is a plain object whose keys are all in `allowed`: an SAELens field name
+ * points to the converter, any other unknown key lists the keys that exist.
+ */
+export function checkKeys(config: unknown, architecture: string, allowed: readonly string[]): void {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError('config', `must be an object like {architecture, dIn, nLatents, ...}, got ${String(config)}`);
+  }
+  for (const key of Object.keys(config)) {
+    if (allowed.includes(key)) continue;
+    if (key in SAELENS_FIELDS) {
+      throw new ConfigError(
+        key,
+        `is an SAELens field name (ours: ${SAELENS_FIELDS[key]}); convert an SAELens config with ` +
+          'saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
+      );
+    }
+    throw new ConfigError(key, `is not an option of the '${architecture}' SAE; the options are ${allowed.join(', ')}`);
+  }
+}
 
 /** Throws unless `value` is a boolean (a string like 'no' is not one), naming the argument. */
 export function checkBoolean(argument: string, value: unknown): boolean {
@@ -43,15 +96,34 @@ export function checkBoolean(argument: string, value: unknown): boolean {
   return value;
 }
 
-/** Validates the common options and fills in their defaults. */
-export function resolveCommon(config: SaeCommonConfig): ResolvedCommonConfig {
+/**
+ * Validates the common options (and that `config` holds only the architecture's keys: `ownKeys`)
+ * and fills in their defaults. The parameter count is checked here, before any allocation.
+ */
+export function resolveCommon(
+  config: SaeCommonConfig & { architecture: string },
+  ownKeys: readonly string[],
+): ResolvedCommonConfig {
+  checkKeys(config, config.architecture, [...COMMON_KEYS, ...ownKeys]);
+  const dIn = checkInt('dIn', config.dIn, 1);
+  const nLatents = checkInt('nLatents', config.nLatents, 1);
+  const maxParameters = checkNumber('maxParameters', config.maxParameters ?? DEFAULT_MAX_PARAMETERS, { min: 1 });
+  const count = 2 * dIn * nLatents + dIn + nLatents;
+  if (count > maxParameters) {
+    throw new ConfigError(
+      'nLatents',
+      `dIn=${dIn} x nLatents=${nLatents} makes ${count} parameters (${((count * 4) / 2 ** 30).toFixed(2)} GiB), ` +
+        `more than maxParameters=${maxParameters}; raise maxParameters if this is meant`,
+    );
+  }
   return {
-    dIn: checkInt('dIn', config.dIn, 1),
-    nLatents: checkInt('nLatents', config.nLatents, 1),
+    dIn,
+    nLatents,
     tiedInit: checkBoolean('tiedInit', config.tiedInit ?? true),
     applyBDecToInput: checkBoolean('applyBDecToInput', config.applyBDecToInput ?? true),
     useKernels: checkBoolean('useKernels', config.useKernels ?? true),
     seed: checkInt('seed', config.seed ?? 0, 0, 2 ** 32 - 1),
+    maxParameters,
   };
 }
 
