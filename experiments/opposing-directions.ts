@@ -76,7 +76,7 @@ export const opposingDirections: Experiment = {
       }
       pairs.sort((a, b) => a[2] - b[2]);
       const shown = pairs.slice(0, q ? 2 : 5);
-      const latentIds = shown.flatMap(([i, j]) => [i, j]);
+      const latentIds = shown.flatMap((p) => [p[0], p[1]]);
       const columns = await latentColumns(sae, heldOut.activations, latentIds);
       const rows = heldOut.length;
       const pairStats = shown.map(([i, j, cos], p) => {

@@ -39,3 +39,12 @@ export function expectFractions(values: number[]): void {
     expect(v).toBeLessThanOrEqual(1);
   }
 }
+
+/** A Pareto front of minimised (x, y): x strictly increasing, y strictly decreasing. */
+export function expectSortedFront(points: number[][]): void {
+  expect(points.length).toBeGreaterThan(0);
+  for (let i = 1; i < points.length; i++) {
+    expect(points[i][0]).toBeGreaterThan(points[i - 1][0]);
+    expect(points[i][1]).toBeLessThan(points[i - 1][1]);
+  }
+}
