@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { RowRangeSource, openRowSet, splitRows } from '../../src/cli/data';
+import { RowRangeSource, defaultRowsInMemory, openRowSet, splitRows } from '../../src/cli/data';
 import { saveSafetensors } from '../../src/core/checkpoint';
 import { Rng } from '../../src/core/random';
 import { writeNpy } from '../../src/data/npy';
@@ -92,4 +92,12 @@ test('files of different dimensions, an empty folder and a missing path are name
   } finally {
     fs.rmSync(other, { recursive: true, force: true });
   }
+});
+
+test('rows held in memory by default: 65,536, or what fits in 256 MiB of float32', () => {
+  expect(defaultRowsInMemory(16)).toBe(65536);
+  expect(defaultRowsInMemory(1024)).toBe(65536); // exactly 256 MiB
+  expect(defaultRowsInMemory(4096)).toBe(16384);
+  expect(defaultRowsInMemory(3000)).toBe(Math.floor(2 ** 28 / 12000)); // 22369 rows = 268,428,000 bytes
+  expect(defaultRowsInMemory(2 ** 27)).toBe(1); // never zero
 });
