@@ -89,7 +89,8 @@ export function bundleEntries(): Record<string, string> {
   if (fs.existsSync(path.join(ROOT, 'bench/kernel-suite.ts')))
     entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
   for (const l of discoverLessons(LESSONS_DIR)) {
-    if (l.hasPanel) entries[`panels/${l.id}`] = path.join(l.dir, 'panel.ts');
+    const panel = path.join(l.dir, 'panel.ts');
+    if (l.hasPanel) entries[`panels/${l.id}`] = fs.existsSync(panel) ? panel : path.join(l.dir, 'experiment.ts');
   }
   return entries;
 }
