@@ -122,7 +122,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       integer(0),
     )
     .option('--buffer-rows <n>', 'rows in the shuffling buffer (default min(65536, 256 MiB of rows))', integer(1))
-    .option('--eval-rows <n>', 'held-out rows evaluated at the end', integer(1), 65536)
+    .option('--eval-rows <n>', 'held-out rows evaluated at the end (default min(65536, 256 MiB of rows))', integer(1))
     .option('--seed <n>', 'seed of the initialisation and the data order', integer(0), 0)
     .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json')
     .option('--resume', 'continue the run in --out from its last checkpoint', false)
@@ -163,7 +163,11 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .requiredOption('--data <path>', '.npy or .safetensors file, or a folder of them')
     .option('--tensor <name>', 'tensor to read from a .safetensors file that holds several')
     .option('--first-row <n>', 'first row evaluated', integer(0), 0)
-    .option('--rows <n>', 'rows evaluated (default: all from --first-row, at most 65536)', integer(1))
+    .option(
+      '--rows <n>',
+      'rows evaluated (default: all from --first-row, at most 65536 or 256 MiB of rows)',
+      integer(1),
+    )
     .option('--batch-size <n>', 'rows per forward pass', integer(1), EVAL_BATCH_SIZE)
     .option('--out <dir>', 'folder for eval.json and density.png (default: <sae>/eval)')
     .action(async (o) => {
