@@ -91,7 +91,8 @@ export function toChartJsConfig(spec: ChartSpec): ChartConfiguration {
       responsive: false,
       animation: false,
       parsing: false,
-      normalized: true,
+      // 'normalized' promises x-sorted data: true of curves over steps, not of point clouds.
+      normalized: spec.kind === 'line',
       maintainAspectRatio: false,
       layout: { padding: { right: 12, top: 4 } },
       scales: { x: scale(spec.x, true, spec.kind), y: scale(spec.y, false, spec.kind) },

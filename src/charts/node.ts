@@ -5,10 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GlobalFonts, createCanvas } from '@napi-rs/canvas';
+import { PNG } from 'pngjs';
 import { Chart, registerables } from 'chart.js';
 import { checkInt } from '../core/errors';
 import { toChartJsConfig } from './chartjs';
 import type { ChartSpec } from './spec';
+import { type ImageGrid, imageGridRgba } from './images';
 
 let ready = false;
 function setUp(): void {
@@ -67,5 +69,16 @@ export function writeChartPng(file: string, spec: ChartSpec, options: PngOptions
   const png = chartPngBuffer(spec, options);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, png);
+  return file;
+}
+
+/** Writes an image grid (digits: pixels, not a chart) as a PNG file, each pixel `zoom` times; returns the path. */
+export function writeImageGridPng(file: string, grid: ImageGrid, zoom = 3): string {
+  checkInt('zoom', zoom, 1, 16);
+  const { width, height, rgba } = imageGridRgba(grid, zoom);
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, PNG.sync.write(png));
   return file;
 }

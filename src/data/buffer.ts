@@ -16,7 +16,8 @@
  */
 import { InputError, checkInt } from '../core/errors';
 import { Rng } from '../core/random';
-import type { ActivationSource } from './source';
+import { LIMITS } from '../core/limits';
+import { type ActivationSource, checkBatchSize } from './source';
 
 /** Options of `ActivationBuffer`. */
 export interface ActivationBufferConfig {
@@ -33,6 +34,8 @@ export interface ActivationBufferConfig {
   refillAt?: number;
   /** Seed of the sampling order (default 0). */
   seed?: number;
+  /** Largest buffer, capacity * dim float32 values, in bytes (default LIMITS.maxBytes, 2 GiB). */
+  maxBytes?: number;
 }
 
 /** A shuffling (or FIFO) buffer of activations; itself an ActivationSource. */
@@ -54,7 +57,8 @@ export class ActivationBuffer implements ActivationSource {
   constructor(config: ActivationBufferConfig) {
     this.source = config.source;
     this.dim = checkInt('source.dim', config.source.dim, 1);
-    this.capacity = checkInt('capacity', config.capacity, 1);
+    const maxRows = Math.max(1, Math.floor((config.maxBytes ?? LIMITS.maxBytes) / (4 * this.dim)));
+    this.capacity = checkInt('capacity', config.capacity, 1, maxRows); // a larger one: raise maxBytes
     this.shuffle = config.shuffle ?? true;
     this.refillAt = checkInt('refillAt', config.refillAt ?? Math.floor(this.capacity / 2), 0, this.capacity - 1);
     this.rng = new Rng(config.seed ?? 0);
@@ -91,7 +95,7 @@ export class ActivationBuffer implements ActivationSource {
 
   /** The next `batchSize` rows, row-major [batchSize, dim]. */
   nextBatch(batchSize: number): Float32Array {
-    checkInt('batchSize', batchSize, 1);
+    checkBatchSize(batchSize, this.dim);
     const d = this.dim;
     const rows = this.rows;
     const out = new Float32Array(batchSize * d);

@@ -4,6 +4,7 @@
  * reads batches from it and never needs to know where they come from.
  */
 import { InputError, checkInt } from '../core/errors';
+import { LIMITS } from '../core/limits';
 
 /** An endless (or wrapping) stream of `dim`-dimensional activation vectors. */
 export interface ActivationSource {
@@ -11,6 +12,14 @@ export interface ActivationSource {
   readonly dim: number;
   /** The next `batchSize` vectors, row-major: a fresh Float32Array of `batchSize * dim` values. */
   nextBatch(batchSize: number): Float32Array;
+}
+
+/**
+ * Checks a requested batch size: an integer of at least 1 whose batchSize * dim float32 values
+ * fit in `maxBytes` (default LIMITS.maxBytes), so a size like 1e300 is a named error, not a RangeError.
+ */
+export function checkBatchSize(batchSize: number, dim: number, maxBytes: number = LIMITS.maxBytes): number {
+  return checkInt('batchSize', batchSize, 1, Math.max(1, Math.floor(maxBytes / (4 * dim))));
 }
 
 /** Rows already in memory (images, cached activations) as an ActivationSource, in order, wrapping at the end. */
@@ -34,7 +43,7 @@ export class ArraySource implements ActivationSource {
 
   /** The next `batchSize` rows in order. */
   nextBatch(batchSize: number): Float32Array {
-    checkInt('batchSize', batchSize, 1);
+    checkBatchSize(batchSize, this.dim);
     const out = new Float32Array(batchSize * this.dim);
     for (let filled = 0; filled < batchSize; ) {
       if (this.cursor === this.rows) {

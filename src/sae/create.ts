@@ -1,9 +1,11 @@
 /**
  * One entry point for the whole family: `createSae(config)` builds the architecture that
  * `config.architecture` names, so trainers, lessons and the SAELens loader treat them alike.
+ * Overloaded by architecture: `createSae({architecture: 'topk', ...}).k` type-checks.
  */
 import { ConfigError } from '../core/errors';
-import { SAE_ARCHITECTURES, type SparseAutoencoder } from './base';
+import type { SparseAutoencoder } from './base';
+import { SAE_ARCHITECTURES } from './config';
 import { type BatchTopKConfig, BatchTopKSae } from './batch-topk';
 import { type JumpReluConfig, JumpReluSae } from './jumprelu';
 import { type MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
@@ -14,6 +16,12 @@ import { type TopKConfig, TopKSae } from './topk';
 export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluConfig | MatryoshkaConfig;
 
 /** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
+export function createSae(config: ReluL1Config): ReluL1Sae;
+export function createSae(config: TopKConfig): TopKSae;
+export function createSae(config: BatchTopKConfig): BatchTopKSae;
+export function createSae(config: JumpReluConfig): JumpReluSae;
+export function createSae(config: MatryoshkaConfig): MatryoshkaSae;
+export function createSae(config: SaeConfig): SparseAutoencoder;
 export function createSae(config: SaeConfig): SparseAutoencoder {
   switch (config.architecture) {
     case 'relu-l1':
@@ -36,7 +44,7 @@ export function createSae(config: SaeConfig): SparseAutoencoder {
   }
 }
 
-/** The config an SAE was built from (to save it beside the weights and rebuild it). */
+/** The config an SAE was built from, every default filled in (to save it beside the weights and rebuild it). */
 export function saeConfigOf(sae: SparseAutoencoder): SaeConfig {
   return { ...sae.config } as SaeConfig;
 }

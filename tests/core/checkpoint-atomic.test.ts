@@ -32,5 +32,6 @@ test('a failed save leaves the existing checkpoint untouched and no temporary fi
   expect(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(before)).toBe(true);
   expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual({ version: 1 });
   expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  expect(fs.readdirSync(path.dirname(dir))).toEqual(['ckpt']); // no staging folder left beside it
   tf.dispose([w1, w2]);
 });

@@ -7,11 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
 import { createSae, type SaeConfig } from '../../src/sae/create';
-import { disposeOutput, geometricMedian, removeParallelGrad } from '../../src/sae/base';
-import { allPrefixLossNaive, type MatryoshkaSae } from '../../src/sae/matryoshka';
+import { disposeOutput } from '../../src/sae/base';
+import { geometricMedian, removeParallelGrad } from '../../src/sae/geometry';
+import type { MatryoshkaSae } from '../../src/sae/matryoshka';
 import { SaeTrainer } from '../../src/sae/trainer';
 import { SuperpositionData } from '../../src/data/synthetic';
-import { maxAbsDiff, randn, relErr, rowsOf } from './helpers';
+import { allPrefixLossNaive, maxAbsDiff, randn, relErr, rowsOf } from './helpers';
 
 test('tied init gives W_enc = W_dec^T exactly, with unit decoder rows', async () => {
   const sae = createSae({ architecture: 'topk', dIn: 12, nLatents: 40, k: 4, seed: 3 });

@@ -165,10 +165,29 @@ export class CharLm {
 
   /** Next-token logits. @param idsBT [B, T] int32  @returns [B, T, V] */
   logits(idsBT: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.logitsFromResidual(this.residualStream(idsBT, 0), 0));
+  }
+
+  /**
+   * Next-token logits from a residual stream after `layer` blocks: the blocks layer..L-1,
+   * then LN_f and the tied unembedding. `logitsFromResidual(residualStream(ids, l), l)` equals
+   * `logits(ids)`; passing an edited stream instead is how the evaluation splices an SAE's
+   * reconstruction in, ablates the layer or steers the model.
+   * @param residBTD [B, T, D]  @returns [B, T, V]
+   */
+  logitsFromResidual(residBTD: tf.Tensor3D, layer: number): tf.Tensor3D {
+    checkInt('layer', layer, 0, this.config.nLayers);
+    checkShape('residBTD', residBTD, [null, null, this.config.dModel]);
+    const T = residBTD.shape[1];
+    if (T < 1 || T > this.config.contextLength) {
+      throw new ConfigError('residBTD', `sequence length must be in [1, ${this.config.contextLength}], got ${T}`);
+    }
     return tf.tidy(() => {
       const p = this.params;
-      const x = layerNorm(this.residualStream(idsBT), p.get('lnf.g'), p.get('lnf.b'));
-      const [B, T, D] = x.shape as [number, number, number];
+      let h = residBTD;
+      for (let l = layer; l < this.config.nLayers; l++) h = this.block(h, l);
+      const x = layerNorm(h, p.get('lnf.g'), p.get('lnf.b'));
+      const [B, , D] = x.shape as [number, number, number];
       return x
         .reshape([B * T, D])
         .matMul(p.get('wte'), false, true)
