@@ -51,8 +51,9 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
 
 /**
  * Writes `files` (name -> bytes or text) as the folder `dir`, replacing a previous folder as a
- * whole (the steps above). Refuses to replace a folder holding entries other than these names,
- * since they would be lost.
+ * whole (the steps above). Entries of the previous folder that are not among `files` (a
+ * trainer's state, a user's notes) are copied into the new folder, as a file-by-file save
+ * would have left them.
  */
 export function writeFolderAtomic(dir: string, files: Record<string, Uint8Array | string>): void {
   const target = path.resolve(dir);
@@ -63,20 +64,12 @@ export function writeFolderAtomic(dir: string, files: Record<string, Uint8Array 
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   recoverFolder(target);
-  const existing = listFolder(target);
-  if (existing) {
-    const foreign = existing.filter((n) => !names.includes(n));
-    if (foreign.length) {
-      throw new InputError(
-        dir,
-        `holds ${foreign.join(', ')}, which a save would delete (it replaces the folder as a whole): move them or save elsewhere`,
-      );
-    }
-  }
+  const kept = (listFolder(target) ?? []).filter((n) => !names.includes(n));
   const staging = `${target}.partial-${process.pid}-${uniqueSuffix()}`;
   try {
     fs.mkdirSync(staging);
     for (const name of names) writeAndSync(path.join(staging, name), files[name]);
+    for (const name of kept) fs.cpSync(path.join(target, name), path.join(staging, name), { recursive: true });
     syncDir(staging);
     fs.renameSync(staging, `${target}.new`); // the commit point
   } catch (e) {

@@ -142,14 +142,18 @@ test('a load of a folder whose save was killed mid-swap finishes the swap (the f
   tf.dispose([w, ...Object.values(tensors)]);
 });
 
-test('a save refuses to replace a folder holding files it would delete', async () => {
+test('files of the previous folder that a save does not write are kept (a trainer state, notes)', async () => {
   const dir = path.join(root, 'foreign');
   const w = tf.ones([3]);
-  await saveCheckpoint(dir, { config: {}, tensors: { w } });
-  fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
-  await expect(saveCheckpoint(dir, { config: {}, tensors: { w } })).rejects.toThrow(
-    /holds notes\.txt, which a save would delete/,
-  );
-  expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
-  w.dispose();
+  await saveCheckpoint(dir, { config: { generation: 0 }, tensors: { w } });
+  fs.writeFileSync(path.join(dir, 'trainer.json'), '{"step": 2}');
+  fs.mkdirSync(path.join(dir, 'notes'));
+  fs.writeFileSync(path.join(dir, 'notes', 'a.txt'), 'mine');
+  await saveCheckpoint(dir, { config: { generation: 1 }, tensors: { w } });
+  expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'notes', 'trainer.json']);
+  expect(fs.readFileSync(path.join(dir, 'trainer.json'), 'utf8')).toBe('{"step": 2}');
+  expect(fs.readFileSync(path.join(dir, 'notes', 'a.txt'), 'utf8')).toBe('mine');
+  const loaded = loadCheckpoint<{ generation: number }>(dir);
+  expect(loaded.config.generation).toBe(1);
+  tf.dispose([w, ...Object.values(loaded.tensors)]);
 });
