@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Params, Rng, init, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
-import { useReferenceKernels } from '../kernels';
+import { setUseKernels } from '../kernels';
 import { type BenchRow, timeIt } from './harness';
 
 /** One Adam step of a 784-512-512-10 ReLU MLP classifier on a batch of 256 (softmax cross-entropy). */
@@ -83,9 +83,9 @@ export default async function (): Promise<BenchRow[]> {
     adam.step(grads);
     return params.W_dec.sum();
   };
-  useReferenceKernels(true);
+  setUseKernels(false);
   const adamRef = await timeIt(adamStep, { warmup: 1, reps: 5 });
-  useReferenceKernels(false);
+  setUseKernels(true);
   const adamFast = await timeIt(adamStep, { warmup: 1, reps: 5 });
   const bytes = 2 * 512 * 8192 * 4 * 7; // 8.4M floats: read p, m, v, g; write p, m, v
   rows.push({

@@ -18,6 +18,8 @@ export interface BenchRow {
   fastMs: number;
   /** Free text: throughput, floor, time/floor, what bounds it. */
   note?: string;
+  /** Rows of the same step measured elsewhere (PyTorch) share this key; see compare.ts. */
+  compareKey?: string;
 }
 
 /**

@@ -1,25 +1,57 @@
 /**
  * `npm run bench [-- section ...]`: runs every `bench/<section>.bench.ts` (or the named
- * ones) on the active backend and prints one table. Each file exports
- * `default async function (): Promise<BenchRow[]>`.
+ * ones) on the active backend and prints one table, then the package beside PyTorch
+ * (compare.ts). Each file exports `default async function (): Promise<BenchRow[]>`.
+ * An unknown section name is an error that suggests the closest one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { initBackend, describeBackend } from '../src';
+import { formatComparison } from './compare';
 import { type BenchRow, formatTable } from './harness';
 
-async function main(): Promise<void> {
+/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** The sections named in `wanted` that do not exist, each as "unknown ... did you mean ...". */
+export function unknownSections(wanted: string[], sections: string[]): string[] {
+  return wanted
+    .filter((w) => !sections.includes(w))
+    .map((w) => {
+      const best = [...sections].sort((a, b) => editDistance(w, a) - editDistance(w, b))[0];
+      const hint =
+        best !== undefined && editDistance(w, best) <= Math.max(2, w.length / 2) ? `; did you mean '${best}'?` : '';
+      return `unknown benchmark section '${w}'${hint} (sections: ${sections.join(', ')})`;
+    });
+}
+
+async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const files = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.bench.ts'))
+    .sort();
+  const sections = files.map((f) => f.replace('.bench.ts', ''));
+  const unknown = unknownSections(wanted, sections);
+  if (unknown.length > 0) {
+    for (const line of unknown) console.error(line);
+    return 2;
+  }
   const report = await initBackend();
   console.log(describeBackend(report));
   console.log(
     `machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.cpus().length}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   );
-  const files = fs
-    .readdirSync(__dirname)
-    .filter((f) => f.endsWith('.bench.ts'))
-    .sort();
   const rows: BenchRow[] = [];
   for (const file of files) {
     const section = file.replace('.bench.ts', '');
@@ -34,9 +66,17 @@ async function main(): Promise<void> {
     rows.push(...got);
   }
   console.log(formatTable(rows));
+  const comparison = formatComparison(rows);
+  if (comparison) console.log(`\n${comparison}`);
+  return 0;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -56,6 +56,7 @@ export default async function (): Promise<BenchRow[]> {
     name: `floor: encoder matmul [${B},${D}] x [${D},${N}]`,
     fastMs: floor,
     note: `${((2 * B * D * N) / floor / 1e6).toFixed(1)} GFLOP/s`,
+    compareKey: 'floor',
   });
 
   const naive = await stepMs({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false }, 1);
@@ -79,15 +80,16 @@ export default async function (): Promise<BenchRow[]> {
     }
   }
 
-  const archs: [string, SaeConfig][] = [
-    ['TopK', { architecture: 'topk', dIn: D, nLatents: N, k: K }],
-    ['Multi-TopK (k, 4k)', { architecture: 'topk', dIn: D, nLatents: N, k: K, multiTopK: true }],
-    ['BatchTopK', { architecture: 'batch-topk', dIn: D, nLatents: N, k: K }],
-    ['JumpReLU', { architecture: 'jumprelu', dIn: D, nLatents: N }],
-    ['ReLU + L1', { architecture: 'relu-l1', dIn: D, nLatents: N }],
-    ['Matryoshka (every prefix)', { architecture: 'matryoshka', dIn: D, nLatents: N, k: K }],
+  // [label, config, compareKey: the same step in bench/pytorch/steps.py and compare.ts]
+  const archs: [string, SaeConfig, string][] = [
+    ['TopK', { architecture: 'topk', dIn: D, nLatents: N, k: K }, 'topk'],
+    ['Multi-TopK (k, 4k)', { architecture: 'topk', dIn: D, nLatents: N, k: K, multiTopK: true }, 'multi-topk'],
+    ['BatchTopK', { architecture: 'batch-topk', dIn: D, nLatents: N, k: K }, 'batch-topk'],
+    ['JumpReLU', { architecture: 'jumprelu', dIn: D, nLatents: N }, 'jumprelu'],
+    ['ReLU + L1', { architecture: 'relu-l1', dIn: D, nLatents: N }, 'relu-l1'],
+    ['Matryoshka (every prefix)', { architecture: 'matryoshka', dIn: D, nLatents: N, k: K }, 'matryoshka'],
   ];
-  for (const [label, config] of archs) {
+  for (const [label, config, compareKey] of archs) {
     const ms = await stepMs(config, 3);
     const isTopK = label === 'TopK';
     const notes = [`${Math.round((B * 1000) / ms)} inputs/s`, `${(ms / floor).toFixed(2)}x floor`];
@@ -99,6 +101,7 @@ export default async function (): Promise<BenchRow[]> {
       referenceMs: isTopK ? naive : undefined,
       fastMs: ms,
       note: notes.join('; '),
+      compareKey,
     });
   }
   return rows;

@@ -56,6 +56,7 @@ export default async function (): Promise<BenchRow[]> {
     referenceMs: reference,
     fastMs: fast,
     note,
+    compareKey: 'vae',
   });
 
   const conv = makeTrainer({ arch: 'conv', hidden: [256], convChannels: [16, 32] });

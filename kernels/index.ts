@@ -13,7 +13,6 @@ export {
   batchTopkActivation,
   batchTopkActivationReference,
   thresholdActivation,
-  densify,
 } from './topk';
 /** A sparse code: values [B,K] and int32 indices [B,K]. */
 export type { SparseCode } from './topk';
@@ -21,16 +20,15 @@ export type { SparseCode } from './topk';
 export { sparseDecode, sparseDecodeReference } from './sparse-decode';
 /** JumpReLU and its step with straight-through gradients (fused kernels), and the references. */
 export { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from './jumprelu';
-/** Matryoshka all-prefix loss: the O(K*D) kernel, the literal reference, the sorted-gap composite. */
-export {
-  matryoshkaAllPrefixLoss,
-  matryoshkaAllPrefixLossReference,
-  matryoshkaAllPrefixLossSortedGap,
-} from './matryoshka-loss';
-/** Switch every op to its reference (true) or back to the kernels; `kernelActive(name)` tells which runs. */
-export { useReferenceKernels, kernelActive, hasKernel } from './shared/js-kernel';
-/** Stop-gradient (same data, no tape history), used for int32 indices. */
-export { detach } from './shared/detach';
+/** Matryoshka all-prefix loss: the O(K*D) kernel and the sorted-gap reference. */
+export { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference } from './matryoshka-loss';
+/** A sparse code scattered into a dense [B,N] matrix (differentiable in the values). */
+export { densify } from './densify';
+/**
+ * The one switch between kernels and references (`useKernels`): globally, for a scope, and
+ * which runs; GENSPARSE_USE_KERNELS=0 forces the references.
+ */
+export { setUseKernels, withKernels, kernelsEnabled, kernelActive, hasKernel } from './shared/js-kernel';
 /** The custom kernel names (GensparseTopK, ...). */
 export { K as KERNEL_NAMES } from './shared/kernel-names';
 /** Adam's per-parameter update in one pass (used by the core optimiser). */

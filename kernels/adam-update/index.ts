@@ -1,6 +1,6 @@
 /**
  * The Adam update of one parameter: the one-pass kernel on cpu and wasm, the composite
- * reference elsewhere (or after `useReferenceKernels(true)`). No gradient: it is an optimiser step.
+ * reference elsewhere (or with the kernels switched off: `useKernels`). No gradient: it is an optimiser step.
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';

@@ -1,6 +1,6 @@
 /**
  * JumpReLU and its step with straight-through gradients: fused kernels where the active
- * backend has them (cpu/wasm: cpu.ts), reference.ts elsewhere (or after `useReferenceKernels(true)`).
+ * backend has them (cpu/wasm: cpu.ts), reference.ts elsewhere (or with the kernels switched off: `useKernels`).
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';

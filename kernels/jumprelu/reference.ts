@@ -8,7 +8,7 @@
  * H(0) = 0 (strict z > theta). Each is a `tf.customGrad` over ordinary tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp } from '../shared/custom-grad';
+import { customOp } from '../../src/core/autodiff';
 import { checkBandwidth, checkFloat1D, checkFloat2D } from '../shared/checks';
 
 /** Shared checks: preActs [B,N] float32, theta [N], bandwidth > 0. */

@@ -1,21 +1,19 @@
 /**
  * Matryoshka all-prefix loss (block size 1): the fused O(K*D) kernel where the active backend has
- * it (cpu/wasm: cpu.ts; webgl: webgl.ts; webgpu: webgpu.ts; forward and backward), otherwise the
- * sorted-gap composite (sorted-gap.ts, also O(K*D)); reference.ts holds the literal O(N*D)
- * definition both must equal.
+ * it (cpu/wasm: cpu.ts; webgl: webgl.ts; webgpu: webgpu.ts; forward and backward), otherwise
+ * reference.ts (the sorted-gap composite of tfjs ops, also O(K*D)). Both are tested against the
+ * literal O(N*D) sum over every prefix (tests/kernels/naive.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
-import { detach } from '../shared/detach';
+import { stopGradient } from '../../src/core/autodiff';
 import { kernelActive, runKernel } from '../shared/js-kernel';
-import { checkMatryoshkaArgs } from './reference';
-import { matryoshkaAllPrefixLossSortedGap } from './sorted-gap';
+import { checkMatryoshkaArgs, matryoshkaAllPrefixLossReference } from './reference';
 
 export { matryoshkaAllPrefixLossReference } from './reference';
-export { matryoshkaAllPrefixLossSortedGap } from './sorted-gap';
 
 tf.registerGradient({
   kernelName: K.matryoshka,
@@ -45,9 +43,9 @@ export function matryoshkaAllPrefixLoss(
   wDecND: tf.Tensor2D,
   residualBD: tf.Tensor2D,
 ): tf.Tensor1D {
-  if (!kernelActive(K.matryoshka)) return matryoshkaAllPrefixLossSortedGap(valuesBK, indicesBK, wDecND, residualBD);
+  if (!kernelActive(K.matryoshka)) return matryoshkaAllPrefixLossReference(valuesBK, indicesBK, wDecND, residualBD);
   checkMatryoshkaArgs(valuesBK, indicesBK, wDecND, residualBD);
-  const indices = detach(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
+  const indices = stopGradient(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
   const out = runKernel<tf.Tensor1D>(K.matryoshka, { values: valuesBK, indices, wDec: wDecND, residual: residualBD });
   indices.dispose();
   return out;

@@ -11,6 +11,7 @@
  * 0x7fffffff (int) before the kernel runs, so an element the kernel forgets to write fails.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../../src/core/errors';
 
 /** Backends that run the JS kernels. */
 export const JS_BACKENDS = ['cpu', 'wasm'] as const;
@@ -90,16 +91,42 @@ export function hasKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) != null;
 }
 
-let forceReference = false;
+/**
+ * THE switch between the fast kernels and the plain-tfjs references (reference.ts of each op),
+ * one name for every model and every op: `useKernels`. Models take it as a config option and
+ * run their forward pass inside `withKernels(useKernels, ...)`; `setUseKernels(false)` turns
+ * the kernels off everywhere; the environment variable GENSPARSE_USE_KERNELS=0 forces the
+ * references for a whole process (as sparsify's environment flag does).
+ */
+const envOff = typeof process !== 'undefined' && /^(0|false|no|off)$/i.test(process.env?.GENSPARSE_USE_KERNELS ?? '');
+let globalOn = !envOff;
+let scopedOn = true;
 
-/** Switch every op in kernels/ to its reference implementation (true) or back to the kernels. */
-export function useReferenceKernels(on: boolean): void {
-  forceReference = on;
+/** Turns the kernels on (default, unless the environment forces them off) or off everywhere. */
+export function setUseKernels(on: boolean): void {
+  if (typeof on !== 'boolean') throw new ConfigError('useKernels', `must be a boolean, got ${String(on)}`);
+  globalOn = on && !envOff;
 }
 
-/** Should an op run its kernel on the active backend? */
+/** Are the kernels on (globally, and in the current `withKernels` scope)? */
+export function kernelsEnabled(): boolean {
+  return globalOn && scopedOn;
+}
+
+/** Runs `fn` with the kernels on or off (off: every op runs its reference.ts); restores the switch after. */
+export function withKernels<T>(on: boolean, fn: () => T): T {
+  const before = scopedOn;
+  scopedOn = before && on;
+  try {
+    return fn();
+  } finally {
+    scopedOn = before;
+  }
+}
+
+/** Should an op run its kernel on the active backend? (Kernels on, and registered here.) */
 export function kernelActive(kernelName: string): boolean {
-  return !forceReference && hasKernel(kernelName);
+  return kernelsEnabled() && hasKernel(kernelName);
 }
 
 /** Runs a registered kernel through the engine (so the tape records it and its gradient applies). */

@@ -1,7 +1,7 @@
 /**
  * Sparse decode xhat = sum_j values_j W_dec[idx_j] + b_dec: the kernel where the active backend
  * has one (cpu and wasm: cpu.ts; webgl: webgl.ts; webgpu: webgpu.ts), reference.ts elsewhere
- * (tfjs-node, or after `useReferenceKernels(true)`). Gradients to values, W_dec (a scatter-add
+ * (tfjs-node, or with the kernels switched off: `useKernels`). Gradients to values, W_dec (a scatter-add
  * into the touched rows on cpu/wasm; on GPUs dense^T dy with a densify kernel) and b_dec are registered here.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -9,10 +9,10 @@ import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
-import { detach } from '../shared/detach';
+import { stopGradient } from '../../src/core/autodiff';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import { checkDecodeArgs, sparseDecodeReference } from './reference';
-import { densify } from '../topk/reference';
+import { densify } from '../densify';
 
 export { sparseDecodeReference } from './reference';
 
@@ -61,7 +61,7 @@ export function sparseDecode(
 ): tf.Tensor2D {
   if (!kernelActive(K.sparseDecode)) return sparseDecodeReference(valuesBK, indicesBK, wDecND, bDecD);
   checkDecodeArgs(valuesBK, indicesBK, wDecND, bDecD);
-  const indices = detach(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
+  const indices = stopGradient(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
   const out = runKernel<tf.Tensor2D>(K.sparseDecode, { values: valuesBK, indices, wDec: wDecND, bDec: bDecD });
   indices.dispose();
   return out;

@@ -5,7 +5,7 @@
  * [B,N] x [N,D] matmul. Autodiff gives dValues = gather(dy W_dec^T), dW_dec = dense^T dy, db_dec = sum_b dy.
  */
 import * as tf from '@tensorflow/tfjs';
-import { densify } from '../topk/reference';
+import { densify } from '../densify';
 import { checkFloat1D, checkFloat2D, checkSparseCode } from '../shared/checks';
 import { InputError } from '../../src/core/errors';
 

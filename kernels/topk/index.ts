@@ -1,7 +1,7 @@
 /**
  * TopK activations as sparse codes: the kernels where the active backend has them (cpu and
  * wasm: cpu.ts, all four ops; webgl: webgl.ts and webgpu: webgpu.ts, topkActivation's forward),
- * reference.ts elsewhere (or after `useReferenceKernels(true)`). Gradients of
+ * reference.ts elsewhere (or with the kernels switched off: `useKernels`, shared/js-kernel.ts). Gradients of
  * the kernels are registered here: the TopK values scatter back to the kept entries, the TopK
  * encoder's backward is sparse (only the k selected W_enc columns per row).
  */
@@ -10,17 +10,17 @@ import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
-import { detach } from '../shared/detach';
+import { stopGradient } from '../../src/core/autodiff';
 import { checkFloat2D, checkK } from '../shared/checks';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import {
   type SparseCode,
   batchTopkActivationReference,
   checkEncodeArgs,
-  rowColumnPairs,
   topkActivationReference,
   topkEncodeReference,
 } from './reference';
+import { rowColumnPairs } from '../densify';
 import { InputError } from '../../src/core/errors';
 
 export type { SparseCode } from './reference';
@@ -29,12 +29,11 @@ export {
   topkEncodeReference,
   batchTopkActivationReference,
   thresholdActivation,
-  densify,
 } from './reference';
 
 /** The kernel's int32 indices output, detached from the tape (callers may compute with them freely). */
 function detachIndices(indices: tf.Tensor2D): tf.Tensor2D {
-  const out = detach(indices);
+  const out = stopGradient(indices);
   indices.dispose();
   return out;
 }

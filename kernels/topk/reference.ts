@@ -9,8 +9,8 @@
  *   d f_bj / d z_{b, idx_bj} = 1[f_bj > 0]   (scattered back into a dense [B,N] gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp } from '../shared/custom-grad';
-import { detach } from '../shared/detach';
+import { customOp, stopGradient } from '../../src/core/autodiff';
+import { rowColumnPairs } from '../densify/reference';
 import { checkFloat1D, checkFloat2D, checkK } from '../shared/checks';
 import { InputError } from '../../src/core/errors';
 
@@ -18,34 +18,6 @@ import { InputError } from '../../src/core/errors';
 export interface SparseCode {
   valuesBK: tf.Tensor2D;
   indicesBK: tf.Tensor2D;
-}
-
-/** [B*K, 2] (row, column) pairs for scatterND / gatherND from indices [B,K]. */
-export function rowColumnPairs(indicesBK: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [b, k] = indicesBK.shape;
-    const rows = tf.range(0, b, 1, 'int32').reshape([b, 1]).tile([1, k]);
-    return tf.stack([rows.reshape([-1]), indicesBK.reshape([-1])], 1) as tf.Tensor2D;
-  });
-}
-
-/**
- * Dense [B,N] from a sparse code (scatter), differentiable in the values:
- * d dense[b, idx_bj] / d values_bj = 1. Indices within a row must be distinct.
- */
-export function densify(valuesBK: tf.Tensor2D, indicesBK: tf.Tensor2D, n: number): tf.Tensor2D {
-  const [b, k] = valuesBK.shape;
-  const pairs = rowColumnPairs(indicesBK);
-  const scatter = customOp(([v], save) => {
-    save([pairs]);
-    return {
-      value: tf.scatterND(pairs, v.reshape([-1]), [b, n]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gatherND(dy, saved[0]).reshape([b, k]),
-    };
-  });
-  const out = scatter(valuesBK) as tf.Tensor2D;
-  pairs.dispose();
-  return out;
 }
 
 /**
@@ -57,7 +29,7 @@ export function topkActivationReference(preActsBN: tf.Tensor2D, k: number): Spar
   checkFloat2D('preActsBN', preActsBN);
   const [b, n] = preActsBN.shape;
   checkK(k, n);
-  const indicesBK = tf.tidy(() => detach(tf.topk(preActsBN, k, true).indices)) as tf.Tensor2D; // no tape path through ints
+  const indicesBK = tf.tidy(() => stopGradient(tf.topk(preActsBN, k, true).indices)) as tf.Tensor2D; // no tape path through ints
   const select = customOp(([z], save) => {
     const pairs = rowColumnPairs(indicesBK);
     const valuesBK = tf.gatherND(z, pairs).reshape([b, k]).relu();

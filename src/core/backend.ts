@@ -12,10 +12,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from './errors';
 
-/** A backend we may try: `load()` registers and activates it, or throws why not. */
+/** A backend we may try: `load()` registers and activates it (returning facts for the report), or throws why not. */
 export interface BackendCandidate {
   name: string;
-  load(): Promise<void>;
+  load(): Promise<void | string[]>;
 }
 
 export interface BackendReport {
@@ -44,9 +44,9 @@ export async function selectBackend(candidates: BackendCandidate[], force?: stri
   }
   for (const c of order) {
     try {
-      await c.load();
+      const details = await c.load();
       await tf.ready();
-      return { name: c.name, tfName: tf.getBackend(), skipped, details: [] };
+      return { name: c.name, tfName: tf.getBackend(), skipped, details: details ?? [] };
     } catch (e) {
       skipped.push({ name: c.name, reason: oneLine(e) });
       if (force) throw new ConfigError('backend', `forced backend '${force}' failed to load: ${oneLine(e)}`);
@@ -55,12 +55,22 @@ export async function selectBackend(candidates: BackendCandidate[], force?: stri
   throw new Error(`no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
-/** A report as lines a person can read: `backend: wasm` then `  skipped node: ...`. */
+/**
+ * A report as lines a person can read: `backend: wasm (SIMD, 2 threads, ...)`. Faster candidates
+ * that are simply not installed (an optional package) share one short clause on that line; any
+ * other failure gets its own `  skipped node: <reason>` line.
+ */
 export function describeBackend(report: BackendReport): string {
-  const lines = [`backend: ${report.name}${report.details.length ? ` (${report.details.join(', ')})` : ''}`];
-  for (const s of report.skipped) lines.push(`  skipped ${s.name}: ${s.reason}`);
+  const absent = report.skipped.filter((s) => NOT_INSTALLED.test(s.reason)).map((s) => s.name);
+  const details = [...report.details];
+  if (absent.length) details.push(`${absent.join(' and ')} not installed`);
+  const lines = [`backend: ${report.name}${details.length ? ` (${details.join(', ')})` : ''}`];
+  for (const s of report.skipped) if (!absent.includes(s.name)) lines.push(`  skipped ${s.name}: ${s.reason}`);
   return lines.join('\n');
 }
+
+/** How Node (and bundlers) say an optional package is absent. */
+const NOT_INSTALLED = /Cannot find module|MODULE_NOT_FOUND|Could not resolve/;
 
 /** Activates a registered tfjs backend, throwing (rather than returning false) on failure. */
 export async function switchBackend(tfName: string): Promise<void> {
@@ -68,7 +78,8 @@ export async function switchBackend(tfName: string): Promise<void> {
   if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
 }
 
-function oneLine(e: unknown): string {
+/** The first line of an error's message, at most 200 characters (a reason, not a stack trace). */
+export function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0].slice(0, 200);
 }

@@ -66,16 +66,39 @@ export function checkOneOf<T extends string>(argument: string, value: T, allowed
 }
 
 /**
- * Throws unless `tensor` has the expected shape; `null` in `expected` matches any size.
+ * Throws unless `tensor` has the expected shape. `null` in `expected` matches any size of at
+ * least 1: an empty batch is an error, not a batch (a loss averaged over 0 rows is 0/0, and
+ * some kernels read past the end), so every caller rejects it the same way. A 0 in `expected`
+ * still matches 0.
  * Example: checkShape('x', x, [null, 784]) for a batch of flattened MNIST images.
  */
 export function checkShape(argument: string, tensor: { shape: number[] }, expected: (number | null)[]): void {
-  const shape = tensor.shape;
-  const ok = shape.length === expected.length && expected.every((e, i) => e === null || e === shape[i]);
-  if (!ok) {
-    const want = `[${expected.map((e) => (e === null ? '*' : e)).join(', ')}]`;
-    throw new InputError(argument, `expected shape ${want}, got [${shape.join(', ')}]`);
+  if (tensor === null || typeof tensor !== 'object' || !Array.isArray(tensor.shape)) {
+    throw new InputError(argument, `must be a tensor of shape ${shapeText(expected)}, got ${describeValue(tensor)}`);
   }
+  const shape = tensor.shape;
+  const ok =
+    shape.length === expected.length && expected.every((e, i) => (e === null ? shape[i] >= 1 : e === shape[i]));
+  if (!ok) {
+    const empty = shape.length === expected.length && expected.some((e, i) => e === null && shape[i] === 0);
+    throw new InputError(
+      argument,
+      `expected shape ${shapeText(expected)}, got [${shape.join(', ')}]${empty ? ': empty (a * axis needs at least 1)' : ''}`,
+    );
+  }
+}
+
+function shapeText(expected: (number | null)[]): string {
+  return `[${expected.map((e) => (e === null ? '*' : e)).join(', ')}]`;
+}
+
+/** A short description of a value for an error message (its type, or its value when short). */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return `a${typeof value === 'object' ? 'n' : ''} ${typeof value}`;
 }
 
 /** Throws if a plain array holds NaN or +-Infinity, giving the first bad index. */

@@ -3,6 +3,8 @@
  * loop, safetensors bytes, backend selection. Node-only parts are in `./node`.
  */
 export * from './errors';
+export * from './autodiff';
+export * from './limits';
 export * from './random';
 export * from './params';
 export * from './optim';

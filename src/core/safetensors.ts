@@ -27,6 +27,9 @@ export const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
   BOOL: 1,
 };
 
+/** The dtype names, for membership tests that no prototype key can pass. */
+const DTYPE_NAMES: ReadonlySet<string> = new Set(Object.keys(DTYPE_BYTES));
+
 /** One stored tensor: its dtype, shape and raw little-endian bytes. */
 export interface RawTensor {
   dtype: SafetensorsDtype;
@@ -43,22 +46,39 @@ export interface HeaderEntry {
 export interface SafetensorsHeader {
   /** Byte offset of the data section from the start of the file (8 + N). */
   dataStart: number;
+  /** Tensors by name (a null-prototype record: any name, `__proto__` included, is an ordinary key). */
   entries: Record<string, HeaderEntry>;
   metadata: Record<string, string>;
 }
 
-const MAX_HEADER_BYTES = 100_000_000; // the reference implementation's limit
+/**
+ * Largest JSON header accepted, in bytes: the reference implementation's limit (safetensors
+ * `MAX_HEADER_SIZE`). Override per call with `maxHeaderBytes` for a file with a larger header.
+ */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+
+/** Options of the header readers. */
+export interface SafetensorsHeaderOptions {
+  /** Largest header accepted (default MAX_SAFETENSORS_HEADER_BYTES). */
+  maxHeaderBytes?: number;
+}
+
+/** A record with no prototype, so that a key such as `__proto__` is stored, not swallowed. */
+export function nullRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
 
 /** Encodes named tensors (raw bytes) and string metadata into one safetensors buffer. */
 export function encodeSafetensors(
   tensors: Record<string, RawTensor>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const header = nullRecord<unknown>();
+  if (Object.keys(metadata).length > 0) header.__metadata__ = checkMetadata(metadata);
   let offset = 0;
   const names = Object.keys(tensors).sort(); // a stable order, as the reference writer uses
   for (const name of names) {
+    if (name === '__metadata__') throw new InputError(name, 'is reserved for the metadata: rename the tensor');
     const t = tensors[name];
     const expected = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
     if (expected !== t.bytes.length) {
@@ -83,55 +103,90 @@ export function encodeSafetensors(
 }
 
 /**
- * Parses and validates the header from the first bytes of a file. `prefix` must hold at
- * least the 8-byte length and the header itself; `fileSize` (if known) bounds the offsets.
+ * The header length N from the first 8 bytes, checked against the limit and, when known, the
+ * file size: call it before allocating N bytes for the header.
  */
-export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize?: number): SafetensorsHeader {
-  if (prefix.length < 8)
-    throw new InputError('safetensors', `file is ${prefix.length} bytes: too short for the 8-byte header length`);
-  const n = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES))
+export function safetensorsHeaderLength(
+  first8: Uint8Array,
+  fileSize?: number,
+  { maxHeaderBytes = MAX_SAFETENSORS_HEADER_BYTES }: SafetensorsHeaderOptions = {},
+): number {
+  if (first8.length < 8)
+    throw new InputError('safetensors', `file is ${first8.length} bytes: too short for the 8-byte header length`);
+  const n = new DataView(first8.buffer, first8.byteOffset, first8.byteLength).getBigUint64(0, true);
+  if (n > BigInt(maxHeaderBytes))
     throw new InputError(
       'safetensors',
-      `header length ${n} exceeds ${MAX_HEADER_BYTES} bytes: not a safetensors file or corrupted`,
+      `header length ${n} exceeds the limit of ${maxHeaderBytes} bytes (maxHeaderBytes): not a safetensors file or corrupted`,
     );
-  const headerLength = Number(n);
+  if (fileSize !== undefined && n > BigInt(Math.max(0, fileSize - 8)))
+    throw new InputError(
+      'safetensors',
+      `header length ${n} exceeds the ${fileSize - 8} bytes that follow: truncated or not a safetensors file`,
+    );
+  return Number(n);
+}
+
+/**
+ * Parses and validates the header from the first bytes of a file. `prefix` must hold at
+ * least the 8-byte length and the header itself; `fileSize` (if known) bounds the offsets.
+ * Every tensor name is kept as given (names such as `__proto__` included); `__metadata__`
+ * must map strings to strings.
+ */
+export function decodeSafetensorsHeader(
+  prefix: Uint8Array,
+  fileSize?: number,
+  opts: SafetensorsHeaderOptions = {},
+): SafetensorsHeader {
+  const headerLength = safetensorsHeaderLength(prefix.subarray(0, 8), undefined, opts);
   if (prefix.length < 8 + headerLength) {
     throw new InputError(
       'safetensors',
       `header says ${headerLength} bytes but only ${prefix.length - 8} follow: truncated file`,
     );
   }
-  let parsed: Record<string, any>;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + headerLength)));
   } catch (e) {
     throw new InputError('safetensors', `header is not valid UTF-8 JSON (${(e as Error).message}): corrupted file`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InputError('safetensors', 'header must be a JSON object');
-  }
-  const { __metadata__: metadata = {}, ...rest } = parsed;
-  const entries: Record<string, HeaderEntry> = {};
+  if (!isPlainObject(parsed)) throw new InputError('safetensors', 'header must be a JSON object');
+  // JSON.parse stores a "__proto__" key as an own property; Object.entries sees it, and the
+  // null-prototype records below store it as an ordinary name instead of a prototype.
+  const entries = nullRecord<HeaderEntry>();
+  let metadata = nullRecord<string>();
   const spans: [number, number, string][] = [];
-  for (const [name, e] of Object.entries(rest)) {
-    if (!e || !(e.dtype in DTYPE_BYTES))
+  for (const [name, e] of Object.entries(parsed)) {
+    if (name === '__metadata__') {
+      metadata = checkMetadata(e);
+      continue;
+    }
+    if (!isPlainObject(e) || typeof e.dtype !== 'string' || !DTYPE_NAMES.has(e.dtype))
       throw new InputError(
         name,
-        `unsupported or missing dtype '${e?.dtype}'; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
+        `unsupported or missing dtype '${isPlainObject(e) ? String(e.dtype) : undefined}'; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
       );
-    if (!Array.isArray(e.shape) || !e.shape.every((s: unknown) => Number.isInteger(s) && (s as number) >= 0)) {
-      throw new InputError(name, `shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
+    const dtype = e.dtype as SafetensorsDtype;
+    const shape = e.shape;
+    if (!Array.isArray(shape) || !shape.every((s: unknown) => Number.isSafeInteger(s) && (s as number) >= 0)) {
+      throw new InputError(name, `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
     }
-    const [begin, end] = e.data_offsets ?? [];
-    const want = e.shape.reduce((a: number, b: number) => a * b, 1) * DTYPE_BYTES[e.dtype as SafetensorsDtype];
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || end - begin !== want) {
+    const want = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    if (!Number.isSafeInteger(want))
+      throw new InputError(name, `${dtype} [${shape}] would need ${want} bytes: corrupted file`);
+    const offsets = e.data_offsets;
+    const [begin, end] = (Array.isArray(offsets) && offsets.length === 2 ? offsets : [Number.NaN, Number.NaN]) as [
+      number,
+      number,
+    ];
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end - begin !== want) {
       throw new InputError(
         name,
-        `data_offsets ${JSON.stringify(e.data_offsets)} do not span ${want} bytes for ${e.dtype} [${e.shape}]`,
+        `data_offsets ${JSON.stringify(offsets)} do not span ${want} bytes for ${dtype} [${shape}]`,
       );
     }
-    entries[name] = { dtype: e.dtype, shape: e.shape, data_offsets: [begin, end] };
+    entries[name] = { dtype, shape: shape as number[], data_offsets: [begin, end] };
     spans.push([begin, end, name]);
   }
   // The data section must be covered exactly, with no gaps or overlaps.
@@ -152,13 +207,33 @@ export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize?: number): 
   return { dataStart, entries, metadata };
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `__metadata__` is a map of strings to strings (the format's rule); anything else is refused. */
+function checkMetadata(value: unknown): Record<string, string> {
+  if (!isPlainObject(value))
+    throw new InputError('__metadata__', `must be an object of string values, got ${JSON.stringify(value)}`);
+  const out = nullRecord<string>();
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string')
+      throw new InputError(`__metadata__.${key}`, `must be a string, got ${JSON.stringify(v) ?? typeof v}`);
+    out[key] = v;
+  }
+  return out;
+}
+
 /** Decodes a whole safetensors buffer into raw tensors (views into `bytes`, not copies). */
-export function decodeSafetensors(bytes: Uint8Array): {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  opts: SafetensorsHeaderOptions = {},
+): {
   tensors: Record<string, RawTensor>;
   metadata: Record<string, string>;
 } {
-  const header = decodeSafetensorsHeader(bytes, bytes.length);
-  const tensors: Record<string, RawTensor> = {};
+  const header = decodeSafetensorsHeader(bytes, bytes.length, opts);
+  const tensors = nullRecord<RawTensor>();
   for (const [name, e] of Object.entries(header.entries)) {
     const [begin, end] = e.data_offsets;
     tensors[name] = {

@@ -41,6 +41,56 @@ export class MetricHistory {
   }
 }
 
+/**
+ * The schedule options both trainers take (SaeTrainer, VaeTrainer): Adam's peak learning rate,
+ * a linear warm-up, then constant, then a linear or cosine decay (`makeSchedule` in optim.ts).
+ */
+export interface ScheduleOptions {
+  /** Peak learning rate. */
+  lr?: number;
+  /** Linear warm-up steps from 0 to `lr`. */
+  warmupSteps?: number;
+  /** Shape of the decay after `decayStart`. */
+  decay?: 'none' | 'linear' | 'cosine';
+  /** Fraction of the run after which the decay starts. */
+  decayStart?: number;
+  /** Learning rate at the end, as a fraction of `lr`. */
+  finalFraction?: number;
+}
+
+/** How a trainer's `train()` reports and stops: the same options for every trainer. */
+export interface RunOptions {
+  /** Progress callbacks (a progress bar, charts). */
+  callbacks?: TrainCallbacks | TrainCallbacks[];
+  /** Polled before every step; true stops the run (a Pause button). */
+  shouldStop?(): boolean;
+}
+
+/**
+ * The data contract of every trainer: an endless (or wrapping) stream of `dim`-wide rows.
+ * `nextBatch(b)` returns a fresh row-major Float32Array of b * dim values. Activation sources
+ * (src/data/source.ts), the activation buffer and `DatasetSource` (a shuffled in-memory
+ * dataset, src/vae/dataset.ts) implement it.
+ */
+export interface BatchSource {
+  readonly dim: number;
+  nextBatch(batchSize: number): Float32Array;
+}
+
+/**
+ * The shape of every trainer: `step()` takes one optimisation step and returns the metric record
+ * (scalar tensors or numbers, `loss` and `lr` always among them; the loop reads them back only
+ * on logging steps), `train()` runs the configured steps through `trainLoop`, `dispose()` frees
+ * the optimiser state (never the model).
+ */
+export interface Trainer {
+  /** Steps taken so far. */
+  readonly stepsTaken: number;
+  step(): StepResult | Promise<StepResult>;
+  train(options?: RunOptions): Promise<MetricHistory>;
+  dispose(): void;
+}
+
 export interface TrainCallbacks {
   /** After each logged step, with the metrics read back. */
   onLog?(step: number, metrics: Metrics, history: MetricHistory): void | Promise<void>;
@@ -89,17 +139,22 @@ export async function trainLoop(options: TrainLoopOptions): Promise<MetricHistor
   return history;
 }
 
-/** Reads scalar tensors back (awaiting, never dataSync) and disposes them. */
+/**
+ * Reads scalar tensors back (awaiting, never dataSync) and disposes them. One tensor may sit
+ * under two names (a loss that is a single term: `loss` and `fvu`): it is read once.
+ */
 export async function readMetrics(result: Record<string, tf.Scalar | number>): Promise<Metrics> {
   const metrics: Metrics = {};
+  const read = new Map<tf.Scalar, number>();
   for (const [k, v] of Object.entries(result)) {
     if (typeof v === 'number') {
       metrics[k] = v;
     } else {
-      metrics[k] = (await v.data())[0];
-      v.dispose();
+      if (!read.has(v)) read.set(v, (await v.data())[0]);
+      metrics[k] = read.get(v)!;
     }
   }
+  for (const t of read.keys()) t.dispose();
   return metrics;
 }
 

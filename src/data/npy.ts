@@ -15,7 +15,8 @@
  */
 import * as fs from 'node:fs';
 import { InputError, checkInt } from '../core/errors';
-import { writeFileAtomic } from '../core/checkpoint';
+import { statFile, writeFileAtomic } from '../core/checkpoint';
+import { checkBytes } from '../core/limits';
 import { type RowElement, type RowFileOptions, RowFileSource, checkFileSize } from './row-file';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -61,7 +62,7 @@ export function parseNpyHeader(prefix: Uint8Array, name = 'npy'): NpyHeader {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (!dims.every((s) => /^\d+$/.test(s)))
+  if (!dims.every((s) => /^\d+$/.test(s) && Number.isSafeInteger(Number(s))))
     throw new InputError(name, `shape (${shape[1]}) is not a tuple of non-negative integers: corrupted file`);
   return { version, descr: descr[1], fortranOrder: fortran[1] === 'True', shape: dims.map(Number), dataOffset: need };
 }
@@ -81,15 +82,28 @@ export function npyHeaderLength(prefix: Uint8Array, name = 'npy'): number {
   return 12 + view.getUint32(8, true);
 }
 
+/**
+ * Largest .npy header accepted, in bytes: NumPy's own default (`np.load(max_header_size=10000)`,
+ * numpy/lib/format.py `_MAX_HEADER_SIZE`); override with `maxHeaderBytes`.
+ */
+export const MAX_NPY_HEADER_BYTES = 10_000;
+
+/** Options of `openNpy`. */
+export interface NpyOptions extends RowFileOptions {
+  /** Largest header accepted (default MAX_NPY_HEADER_BYTES, NumPy's limit). */
+  maxHeaderBytes?: number;
+}
+
 /** A .npy file as an ActivationSource, read window by window. */
 export class NpySource extends RowFileSource {
   readonly header: NpyHeader;
 
   constructor(
     readonly file: string,
-    opts: RowFileOptions = {},
+    opts: NpyOptions = {},
   ) {
-    const header = readNpyHeader(file);
+    const size = statFile(file);
+    const header = readNpyHeader(file, size, opts.maxHeaderBytes ?? MAX_NPY_HEADER_BYTES);
     const element = DESCRS[header.descr];
     if (!element) {
       throw new InputError(
@@ -110,23 +124,30 @@ export class NpySource extends RowFileSource {
     const dim = header.shape[header.shape.length - 1];
     const rows = header.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const layout = { dataOffset: header.dataOffset, element, rows, dim };
-    checkFileSize(file, layout, fs.statSync(file).size);
+    checkFileSize(file, layout, size);
     super({ file, ...layout }, opts);
     this.header = header;
   }
 }
 
 /** Opens a .npy file of float32 or float16 activations as an ActivationSource. */
-export function openNpy(file: string, opts: RowFileOptions = {}): NpySource {
+export function openNpy(file: string, opts: NpyOptions = {}): NpySource {
   return new NpySource(file, opts);
 }
 
-function readNpyHeader(file: string): NpyHeader {
+/** Reads the header, its declared length checked against the limit and the file size before it is allocated. */
+function readNpyHeader(file: string, size: number, maxHeaderBytes: number): NpyHeader {
   const fd = fs.openSync(file, 'r');
   try {
     const first = Buffer.alloc(12);
     const got = fs.readSync(fd, first, 0, 12, 0);
     const total = npyHeaderLength(first.subarray(0, got), file);
+    if (total > size)
+      throw new InputError(
+        file,
+        `header length ${total} exceeds the file's ${size} bytes: truncated or corrupted file`,
+      );
+    checkBytes(file, total, maxHeaderBytes, 'maxHeaderBytes', 'the header');
     const prefix = Buffer.alloc(total);
     const n = fs.readSync(fd, prefix, 0, total, 0);
     return parseNpyHeader(prefix.subarray(0, n), file);

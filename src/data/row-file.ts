@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import { InputError, checkInt } from '../core/errors';
 import { float16ToFloat32 } from '../core/safetensors';
-import type { ActivationSource } from './source';
+import { checkBytes, LIMITS } from '../core/limits';
+import { type ActivationSource, checkBatchSize, checkRowsLeft } from './source';
 
 /** Element encodings the readers understand. */
 export type RowElement = 'f32le' | 'f32be' | 'f16le' | 'f16be' | 'bf16le';
@@ -32,8 +33,13 @@ export interface RowFileLayout {
 export interface RowFileOptions {
   /** Size of the read window in bytes (default 4 MiB); at least one row is always read. */
   windowBytes?: number;
-  /** true (default): start over at row 0 after the last row; false: throw at the end. */
+  /**
+   * true (default): start over at row 0 after the last row (endless); false: the file is read
+   * once (`rowsLeft` counts down, and a batch past the end is an InputError).
+   */
   loop?: boolean;
+  /** Largest row read (4 * dim bytes; default LIMITS.maxBytes, 2 GiB). */
+  maxBytes?: number;
 }
 
 /** A file-backed ActivationSource: rows in file order, window by window. */
@@ -56,6 +62,8 @@ export class RowFileSource implements ActivationSource {
     if (this.rows < 1 || this.dim < 1)
       throw new InputError(layout.file, `holds ${this.rows} rows of dim ${this.dim}: nothing to read`);
     const rowBytes = this.dim * ELEMENT_BYTES[layout.element];
+    // The window holds at least one row: a row past the limit is refused before it is allocated.
+    checkBytes(layout.file, 4 * this.dim, opts.maxBytes ?? LIMITS.maxBytes, 'maxBytes', 'one row as float32');
     const windowBytes = checkInt('windowBytes', opts.windowBytes ?? 4 * 1024 * 1024, 1);
     this.windowRows = Math.min(this.rows, Math.max(1, Math.floor(windowBytes / rowBytes)));
     this.window = Buffer.alloc(this.windowRows * rowBytes);
@@ -63,14 +71,19 @@ export class RowFileSource implements ActivationSource {
     this.fd = fs.openSync(layout.file, 'r');
   }
 
+  /** Rows left before the end of the file with `loop: false`; undefined (endless) with `loop: true`. */
+  get rowsLeft(): number | undefined {
+    return this.loop ? undefined : this.rows - this.cursor;
+  }
+
   /** The next `batchSize` rows in file order (wrapping at the end when `loop`). */
   nextBatch(batchSize: number): Float32Array {
-    checkInt('batchSize', batchSize, 1);
+    checkBatchSize(batchSize, this.dim);
+    checkRowsLeft(batchSize, this.rowsLeft, `${this.layout.file} (${this.rows} rows, loop: false)`);
     const out = new Float32Array(batchSize * this.dim);
     let filled = 0;
     while (filled < batchSize) {
       if (this.cursor === this.rows) {
-        if (!this.loop) throw new InputError(this.layout.file, `end of file after ${this.rows} rows (loop: false)`);
         this.cursor = 0;
         this.epoch++;
       }

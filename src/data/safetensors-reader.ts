@@ -1,54 +1,27 @@
 /**
  * One tensor of a .safetensors file (huggingface/safetensors) as an ActivationSource, read in
- * windows so the file may be larger than memory (Node only). The header is parsed and checked
- * by the core's `decodeSafetensorsHeader` (offsets cover the data section exactly, file size
- * matches); see src/core/safetensors.ts for the byte layout.
+ * windows so the file may be larger than memory (Node only). The header is read and checked
+ * by the core's `readSafetensorsHeader` (its length against `maxHeaderBytes`, default 100 MB,
+ * and the file size before it is allocated; offsets cover the data section exactly); see
+ * src/core/safetensors.ts for the byte layout.
  *
  * Supported dtypes: F32, F16, BF16. A tensor of shape [a, b, ..., dim] is read as
  * rows = a * b * ... vectors of length dim.
  */
-import * as fs from 'node:fs';
+import { readSafetensorsHeader } from '../core/checkpoint';
 import { InputError } from '../core/errors';
-import { type SafetensorsHeader, decodeSafetensorsHeader } from '../core/safetensors';
+import type { SafetensorsHeaderOptions } from '../core/safetensors';
 import { type RowElement, type RowFileOptions, RowFileSource } from './row-file';
 
 const ELEMENTS: Partial<Record<string, RowElement>> = { F32: 'f32le', F16: 'f16le', BF16: 'bf16le' };
 
 /** Options of `openSafetensors`. */
-export interface SafetensorsSourceOptions extends RowFileOptions {
+export interface SafetensorsSourceOptions extends RowFileOptions, SafetensorsHeaderOptions {
   /** Name of the tensor to read; may be omitted when the file holds exactly one. */
   tensor?: string;
 }
 
-/** Reads and validates the header of a .safetensors file without reading its data. */
-export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  const size = fs.statSync(file).size;
-  const fd = fs.openSync(file, 'r');
-  try {
-    const lengthBytes = Buffer.alloc(8);
-    const got = fs.readSync(fd, lengthBytes, 0, 8, 0);
-    if (got < 8)
-      throw new InputError(
-        file,
-        `file is ${got} bytes: too short for the 8-byte safetensors header length (truncated)`,
-      );
-    const n = lengthBytes.readBigUInt64LE(0);
-    if (n > BigInt(size - 8))
-      throw new InputError(
-        file,
-        `header length ${n} exceeds the ${size - 8} bytes that follow: truncated or not a safetensors file`,
-      );
-    const prefix = Buffer.alloc(8 + Number(n));
-    fs.readSync(fd, prefix, 0, prefix.length, 0);
-    try {
-      return decodeSafetensorsHeader(prefix, size);
-    } catch (e) {
-      throw new InputError(file, (e as Error).message);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+export { readSafetensorsHeader };
 
 /** A tensor of a .safetensors file as an ActivationSource. */
 export class SafetensorsSource extends RowFileSource {
@@ -61,7 +34,7 @@ export class SafetensorsSource extends RowFileSource {
     readonly file: string,
     opts: SafetensorsSourceOptions = {},
   ) {
-    const header = readSafetensorsHeader(file);
+    const header = readSafetensorsHeader(file, opts);
     const names = Object.keys(header.entries);
     const name = opts.tensor ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) {

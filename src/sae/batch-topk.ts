@@ -8,25 +8,24 @@
  *   inference: f = ReLU(z) * 1[ReLU(z) > theta]             (one global threshold: the output no
  *              longer depends on the rest of the batch; SAELens saves it as a JumpReLU)
  *   L = FVU + alpha * L_aux  (AuxK as in topk.ts, Gao et al. 2024)
+ * Training L0 is exactly k by construction; inference L0 (the threshold) differs from it, usually
+ * below k early in training while theta still trails the batch minimum.
  * Latents are dense [B,N]: the per-input count varies.
  */
 import * as tf from '@tensorflow/tfjs';
+import { stopGradient } from '../core/autodiff';
 import { checkNumber } from '../core/errors';
+import { batchTopkActivation } from '../../kernels/topk';
+import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import {
-  type ForwardOptions,
-  type Latents,
+  type ResolvedCommonConfig,
   type SaeCommonConfig,
-  type SaeOutput,
-  SparseAutoencoder,
-  stopGradient,
-  untaped,
-  batchFvu,
   checkCoefficient,
   checkK,
-  squaredError,
-} from './base';
-import { batchTopkActivation } from '../../kernels/topk';
-import { deadLatentAuxK } from './topk';
+  resolveCommon,
+  resolveKAux,
+} from './config';
+import { deadLatentAuxK } from './losses';
 
 /** Config of the BatchTopK SAE. */
 export interface BatchTopKConfig extends SaeCommonConfig {
@@ -41,27 +40,27 @@ export interface BatchTopKConfig extends SaeCommonConfig {
   kAux?: number;
 }
 
-/**
- * Reference BatchTopK by a dense mask over the flattened batch:
- *   f = ReLU(Z) * 1[(b,i) in top floor(k B) of ReLU(Z)]
- * @param zBN [B,N] @returns [B,N]
- */
-export function batchTopkDenseReference(zBN: tf.Tensor2D, k: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [B, N] = zBN.shape;
-    const m = Math.min(Math.floor(k * B), B * N);
-    const reluBN = zBN.relu();
-    const maskBN = untaped((r) => {
-      const { indices } = tf.topk(r.reshape([B * N]), m);
-      return tf.scatterND(indices.reshape([m, 1]), tf.ones([m]), [B * N]).reshape([B, N]);
-    }, reluBN);
-    return reluBN.mul(maskBN) as tf.Tensor2D;
-  });
+/** The BatchTopK config with every default filled in. */
+export type ResolvedBatchTopKConfig = ResolvedCommonConfig & Required<BatchTopKConfig>;
+
+/** Validates a BatchTopK config and fills in its defaults (before anything is allocated). */
+export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTopKConfig {
+  const common = resolveCommon(config, ['k', 'thresholdDecay', 'auxKCoefficient', 'kAux']);
+  return {
+    architecture: 'batch-topk',
+    ...common,
+    k: checkK('k', config.k, common.nLatents),
+    thresholdDecay: checkNumber('thresholdDecay', config.thresholdDecay ?? 0.99, { min: 0, max: 1, maxOpen: true }),
+    auxKCoefficient: checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32),
+    kAux: resolveKAux(config.kAux, common.dIn, common.nLatents),
+  };
 }
 
 /** The BatchTopK SAE (dense latents). */
 export class BatchTopKSae extends SparseAutoencoder {
   readonly architecture = 'batch-topk' as const;
+  declare readonly config: ResolvedBatchTopKConfig;
+  protected readonly reconstruction = { mse: 0, fvu: 1 };
   readonly k: number;
   readonly thresholdDecay: number;
   readonly auxKCoefficient: number;
@@ -69,23 +68,11 @@ export class BatchTopKSae extends SparseAutoencoder {
   /** Threshold updates so far (the first one sets theta to the batch minimum). */
   thresholdUpdates = 0;
 
-  constructor(readonly config: BatchTopKConfig) {
-    super(config);
-    try {
-      this.k = checkK('k', config.k, this.nLatents);
-      this.thresholdDecay = checkNumber('thresholdDecay', config.thresholdDecay ?? 0.99, {
-        min: 0,
-        max: 1,
-        maxOpen: true,
-      });
-      this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
-      this.kAux =
-        config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
-      this.params.add('threshold', tf.scalar(0), false);
-    } catch (e) {
-      this.dispose(); // free the parameters made by super() before rethrowing
-      throw e;
-    }
+  constructor(config: BatchTopKConfig) {
+    super(resolveBatchTopKConfig(config));
+    ({ k: this.k, thresholdDecay: this.thresholdDecay, auxKCoefficient: this.auxKCoefficient } = this.config);
+    this.kAux = this.config.kAux;
+    this.params.add('threshold', tf.scalar(0), false);
   }
 
   /** The global inference threshold theta (a scalar variable, not trained by gradient). */
@@ -93,37 +80,43 @@ export class BatchTopKSae extends SparseAutoencoder {
     return this.params.get('threshold');
   }
 
-  /** Inference: f = ReLU(z) * 1[ReLU(z) > theta], independent of the batch. */
-  encode(xBD: tf.Tensor2D): Latents {
+  /**
+   * Training: the batch's top floor(kB) (and theta moves towards the smallest kept activation);
+   * otherwise f = ReLU(z) * 1[ReLU(z) > theta], independent of the batch.
+   */
+  protected activate(xnBD: tf.Tensor2D, { training }: { training: boolean }): Encoding {
+    const zBN = this.preActivations(xnBD);
+    if (!training) return { latents: { kind: 'dense', denseBN: this.thresholded(zBN) } };
+    const fBN = batchTopkActivation(zBN, this.k);
+    this.updateThreshold(fBN);
+    return { latents: { kind: 'dense', denseBN: fBN }, preActsBN: zBN };
+  }
+
+  /** ReLU(z) * 1[ReLU(z) > theta] with theta read on the device. */
+  private thresholded(zBN: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const reluBN = this.preActivations(this.normalise(xBD)).relu();
-      return { kind: 'dense' as const, denseBN: reluBN.mul(reluBN.greater(this.threshold)) as tf.Tensor2D };
+      const reluBN = zBN.relu();
+      return reluBN.mul(reluBN.greater(this.threshold)) as tf.Tensor2D;
     });
   }
 
   /**
-   * Training (`training: true`) selects over the batch and moves theta towards the smallest
-   * kept activation; evaluation uses theta.
+   * AuxK, and in training `inferenceL0` (coefficient 0, reported only): the latents per input that
+   * the threshold would keep, mean_b #{i: ReLU(z_bi) > theta}. Training L0 is k by construction;
+   * evaluation (and a saved model) uses the threshold, so this is the L0 a user will see.
    */
-  forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
-    return tf.tidy(() => {
-      const xnBD = this.normalise(xBD);
-      let fBN: tf.Tensor2D;
-      if (options.training) {
-        const zBN = this.preActivations(xnBD);
-        fBN = this.useKernels ? batchTopkActivation(zBN, this.k) : batchTopkDenseReference(zBN, this.k);
-        this.updateThreshold(fBN);
-      } else {
-        fBN = (this.encode(xBD) as { denseBN: tf.Tensor2D }).denseBN;
-      }
-      const latents: Latents = { kind: 'dense', denseBN: fBN };
-      const xhatBD = fBN.matMul(this.wDecND).add(this.bDecD) as tf.Tensor2D;
-      const mse = squaredError(xnBD, xhatBD);
-      const fvu = batchFvu(xnBD, xhatBD);
-      const auxK = deadLatentAuxK(this, xnBD, xhatBD, options.deadLatents);
-      const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
-      return { latents, recon, losses: { mse, fvu, auxK }, loss: fvu.add(auxK.mul(this.auxKCoefficient)) as tf.Scalar };
-    });
+  protected override lossTerms({ xnBD, xhatBD, act, options }: LossContext): Record<string, LossTerm> {
+    const value =
+      this.auxKCoefficient === 0
+        ? tf.scalar(0)
+        : deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, options.deadLatents, this.kAux);
+    const terms: Record<string, LossTerm> = { auxK: { value, coefficient: this.auxKCoefficient } };
+    if (act.preActsBN) {
+      const z = stopGradient(act.preActsBN);
+      const inferenceL0 = tf.tidy(() => z.relu().greater(this.threshold).cast('float32').sum(1).mean() as tf.Scalar);
+      terms.inferenceL0 = { value: inferenceL0, coefficient: 0 };
+    }
+    return terms;
   }
 
   /** theta <- decay * theta + (1 - decay) * min{f > 0} (the first update sets theta = min). */

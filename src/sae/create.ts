@@ -1,9 +1,12 @@
 /**
  * One entry point for the whole family: `createSae(config)` builds the architecture that
  * `config.architecture` names, so trainers, lessons and the SAELens loader treat them alike.
+ * Overloaded by architecture: `createSae({architecture: 'topk', ...}).k` type-checks.
  */
 import { ConfigError } from '../core/errors';
-import { SAE_ARCHITECTURES, type SparseAutoencoder } from './base';
+import type { SparseAutoencoder } from './base';
+import { SAELENS_FIELDS, SAE_ARCHITECTURES } from './config';
+import { SAELENS_ARCHITECTURES } from './saelens-config';
 import { type BatchTopKConfig, BatchTopKSae } from './batch-topk';
 import { type JumpReluConfig, JumpReluSae } from './jumprelu';
 import { type MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
@@ -14,7 +17,28 @@ import { type TopKConfig, TopKSae } from './topk';
 export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluConfig | MatryoshkaConfig;
 
 /** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
+export function createSae(config: ReluL1Config): ReluL1Sae;
+export function createSae(config: TopKConfig): TopKSae;
+export function createSae(config: BatchTopKConfig): BatchTopKSae;
+export function createSae(config: JumpReluConfig): JumpReluSae;
+export function createSae(config: MatryoshkaConfig): MatryoshkaSae;
+export function createSae(config: SaeConfig): SparseAutoencoder;
 export function createSae(config: SaeConfig): SparseAutoencoder {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError(
+      'config',
+      `must be an object like {architecture: 'topk', dIn, nLatents, k}, got ${String(config)}`,
+    );
+  }
+  const name = (config as { architecture?: unknown }).architecture;
+  const saeLensKeys = Object.keys(config).filter((k) => k in SAELENS_FIELDS);
+  if ((typeof name === 'string' && name in SAELENS_ARCHITECTURES) || (name === undefined && saeLensKeys.length > 0)) {
+    throw new ConfigError(
+      'architecture',
+      `${name === undefined ? `missing, and ${saeLensKeys.join(', ')} are SAELens field names` : `'${name}' is an SAELens architecture name (ours: '${SAELENS_ARCHITECTURES[String(name)]}')`}; ` +
+        'convert an SAELens config with saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
+    );
+  }
   switch (config.architecture) {
     case 'relu-l1':
       return new ReluL1Sae(config);
@@ -27,7 +51,6 @@ export function createSae(config: SaeConfig): SparseAutoencoder {
     case 'matryoshka':
       return new MatryoshkaSae(config);
     default: {
-      const name = (config as { architecture?: unknown }).architecture;
       throw new ConfigError(
         'architecture',
         `must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got '${String(name)}'`,
@@ -36,7 +59,7 @@ export function createSae(config: SaeConfig): SparseAutoencoder {
   }
 }
 
-/** The config an SAE was built from (to save it beside the weights and rebuild it). */
+/** The config an SAE was built from, every default filled in (to save it beside the weights and rebuild it). */
 export function saeConfigOf(sae: SparseAutoencoder): SaeConfig {
   return { ...sae.config } as SaeConfig;
 }

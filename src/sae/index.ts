@@ -1,45 +1,51 @@
 /**
- * The sparse-autoencoder family (browser-safe): one contract (`base`), five architectures,
- * one trainer, held-out metrics. SAELens files are in `./node`.
+ * The sparse-autoencoder family (browser-safe): one contract and template (`base`), every loss
+ * term (`losses`), five architectures, one trainer, held-out metrics. SAELens files are in `./node`.
  */
-/** The shared contract: latents, forward record, decoder-norm step, tied init, b_dec from data. */
+/** The shared contract and the one template forward. */
+export { SparseAutoencoder, disposeOutput } from './base';
+/** Types of the shared contract. */
+export type { SaeOutput, ForwardOptions, DataInitOptions, LossTerm, LossContext, Encoding } from './base';
+/** Config shared by every architecture. */
+export { SAE_ARCHITECTURES, checkK, checkCoefficient, checkBoolean } from './config';
+/** Types of the shared config. */
+export type { SaeArchitecture, SaeCommonConfig } from './config';
+/** Latents in their two layouts. */
+export { denseLatents, scatterLatents, firedCounts } from './latents';
+/** The latents record. */
+export type { Latents } from './latents';
+/** Decoder geometry and the b_dec initialiser. */
+export { geometricMedian, unitRows, removeParallelGrad } from './geometry';
+/** Every SAE loss term beside its formula. */
 export {
-  SAE_ARCHITECTURES,
-  SparseAutoencoder,
-  denseLatents,
-  scatterLatents,
-  firedCounts,
-  disposeOutput,
   squaredError,
   batchFvu,
-  geometricMedian,
-  unitRows,
-  removeParallelGrad,
-  stopGradient,
-  untaped,
-  gatherRows,
-  checkK,
-} from './base';
-/** Types of the shared contract. */
-export type { SaeArchitecture, SaeCommonConfig, Latents, SaeOutput, ForwardOptions, DataInitOptions } from './base';
+  weightedL1,
+  l0Penalty,
+  auxKLoss,
+  deadLatentAuxK,
+  allPrefixFvu,
+  prefixListFvu,
+  pooledL0,
+} from './losses';
 /** ReLU + decoder-norm-weighted L1 (the "standard" SAE). */
-export { ReluL1Sae, weightedL1 } from './relu-l1';
+export { ReluL1Sae } from './relu-l1';
 /** Config of the ReLU + L1 SAE. */
 export type { ReluL1Config } from './relu-l1';
 /** TopK with AuxK and Multi-TopK (Gao et al. 2024). */
-export { TopKSae, topkDenseReference, auxKLoss, deadLatentAuxK } from './topk';
+export { TopKSae } from './topk';
 /** Config of the TopK SAE. */
 export type { TopKConfig } from './topk';
 /** BatchTopK with its inference threshold (Bussmann et al. 2024). */
-export { BatchTopKSae, batchTopkDenseReference } from './batch-topk';
+export { BatchTopKSae } from './batch-topk';
 /** Config of the BatchTopK SAE. */
 export type { BatchTopKConfig } from './batch-topk';
 /** JumpReLU with straight-through pseudo-derivatives (Rajamanoharan et al. 2024). */
-export { JumpReluSae, jumpReluReference, jumpReluStepReference, rectangleKernel } from './jumprelu';
+export { JumpReluSae, rectangleKernel } from './jumprelu';
 /** Config of the JumpReLU SAE. */
 export type { JumpReluConfig } from './jumprelu';
 /** Matryoshka with prefix lists or every prefix (block size 1). */
-export { MatryoshkaSae, allPrefixLossNaive, allPrefixLossReference } from './matryoshka';
+export { MatryoshkaSae } from './matryoshka';
 /** Config of the Matryoshka SAE. */
 export type { MatryoshkaConfig } from './matryoshka';
 /** Build any architecture from its config. */

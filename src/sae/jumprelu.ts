@@ -22,23 +22,16 @@
  * density estimate is pooled over the last W steps. Each step stores a histogram of the
  * pre-activations within +-eps of the then-current theta (8 bins per latent); the pooled
  * gradient evaluates the kernel at the CURRENT theta over those bins, so the buffer tracks a
- * moving threshold. The loss value is unchanged (the pooled part enters as (theta - sg(theta)) c).
+ * moving threshold. The loss value is unchanged (the pooled part enters as (theta - sg(theta)) c,
+ * losses.ts `pooledL0`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { jumpReluReference, jumpReluStepReference } from '../../kernels/jumprelu/reference';
+import { stopGradient, untaped } from '../core/autodiff';
 import { checkInt, checkNumber, checkOneOf } from '../core/errors';
-import {
-  type ForwardOptions,
-  type Latents,
-  type SaeCommonConfig,
-  type SaeOutput,
-  SparseAutoencoder,
-  stopGradient,
-  untaped,
-  checkCoefficient,
-  squaredError,
-} from './base';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
+import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
+import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
+import { l0Penalty, pooledL0 } from './losses';
 
 /** Config of the JumpReLU SAE. */
 export interface JumpReluConfig extends SaeCommonConfig {
@@ -65,22 +58,34 @@ export interface JumpReluConfig extends SaeCommonConfig {
   kdeWindow?: number;
 }
 
+/** The JumpReLU config with every default filled in. */
+export type ResolvedJumpReluConfig = ResolvedCommonConfig & Required<JumpReluConfig>;
+
+/** Validates a JumpReLU config and fills in its defaults (before anything is allocated). */
+export function resolveJumpReluConfig(config: JumpReluConfig): ResolvedJumpReluConfig {
+  return {
+    architecture: 'jumprelu',
+    ...resolveCommon(config, ['l0Coefficient', 'bandwidth', 'initialThreshold', 'thresholdParam', 'kdeWindow']),
+    l0Coefficient: checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1),
+    bandwidth: checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true }),
+    initialThreshold: checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true }),
+    thresholdParam: checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', ['theta', 'log-theta'] as const),
+    kdeWindow: checkInt('kdeWindow', config.kdeWindow ?? 0, 0),
+  };
+}
+
 /** Rectangle kernel K(u) = 1[-1/2 < u < 1/2]. */
 export function rectangleKernel(u: tf.Tensor): tf.Tensor {
   return tf.tidy(() => u.abs().less(0.5).cast('float32'));
 }
-
-/**
- * The plain-tfjs JumpReLU and step with the pseudo-derivatives above (the `useKernels: false`
- * path): one definition, in kernels/jumprelu/reference.ts, which the fused kernels are tested against.
- */
-export { jumpReluReference, jumpReluStepReference };
 
 const KDE_BINS = 8; // histogram bins over [theta - eps, theta + eps)
 
 /** The JumpReLU SAE (dense latents). */
 export class JumpReluSae extends SparseAutoencoder {
   readonly architecture = 'jumprelu' as const;
+  declare readonly config: ResolvedJumpReluConfig;
+  protected readonly reconstruction = { mse: 1, fvu: 0 };
   readonly l0Coefficient: number;
   readonly bandwidth: number;
   readonly thresholdParam: 'theta' | 'log-theta';
@@ -88,23 +93,13 @@ export class JumpReluSae extends SparseAutoencoder {
   /** Persistent-KDE buffer: per past step, theta then [N] and the histogram [N, 8] of z near it. */
   private readonly kdeBuffer: { thetaN: tf.Tensor1D; countsNJ: tf.Tensor2D; batch: number }[] = [];
 
-  constructor(readonly config: JumpReluConfig) {
-    super(config);
-    try {
-      this.l0Coefficient = checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1);
-      this.bandwidth = checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true });
-      const theta0 = checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true });
-      this.thresholdParam = checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', [
-        'theta',
-        'log-theta',
-      ] as const);
-      this.kdeWindow = checkInt('kdeWindow', config.kdeWindow ?? 0, 0);
-      const init = this.thresholdParam === 'theta' ? theta0 : Math.log(theta0);
-      this.params.add(this.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
-    } catch (e) {
-      this.dispose(); // free the parameters made by super() before rethrowing
-      throw e;
-    }
+  constructor(config: JumpReluConfig) {
+    super(resolveJumpReluConfig(config));
+    const c = this.config;
+    ({ l0Coefficient: this.l0Coefficient, bandwidth: this.bandwidth } = c);
+    ({ thresholdParam: this.thresholdParam, kdeWindow: this.kdeWindow } = c);
+    const init = c.thresholdParam === 'theta' ? c.initialThreshold : Math.log(c.initialThreshold);
+    this.params.add(c.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
   }
 
   /** theta [N] (exp of the stored value for 'log-theta'), differentiable. */
@@ -130,42 +125,27 @@ export class JumpReluSae extends SparseAutoencoder {
     }
   }
 
-  encode(xBD: tf.Tensor2D): Latents {
-    return tf.tidy(() => {
-      const zBN = this.preActivations(this.normalise(xBD));
-      return { kind: 'dense' as const, denseBN: zBN.mul(zBN.greater(this.theta())) as tf.Tensor2D };
-    });
+  /** f = z H(z - theta) by the jumpRelu op (straight-through gradients to z and theta). */
+  protected activate(xnBD: tf.Tensor2D): Encoding {
+    const zBN = this.preActivations(xnBD);
+    return { latents: { kind: 'dense', denseBN: jumpRelu(zBN, this.theta(), this.bandwidth) }, preActsBN: zBN };
   }
 
-  forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
-    return tf.tidy(() => {
-      const eps = this.bandwidth;
-      const xnBD = this.normalise(xBD);
-      const zBN = this.preActivations(xnBD);
-      const thetaN = this.theta();
-      const fBN = this.useKernels ? jumpRelu(zBN, thetaN, eps) : jumpReluReference(zBN, thetaN, eps);
-      const stepBN = this.useKernels ? jumpReluStep(zBN, thetaN, eps) : jumpReluStepReference(zBN, thetaN, eps);
-      const l0 = stepBN.sum(1).mean() as tf.Scalar;
-      const xhatBD = fBN.matMul(this.wDecND).add(this.bDecD) as tf.Tensor2D;
-      const mse = squaredError(xnBD, xhatBD);
-      const l0Term = options.training && this.kdeWindow > 0 ? this.pooledL0(l0, zBN, thetaN) : l0;
-      const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
-      return {
-        latents: { kind: 'dense' as const, denseBN: fBN },
-        recon,
-        losses: { mse, l0 },
-        loss: mse.add(l0Term.mul(this.l0Coefficient)) as tf.Scalar,
-      };
-    });
+  /** L0 = mean_b sum_i H(z - theta) (pooled over past steps with the persistent KDE). */
+  protected override lossTerms({ act, options }: LossContext): Record<string, LossTerm> {
+    const zBN = act.preActsBN as tf.Tensor2D;
+    const thetaN = this.theta();
+    const l0 = l0Penalty(jumpReluStep(zBN, thetaN, this.bandwidth));
+    const objective = options.training && this.kdeWindow > 0 ? this.pooled(l0, zBN, thetaN) : l0;
+    return { l0: { value: l0, coefficient: this.l0Coefficient, objective } };
   }
 
   /**
-   * The L0 term with its theta gradient pooled over the buffer (value = l0):
-   *   (1/(W+1)) l0 + (W/(W+1)) sg(l0) + (W/(W+1)) sum_i (theta_i - sg(theta_i)) c_i,
+   * The L0 term with its theta gradient pooled over the buffer (losses.ts `pooledL0`), with
    *   c_i = -(1/eps) (1/(W B)) sum_{past steps} sum_bins count * K((center - theta_i) / eps)
    * then stores this step's histogram.
    */
-  private pooledL0(l0: tf.Scalar, zBN: tf.Tensor2D, thetaN: tf.Tensor1D): tf.Scalar {
+  private pooled(l0: tf.Scalar, zBN: tf.Tensor2D, thetaN: tf.Tensor1D): tf.Scalar {
     const eps = this.bandwidth;
     const W = this.kdeBuffer.length;
     let out = l0;
@@ -184,13 +164,8 @@ export class JumpReluSae extends SparseAutoencoder {
           inputs += batch;
         }
         return acc.div(-eps * inputs);
-      }, thetaN);
-      const surrogate = thetaN.sub(stopGradient(thetaN)).mul(cN).sum();
-      out = l0.div(W + 1).add(
-        stopGradient(l0)
-          .add(surrogate)
-          .mul(W / (W + 1)),
-      ) as tf.Scalar;
+      }, thetaN) as tf.Tensor1D;
+      out = pooledL0(l0, thetaN, cN, W);
     }
     // This step's histogram of z - theta over [-eps, eps) in KDE_BINS bins, per latent.
     const entry = tf.tidy(() => {

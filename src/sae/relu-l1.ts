@@ -6,20 +6,12 @@
  * Language Models", arXiv:2309.08600); the norm-weighted penalty as in Anthropic's
  * April 2024 update and SAELens' "standard" architecture:
  *   f = ReLU(z)
- *   L = mean_b ||x'_b - x'hat_b||^2 + lambda * mean_b sum_i |f_bi| * ||W_dec,i||
- * With unit-norm decoder rows the weight is 1, but writing it keeps the penalty honest
- * when rows drift (or after folding a normalisation into W_dec).
+ *   L = mean_b ||x'_b - x'hat_b||^2 + lambda * mean_b sum_i |f_bi| * ||W_dec,i||   (losses.ts: MSE, L1)
  */
-import * as tf from '@tensorflow/tfjs';
-import {
-  type ForwardOptions,
-  type Latents,
-  type SaeCommonConfig,
-  type SaeOutput,
-  SparseAutoencoder,
-  checkCoefficient,
-  squaredError,
-} from './base';
+import type * as tf from '@tensorflow/tfjs';
+import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
+import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
+import { weightedL1 } from './losses';
 
 /** Config of the ReLU + L1 SAE. */
 export interface ReluL1Config extends SaeCommonConfig {
@@ -32,48 +24,39 @@ export interface ReluL1Config extends SaeCommonConfig {
   l1Coefficient?: number;
 }
 
-/**
- * The decoder-norm-weighted L1 penalty, averaged over the batch:
- *   P = mean_b sum_i |f_bi| * ||W_dec,i||
- * @param fBN [B,N] latents @param wDecND [N,D] @returns scalar
- */
-export function weightedL1(fBN: tf.Tensor2D, wDecND: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => fBN.abs().mul(wDecND.square().sum(1).sqrt()).sum(1).mean() as tf.Scalar);
+/** The ReLU + L1 config with every default filled in. */
+export type ResolvedReluL1Config = ResolvedCommonConfig & Required<ReluL1Config>;
+
+/** Validates a ReLU + L1 config and fills in its defaults (before anything is allocated). */
+export function resolveReluL1Config(config: ReluL1Config): ResolvedReluL1Config {
+  return {
+    architecture: 'relu-l1',
+    ...resolveCommon(config, ['l1Coefficient']),
+    l1Coefficient: checkCoefficient('l1Coefficient', config.l1Coefficient ?? 1),
+  };
 }
 
 /** The ReLU + L1 SAE (dense latents). */
 export class ReluL1Sae extends SparseAutoencoder {
   readonly architecture = 'relu-l1' as const;
+  declare readonly config: ResolvedReluL1Config;
+  protected readonly reconstruction = { mse: 1, fvu: 0 };
   readonly l1Coefficient: number;
 
-  constructor(readonly config: ReluL1Config) {
-    super(config);
-    try {
-      this.l1Coefficient = checkCoefficient('l1Coefficient', config.l1Coefficient ?? 1);
-    } catch (e) {
-      this.dispose(); // free the parameters made by super() before rethrowing
-      throw e;
-    }
+  constructor(config: ReluL1Config) {
+    super(resolveReluL1Config(config));
+    this.l1Coefficient = this.config.l1Coefficient;
   }
 
   /** f = ReLU(z). */
-  encode(xBD: tf.Tensor2D): Latents {
-    return tf.tidy(() => ({
-      kind: 'dense' as const,
-      denseBN: this.preActivations(this.normalise(xBD)).relu() as tf.Tensor2D,
-    }));
+  protected activate(xnBD: tf.Tensor2D): Encoding {
+    return { latents: { kind: 'dense', denseBN: this.preActivations(xnBD).relu() as tf.Tensor2D } };
   }
 
-  forward(xBD: tf.Tensor2D, _options: ForwardOptions = {}): SaeOutput {
-    return tf.tidy(() => {
-      const xnBD = this.normalise(xBD);
-      const fBN = this.preActivations(xnBD).relu() as tf.Tensor2D;
-      const latents: Latents = { kind: 'dense', denseBN: fBN };
-      const xhatBD = this.decodeNormalised(latents);
-      const mse = squaredError(xnBD, xhatBD);
-      const l1 = weightedL1(fBN, this.wDecND as tf.Tensor2D);
-      const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
-      return { latents, recon, losses: { mse, l1 }, loss: mse.add(l1.mul(this.l1Coefficient)) as tf.Scalar };
-    });
+  protected override lossTerms({ act }: LossContext): Record<string, LossTerm> {
+    if (act.latents.kind !== 'dense') throw new Error('unreachable: ReLU latents are dense');
+    return {
+      l1: { value: weightedL1(act.latents.denseBN, this.wDecND as tf.Tensor2D), coefficient: this.l1Coefficient },
+    };
   }
 }

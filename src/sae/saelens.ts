@@ -19,8 +19,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../core/checkpoint';
+import {
+  type LoadOptions,
+  readJsonObject,
+  readSafetensorsHeader,
+  readSafetensorsTensors,
+  recoverFolder,
+  safetensorsBytes,
+  writeFolderAtomic,
+} from '../core/checkpoint';
 import { InputError } from '../core/errors';
+import { LIMITS, checkParamCount } from '../core/limits';
 import type { SparseAutoencoder } from './base';
 import { type SaeConfig, createSae, saeConfigOf } from './create';
 
@@ -41,12 +50,16 @@ export function saeLensArchitecture(sae: SparseAutoencoder): 'standard' | 'topk'
   }
 }
 
-/** Writes `cfg.json` and `sae_weights.safetensors` into `dir` (created if needed), atomically each. */
+/**
+ * Writes `cfg.json` and `sae_weights.safetensors` as the folder `dir`, atomically as a whole:
+ * a reader finds the complete previous save or the complete new one, also after a kill (the
+ * weights of one save never sit beside the config of another; see core/atomic.ts).
+ */
 export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata: SaeLensMetadata = {}): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
   const weights = sae.foldedWeights();
+  let bytes: Uint8Array;
   try {
-    await saveSafetensors(path.join(dir, 'sae_weights.safetensors'), weights);
+    bytes = await safetensorsBytes(weights);
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
@@ -64,21 +77,43 @@ export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata:
   };
   if (architecture === 'topk') cfg.k = (sae as unknown as { k: number }).k;
   cfg.gensparse = saeConfigOf(sae);
-  writeFileAtomic(path.join(dir, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  writeFolderAtomic(dir, { 'sae_weights.safetensors': bytes, 'cfg.json': `${JSON.stringify(cfg, null, 2)}\n` });
 }
+
+/** Options of `loadSaeLens`: the size limits (src/core/limits.ts), each overridable. */
+export interface SaeLensLoadOptions extends LoadOptions {
+  /** Largest model built (default LIMITS.maxParams). */
+  maxParams?: number;
+}
+
+/** The float dtypes a weights file may hold (F16/BF16/F64 are widened or narrowed to float32). */
+const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
 
 /**
  * Loads an SAE saved by SAELens (or by `saveSaeLens`). Our own "gensparse" config wins when
  * present; otherwise the SAELens architecture maps to ours ("standard" -> relu-l1, "topk" ->
  * topk with cfg.k, "jumprelu" -> jumprelu). `overrides` (e.g. `{useKernels: false}`) apply last.
+ *
+ * Everything is checked before the model is built: cfg.json (a JSON object, sizes within
+ * `maxParams`), then the weights file's header (names, shapes and dtypes against cfg.json,
+ * sizes against the file and `maxBytes`). A load that fails disposes whatever it made.
  */
-export function loadSaeLens(dir: string, overrides: Partial<SaeConfig> = {}): SparseAutoencoder {
+export function loadSaeLens(
+  dir: string,
+  overrides: Partial<SaeConfig> = {},
+  opts: SaeLensLoadOptions = {},
+): SparseAutoencoder {
+  recoverFolder(dir); // finish a save that was killed mid-swap
   const cfgFile = path.join(dir, 'cfg.json');
   if (!fs.existsSync(cfgFile)) throw new InputError('dir', `${dir} has no cfg.json: not an SAELens folder`);
-  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, any>;
+  const cfg = readJsonObject(cfgFile, opts);
   for (const field of ['architecture', 'd_in', 'd_sae']) {
     if (cfg[field] === undefined) throw new InputError(`cfg.${field}`, `missing from ${cfgFile}`);
   }
+  const maxParams = opts.maxParams ?? LIMITS.maxParams;
+  const dIn = cfgInt(cfg, 'd_in', cfgFile, maxParams);
+  const dSae = cfgInt(cfg, 'd_sae', cfgFile, maxParams);
+  checkParamCount(`cfg.d_in x cfg.d_sae in ${cfgFile}`, 2 * dIn * dSae + 2 * dSae + dIn, maxParams);
   const norm = cfg.normalize_activations ?? 'none';
   if (norm !== 'none') {
     throw new InputError(
@@ -89,14 +124,17 @@ export function loadSaeLens(dir: string, overrides: Partial<SaeConfig> = {}): Sp
   if ((cfg.reshape_activations ?? 'none') !== 'none') {
     throw new InputError('cfg.reshape_activations', `only 'none' is supported, got '${cfg.reshape_activations}'`);
   }
-  const common = {
-    dIn: cfg.d_in as number,
-    nLatents: cfg.d_sae as number,
-    applyBDecToInput: cfg.apply_b_dec_to_input ?? true,
-  };
+  const common = { dIn, nLatents: dSae, applyBDecToInput: (cfg.apply_b_dec_to_input ?? true) as boolean };
   let config: SaeConfig;
-  if (cfg.gensparse) {
-    config = cfg.gensparse as SaeConfig;
+  if (cfg.gensparse !== undefined) {
+    const own = cfg.gensparse as SaeConfig;
+    if (own === null || typeof own !== 'object' || own.dIn !== dIn || own.nLatents !== dSae) {
+      throw new InputError(
+        'cfg.gensparse',
+        `must be an SAE config with dIn ${dIn} and nLatents ${dSae} (cfg.d_in, cfg.d_sae) in ${cfgFile}`,
+      );
+    }
+    config = own;
   } else if (cfg.architecture === 'standard') {
     config = { architecture: 'relu-l1', ...common };
   } else if (cfg.architecture === 'topk') {
@@ -110,34 +148,68 @@ export function loadSaeLens(dir: string, overrides: Partial<SaeConfig> = {}): Sp
       `'${cfg.architecture}' is not supported; one of 'standard', 'topk', 'jumprelu'`,
     );
   }
-  const sae = createSae({ ...config, ...overrides } as SaeConfig);
-  const { tensors } = loadSafetensors(path.join(dir, 'sae_weights.safetensors'));
-  try {
-    const need = ['W_enc', 'W_dec', 'b_enc', 'b_dec', ...(cfg.architecture === 'jumprelu' ? ['threshold'] : [])];
-    for (const name of need)
-      if (!tensors[name]) throw new InputError('sae_weights.safetensors', `has no '${name}' tensor`);
-    const expected: Record<string, number[]> = {
-      W_enc: [sae.dIn, sae.nLatents],
-      W_dec: [sae.nLatents, sae.dIn],
-      b_enc: [sae.nLatents],
-      b_dec: [sae.dIn],
-      threshold: [sae.nLatents],
-    };
-    for (const [name, shape] of Object.entries(expected)) {
-      if (tensors[name] && tensors[name].shape.join() !== shape.join()) {
-        throw new InputError(name, `shape [${tensors[name].shape}] does not match cfg.json's [${shape}]`);
-      }
-    }
-    if (sae.architecture === 'batch-topk' && tensors.threshold) {
-      // SAELens' BatchTopK-as-JumpReLU: one global threshold, the same for every latent.
-      tf.tidy(() => sae.params.assign({ threshold: tensors.threshold.max() }));
-    }
-    sae.loadWeights(tensors);
-  } catch (e) {
-    sae.dispose();
-    throw e;
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+
+  // The weights: names, shapes and dtypes from the header, before any tensor or model exists.
+  const weightsFile = path.join(dir, 'sae_weights.safetensors');
+  const header = readSafetensorsHeader(weightsFile, opts);
+  const expected: Record<string, number[]> = {
+    W_enc: [dIn, dSae],
+    W_dec: [dSae, dIn],
+    b_enc: [dSae],
+    b_dec: [dIn],
+    ...(cfg.architecture === 'jumprelu' ? { threshold: [dSae] } : {}),
+  };
+  const names = Object.keys(header.entries);
+  const missing = Object.keys(expected).filter((n) => !names.includes(n));
+  const extra = names.filter((n) => !(n in expected));
+  if (missing.length || extra.length) {
+    throw new InputError(
+      weightsFile,
+      `tensors do not match a '${cfg.architecture}' SAE (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+    );
   }
-  return sae;
+  for (const [name, shape] of Object.entries(expected)) {
+    const e = header.entries[name];
+    if (e.shape.join() !== shape.join())
+      throw new InputError(name, `shape [${e.shape}] in ${weightsFile} does not match cfg.json's [${shape}]`);
+    if (!FLOAT_DTYPES.includes(e.dtype))
+      throw new InputError(
+        name,
+        `dtype ${e.dtype} in ${weightsFile}; weights must be one of ${FLOAT_DTYPES.join(', ')}`,
+      );
+  }
+
+  const tensors = readSafetensorsTensors(weightsFile, header, opts);
+  try {
+    const sae = createSae({ ...config, ...overrides } as SaeConfig);
+    try {
+      for (const [name, t] of Object.entries(tensors)) {
+        const want = name === 'W_enc' ? [sae.dIn, sae.nLatents] : name === 'W_dec' ? [sae.nLatents, sae.dIn] : null;
+        if (want && t.shape.join() !== want.join())
+          throw new InputError('overrides', `change the SAE's sizes to [${want}], but ${name} is [${t.shape}]`);
+      }
+      if (sae.architecture === 'batch-topk' && tensors.threshold) {
+        // SAELens' BatchTopK-as-JumpReLU: one global threshold, the same for every latent.
+        tf.tidy(() => sae.params.assign({ threshold: tensors.threshold.max() }));
+      }
+      sae.loadWeights(tensors);
+      return sae;
+    } catch (e) {
+      sae.dispose();
+      throw e;
+    }
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/** A size from cfg.json: an integer in [1, max], or an InputError naming the field and the file. */
+function cfgInt(cfg: Record<string, unknown>, field: string, file: string, max: number): number {
+  const v = cfg[field];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw new InputError(
+      `cfg.${field}`,
+      `must be an integer in [1, ${max}] (maxParams), got ${JSON.stringify(v)} in ${file}`,
+    );
+  return v;
 }

@@ -3,37 +3,27 @@
  *
  * Gao et al. 2024, "Scaling and evaluating sparse autoencoders", arXiv:2406.04093:
  *   f = scatter(ReLU(topk(z, k)))                                   (Sec. 2.3, Eq. 3)
- *   L = FVU(k) + alpha * L_aux,  alpha = 1/32                        (Sec. A.2)
- *   L_aux = ||e - ehat||^2 / ||e - mean(e)||^2,  e = x' - x'hat (no gradient),
- *           ehat = W_dec^T topk_{k_aux}(z restricted to dead latents), WITHOUT b_dec
- *           (adding b_dec there is a known bug: EleutherAI/sparsify #132)
+ *   L = FVU(k) + alpha * L_aux,  alpha = 1/32                        (Sec. A.2; losses.ts: FVU, AuxK)
  * Multi-TopK (Sec. 5.3; EleutherAI/sparsify): L = FVU(k) + FVU(4k) / 8, both from the same
  * pre-activations, so one SAE can be read at any k' (`encodeWithK`).
- * FVU here is per batch, numerator and denominator summed separately (base.ts `batchFvu`).
- *
- * Two paths, one flag (`useKernels`): the fused kernels (`topkEncode` with a sparse backward
- * plus `sparseDecode`), or the plain-tfjs reference: a dense TopK mask and autodiff through
- * dense matmuls (the naive composite the benchmark compares against).
+ * The encoder is the `topkEncode` op (sparse backward on cpu/wasm); decoding is the sparse-decode op.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../core/errors';
+import { withKernels } from '../../kernels/shared/js-kernel';
+import { topkEncode } from '../../kernels/topk';
+import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import {
-  type ForwardOptions,
-  type Latents,
+  type ResolvedCommonConfig,
   type SaeCommonConfig,
-  type SaeOutput,
-  SparseAutoencoder,
-  gatherRows,
-  stopGradient,
-  untaped,
-  batchFvu,
+  checkBoolean,
   checkCoefficient,
   checkK,
-  scatterLatents,
-  squaredError,
-} from './base';
-import { sparseDecode } from '../../kernels/sparse-decode';
-import { topkEncode } from '../../kernels/topk';
+  resolveCommon,
+  resolveKAux,
+} from './config';
+import type { Latents } from './latents';
+import { batchFvu, deadLatentAuxK } from './losses';
 
 /** Config of the TopK SAE. */
 export interface TopKConfig extends SaeCommonConfig {
@@ -48,195 +38,94 @@ export interface TopKConfig extends SaeCommonConfig {
   multiTopK?: boolean;
 }
 
-/**
- * Reference TopK by a dense mask: f = ReLU(z) * 1[i in topk(z_b, k)], differentiable by
- * autodiff (the mask is a constant), plus the sparse form of the same latents.
- * @param zBN [B,N] @returns fBN [B,N], valuesBK [B,K] (descending), indicesBK [B,K] int32
- */
-export function topkDenseReference(
-  zBN: tf.Tensor2D,
-  k: number,
-): { fBN: tf.Tensor2D; valuesBK: tf.Tensor2D; indicesBK: tf.Tensor2D } {
-  return tf.tidy(() => {
-    const [B, N] = zBN.shape;
-    const indices = untaped((z) => tf.topk(z, k).indices, zBN) as tf.Tensor2D;
-    const maskBN = untaped(
-      (i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, N),
-      indices,
-    );
-    const reluBN = zBN.relu();
-    const fBN = reluBN.mul(maskBN) as tf.Tensor2D;
-    // The kept values again, by a differentiable gather (tf.topk itself has no gradient).
-    const flat = indices.add(tf.range(0, B * N, N, 'int32').reshape([B, 1])).reshape([B * k]);
-    const valuesBK = gatherRows(reluBN.reshape([B * N, 1]), flat).reshape([B, k]) as tf.Tensor2D;
-    return { fBN, valuesBK, indicesBK: indices as tf.Tensor2D };
-  });
+/** The TopK SAE's own option names. */
+export const TOPK_KEYS = ['k', 'auxKCoefficient', 'kAux', 'multiTopK'];
+
+/** The TopK options with every default filled in (shared by Matryoshka). */
+export interface ResolvedTopKOptions {
+  k: number;
+  auxKCoefficient: number;
+  kAux: number;
+  multiTopK: boolean;
 }
 
-/**
- * AuxK loss over the dead latents (Gao et al. 2024, Sec. A.2):
- *   a = ReLU(topk(zDead, kAux)),  ehat = a W_dead  (no b_dec),
- *   L_aux = sum_b ||e_b - ehat_b||^2 / sum_b ||e_b - mean_b(e)||^2
- * @param residualBD [B,D] e = x' - x'hat, treated as a constant
- * @param zDeadBM [B,M] pre-activations of the M dead latents
- * @param wDeadMD [M,D] their decoder rows
- * @returns scalar
- */
-export function auxKLoss(residualBD: tf.Tensor2D, zDeadBM: tf.Tensor2D, wDeadMD: tf.Tensor2D, kAux: number): tf.Scalar {
-  return tf.tidy(() => {
-    const e = stopGradient(residualBD);
-    const { fBN: aBM } = topkDenseReference(zDeadBM, Math.min(kAux, zDeadBM.shape[1]));
-    const ehatBD = aBM.matMul(wDeadMD);
-    const total = e.sub(e.mean(0, true)).square().sum();
-    return e.sub(ehatBD).square().sum().div(total.add(1e-12)) as tf.Scalar;
-  });
+/** Validates the TopK options (k, AuxK, Multi-TopK) against the resolved common config. */
+export function resolveTopKOptions(
+  config: Omit<TopKConfig, 'architecture'>,
+  n: number,
+  d: number,
+): ResolvedTopKOptions {
+  const k = checkK('k', config.k, n);
+  const multiTopK = checkBoolean('multiTopK', config.multiTopK ?? false);
+  if (multiTopK && 4 * k > n) throw new ConfigError('k', `multiTopK needs 4k <= nLatents=${n}, got k=${k}`);
+  return {
+    k,
+    auxKCoefficient: checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32),
+    kAux: resolveKAux(config.kAux, d, n),
+    multiTopK,
+  };
 }
 
-/**
- * The AuxK term of an SAE for the given dead latents (0 when there are none or alpha = 0).
- * Only the dead columns of W_enc are multiplied: O(B*D*M) for M dead latents, instead of
- * a second dense encoder pass.
- * @param xnBD [B,D] normalised inputs @param xhatBD [B,D] their normalised reconstruction
- */
-export function deadLatentAuxK(
-  sae: SparseAutoencoder & { auxKCoefficient: number; kAux: number },
-  xnBD: tf.Tensor2D,
-  xhatBD: tf.Tensor2D,
-  deadLatents?: Int32Array,
-): tf.Scalar {
-  if (!deadLatents || deadLatents.length === 0 || sae.auxKCoefficient === 0) return tf.scalar(0);
-  return tf.tidy(() => {
-    const deadM = tf.tensor1d(deadLatents, 'int32');
-    const centred = sae.applyBDecToInput ? xnBD.sub(sae.bDecD) : xnBD;
-    const wEncDeadDM = gatherRows(sae.wEncDN.transpose(), deadM).transpose();
-    const bEncDeadM = gatherRows(sae.bEncN.reshape([-1, 1]), deadM).reshape([-1]);
-    const zDeadBM = centred.matMul(wEncDeadDM).add(bEncDeadM) as tf.Tensor2D;
-    const wDeadMD = gatherRows(sae.wDecND, deadM);
-    return auxKLoss(xnBD.sub(xhatBD) as tf.Tensor2D, zDeadBM, wDeadMD, sae.kAux);
-  });
+/** The TopK config with every default filled in. */
+export type ResolvedTopKConfig = ResolvedCommonConfig & ResolvedTopKOptions & { architecture: 'topk' };
+
+/** Validates a TopK config and fills in its defaults (before anything is allocated). */
+export function resolveTopKConfig(config: TopKConfig): ResolvedTopKConfig {
+  const common = resolveCommon(config, TOPK_KEYS);
+  return { architecture: 'topk', ...common, ...resolveTopKOptions(config, common.nLatents, common.dIn) };
 }
 
-/** The TopK SAE (sparse latents). */
+/** The TopK SAE (sparse latents); Matryoshka extends it. */
 export class TopKSae extends SparseAutoencoder {
   readonly architecture: 'topk' | 'matryoshka' = 'topk';
+  declare readonly config: ResolvedCommonConfig & ResolvedTopKOptions & { architecture: 'topk' | 'matryoshka' };
+  protected readonly reconstruction = { mse: 0, fvu: 1 };
   readonly k: number;
   readonly auxKCoefficient: number;
   readonly kAux: number;
   readonly multiTopK: boolean;
 
-  constructor(readonly config: Omit<TopKConfig, 'architecture'> & { architecture: 'topk' | 'matryoshka' }) {
-    super(config);
-    try {
-      this.k = checkK('k', config.k, this.nLatents);
-      this.auxKCoefficient = checkCoefficient('auxKCoefficient', config.auxKCoefficient ?? 1 / 32);
-      this.kAux =
-        config.kAux === undefined ? Math.max(1, Math.floor(this.dIn / 2)) : checkK('kAux', config.kAux, this.nLatents);
-      this.multiTopK = config.multiTopK ?? false;
-      if (this.multiTopK && 4 * this.k > this.nLatents) {
-        throw new ConfigError('k', `multiTopK needs 4k <= nLatents=${this.nLatents}, got k=${this.k}`);
-      }
-    } catch (e) {
-      this.dispose(); // free the parameters made by super() before rethrowing
-      throw e;
-    }
-  }
-
-  /** Latents with the model's k. */
-  encode(xBD: tf.Tensor2D): Latents {
-    return this.encodeWithK(xBD, this.k);
+  constructor(config: TopKConfig | (ResolvedCommonConfig & ResolvedTopKOptions & { architecture: 'matryoshka' })) {
+    super(config.architecture === 'topk' ? resolveTopKConfig(config) : config);
+    ({ k: this.k, auxKCoefficient: this.auxKCoefficient, kAux: this.kAux, multiTopK: this.multiTopK } = this.config);
   }
 
   /** Latents with any k' in [1, N] (the point of Multi-TopK training). */
   encodeWithK(xBD: tf.Tensor2D, k: number): Latents {
     checkK('k', k, this.nLatents);
-    return tf.tidy(() => {
-      const xnBD = this.normalise(xBD);
-      const { valuesBK, indicesBK } = this.useKernels
-        ? topkEncode(xnBD, this.wEncDN as tf.Tensor2D, this.bEncN as tf.Tensor1D, this.inputBias(), k)
-        : topkDenseReference(this.preActivations(xnBD), k);
-      return { kind: 'sparse' as const, valuesBK, indicesBK };
-    });
+    return withKernels(this.useKernels, () => tf.tidy(() => this.selectTopK(this.normalise(xBD), k)));
   }
 
-  /** x'hat = sum_j v_j W_dec[i_j] + b_dec by the sparse-decode kernel (or the dense reference). */
-  override decodeNormalised(latents: Latents): tf.Tensor2D {
-    if (latents.kind === 'dense' || !this.useKernels) return super.decodeNormalised(latents);
-    return sparseDecode(latents.valuesBK, latents.indicesBK, this.wDecND as tf.Tensor2D, this.bDecD as tf.Tensor1D);
+  /** The k largest ReLU pre-activations per input, by the topkEncode op. */
+  private selectTopK(xnBD: tf.Tensor2D, k: number): Latents {
+    const wEnc = this.wEncDN as tf.Tensor2D;
+    const { valuesBK, indicesBK } = topkEncode(xnBD, wEnc, this.bEncN as tf.Tensor1D, this.inputBias(), k);
+    return { kind: 'sparse', valuesBK, indicesBK };
   }
 
-  /**
-   * Sparse latents and the normalised reconstruction, differentiable: returns the
-   * reconstructions for k (and 4k when Multi-TopK trains) and the dense pre-activations
-   * when they were computed anyway.
-   */
-  protected encodeDecode(xnBD: tf.Tensor2D): { latents: Latents; xhatBD: tf.Tensor2D; xhat4BD?: tf.Tensor2D } {
-    const { k } = this;
-    const wDec = this.wDecND as tf.Tensor2D;
-    const bDec = this.bDecD as tf.Tensor1D;
-    if (!this.multiTopK) {
-      if (this.useKernels) {
-        const { valuesBK, indicesBK } = topkEncode(
-          xnBD,
-          this.wEncDN as tf.Tensor2D,
-          this.bEncN as tf.Tensor1D,
-          this.inputBias(),
-          k,
-        );
-        return {
-          latents: { kind: 'sparse', valuesBK, indicesBK },
-          xhatBD: sparseDecode(valuesBK, indicesBK, wDec, bDec),
-        };
-      }
-      const { fBN, valuesBK, indicesBK } = topkDenseReference(this.preActivations(xnBD), k);
-      return { latents: { kind: 'sparse', valuesBK, indicesBK }, xhatBD: fBN.matMul(wDec).add(bDec) as tf.Tensor2D };
-    }
-    // Multi-TopK: select 4k once; the first k of them (descending order) are the top k.
-    if (this.useKernels) {
-      const { valuesBK: v4, indicesBK: i4 } = topkEncode(
-        xnBD,
-        this.wEncDN as tf.Tensor2D,
-        this.bEncN as tf.Tensor1D,
-        this.inputBias(),
-        4 * k,
-      );
-      const valuesBK = v4.slice([0, 0], [-1, k]);
-      const indicesBK = i4.slice([0, 0], [-1, k]);
-      return {
-        latents: { kind: 'sparse', valuesBK, indicesBK },
-        xhatBD: sparseDecode(valuesBK, indicesBK, wDec, bDec),
-        xhat4BD: sparseDecode(v4, i4, wDec, bDec),
-      };
-    }
-    const zBN = this.preActivations(xnBD);
-    const r4 = topkDenseReference(zBN, 4 * k);
-    const indicesBK = r4.indicesBK.slice([0, 0], [-1, k]) as tf.Tensor2D;
-    const maskBN = untaped(
-      (i) => scatterLatents(tf.onesLike(i).cast('float32') as tf.Tensor2D, i as tf.Tensor2D, this.nLatents),
-      indicesBK,
-    );
-    const fBN = zBN.relu().mul(maskBN) as tf.Tensor2D;
-    return {
-      latents: { kind: 'sparse', valuesBK: r4.valuesBK.slice([0, 0], [-1, k]) as tf.Tensor2D, indicesBK },
-      xhatBD: fBN.matMul(wDec).add(bDec) as tf.Tensor2D,
-      xhat4BD: r4.fBN.matMul(wDec).add(bDec) as tf.Tensor2D,
+  /** f = ReLU(topk(z, k)); Multi-TopK selects 4k once and takes the first k (descending order). */
+  protected activate(xnBD: tf.Tensor2D, { forLoss }: { forLoss: boolean }): Encoding {
+    if (!(this.multiTopK && forLoss)) return { latents: this.selectTopK(xnBD, this.k) };
+    const wide = this.selectTopK(xnBD, 4 * this.k) as Extract<Latents, { kind: 'sparse' }>;
+    const valuesBK = wide.valuesBK.slice([0, 0], [-1, this.k]);
+    const indicesBK = wide.indicesBK.slice([0, 0], [-1, this.k]);
+    return { latents: { kind: 'sparse', valuesBK, indicesBK }, wideLatents: wide };
+  }
+
+  /** AuxK over the dead latents (0 without dead latents or with alpha = 0). */
+  protected auxK(xnBD: tf.Tensor2D, xhatBD: tf.Tensor2D, deadLatents?: Int32Array): tf.Scalar {
+    if (this.auxKCoefficient === 0) return tf.scalar(0);
+    return deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, deadLatents, this.kAux);
+  }
+
+  /** AuxK over the dead latents, and FVU(4k)/8 for Multi-TopK. */
+  protected override lossTerms({ xnBD, xhatBD, act, options }: LossContext): Record<string, LossTerm> {
+    const terms: Record<string, LossTerm> = {
+      auxK: { value: this.auxK(xnBD, xhatBD, options.deadLatents), coefficient: this.auxKCoefficient },
     };
-  }
-
-  forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
-    return tf.tidy(() => {
-      const xnBD = this.normalise(xBD);
-      const { latents, xhatBD, xhat4BD } = this.encodeDecode(xnBD);
-      const mse = squaredError(xnBD, xhatBD);
-      const fvu = batchFvu(xnBD, xhatBD);
-      const auxK = deadLatentAuxK(this, xnBD, xhatBD, options.deadLatents);
-      let loss = fvu.add(auxK.mul(this.auxKCoefficient));
-      const losses: SaeOutput['losses'] = { mse, fvu, auxK };
-      if (xhat4BD) {
-        losses.fvu4k = batchFvu(xnBD, xhat4BD);
-        loss = loss.add(losses.fvu4k.div(8));
-      }
-      const recon = (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
-      return { latents, recon, losses, loss: loss as tf.Scalar };
-    });
+    if (act.wideLatents) {
+      terms.fvu4k = { value: batchFvu(xnBD, this.decodeNormalised(act.wideLatents)), coefficient: 1 / 8 };
+    }
+    return terms;
   }
 }

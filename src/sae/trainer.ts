@@ -1,7 +1,7 @@
 /**
  * One trainer for the whole SAE family: batches from an activation source, Adam with warm-up
  * and decay, the unit-norm decoder step, dead-latent tracking feeding AuxK, checkpoints and
- * progress callbacks (through the core `trainLoop`).
+ * progress callbacks (through the core `trainLoop`; the same shape as the VAE's trainer).
  *
  * One step (Gao et al. 2024, arXiv:2406.04093, Sec. 2 and A; Bricken et al. 2023):
  *   1. x ~ source, [B,D];  dead = latents that fired on none of the last `deadWindow` inputs
@@ -11,16 +11,29 @@
  *      the last 20% (Gao et al. 2024, Sec. A.1)
  *   5. d_i <- d_i / ||d_i||
  * Reference learning rate: 2e-4 / sqrt(N / 2^14) (Gao et al. 2024 Sec. A.1; sparsify; dictionary_learning).
+ *
+ * Firing statistics stay on the device: per latent, the inputs seen since it last fired (float32,
+ * exact below 2^24 inputs, monotone beyond). They are read back only every `logEvery` steps, next
+ * to the metric read-back, to refresh the dead set that AuxK uses; a step never waits on the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { Adam, makeSchedule } from '../core/optim';
-import { type MetricHistory, type TrainCallbacks, trainLoop } from '../core/train';
+import {
+  type MetricHistory,
+  type RunOptions,
+  type ScheduleOptions,
+  type StepResult,
+  type TrainCallbacks,
+  trainLoop,
+} from '../core/train';
 import type { ActivationSource } from '../data/source';
-import { type DataInitOptions, type SparseAutoencoder, firedCounts } from './base';
+import { withKernels } from '../../kernels/shared/js-kernel';
+import type { DataInitOptions, SparseAutoencoder } from './base';
+import { firedCounts } from './latents';
 
 /** Options of the trainer. */
-export interface SaeTrainerConfig extends DataInitOptions {
+export interface SaeTrainerConfig extends DataInitOptions, ScheduleOptions {
   /** Optimisation steps. */
   steps: number;
   /** Inputs per step. Default 1024. */
@@ -33,13 +46,22 @@ export interface SaeTrainerConfig extends DataInitOptions {
   decay?: 'none' | 'linear' | 'cosine';
   /** Fraction of the run after which the decay starts. Default 0.8 (Gao et al. 2024). */
   decayStart?: number;
-  /** A latent is dead if it has not fired in this many inputs. Default 10,000,000 (Gao et al. 2024; sparsify). */
+  /**
+   * A latent is dead if it has not fired in this many inputs. Default min(10,000,000 (Gao et al. 2024;
+   * sparsify), steps * batchSize / 5): the long-run window, scaled down so a short run measures it too.
+   * Until that many inputs have passed, deadFraction reads NaN (not yet measured) and AuxK is off.
+   */
   deadWindow?: number;
   /** Inputs drawn to initialise b_dec (and the input scale). Default 4096. 0 skips data initialisation. */
   initSamples?: number;
-  /** Read metrics every this many steps. Default 10. */
+  /**
+   * Read metrics (and refresh the dead set) every this many steps. Default 10. The metric record:
+   * loss, l0 (mean active latents per input of the training latents: BatchTopK's is k by
+   * construction, its `inferenceL0` term counts ReLU(z) > theta, what evaluation sees), deadFraction
+   * (NaN until `deadWindow` inputs), lr, and every loss term of the SAE (mse, fvu, ...).
+   */
   logEvery?: number;
-  /** Progress callbacks (a progress bar, charts). */
+  /** Progress callbacks (a progress bar, charts); `train({callbacks})` adds more. */
   callbacks?: TrainCallbacks | TrainCallbacks[];
   /** Polled before every step; true stops the run. */
   shouldStop?(): boolean;
@@ -54,17 +76,23 @@ export function referenceLearningRate(nLatents: number): number {
   return 2e-4 / Math.sqrt(nLatents / 2 ** 14);
 }
 
+/** The trainer's own metrics; an architecture's loss term of the same name is reported as `<name>Term`. */
+const OWN_METRICS = ['loss', 'l0', 'deadFraction', 'lr'];
+
 /** Trains any SAE of the family on an activation source. */
 export class SaeTrainer {
   readonly adam: Adam;
   readonly batchSize: number;
   readonly deadWindow: number;
+  readonly logEvery: number;
   /** Inputs seen so far. */
   inputsSeen = 0;
   /** Steps taken so far. */
   stepsTaken = 0;
-  /** Per latent, the number of inputs seen when it last fired. */
-  readonly lastFired: Float64Array;
+  /** Per latent, the inputs seen since it last fired [N] (on the device). */
+  readonly idleN: tf.Variable;
+  /** The dead set AuxK uses, as of the last refresh (every `logEvery` steps). */
+  private deadM: Int32Array = new Int32Array(0);
   private initialised = false;
 
   constructor(
@@ -76,7 +104,9 @@ export class SaeTrainer {
       throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
     const steps = checkInt('steps', config.steps, 0);
     this.batchSize = checkInt('batchSize', config.batchSize ?? 1024, 1);
-    this.deadWindow = checkInt('deadWindow', config.deadWindow ?? 10_000_000, 1);
+    const scaledWindow = Math.max(this.batchSize, Math.floor((steps * this.batchSize) / 5));
+    this.deadWindow = checkInt('deadWindow', config.deadWindow ?? Math.min(10_000_000, scaledWindow), 1);
+    this.logEvery = checkInt('logEvery', config.logEvery ?? 10, 1);
     checkInt('initSamples', config.initSamples ?? 4096, 0);
     checkInt('checkpointEvery', config.checkpointEvery ?? 0, 0);
     const lr = checkNumber('lr', config.lr ?? referenceLearningRate(sae.nLatents), { min: 0, minOpen: true });
@@ -84,11 +114,14 @@ export class SaeTrainer {
       lr,
       warmupSteps: config.warmupSteps ?? Math.min(1000, Math.floor(steps / 20)),
       totalSteps: Math.max(1, steps),
-      decay: config.decay ?? 'linear',
+      decay: checkOneOf('decay', config.decay ?? 'linear', ['none', 'linear', 'cosine'] as const),
       decayStart: config.decayStart ?? 0.8,
+      finalFraction: config.finalFraction ?? 0,
     });
     this.adam = new Adam(sae.params.trainable(), { lr: schedule });
-    this.lastFired = new Float64Array(sae.nLatents);
+    const zerosN = tf.zeros([sae.nLatents]);
+    this.idleN = tf.variable(zerosN, false);
+    zerosN.dispose();
   }
 
   /** Sets b_dec (and the input scale) from `initSamples` inputs; `train` calls it once. */
@@ -102,57 +135,93 @@ export class SaeTrainer {
     sample.dispose();
   }
 
-  /** Latents that fired on none of the last `deadWindow` inputs (none before that many inputs). */
-  deadLatents(): Int32Array {
+  /** Latents that fired on none of the last `deadWindow` inputs (none before that many inputs); reads the device. */
+  async deadLatents(): Promise<Int32Array> {
+    if (this.inputsSeen < this.deadWindow) return new Int32Array(0);
+    const idle = await this.idleN.data();
     const out: number[] = [];
-    if (this.inputsSeen >= this.deadWindow) {
-      for (let i = 0; i < this.lastFired.length; i++)
-        if (this.inputsSeen - this.lastFired[i] >= this.deadWindow) out.push(i);
-    }
+    for (let i = 0; i < idle.length; i++) if (idle[i] >= this.deadWindow) out.push(i);
     return Int32Array.from(out);
   }
 
-  /** One optimisation step; returns the loss terms as scalars (read back by the loop on log steps). */
-  async step(): Promise<Record<string, tf.Scalar | number>> {
+  /** Does the SAE have a loss (AuxK) that reads the dead set? */
+  private usesDeadLatents(): boolean {
+    const coefficient = (this.sae as Partial<{ auxKCoefficient: number }>).auxKCoefficient;
+    return coefficient !== undefined && coefficient > 0;
+  }
+
+  /** One optimisation step; returns the metric record as scalars (read back by the loop on log steps). */
+  async step(): Promise<StepResult & Record<string, tf.Scalar | number>> {
     const { sae, batchSize: B } = this;
-    const xBD = tf.tensor2d(this.source.nextBatch(B), [B, sae.dIn]);
-    const dead = this.deadLatents();
+    if (this.stepsTaken % this.logEvery === 0 && this.usesDeadLatents()) this.deadM = await this.deadLatents();
+    const dead = this.deadM;
+    const xBD = tf.tensor2d(this.checkedBatch(B), [B, sae.dIn]);
     let firedN: tf.Tensor1D | null = null;
-    const kept: Record<string, tf.Scalar> = {};
+    const terms: Record<string, tf.Scalar> = {};
     const { loss, grads } = sae.params.gradients(() => {
       const out = sae.forward(xBD, { training: true, deadLatents: dead });
       firedN = tf.keep(firedCounts(out.latents, sae.nLatents));
-      for (const [name, t] of Object.entries(out.losses)) kept[name] = tf.keep(t);
+      for (const [name, t] of Object.entries(out.losses)) {
+        terms[OWN_METRICS.includes(name) ? `${name}Term` : name] = tf.keep(t);
+      }
       return out.loss;
     });
     sae.constrainDecoderGrad(grads);
-    this.adam.step(grads);
+    withKernels(sae.useKernels, () => this.adam.step(grads)); // the SAE's switch covers its optimiser too
     for (const g of Object.values(grads)) g.dispose();
     sae.renormaliseDecoder();
     xBD.dispose();
-    // Dead-latent bookkeeping in JS: one [N] read-back per step.
-    const fired = await firedN!.data();
-    let active = 0;
+    const fired = firedN as unknown as tf.Tensor1D;
+    // Firing statistics on the device: idle <- 0 where the latent fired, idle + B elsewhere.
+    tf.tidy(() => this.idleN.assign(tf.where(fired.greater(0), tf.zerosLike(fired), this.idleN.add(B))));
+    const l0 = tf.tidy(() => fired.sum().div(B) as tf.Scalar);
+    fired.dispose();
     this.inputsSeen += B;
-    for (let i = 0; i < fired.length; i++) {
-      if (fired[i] > 0) this.lastFired[i] = this.inputsSeen;
-      active += fired[i];
-    }
-    firedN!.dispose();
     this.stepsTaken += 1;
-    // JumpReLU reports its own `l0` loss term (the same count); the others get it from the read-back.
-    return { loss, l0: active / B, ...kept, deadFraction: dead.length / sae.nLatents, lr: this.adam.lr };
+    return { loss, l0, ...terms, deadFraction: this.deadFraction(), lr: this.adam.lr };
+  }
+
+  /**
+   * The next batch from the source, checked on the host before it is uploaded (no device sync):
+   * a Float32Array of exactly B * D values, all finite.
+   */
+  private checkedBatch(B: number): Float32Array {
+    const rows = this.source.nextBatch(B);
+    const D = this.sae.dIn;
+    if (!(rows instanceof Float32Array) || rows.length !== B * D) {
+      const got = rows instanceof Float32Array ? `${rows.length} values` : String(rows);
+      throw new InputError('source.nextBatch', `must return a Float32Array of ${B} x ${D} values, got ${got}`);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      if (!Number.isFinite(rows[i])) {
+        throw new InputError(
+          'source.nextBatch',
+          `returned ${rows[i]} at row ${Math.floor(i / D)}, column ${i % D} of step ${this.stepsTaken}'s batch`,
+        );
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Fraction of latents idle for at least `deadWindow` inputs, on the device; NaN (not yet measured)
+   * before that many inputs have been seen.
+   */
+  deadFraction(): tf.Scalar | number {
+    if (this.inputsSeen < this.deadWindow) return Number.NaN;
+    return tf.tidy(() => this.idleN.greaterEqual(this.deadWindow).cast('float32').mean() as tf.Scalar);
   }
 
   /** Runs `config.steps` steps with progress callbacks and checkpoints; returns the metric history. */
-  async train(): Promise<MetricHistory> {
+  async train(options: RunOptions = {}): Promise<MetricHistory> {
     await this.initialise();
     const every = this.config.checkpointEvery ?? 0;
+    const callbacks = ([] as TrainCallbacks[]).concat(this.config.callbacks ?? [], options.callbacks ?? []);
     return trainLoop({
       steps: this.config.steps,
-      logEvery: this.config.logEvery ?? 10,
-      callbacks: this.config.callbacks,
-      shouldStop: this.config.shouldStop,
+      logEvery: this.logEvery,
+      callbacks,
+      shouldStop: options.shouldStop ?? this.config.shouldStop,
       step: async () => {
         const metrics = await this.step();
         if (every > 0 && this.stepsTaken % every === 0) await this.config.onCheckpoint?.(this.stepsTaken, this.sae);
@@ -161,8 +230,9 @@ export class SaeTrainer {
     });
   }
 
-  /** Frees the optimiser state (not the SAE). */
+  /** Frees the optimiser state and the firing statistics (not the SAE). */
   dispose(): void {
     this.adam.dispose();
+    this.idleN.dispose();
   }
 }

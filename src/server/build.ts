@@ -86,10 +86,11 @@ export function bundleEntries(): Record<string, string> {
     gensparse: path.join(ROOT, 'src/browser.ts'),
     'lesson-page': path.join(ROOT, 'src/server/browser/lesson-page.ts'),
   };
-  if (fs.existsSync(path.join(ROOT, 'kernels/bench-suite.ts')))
+  if (fs.existsSync(path.join(ROOT, 'bench/kernel-suite.ts')))
     entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
   for (const l of discoverLessons(LESSONS_DIR)) {
-    if (l.hasPanel) entries[`panels/${l.id}`] = path.join(l.dir, 'panel.ts');
+    const panel = path.join(l.dir, 'panel.ts');
+    if (l.hasPanel) entries[`panels/${l.id}`] = fs.existsSync(panel) ? panel : path.join(l.dir, 'experiment.ts');
   }
   return entries;
 }

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { describeBackend } from '../core/backend';
 import { initBackend } from '../core/backend-node';
 import { writeFileAtomic } from '../core/checkpoint';
+import { didYouMean } from '../cli/suggest';
 import { discoverLessons } from './lessons';
 import { LESSONS_DIR, LESSON_ID, ROOT } from './paths';
 
@@ -130,7 +131,8 @@ async function main(argv: string[]): Promise<number> {
   const id = args.id!;
   const lesson = lessons.find((l) => l.id === id);
   if (!lesson) {
-    console.error(`no lesson '${id}'; run npm run lesson -- --list`);
+    const known = lessons.map((l) => l.id);
+    console.error(`no lesson '${id}'${didYouMean(id, known)}; run npm run lesson -- --list`);
     return 2;
   }
   if (!lesson.hasScript) {
@@ -138,10 +140,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const outDir = path.resolve(args.out ?? path.join(ROOT, 'out', id));
+  // Echo the folder as the user gave it (an absolute path stays absolute); the default relative to here.
+  const shownOut = args.out ?? (path.relative(process.cwd(), outDir) || '.');
   const report = await initBackend();
   console.log(`lesson ${lesson.order}: ${lesson.title}${args.quick ? ' (quick)' : ''}`);
   console.log(describeBackend(report));
-  console.log(`seed ${args.seed}, output ${path.relative(process.cwd(), outDir) || '.'}`);
+  console.log(`seed ${args.seed}, output ${shownOut}`);
   const { metrics, files, seconds } = await runLesson(id, {
     quick: args.quick,
     outDir,
@@ -151,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
   console.log('\nkey numbers:');
   const width = Math.max(...Object.keys(metrics).map((k) => k.length), 4);
   for (const [k, v] of Object.entries(metrics)) console.log(`  ${k.padEnd(width)}  ${formatValue(v)}`);
-  console.log(`\nwrote ${files.length} files to ${outDir}: ${files.join(', ')}`);
+  console.log(`\nwrote ${files.length} files to ${shownOut}: ${files.join(', ')}`);
   console.log(`done in ${seconds.toFixed(1)} s`);
   return 0;
 }

@@ -3,10 +3,11 @@
  * (`model.safetensors` with every parameter by its local name, `config.json` with the
  * validated `VaeConfig`), written atomically.
  */
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError, Rng } from '../core';
-import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
-import { Vae, type VaeConfig } from './model';
+import { type LoadOptions, loadCheckpoint, saveCheckpoint } from '../core/checkpoint';
+import { Vae, type VaeConfig, type VaeOptions } from './model';
 
 /** What `config.json` holds for a VAE checkpoint. */
 export interface VaeCheckpointConfig {
@@ -29,24 +30,42 @@ export async function saveVae(dir: string, model: Vae, meta: Record<string, unkn
   }
 }
 
-/** Rebuilds a VAE from a folder written by `saveVae`; every parameter must be present with its shape. */
-export function loadVae(dir: string): { model: Vae; meta: Record<string, unknown> } {
-  const { config, tensors } = loadCheckpoint<VaeCheckpointConfig>(dir);
+/**
+ * Rebuilds a VAE from a folder written by `saveVae`; every parameter must be present with its
+ * shape. `opts` raises the size limits (maxBytes, maxParams, ...). A failed load disposes
+ * everything it made, and every error names the folder or file at fault.
+ */
+export function loadVae(
+  dir: string,
+  opts: LoadOptions & VaeOptions = {},
+): { model: Vae; meta: Record<string, unknown> } {
+  const { config, tensors } = loadCheckpoint<VaeCheckpointConfig>(dir, opts);
+  let model: Vae | null = null;
   try {
+    const configFile = path.join(dir, 'config.json');
     if (config.kind !== 'gensparse-vae')
       throw new InputError('dir', `${dir} holds a '${String(config.kind)}' checkpoint, not a gensparse VAE`);
-    const model = new Vae(config.vae, new Rng(0)); // weights are overwritten below
+    if (config.vae === null || typeof config.vae !== 'object')
+      throw new InputError(configFile, `has no "vae" config object (got ${JSON.stringify(config.vae)})`);
+    model = new Vae(config.vae, new Rng(0), opts); // weights are overwritten below
     const missing = model.params.missingFrom(tensors);
-    const extra = Object.keys(tensors).filter((n) => !model.params.has(n));
+    const extra = Object.keys(tensors).filter((n) => !model?.params.has(n));
     if (missing.length || extra.length) {
-      model.dispose();
       throw new InputError(
         'dir',
         `${dir}: parameters do not match the config (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
       );
     }
+    for (const [name, t] of Object.entries(tensors)) {
+      const want = model.params.get(name).shape;
+      if (t.shape.join() !== want.join())
+        throw new InputError(name, `shape [${t.shape}] in ${dir} does not match the config's [${want}]`);
+    }
     model.params.assign(tensors);
-    return { model, meta: config.meta ?? {} };
+    return { model, meta: (config.meta ?? {}) as Record<string, unknown> };
+  } catch (e) {
+    model?.dispose();
+    throw e;
   } finally {
     tf.dispose(Object.values(tensors));
   }

@@ -100,8 +100,8 @@ export interface ElboOptions {
   beta?: number;
   /** Free bits lambda, nats per latent dimension, in `loss` only. Default 0. */
   freeBits?: number;
-  /** Use the fused sampling kernel when registered (default true). */
-  useFused?: boolean;
+  /** The one switch (`useKernels`): fused kernels (true, default) or every op's reference.ts; same eps either way. */
+  useKernels?: boolean;
 }
 
 export interface ElboResult {
@@ -121,7 +121,7 @@ export function resolveElboOptions(options: ElboOptions = {}): Required<ElboOpti
     samples: checkInt('samples', options.samples ?? 1, 1, 4096),
     beta: checkNumber('beta', options.beta ?? 1, { min: 0 }),
     freeBits: checkNumber('freeBits', options.freeBits ?? 0, { min: 0 }),
-    useFused: options.useFused ?? true,
+    useKernels: options.useKernels ?? true,
   };
 }
 
@@ -130,7 +130,7 @@ export function resolveElboOptions(options: ElboOptions = {}): Required<ElboOpti
  * @param model the VAE  @param xBD [B, D]  @param key seed and step for eps  @returns tensors the caller disposes
  */
 export function elbo(model: Vae, xBD: tf.Tensor2D, key: NoiseKey, options: ElboOptions = {}): ElboResult {
-  const { samples, beta, freeBits, useFused } = resolveElboOptions(options);
+  const { samples, beta, freeBits, useKernels } = resolveElboOptions(options);
   model.checkInput(xBD);
   const b = xBD.shape[0];
   return tf.tidy(() => {
@@ -138,7 +138,7 @@ export function elbo(model: Vae, xBD: tf.Tensor2D, key: NoiseKey, options: ElboO
     // S samples per example: tile to [S*B, Z] (row s*B + b is sample s of example b).
     const muSZ = samples === 1 ? muBZ : (muBZ.tile([samples, 1]) as tf.Tensor2D);
     const logVarSZ = samples === 1 ? logVarBZ : (logVarBZ.tile([samples, 1]) as tf.Tensor2D);
-    const zSZ = sampleLatent(muSZ, logVarSZ, key, useFused);
+    const zSZ = sampleLatent(muSZ, logVarSZ, key, useKernels);
     const outSD = model.decode(zSZ);
     const logLikB =
       samples === 1

@@ -46,7 +46,7 @@ export function importanceLogWeights(
   xBD: tf.Tensor2D,
   k: number,
   key: NoiseKey,
-  useFused = true,
+  useKernels = true,
 ): tf.Tensor2D {
   checkInt('k', k, 1);
   model.checkInput(xBD);
@@ -55,7 +55,7 @@ export function importanceLogWeights(
     const { muBZ, logVarBZ } = model.encode(xBD);
     const muKZ = muBZ.tile([k, 1]) as tf.Tensor2D; // row k*B + b: sample k of example b
     const logVarKZ = logVarBZ.tile([k, 1]) as tf.Tensor2D;
-    const zKZ = sampleLatent(muKZ, logVarKZ, key, useFused);
+    const zKZ = sampleLatent(muKZ, logVarKZ, key, useKernels);
     const outKD = model.decode(zKZ);
     const logPxzKB = logLikelihood(
       model.config.likelihood,
@@ -73,8 +73,8 @@ export function importanceLogWeights(
 export interface IwaeOptions {
   /** Rows (samples x examples) decoded at once; bounds memory for large K. Default 8192. */
   maxRows?: number;
-  /** Use the fused sampling kernel when registered (default true). */
-  useFused?: boolean;
+  /** The one switch (`useKernels`): fused kernels (true, default) or every op's reference.ts; same eps either way. */
+  useKernels?: boolean;
 }
 
 /**
@@ -103,7 +103,7 @@ export function iwaeBound(
           xBD,
           n,
           { seed: key.seed, step: c === 0 ? key.step : mixSeed(key.seed, key.step, c) },
-          options.useFused ?? true,
+          options.useKernels ?? true,
         ),
       );
     }

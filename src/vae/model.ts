@@ -21,7 +21,19 @@
  * math is visible; the parameters live in one core `Params` with seeded initialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, Params, type Rng, checkInt, checkNumber, checkOneOf, checkShape, init } from '../core';
+import {
+  ConfigError,
+  LIMITS,
+  Params,
+  type Rng,
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  checkParamCount,
+  checkShape,
+  describeValue,
+  init,
+} from '../core';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'softplus', 'elu', 'leakyRelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -61,24 +73,74 @@ export const DEFAULT_VAE_CONFIG: VaeConfig = {
   convChannels: [32, 64],
 };
 
-/** Validates a (partial) config against the defaults and returns the full one; throws ConfigError naming the field. */
-export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
+/** Options of the `Vae` constructor that are not part of the model's config. */
+export interface VaeOptions {
+  /** Largest parameter count built (default LIMITS.maxParams, 2^28 = 1 GiB of float32). */
+  maxParams?: number;
+}
+
+/**
+ * Validates a (partial) config against the defaults and returns the full one; throws ConfigError
+ * naming the field (an unknown field names the known ones). Every size is an integer of at
+ * most `maxParams`, so 1e300 is refused here, before any product of sizes is formed.
+ */
+export function resolveVaeConfig(
+  partial: Partial<VaeConfig> = {},
+  { maxParams = LIMITS.maxParams }: VaeOptions = {},
+): VaeConfig {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
+    throw new ConfigError('config', `must be an object of VaeConfig fields, got ${describeValue(partial)}`);
+  const known = Object.keys(DEFAULT_VAE_CONFIG);
+  for (const key of Object.keys(partial)) {
+    if (!known.includes(key))
+      throw new ConfigError(key, `is not a VaeConfig field; the fields are ${known.join(', ')}`);
+  }
   const c: VaeConfig = { ...DEFAULT_VAE_CONFIG, ...partial };
   checkOneOf('arch', c.arch, ARCHITECTURES);
-  checkInt('inputDim', c.inputDim, 1);
+  checkInt('inputDim', c.inputDim, 1, maxParams);
   checkInt('latentDim', c.latentDim, 1, 4096);
   if (!Array.isArray(c.hidden))
-    throw new ConfigError('hidden', `must be an array of layer sizes, got ${String(c.hidden)}`);
-  c.hidden.forEach((h, i) => checkInt(`hidden[${i}]`, h, 1));
+    throw new ConfigError('hidden', `must be an array of layer sizes, got ${describeValue(c.hidden)}`);
+  c.hidden.forEach((h, i) => checkInt(`hidden[${i}]`, h, 1, maxParams));
   checkOneOf('activation', c.activation, ACTIVATIONS);
   checkOneOf('likelihood', c.likelihood, LIKELIHOODS);
   checkNumber('sigma', c.sigma, { min: 0, minOpen: true });
+  if (!Array.isArray(c.convChannels) || c.convChannels.length !== 2)
+    throw new ConfigError('convChannels', `must be two channel counts, got ${describeValue(c.convChannels)}`);
+  c.convChannels.forEach((ch, i) => checkInt(`convChannels[${i}]`, ch, 1, maxParams));
+  if (c.arch === 'conv' && c.inputDim !== 784)
+    throw new ConfigError('inputDim', `the 'conv' architecture takes 28x28 images (inputDim 784), got ${c.inputDim}`);
+  const resolved = { ...c, hidden: [...c.hidden], convChannels: [...c.convChannels] as [number, number] };
+  checkParamCount('config', vaeParamCount(resolved), maxParams);
+  return resolved;
+}
+
+/**
+ * The parameter count of a VAE with this (valid) config, computed without building it:
+ * a dense layer a -> b has a*b + b, a 3x3 convolution c -> c' has 9*c*c' + c'.
+ */
+export function vaeParamCount(c: VaeConfig): number {
+  const dense = (a: number, b: number) => a * b + b;
+  const conv = (a: number, b: number) => 9 * a * b + b;
+  let n = 0;
+  let width = c.inputDim;
   if (c.arch === 'conv') {
-    if (c.inputDim !== 784)
-      throw new ConfigError('inputDim', `the 'conv' architecture takes 28x28 images (inputDim 784), got ${c.inputDim}`);
-    c.convChannels.forEach((ch, i) => checkInt(`convChannels[${i}]`, ch, 1));
+    const [c1, c2] = c.convChannels;
+    n += conv(1, c1) + conv(c1, c2) + conv(c2, 4 * c1) + conv(c1, 4);
+    width = 7 * 7 * c2;
   }
-  return { ...c, hidden: [...c.hidden], convChannels: [...c.convChannels] as [number, number] };
+  const outWidth = width;
+  for (const h of c.hidden) {
+    n += dense(width, h);
+    width = h;
+  }
+  n += 2 * dense(width, c.latentDim);
+  width = c.latentDim;
+  for (const h of [...c.hidden].reverse()) {
+    n += dense(width, h);
+    width = h;
+  }
+  return n + dense(width, outWidth);
 }
 
 /** Applies the named nonlinearity. */
@@ -112,9 +174,12 @@ export class Vae {
   readonly config: VaeConfig;
   readonly params: Params;
 
-  /** Builds the networks with seeded initial weights (Kaiming-uniform for ReLU-like, Xavier otherwise). */
-  constructor(config: Partial<VaeConfig>, rng: Rng) {
-    this.config = resolveVaeConfig(config);
+  /**
+   * Builds the networks with seeded initial weights (Kaiming-uniform for ReLU-like, Xavier otherwise).
+   * A config over `opts.maxParams` parameters is a ConfigError before anything is allocated.
+   */
+  constructor(config: Partial<VaeConfig>, rng: Rng, opts: VaeOptions = {}) {
+    this.config = resolveVaeConfig(config, opts);
     this.params = new Params('vae');
     const c = this.config;
     // A layer followed by a ReLU-like activation gets Kaiming init; linear outputs get Xavier.
@@ -162,10 +227,9 @@ export class Vae {
     return this.config.latentDim;
   }
 
-  /** Throws an InputError unless `x` is [B, D] with B >= 1. */
+  /** Throws an InputError unless `x` is [B, D] with B >= 1 (checkShape's `null` matches sizes >= 1). */
   checkInput(xBD: tf.Tensor, argument = 'x'): void {
     checkShape(argument, xBD, [null, this.config.inputDim]);
-    if (xBD.shape[0] === 0) throw new ConfigError(argument, 'batch is empty');
   }
 
   /**

@@ -15,11 +15,14 @@
  * away and the latent code carries no information about x through it. The
  * `vae-reparam` lesson draws both histograms; `wrongReparameterize` exists only for that.
  *
- * eps comes from the seeded source: the pair (seed, step) determines it, so a run replays.
+ * eps comes from one seeded source (`standardNormal`, the counter-based generator of
+ * kernels/reparam-sample): the pair (seed, step) determines it, so a run replays, and the fused
+ * kernel and the composite reference draw the same eps.
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkInt, checkShape } from '../core';
-import { sampleReparam } from '../../kernels/reparam-sample';
+import { counterNormal, sampleReparam } from '../../kernels/reparam-sample';
+import { withKernels } from '../../kernels/shared/js-kernel';
 
 /**
  * z = mu + exp(0.5 * logVar) * eps: the readable reference (three tensor ops).
@@ -44,7 +47,7 @@ export interface NoiseKey {
   step: number;
 }
 
-/** Mixes (seed, step, stream) into one 32-bit seed for a tfjs random op (splitmix32 finaliser). */
+/** Mixes (seed, step, stream) into one 32-bit seed (splitmix32 finaliser): independent streams of one key. */
 export function mixSeed(seed: number, step: number, stream = 0): number {
   let h =
     (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step >>> 0, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35)) >>> 0;
@@ -54,48 +57,26 @@ export function mixSeed(seed: number, step: number, stream = 0): number {
 }
 
 /**
- * eps ~ N(0, I) of the given shape, determined by (seed, step, stream).
+ * eps ~ N(0, I) of the given shape, determined by (seed, step, stream): the package's ONE eps
+ * source, the counter-based generator of kernels/reparam-sample (stream 0 is exactly the eps
+ * that `sampleLatent` draws for the same key, on every path; other streams mix the stream into the seed).
  * @returns [B, Z]
  */
 export function standardNormal(shape: [number, number], key: NoiseKey, stream = 0): tf.Tensor2D {
   checkInt('seed', key.seed, 0, 2 ** 32 - 1);
-  checkInt('step', key.step, 0);
-  return tf.randomNormal(shape, 0, 1, 'float32', mixSeed(key.seed, key.step, stream)) as tf.Tensor2D;
-}
-
-/** A fused sampler with the kernel contract `sampleReparam(mu, logVar, seed, step)`. */
-export type FusedSampler = (muBZ: tf.Tensor2D, logVarBZ: tf.Tensor2D, seed: number, step: number) => tf.Tensor2D;
-
-let fused: FusedSampler | null = sampleReparam;
-
-/**
- * Sets the fused sampler used by `sampleLatent` (by default kernels/reparam-sample's
- * `sampleReparam`, which draws eps with a counter-based generator keyed by (seed, step,
- * element)); `null` goes back to the composite everywhere.
- */
-export function setFusedSampler(sampler: FusedSampler | null): void {
-  fused = sampler;
-}
-
-/** Is a fused sampler registered? */
-export function hasFusedSampler(): boolean {
-  return fused !== null;
-}
-
-/** The registered fused sampler, or null (to restore it after switching it off). */
-export function getFusedSampler(): FusedSampler | null {
-  return fused;
+  checkInt('step', key.step, 0, 2 ** 32 - 1);
+  const seed = stream === 0 ? key.seed : mixSeed(key.seed, 0, stream);
+  return counterNormal(shape, seed, key.step) as tf.Tensor2D;
 }
 
 /**
- * Draws z ~ q(z|x) = N(mu, diag exp(logVar)) for a (seed, step) key. Uses the fused kernel
- * when one is registered and `useFused` is not false; otherwise the composite
- * `reparameterize(mu, logVar, standardNormal(...))`. Both are differentiable in mu and logVar;
- * they draw different (equally valid) eps for the same key.
+ * Draws z ~ q(z|x) = N(mu, diag exp(logVar)) for a (seed, step) key: the `sampleReparam` op,
+ * z = mu + exp(0.5 logVar) * eps with eps = standardNormal(shape, key). `useKernels` is the
+ * package's one switch: true runs the op's fastest form on this backend, false its reference.ts;
+ * both give the same z (same eps) and are differentiable in mu and logVar.
  * @param muBZ [B, Z]  @param logVarBZ [B, Z]  @returns zBZ [B, Z]
  */
-export function sampleLatent(muBZ: tf.Tensor2D, logVarBZ: tf.Tensor2D, key: NoiseKey, useFused = true): tf.Tensor2D {
+export function sampleLatent(muBZ: tf.Tensor2D, logVarBZ: tf.Tensor2D, key: NoiseKey, useKernels = true): tf.Tensor2D {
   checkShape('logVar', logVarBZ, muBZ.shape);
-  if (useFused && fused) return fused(muBZ, logVarBZ, key.seed, key.step);
-  return tf.tidy(() => reparameterize(muBZ, logVarBZ, standardNormal(muBZ.shape, key)));
+  return withKernels(useKernels, () => sampleReparam(muBZ, logVarBZ, key.seed, key.step));
 }

@@ -56,3 +56,21 @@ describe('bad input is reported by name', () => {
     p.dispose();
   });
 });
+
+describe('empty batches and non-tensors', () => {
+  test('a * axis matches sizes of at least 1: zero rows is an InputError saying so', () => {
+    const empty = tf.zeros([0, 8]);
+    expect(() => checkShape('x', empty, [null, 8])).toThrow(InputError);
+    expect(() => checkShape('x', empty, [null, 8])).toThrow('x: expected shape [*, 8], got [0, 8]: empty');
+    expect(() => checkShape('x', empty, [0, 8])).not.toThrow(); // an explicit 0 still matches 0
+    empty.dispose();
+  });
+
+  test('null, undefined or a plain array in place of a tensor is an InputError, not a TypeError', () => {
+    for (const bad of [null, undefined, [1, 2], 'x']) {
+      expect(() => checkShape('x', bad as unknown as tf.Tensor, [null, 8])).toThrow(
+        /^x: must be a tensor of shape \[\*, 8\], got /,
+      );
+    }
+  });
+});

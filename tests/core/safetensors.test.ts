@@ -164,3 +164,63 @@ describe('checkpoints', () => {
     expect(() => loadCheckpoint(path.join(dir, 'nope'))).toThrow(/no config.json/);
   });
 });
+
+/** A safetensors buffer from a header given as JSON text (so any key, `__proto__` included, can be written). */
+function rawFile(headerJson: string, data: Uint8Array): Uint8Array {
+  const hb = Buffer.from(headerJson);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  return new Uint8Array(Buffer.concat([len, hb, data]));
+}
+
+describe('prototype keys and metadata', () => {
+  const values = new Float32Array([0.25, -1.5, 3]);
+  const bytes = new Uint8Array(values.buffer);
+
+  test('a tensor named __proto__ (or constructor) is kept as an ordinary name, in bytes and through a file', () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const file = rawFile(`{"${name}":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}`, bytes);
+      const { tensors } = decodeSafetensors(file);
+      expect(Object.keys(tensors)).toEqual([name]);
+      expect(Object.getOwnPropertyDescriptor(tensors, name)).toBeDefined();
+      expect(Array.from(rawToTypedArray(tensors[name]))).toEqual(Array.from(values));
+      // Written back, the name survives (the encoder used to set a prototype instead of a key).
+      const again = decodeSafetensors(encodeSafetensors(tensors));
+      expect(Object.keys(again.tensors)).toEqual([name]);
+      expect(Array.from(again.tensors[name].bytes)).toEqual(Array.from(bytes));
+      const f = path.join(tmp(), 'proto.safetensors');
+      fs.writeFileSync(f, file);
+      const loaded = loadSafetensors(f);
+      expect(Object.keys(loaded.tensors)).toEqual([name]);
+      expect(Array.from(loaded.tensors[name].dataSync())).toEqual(Array.from(values));
+      tf.dispose(Object.values(loaded.tensors));
+    }
+  });
+
+  test('__metadata__ must map strings to strings', () => {
+    const entry = '"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}';
+    const ok = decodeSafetensors(rawFile(`{"__metadata__":{"format":"pt","__proto__":"x"},${entry}}`, bytes));
+    expect(ok.metadata.format).toBe('pt');
+    expect(Object.keys(ok.metadata)).toEqual(['format', '__proto__']);
+    for (const [meta, err] of [
+      ['{"step":1}', /__metadata__\.step: must be a string, got 1/],
+      ['{"a":null}', /__metadata__\.a: must be a string, got null/],
+      ['{"a":{"b":"c"}}', /__metadata__\.a: must be a string/],
+      ['[]', /__metadata__: must be an object of string values, got \[\]/],
+      ['"pt"', /__metadata__: must be an object of string values, got "pt"/],
+    ] as const) {
+      expect(() => decodeSafetensors(rawFile(`{"__metadata__":${meta},${entry}}`, bytes))).toThrow(err);
+    }
+    expect(() => encodeSafetensors({}, { step: 3 as unknown as string })).toThrow(/__metadata__\.step/);
+  });
+
+  test('sizes beyond exact integers in a header are refused by name', () => {
+    const huge = rawFile('{"w":{"dtype":"F32","shape":[1e300],"data_offsets":[0,4e300]}}', new Uint8Array(0));
+    expect(() => decodeSafetensors(huge)).toThrow(/w: shape must be a list of non-negative integers/);
+    const big = rawFile(
+      '{"w":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,1]}}',
+      new Uint8Array(0),
+    );
+    expect(() => decodeSafetensors(big)).toThrow(/w: F64 \[4294967296,4294967296\] would need .* bytes/);
+  });
+});

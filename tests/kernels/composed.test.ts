@@ -1,7 +1,7 @@
 /**
  * The kernels composed the way a TopK / Matryoshka SAE uses them (indices from topkEncode flow
  * into sparseDecode and the Matryoshka loss), differentiated end to end: kernels vs references
- * (useReferenceKernels) give the same loss and the same gradients for every parameter.
+ * (setUseKernels(false)) give the same loss and the same gradients for every parameter.
  * Tolerance: 1e-4 relative + 1e-4 absolute (float32, different summation orders).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,7 @@ import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
 beforeAll(() => setPoisonOutputs(true));
 afterAll(() => {
   setPoisonOutputs(false);
-  kernels.useReferenceKernels(false);
+  kernels.setUseKernels(true);
 });
 
 test('TopK SAE step (encode -> decode -> MSE + Matryoshka) has the same loss and gradients through kernels and references', async () => {
@@ -51,13 +51,13 @@ test('TopK SAE step (encode -> decode -> MSE + Matryoshka) has the same loss and
     tf.dispose([value, ...grads]);
     return out;
   };
-  kernels.useReferenceKernels(false);
+  kernels.setUseKernels(true);
   const before = tf.memory().numTensors;
   const fast = await run();
   expect(tf.memory().numTensors).toBe(before);
-  kernels.useReferenceKernels(true);
+  kernels.setUseKernels(false);
   const ref = await run();
-  kernels.useReferenceKernels(false);
+  kernels.setUseKernels(true);
   const labels = ['loss', 'dWenc', 'dbEnc', 'dWdec', 'dbDec'];
   fast.forEach((f, i) => expectClose(f, ref[i], { atol: 1e-4, rtol: 1e-4, label: labels[i] }));
   expect(Math.abs(fast[2][0]) + Math.abs(fast[1][0])).toBeGreaterThan(0); // gradients are not all zero

@@ -7,15 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
-import { jumpReluReference, jumpReluStepReference } from '../../src/sae/jumprelu';
-import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
-import { matryoshkaAllPrefixLoss } from '../../kernels/matryoshka-loss';
-import { allPrefixLossNaive, allPrefixLossReference } from '../../src/sae/matryoshka';
-import { auxKLoss } from '../../src/sae/topk';
-import { maxAbsDiff, randn, relErr, rowsOf, topIndices } from './helpers';
+import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from '../../kernels/jumprelu';
+import { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference } from '../../kernels/matryoshka-loss';
+import { auxKLoss } from '../../src/sae/losses';
+import { allPrefixLossNaive, maxAbsDiff, randn, relErr, rowsOf, topIndices } from './helpers';
 
 describe.each([
-  ['reference (src/sae/jumprelu.ts)', jumpReluReference, jumpReluStepReference],
+  ['reference (kernels/jumprelu/reference.ts)', jumpReluReference, jumpReluStepReference],
   ['kernel (kernels/jumprelu)', jumpRelu, jumpReluStep],
 ])('JumpReLU pseudo-derivatives, %s', (_name, jump, step) => {
   const B = 9;
@@ -115,7 +113,7 @@ describe('Matryoshka all-prefix loss (block size 1) equals the literal loop over
       }
       expect(Math.abs(naiveLoss[b] - total) / total).toBeLessThan(1e-5);
     }
-    for (const fn of [allPrefixLossReference, matryoshkaAllPrefixLoss] as (typeof allPrefixLossNaive)[]) {
+    for (const fn of [matryoshkaAllPrefixLossReference, matryoshkaAllPrefixLoss] as (typeof allPrefixLossNaive)[]) {
       expect(relErr(await fn(v, ix, w, r).data(), naiveLoss)).toBeLessThan(1e-4);
       const grads = g(fn);
       for (let i = 0; i < 3; i++) expect(relErr(await grads[i].data(), naiveGrads[i])).toBeLessThan(1e-4);

@@ -1,5 +1,6 @@
 /** Plain-array helpers for the SAE tests: the independent computations the models are checked against. */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { gatherRows, untaped } from '../../src/core/autodiff';
 import type { Rng } from '../../src/core/random';
 
 /** `n` standard normal draws from a seeded generator. */
@@ -70,4 +71,30 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den += b[i] ** 2;
   }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+}
+
+/**
+ * The literal Matryoshka all-prefix loss (check only): for m = 1..N decode with the latents i < m.
+ * O(N*K*D) per input: small N only (tests, lessons).
+ * @param valuesBK [B,K] @param indicesBK [B,K] int32 @param wDecND [N,D] @param residualBD [B,D] = x' - b_dec
+ * @returns [B] sum over prefixes of the squared residual norms
+ */
+export function allPrefixLossNaive(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  residualBD: tf.Tensor2D,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [B, K] = valuesBK.shape;
+    const [N, D] = wDecND.shape;
+    const rowsBKD = gatherRows(wDecND, indicesBK.reshape([B * K])).reshape([B, K, D]);
+    let total = tf.zeros([B]);
+    for (let m = 1; m <= N; m++) {
+      const keptBK = valuesBK.mul(untaped((i) => i.less(m).cast('float32'), indicesBK));
+      const partialBD = rowsBKD.mul(keptBK.expandDims(2)).sum(1);
+      total = total.add(residualBD.sub(partialBD).square().sum(1));
+    }
+    return total as tf.Tensor1D;
+  });
 }

@@ -7,11 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
 import { createSae, type SaeConfig } from '../../src/sae/create';
-import { disposeOutput, geometricMedian, removeParallelGrad } from '../../src/sae/base';
-import { allPrefixLossNaive, type MatryoshkaSae } from '../../src/sae/matryoshka';
+import { disposeOutput } from '../../src/sae/base';
+import { geometricMedian, removeParallelGrad } from '../../src/sae/geometry';
+import type { MatryoshkaSae } from '../../src/sae/matryoshka';
 import { SaeTrainer } from '../../src/sae/trainer';
 import { SuperpositionData } from '../../src/data/synthetic';
-import { maxAbsDiff, randn, relErr, rowsOf } from './helpers';
+import { allPrefixLossNaive, maxAbsDiff, randn, relErr, rowsOf } from './helpers';
 
 test('tied init gives W_enc = W_dec^T exactly, with unit decoder rows', async () => {
   const sae = createSae({ architecture: 'topk', dIn: 12, nLatents: 40, k: 4, seed: 3 });
@@ -73,7 +74,9 @@ describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as con
       seed: 2,
       magnitude: { kind: 'constant', value: 5 },
     });
-    const sae = createSae({ architecture, dIn: 10, nLatents: 32, k: 3 } as SaeConfig);
+    // each architecture's own options only (unknown keys are rejected)
+    const k = architecture === 'relu-l1' || architecture === 'jumprelu' ? {} : { k: 3 };
+    const sae = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
     const trainer = new SaeTrainer(sae, src, {
       steps: 5,
       batchSize: 32,
@@ -88,7 +91,7 @@ describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as con
     // Folded weights in input units reproduce the same reconstruction with s = 1.
     const x = tf.tensor2d(src.nextBatch(16), [16, 10]);
     const before = sae.forward(x);
-    const copy = createSae({ architecture, dIn: 10, nLatents: 32, k: 3 } as SaeConfig);
+    const copy = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
     const folded = sae.foldedWeights();
     copy.loadWeights(folded);
     if (architecture === 'batch-topk') copy.params.assign({ threshold: sae.params.get('threshold') });

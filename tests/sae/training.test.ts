@@ -38,7 +38,7 @@ async function trainTopK(tiedInit: boolean) {
     dim: D,
   });
   const ev = await evaluateSae(sae, src, { batches: 2, batchSize: 1024 });
-  const dead = trainer.deadLatents().length;
+  const dead = (await trainer.deadLatents()).length;
   trainer.dispose();
   sae.dispose();
   return { chance: chance.meanMaxCosine, mmcs: rec.meanMaxCosine, recovered: rec.recovered, dead, fvu: ev.fvu };
@@ -84,7 +84,7 @@ test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): 
   expect(tf.memory().numTensors).toBe(before);
   if ('auxKCoefficient' in sae) {
     // The AuxK path really ran: some latents were dead and the auxiliary loss is nonzero.
-    expect(trainer.deadLatents().length).toBeGreaterThan(0);
+    expect((await trainer.deadLatents()).length).toBeGreaterThan(0);
     const metrics = await trainer.step();
     expect((await (metrics.auxK as tf.Scalar).data())[0]).toBeGreaterThan(0);
     tf.dispose(Object.values(metrics).filter((v) => typeof v !== 'number') as tf.Tensor[]);

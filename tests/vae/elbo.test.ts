@@ -68,7 +68,7 @@ describe('ELBO', () => {
   test('is E_q[log p(x|z)] - KL, with z recomputed from the replayed eps (1 and 3 samples)', async () => {
     for (const S of [1, 3]) {
       const key = { seed: 9, step: 4 };
-      const r = elbo(model, x.t, key, { samples: S, useFused: false });
+      const r = elbo(model, x.t, key, { samples: S, useKernels: false });
       const want = tf.tidy(() => {
         const { muBZ, logVarBZ } = model.encode(x.t);
         const eps = standardNormal([S * 5, 3], key);
@@ -94,7 +94,7 @@ describe('ELBO', () => {
 
   test('beta and free bits change only the loss: -mean logLik + beta * sum_j max(lambda, mean_b KL_bj)', async () => {
     const key = { seed: 2, step: 0 };
-    const r = elbo(model, x.t, key, { beta: 0.3, freeBits: 0.5, useFused: false });
+    const r = elbo(model, x.t, key, { beta: 0.3, freeBits: 0.5, useKernels: false });
     const perDim = tf.tidy(() => {
       const { muBZ, logVarBZ } = model.encode(x.t);
       return muBZ.square().add(logVarBZ.exp()).sub(logVarBZ).sub(1).mul(0.5).mean(0);

@@ -60,8 +60,8 @@ describe('importance-weighted bound', () => {
       return -Math.log(2 * Math.PI) - 0.5 * Math.log(det) - 0.5 * quad;
     });
     const iwae = (k: number) =>
-      iwaeBound(model, xs.t, k, { seed: 7, step: k }, { useFused: false }).array() as Promise<number[]>;
-    const r = elbo(model, xs.t, { seed: 7, step: 0 }, { samples: 2000, useFused: false });
+      iwaeBound(model, xs.t, k, { seed: 7, step: k }, { useKernels: false }).array() as Promise<number[]>;
+    const r = elbo(model, xs.t, { seed: 7, step: 0 }, { samples: 2000, useKernels: false });
     const elboX = (await r.elboB.array()) as number[];
     const i2 = await iwae(20000);
     // E[L_20] per example, averaged over 400 independent draws (a single L_20 estimate is noisy)
@@ -71,7 +71,7 @@ describe('importance-weighted bound', () => {
       xs.t.tile([reps, 1]) as tf.Tensor2D,
       20,
       { seed: 8, step: 0 },
-      { useFused: false },
+      { useKernels: false },
     ).array()) as number[];
     const i1 = exact.map((_, i) => meanAndSe(Array.from({ length: reps }, (_, r) => i1All[r * 6 + i])));
     for (let i = 0; i < 6; i++) {
@@ -96,14 +96,16 @@ describe('importance-weighted bound', () => {
     );
     const train = gaussianRing(2000, new Rng(45));
     const trainer = new VaeTrainer(model, train, { steps: 300, batchSize: 64, lr: 3e-3, seed: 46, logEvery: 300 });
-    await trainer.run();
+    await trainer.train();
     trainer.dispose();
-    const test = gaussianRing(600, new Rng(47));
+    // 2400 test points: the IWAE(5) - ELBO gap (~0.15 nats here) is ~3 standard errors at 600 points,
+    // measured over 5 noise seeds with the counter-based eps, so 600 passed or failed by the draw.
+    const test = gaussianRing(2400, new Rng(47));
     const x = tf.tensor2d(test.x, [test.n, 2]);
-    const r = elbo(model, x, { seed: 48, step: 0 }, { useFused: false });
+    const r = elbo(model, x, { seed: 48, step: 0 }, { useKernels: false });
     const e = Array.from(await r.elboB.data());
-    const i5 = Array.from(await iwaeBound(model, x, 5, { seed: 49, step: 0 }, { useFused: false }).data());
-    const i50 = Array.from(await iwaeBound(model, x, 50, { seed: 50, step: 0 }, { useFused: false }).data());
+    const i5 = Array.from(await iwaeBound(model, x, 5, { seed: 49, step: 0 }, { useKernels: false }).data());
+    const i50 = Array.from(await iwaeBound(model, x, 50, { seed: 50, step: 0 }, { useKernels: false }).data());
     const d1 = meanAndSe(i5.map((v, i) => v - e[i]));
     const d2 = meanAndSe(i50.map((v, i) => v - i5[i]));
     expect(d1.mean).toBeGreaterThan(4 * d1.se);

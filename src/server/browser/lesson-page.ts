@@ -1,10 +1,12 @@
 /**
- * A lesson page's runtime: pick the backend (`?backend=` forces one), say which, then load
- * the lesson's panel module (public/build/js/panels/<id>.js) and mount it.
+ * A lesson page's runtime: pick the backend (`?backend=` forces one), say which and why, then
+ * load the lesson's experiment (public/build/js/panels/<id>.js) and mount its panel.
  */
-import { initBrowserBackend } from '../../core/backend-browser';
+import { backendReason, initBrowserBackend } from '../../core/backend-browser';
 import { describeBackend } from '../../core/backend';
-import { type PanelDefinition, type SettingSpecs, mountPanel } from './panel-kit';
+import type { Experiment } from '../../lesson/experiment';
+import type { SettingSpecs } from '../../lesson/settings';
+import { mountPanel } from './panel-kit';
 
 async function main(): Promise<void> {
   const root = document.getElementById('panel-root');
@@ -15,10 +17,15 @@ async function main(): Promise<void> {
   try {
     const report = await initBrowserBackend({ backend: forced });
     badge.textContent = `backend: ${report.name}${report.details.length ? ` (${report.details.join(', ')})` : ''}`;
+    const why = document.createElement('span');
+    why.className = 'backend-why';
+    why.id = 'backend-why';
+    why.textContent = backendReason(report, forced);
+    badge.after(why);
     badge.title =
       describeBackend(report) + (self.crossOriginIsolated ? '\ncross-origin isolated' : '\nnot cross-origin isolated');
     badge.dataset.backend = report.name;
-    const mod = (await import(panelUrl)) as { default: PanelDefinition<SettingSpecs> };
+    const mod = (await import(panelUrl)) as { default: Experiment<SettingSpecs> };
     await mountPanel(root, mod.default, report, forced);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

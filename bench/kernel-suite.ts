@@ -9,16 +9,13 @@
  * and time / max(floors). Shapes ('full'): n = 16384 latents, d = 512, k = 32, B = 1024.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sampleReparam, sampleReparamReference } from './reparam-sample';
-import { topkActivation, topkActivationReference, topkEncode, topkEncodeReference } from './topk';
-import { sparseDecode, sparseDecodeReference } from './sparse-decode';
-import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from './jumprelu';
-import {
-  matryoshkaAllPrefixLoss,
-  matryoshkaAllPrefixLossReference,
-  matryoshkaAllPrefixLossSortedGap,
-} from './matryoshka-loss';
-import { hasKernel } from './shared/js-kernel';
+import { sampleReparam, sampleReparamReference } from '../kernels/reparam-sample';
+import { topkActivation, topkActivationReference, topkEncode, topkEncodeReference } from '../kernels/topk';
+import { sparseDecode, sparseDecodeReference } from '../kernels/sparse-decode';
+import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from '../kernels/jumprelu';
+import { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference } from '../kernels/matryoshka-loss';
+import { hasKernel } from '../kernels/shared/js-kernel';
+import { matryoshkaAllPrefixLossLiteral } from './baselines';
 
 const kernels = {
   sampleReparam,
@@ -35,13 +32,13 @@ const kernels = {
   jumpReluStepReference,
   matryoshkaAllPrefixLoss,
   matryoshkaAllPrefixLossReference,
-  matryoshkaAllPrefixLossSortedGap,
+  matryoshkaAllPrefixLossLiteral,
   hasKernel,
 };
-import { K } from './shared/kernel-names';
-import { type BenchRow, timeIt } from '../bench/harness';
+import { K } from '../kernels/shared/kernel-names';
+import { type BenchRow, timeIt } from './harness';
 
-export type { BenchRow } from '../bench/harness';
+export type { BenchRow } from './harness';
 
 /** Options of a benchmark run: 'small' for a quick look (seconds), 'full' for the issue's sizes. */
 export interface KernelBenchOptions {
@@ -120,7 +117,7 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     note: `copy bandwidth ${(bandwidth / 1e6).toFixed(1)} GB/s, matmul ${(flopRate / 1e6).toFixed(1)} GFLOP/s`,
   });
 
-  // 1. Fused reparameterized sampling: forward alone, and forward + backward (which regenerates eps).
+  // 1. Fused reparameterized sampling: forward alone, and forward + backward (cpu/wasm: eps kept from the forward).
   {
     const zb = b,
       zz = full ? 2048 : 256;
@@ -135,7 +132,7 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
       name: `reparam sample fwd [${zb}, ${zz}] (fused vs composite)`,
       referenceMs: refFwd,
       fastMs: msFwd,
-      note: floorNote(msFwd, 3 * size, 0, kernelTag(K.reparamSample)),
+      note: floorNote(msFwd, 3 * size, 0, kernelTag(has(K.reparamSampleEps) ? K.reparamSampleEps : K.reparamSample)),
     });
     const run = (fn: typeof kernels.sampleReparam) => () =>
       tf.grads((m: tf.Tensor, l: tf.Tensor) =>
@@ -147,10 +144,10 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const ms = await timeIt(run(kernels.sampleReparam), { reps });
     emit({
       section: 'kernels',
-      name: `reparam sample fwd+bwd [${zb}, ${zz}] (fused, eps regenerated, vs composite)`,
+      name: `reparam sample fwd+bwd [${zb}, ${zz}] (fused, vs composite)`,
       referenceMs: refMs,
       fastMs: ms,
-      note: floorNote(ms, 7 * size, 0, kernelTag(K.reparamSample)),
+      note: floorNote(ms, 7 * size, 0, kernelTag(has(K.reparamSampleEps) ? K.reparamSampleEps : K.reparamSample)),
     });
     tf.dispose([mu, lv]);
   }
@@ -261,13 +258,13 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
       tf.grads((vv: tf.Tensor, ww: tf.Tensor, rr: tf.Tensor) =>
         fn(vv as tf.Tensor2D, i, ww as tf.Tensor2D, rr as tf.Tensor2D).sum(),
       )([v, w, r]);
-    const refSliceMs = await timeIt(run(kernels.matryoshkaAllPrefixLossReference, vS, iS, rS), { reps: full ? 1 : 3 });
+    const refSliceMs = await timeIt(run(kernels.matryoshkaAllPrefixLossLiteral, vS, iS, rS), { reps: full ? 1 : 3 });
     const refMs = refSliceMs * (b / bRef);
-    const gapMs = await timeIt(run(kernels.matryoshkaAllPrefixLossSortedGap, values, indices, res), { reps });
+    const gapMs = await timeIt(run(kernels.matryoshkaAllPrefixLossReference, values, indices, res), { reps });
     const ms = await timeIt(run(kernels.matryoshkaAllPrefixLoss, values, indices, res), { reps });
     // equality on the slice: relative error of the losses
     const [lr, lk] = [
-      kernels.matryoshkaAllPrefixLossReference(vS, iS, w, rS),
+      kernels.matryoshkaAllPrefixLossLiteral(vS, iS, w, rS),
       kernels.matryoshkaAllPrefixLoss(vS, iS, w, rS),
     ];
     const [ar, ak] = [await lr.data(), await lk.data()];
@@ -281,8 +278,8 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
       referenceMs: refMs,
       fastMs: ms,
       note:
-        `reference timed on B=${bRef} (${refSliceMs.toFixed(0)} ms) and scaled x${b / bRef}; sorted-gap composite ${gapMs.toFixed(1)} ms; ` +
-        `max rel. difference to the reference ${rel.toExponential(1)}; ` +
+        `literal timed on B=${bRef} (${refSliceMs.toFixed(0)} ms) and scaled x${b / bRef}; reference.ts (sorted-gap composite) ${gapMs.toFixed(1)} ms; ` +
+        `max rel. difference to the literal ${rel.toExponential(1)}; ` +
         floorNote(ms, bytes, 2 * 4 * b * k * d, kernelTag(K.matryoshka)),
     });
     tf.dispose([values, indices, w, res]);

@@ -1,0 +1,51 @@
+/**
+ * The experiment runner:
+ *
+ *   npm run experiment -- --list
+ *   npm run experiment -- <name> [--quick] [--seed N] [--out DIR] [--backend NAME]
+ *
+ * Each run writes report.json, summary.md and its PNG figures to DIR (default
+ * experiments/reports/<name>, or <name>-quick for --quick).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { initBackend } from '../src/core/backend-node';
+import { describeBackend } from '../src/core/backend';
+import { EXPERIMENTS, findExperiment } from './index';
+import { runExperiment } from './run';
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) throw new InvalidArgumentError('an integer in [0, 2^32 - 1]');
+  return n;
+}
+
+const program = new Command()
+  .name('npm run experiment --')
+  .description('Runs one of the research experiments and writes its report.')
+  .argument('[name]', 'the experiment (see --list)')
+  .option('--list', 'list the experiments')
+  .option('--quick', 'the small configuration the tests use (seconds)')
+  .option('--seed <n>', 'seed of everything random', parseSeed, 0)
+  .option('--out <dir>', 'report folder')
+  .option('--backend <name>', 'tfjs backend (node-gpu, node, wasm, cpu); default the fastest available')
+  .action(async (name: string | undefined, opts) => {
+    if (opts.list || !name) {
+      for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(22)} ${e.title}\n`);
+      if (!opts.list) process.exitCode = 1;
+      return;
+    }
+    const experiment = findExperiment(name);
+    if (!experiment) {
+      program.error(`unknown experiment '${name}'; one of: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+      return;
+    }
+    const backend = await initBackend({ backend: opts.backend });
+    process.stderr.write(`backend: ${describeBackend(backend)}\n`);
+    const report = await runExperiment(experiment, { quick: Boolean(opts.quick), seed: opts.seed, outDir: opts.out });
+    process.stdout.write(`${report.summary.trim()}\n\nwall time ${report.wallSeconds} s\n`);
+  });
+
+program.parseAsync(process.argv).catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,116 @@
+/**
+ * What several experiments share: the character model's residual stream (loaded once per
+ * process), rows in a fixed random order, and one SAE training run with a progress bar.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MetricHistory, TrainCallbacks } from '../src/core/train';
+import { Rng } from '../src/core/random';
+import { ArraySource } from '../src/data/source';
+import { loadCharLmActivations } from '../src/data/lm/node';
+import type { CharLmActivations } from '../src/data/lm';
+import {
+  type SaeEvaluation,
+  SaeTrainer,
+  type SaeTrainerConfig,
+  type SparseAutoencoder,
+  denseLatents,
+  evaluateSae,
+} from '../src/sae';
+import type { ExperimentContext } from './experiment';
+
+const cache = new Map<string, Promise<CharLmActivations>>();
+
+/**
+ * The shipped character model's residual stream after block 1 (D = 128): `tokens` positions of
+ * the training text or of the held-out text, with their contexts. Cached per process.
+ */
+export function charResiduals(split: 'train' | 'heldOut', tokens: number): Promise<CharLmActivations> {
+  const key = `${split}:${tokens}`;
+  let acts = cache.get(key);
+  if (!acts) {
+    acts = loadCharLmActivations({ split, maxTokens: tokens, layer: 1 });
+    cache.set(key, acts);
+  }
+  return acts;
+}
+
+/** The rows of `data` [rows, dim] in one random order (seeded), as a wrapping source. */
+export function shuffledRows(data: Float32Array, dim: number, seed: number): ArraySource {
+  const rows = data.length / dim;
+  const order = new Rng(seed).shuffle(Int32Array.from({ length: rows }, (_, i) => i)) as Int32Array;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++) out.set(data.subarray(order[i] * dim, order[i] * dim + dim), i * dim);
+  return new ArraySource(out, dim);
+}
+
+/** Trains `sae` with a progress bar; returns the metric history (the trainer is freed). */
+export async function trainWithProgress(
+  ctx: ExperimentContext,
+  label: string,
+  sae: SparseAutoencoder,
+  source: ConstructorParameters<typeof SaeTrainer>[1],
+  config: SaeTrainerConfig,
+): Promise<MetricHistory> {
+  const logEvery = config.logEvery ?? 10;
+  const trainer = new SaeTrainer(sae, source, {
+    ...config,
+    logEvery,
+    callbacks: ([ctx.progress(label, config.steps)] as TrainCallbacks[]).concat(config.callbacks ?? []),
+  });
+  try {
+    return await trainer.train();
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Held-out metrics on a fixed array of rows [M, D] in batches of 512. */
+export function evaluateOn(sae: SparseAutoencoder, rowsMD: Float32Array): Promise<SaeEvaluation> {
+  return evaluateSae(sae, rowsMD, { batchSize: 512 });
+}
+
+/** Mean of an array (NaN for an empty one). */
+export function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return values.length ? s / values.length : Number.NaN;
+}
+
+/** Rounds to `digits` significant digits (for the summary text; numbers keep full precision). */
+export function sig(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && Math.abs(v) < 1e-3) return v.toExponential(digits - 1);
+  return Number(v.toPrecision(digits)).toString();
+}
+
+/**
+ * The activations of a few latents over rows [M, D] (inference encode, batches of 512):
+ * one Float32Array of length M per requested latent.
+ */
+export async function latentColumns(
+  sae: SparseAutoencoder,
+  rowsMD: Float32Array,
+  latents: number[],
+): Promise<Float32Array[]> {
+  const D = sae.dIn;
+  const M = rowsMD.length / D;
+  const out = latents.map(() => new Float32Array(M));
+  if (latents.length === 0) return out;
+  const idx = tf.tensor1d(latents, 'int32');
+  try {
+    for (let start = 0; start < M; start += 512) {
+      const rows = Math.min(512, M - start);
+      const colsBL = tf.tidy(() => {
+        const latentsOut = sae.encode(tf.tensor2d(rowsMD.subarray(start * D, (start + rows) * D), [rows, D]));
+        return tf.gather(denseLatents(latentsOut, sae.nLatents), idx, 1);
+      });
+      const values = await colsBL.data();
+      colsBL.dispose();
+      for (let b = 0; b < rows; b++)
+        for (let l = 0; l < latents.length; l++) out[l][start + b] = values[b * latents.length + l];
+    }
+  } finally {
+    idx.dispose();
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+/** Every experiment, in the order of the research questions (issue #14). */
+import { batchtopkThreshold } from './batchtopk-threshold';
+import { deadLatents } from './dead-latents';
+import { frontier } from './frontier';
+import type { Experiment } from './experiment';
+import { opposingDirections } from './opposing-directions';
+import { progressive } from './progressive';
+import { shuffling } from './shuffling';
+import { thresholdGradientsExperiment } from './threshold-gradients';
+
+export const EXPERIMENTS: Experiment[] = [
+  frontier,
+  deadLatents,
+  opposingDirections,
+  shuffling,
+  progressive,
+  thresholdGradientsExperiment,
+  batchtopkThreshold,
+];
+
+/** The experiment called `name`, or undefined. */
+export function findExperiment(name: string): Experiment | undefined {
+  return EXPERIMENTS.find((e) => e.name === name);
+}

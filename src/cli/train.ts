@@ -1,0 +1,243 @@
+/**
+ * `gensparse train`: trains an SAE on activation files and writes, under `--out`:
+ *
+ *   run.json            the command's settings (enough to repeat the run) and the data split
+ *   metrics.jsonl       one JSON record per reported step: {"step", "inputs", "loss", "mse", "l0", ...}
+ *   checkpoint/         the latest periodic checkpoint (an SAELens folder + trainer.json)
+ *   sae/                the final SAE as an SAELens v6 folder (cfg.json + sae_weights.safetensors)
+ *   eval.json           `evaluateSae` of the saved folder on the held-out rows
+ *
+ * The final folder is reloaded and its weights compared bit for bit with the trained model's
+ * before the command reports success; the evaluation runs on the reloaded copy, so eval.json
+ * describes exactly the files a user gets.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../core/checkpoint';
+import { InputError } from '../core/errors';
+import { progressBar } from '../core/progress';
+import type { TrainCallbacks } from '../core/train';
+import { ActivationBuffer } from '../data/buffer';
+import { SAE_ARCHITECTURES, type SaeArchitecture, type SparseAutoencoder } from '../sae/base';
+import { type SaeConfig, createSae } from '../sae/create';
+import { evaluateSae } from '../sae/metrics';
+import { loadSaeLens, saveSaeLens } from '../sae/saelens';
+import { SaeTrainer } from '../sae/trainer';
+import { RowRangeSource, defaultRowsInMemory, openRowSet, splitRows } from './data';
+import { EVAL_BATCH_SIZE, type EvaluationRecord, evaluationRecord } from './eval';
+import { didYouMean } from './suggest';
+
+/** `--lr-schedule` names and the trainer's decay each maps to. */
+export const LR_SCHEDULES = { constant: 'none', linear: 'linear', cosine: 'cosine' } as const;
+export type LrSchedule = keyof typeof LR_SCHEDULES;
+
+/** The options of `gensparse train`, parsed. */
+export interface TrainOptions {
+  data: string;
+  /** Tensor to read from a .safetensors file holding several. */
+  tensor?: string;
+  architecture: SaeArchitecture;
+  latents: number;
+  /** Active latents (topk, batch-topk, matryoshka). */
+  k?: number;
+  /** The L1 (relu-l1) or L0 (jumprelu) coefficient; the architecture's default when absent. */
+  sparsityCoefficient?: number;
+  steps: number;
+  batchSize: number;
+  /** Peak learning rate; default 2e-4 / sqrt(N / 2^14). */
+  lr?: number;
+  lrSchedule: LrSchedule;
+  warmupSteps?: number;
+  /** Fraction of the rows held out (the last ones). */
+  heldOut: number;
+  logEvery: number;
+  /** Checkpoint every this many steps (0: never). */
+  checkpointEvery: number;
+  /** Rows the shuffling buffer holds. */
+  bufferRows?: number;
+  /** Held-out rows evaluated at the end (the first this many of the held-out range); default `defaultRowsInMemory`. */
+  evalRows?: number;
+  seed: number;
+  out: string;
+  resume: boolean;
+}
+
+/** What the command prints at the end and returns to a caller. */
+export interface TrainSummary {
+  out: string;
+  steps: number;
+  trainRows: number;
+  heldOutRows: number;
+  seconds: number;
+  evaluation: EvaluationRecord | null;
+}
+
+/** The architecture named by `--architecture`, or an InputError with a suggestion. */
+export function parseArchitecture(name: string): SaeArchitecture {
+  if ((SAE_ARCHITECTURES as readonly string[]).includes(name)) return name as SaeArchitecture;
+  throw new InputError(
+    '--architecture',
+    `'${name}' is not one of ${SAE_ARCHITECTURES.join(', ')}${didYouMean(name, SAE_ARCHITECTURES)}`,
+  );
+}
+
+/** The SAE config the options describe. */
+export function saeConfigFromOptions(opts: TrainOptions, dIn: number): SaeConfig {
+  const common = { dIn, nLatents: opts.latents, seed: opts.seed };
+  const needsK =
+    opts.architecture === 'topk' || opts.architecture === 'batch-topk' || opts.architecture === 'matryoshka';
+  if (needsK && opts.k === undefined)
+    throw new InputError('--k', `is required for --architecture ${opts.architecture}`);
+  if (!needsK && opts.k !== undefined)
+    throw new InputError('--k', `has no meaning for --architecture ${opts.architecture}; use --sparsity-coefficient`);
+  if (needsK && opts.sparsityCoefficient !== undefined)
+    throw new InputError('--sparsity-coefficient', `has no meaning for --architecture ${opts.architecture}; use --k`);
+  const coefficient = opts.sparsityCoefficient;
+  switch (opts.architecture) {
+    case 'topk':
+    case 'batch-topk':
+    case 'matryoshka':
+      return { architecture: opts.architecture, ...common, k: opts.k! };
+    case 'relu-l1':
+      return {
+        architecture: 'relu-l1',
+        ...common,
+        ...(coefficient === undefined ? {} : { l1Coefficient: coefficient }),
+      };
+    case 'jumprelu':
+      return {
+        architecture: 'jumprelu',
+        ...common,
+        ...(coefficient === undefined ? {} : { l0Coefficient: coefficient }),
+      };
+  }
+}
+
+/** Writes each reported step as one JSON line (a plotting tool reads it with pandas.read_json(lines=True)). */
+export function jsonlMetrics(file: string, batchSize: number): TrainCallbacks {
+  const started = Date.now();
+  return {
+    onLog(step, metrics) {
+      const record = {
+        step: step + 1,
+        inputs: (step + 1) * batchSize,
+        seconds: (Date.now() - started) / 1000,
+        ...metrics,
+      };
+      fs.appendFileSync(file, `${JSON.stringify(record)}\n`);
+    },
+  };
+}
+
+/** Largest absolute difference between two same-named sets of tensors (Infinity when names or shapes differ). */
+export async function maxWeightDifference(a: Record<string, tf.Tensor>, b: Record<string, tf.Tensor>): Promise<number> {
+  const names = Object.keys(a).sort();
+  if (names.join() !== Object.keys(b).sort().join()) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (const name of names) {
+    if (a[name].shape.join() !== b[name].shape.join()) return Number.POSITIVE_INFINITY;
+    const [x, y] = await Promise.all([a[name].data(), b[name].data()]);
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+  }
+  return worst;
+}
+
+/** Runs `gensparse train`. `log` gets the human-readable lines (stderr in the command). */
+export async function runTrain(opts: TrainOptions, log: (line: string) => void): Promise<TrainSummary> {
+  if (opts.resume) {
+    throw new InputError(
+      '--resume',
+      'is not available yet: the SAE trainer does not save its optimiser state and data position, ' +
+        'so a resumed run would not continue the same run. Start a new run with another --out',
+    );
+  }
+  const out = opts.out;
+  if (fs.existsSync(path.join(out, 'metrics.jsonl')))
+    throw new InputError('--out', `${out} already holds a run (metrics.jsonl); choose another folder`);
+  const rowSet = openRowSet(opts.data, { tensor: opts.tensor });
+  let sae: SparseAutoencoder | null = null;
+  let trainer: SaeTrainer | null = null;
+  try {
+    const { trainRows, heldOutRows } = splitRows(rowSet.rows, opts.heldOut);
+    const D = rowSet.dim;
+    const config = saeConfigFromOptions(opts, D);
+    const bufferRows = opts.bufferRows ?? Math.min(trainRows, defaultRowsInMemory(D));
+    fs.mkdirSync(out, { recursive: true });
+    const run = {
+      command: 'gensparse train',
+      options: opts,
+      data: { files: rowSet.files, rows: rowSet.rows, dim: D, trainRows, heldOutRows, heldOut: 'the last rows' },
+      sae: config,
+      bufferRows,
+    };
+    writeFileAtomic(path.join(out, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+    log(
+      `data: ${rowSet.rows} rows of dim ${D} in ${rowSet.files.length} file(s); ` +
+        `training on the first ${trainRows}, holding out the last ${heldOutRows}`,
+    );
+
+    const source = new ActivationBuffer({
+      source: new RowRangeSource(rowSet, 0, trainRows),
+      capacity: bufferRows,
+      seed: opts.seed,
+    });
+    sae = createSae(config);
+    const checkpointDir = path.join(out, 'checkpoint');
+    trainer = new SaeTrainer(sae, source, {
+      steps: opts.steps,
+      batchSize: opts.batchSize,
+      lr: opts.lr,
+      decay: LR_SCHEDULES[opts.lrSchedule],
+      warmupSteps: opts.warmupSteps,
+      logEvery: opts.logEvery,
+      initSamples: Math.min(4096, trainRows),
+      checkpointEvery: opts.checkpointEvery,
+      onCheckpoint: async (step, model) => {
+        await saveSaeLens(checkpointDir, model, { dataset_path: opts.data });
+        const state = { step, inputsSeen: trainer!.inputsSeen, steps: opts.steps };
+        writeFileAtomic(path.join(checkpointDir, 'trainer.json'), `${JSON.stringify(state)}\n`);
+      },
+      callbacks: [
+        progressBar({
+          label: opts.architecture,
+          total: opts.steps,
+          show: ['loss', 'mse', 'fvu', 'l0', 'deadFraction'],
+        }),
+        jsonlMetrics(path.join(out, 'metrics.jsonl'), opts.batchSize),
+      ],
+    });
+    log(`sae: ${opts.architecture}, ${D} -> ${opts.latents} latents, ${opts.steps} steps of ${opts.batchSize}`);
+    const t0 = Date.now();
+    await trainer.train();
+    const seconds = (Date.now() - t0) / 1000;
+
+    // The final SAELens folder, reloaded and compared bit for bit before anything reads it.
+    const saeDir = path.join(out, 'sae');
+    await saveSaeLens(saeDir, sae, { dataset_path: opts.data });
+    const reloaded = loadSaeLens(saeDir);
+    try {
+      const before = sae.foldedWeights();
+      const after = reloaded.foldedWeights();
+      const diff = await maxWeightDifference(before, after);
+      for (const t of [...Object.values(before), ...Object.values(after)]) t.dispose();
+      if (diff !== 0) throw new Error(`the saved SAE does not reload exactly: max weight difference ${diff}`);
+      log(`saved ${saeDir} (SAELens v6); reloaded: weights identical`);
+
+      let evaluation: EvaluationRecord | null = null;
+      if (heldOutRows > 0) {
+        const rows = Math.min(heldOutRows, opts.evalRows ?? defaultRowsInMemory(D));
+        const result = await evaluateSae(reloaded, rowSet.readRows(trainRows, rows), { batchSize: EVAL_BATCH_SIZE });
+        evaluation = evaluationRecord(result, { sae: saeDir, data: opts.data, firstRow: trainRows, rows });
+        writeFileAtomic(path.join(out, 'eval.json'), `${JSON.stringify(evaluation, null, 2)}\n`);
+      }
+      return { out, steps: trainer.stepsTaken, trainRows, heldOutRows, seconds, evaluation };
+    } finally {
+      reloaded.dispose();
+    }
+  } finally {
+    trainer?.dispose();
+    sae?.dispose();
+    rowSet.close();
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * `gensparse train` and `gensparse eval` end to end, run as a user runs them (a separate process,
+ * through the tsx entry) on a generated .npy: the metrics log, the checkpoint, the SAELens folder
+ * (reloaded here and evaluated again: the numbers must equal the command's eval.json exactly),
+ * the density PNG, and the argument errors ("did you mean", --help on every command).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildProgram } from '../../src/cli/main';
+import { Rng } from '../../src/core/random';
+import { openNpy, writeNpy } from '../../src/data/npy';
+import { evaluateSae } from '../../src/sae/metrics';
+import { loadSaeLens } from '../../src/sae/saelens';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = require.resolve('tsx/cli', { paths: [ROOT] });
+const ROWS = 2000;
+const DIM = 16;
+
+let dir: string;
+let acts: string;
+
+function gensparse(args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [TSX, path.join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-cli-'));
+  // Sparse-ish rows: each a sum of 3 of 48 random directions with random magnitudes, plus noise.
+  const rng = new Rng(7);
+  const directions = Float32Array.from({ length: 48 * DIM }, () => rng.normal());
+  const x = new Float32Array(ROWS * DIM);
+  for (let r = 0; r < ROWS; r++) {
+    for (let j = 0; j < 3; j++) {
+      const f = rng.int(48);
+      const m = 1 + rng.uniform();
+      for (let d = 0; d < DIM; d++) x[r * DIM + d] += m * directions[f * DIM + d];
+    }
+    for (let d = 0; d < DIM; d++) x[r * DIM + d] += 0.05 * rng.normal();
+  }
+  acts = path.join(dir, 'acts.npy');
+  writeNpy(acts, x, [ROWS, DIM]);
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('gensparse train on a generated .npy', () => {
+  let out: string;
+  let result: ReturnType<typeof gensparse>;
+  const args = ['--latents', '32', '--k', '4', '--steps', '20', '--batch-size', '64', '--log-every', '5'];
+
+  beforeAll(() => {
+    out = path.join(dir, 'run'); // absolute, and echoed as given
+    result = gensparse([
+      'train',
+      '--data',
+      acts,
+      ...args,
+      '--checkpoint-every',
+      '10',
+      '--held-out',
+      '0.1',
+      '--out',
+      out,
+    ]);
+  }, 200_000);
+
+  test('exits 0, shows a progress bar and echoes --out as given', () => {
+    expect(result.stderr).toMatch(/topk \[#+\] 100%\s+20\/20/);
+    expect(result.stderr).toContain(`wrote ${out}`);
+    expect(result.stderr).toContain('training on the first 1800, holding out the last 200');
+    expect(result.status).toBe(0);
+  });
+
+  test('metrics.jsonl: one record per reported step', () => {
+    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l));
+    expect(records.map((r) => r.step)).toEqual([5, 10, 15, 20]);
+    expect(records.map((r) => r.inputs)).toEqual([320, 640, 960, 1280]);
+    for (const r of records) {
+      for (const k of ['loss', 'mse', 'fvu', 'l0', 'deadFraction', 'lr', 'seconds'])
+        expect(Number.isFinite(r[k])).toBe(true);
+      expect(r.l0).toBe(4); // TopK: exactly k active per input
+    }
+    // The default schedule: linear warm-up over min(1000, 20/20 = 1) step, then constant, decaying over the last 20%.
+    expect(records[0].lr).toBeGreaterThan(records[3].lr);
+  });
+
+  test('the checkpoint and the final folder hold the same step-20 weights', () => {
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'checkpoint/trainer.json'), 'utf8'))).toEqual({
+      step: 20,
+      inputsSeen: 1280,
+      steps: 20,
+    });
+    const a = loadSaeLens(path.join(out, 'checkpoint'));
+    const b = loadSaeLens(path.join(out, 'sae'));
+    const wa = a.foldedWeights();
+    const wb = b.foldedWeights();
+    for (const name of Object.keys(wb))
+      expect(Array.from(wa[name].dataSync())).toEqual(Array.from(wb[name].dataSync()));
+    for (const t of [...Object.values(wa), ...Object.values(wb)]) t.dispose();
+    a.dispose();
+    b.dispose();
+  });
+
+  test('the SAELens folder reloads exactly: re-evaluating it here gives eval.json to the last digit', async () => {
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8'));
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'sae/cfg.json'), 'utf8'));
+    expect(cfg).toMatchObject({ architecture: 'topk', d_in: DIM, d_sae: 32, k: 4, normalize_activations: 'none' });
+    const before = tf.memory().numTensors;
+    const sae = loadSaeLens(path.join(out, 'sae'));
+    const source = openNpy(acts);
+    const heldOut = source.readRows(1800, 200);
+    source.close();
+    const again = await evaluateSae(sae, heldOut, { batchSize: 1024 });
+    sae.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(saved).toMatchObject({ firstRow: 1800, rows: 200, inputs: 200, latents: 32 });
+    for (const k of ['mse', 'fvu', 'l0', 'deadFraction', 'relativeReconstructionBias'] as const)
+      expect(saved[k]).toBe(again[k]);
+    expect(saved.densityHistogram).toEqual(again.densityHistogram);
+    // Trained, not just saved: 20 steps explain some variance.
+    expect(saved.fvu).toBeLessThan(1);
+  });
+
+  test('--resume says plainly that it is not available yet (the trainer has no resumable state)', () => {
+    const r = gensparse(['train', '--data', acts, ...args, '--out', out, '--resume']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--resume: is not available yet');
+  }, 60_000);
+
+  test('a second run into the same folder is refused rather than mixed into its log', () => {
+    const r = gensparse(['train', '--data', acts, ...args, '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('already holds a run');
+  }, 60_000);
+
+  test('gensparse eval prints the same record and writes a density-histogram PNG', () => {
+    const evalOut = path.join(dir, 'eval');
+    const r = gensparse([
+      'eval',
+      '--sae',
+      path.join(out, 'sae'),
+      '--data',
+      acts,
+      '--first-row',
+      '1800',
+      '--out',
+      evalOut,
+    ]);
+    expect(r.status).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8'));
+    expect(printed).toEqual(saved);
+    const png = fs.readFileSync(path.join(evalOut, 'density.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(720); // IHDR width
+    expect(JSON.parse(fs.readFileSync(path.join(evalOut, 'eval.json'), 'utf8'))).toEqual(saved);
+  }, 60_000);
+});
+
+describe('argument errors and help (in process)', () => {
+  function parse(argv: string[]): { out: string; err: string; code: number | undefined } {
+    let out = '';
+    let err = '';
+    const program = buildProgram({ writeOut: (t) => (out += t), writeErr: (t) => (err += t), exitOverride: true });
+    let code: number | undefined;
+    try {
+      // parse (not parseAsync): errors and help are thrown before any action would run.
+      program.parse(argv, { from: 'user' });
+    } catch (e) {
+      code = (e as { exitCode?: number }).exitCode;
+    }
+    return { out, err, code };
+  }
+
+  test('--help on every command', () => {
+    for (const command of [[], ['train'], ['eval'], ['lesson'], ['serve'], ['experiment']]) {
+      const r = parse([...command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^Usage: gensparse/);
+    }
+    expect(parse(['train', '--help']).out).toContain('--lr-schedule <name>');
+  });
+
+  test('typos in a command, an option or an architecture get "did you mean"', () => {
+    expect(parse(['trian']).err).toContain('Did you mean train?');
+    expect(
+      parse(['train', '--data', 'a.npy', '--latents', '4', '--steps', '1', '--out', 'o', '--batchsize', '8']).err,
+    ).toContain('Did you mean --batch-size?');
+    const arch = parse(['train', '--architecture', 'jumprelo']);
+    expect(arch.err).toContain("(did you mean 'jumprelu'?)");
+    expect(arch.code).toBe(1);
+    expect(parse(['train', '--lr-schedule', 'cosin']).err).toContain('Allowed choices are constant, linear, cosine');
+    expect(parse(['train', '--steps', '-3']).err).toContain("must be an integer >= 1, got '-3'");
+  });
+});
+
+test('the lesson CLI suggests the closest lesson id', () => {
+  const r = spawnSync(process.execPath, [TSX, path.join(ROOT, 'src/server/lesson-cli.ts'), 'vae-intr'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(r.stderr).toContain("no lesson 'vae-intr' (did you mean 'vae-intro'?)");
+  expect(r.status).toBe(2);
+}, 60_000);
+
+test("lesson and experiment run the clone's own scripts (from any folder)", () => {
+  const lessons = gensparse(['lesson', '--list']);
+  expect(lessons.status).toBe(0);
+  expect(lessons.stdout).toMatch(/vae-intro\s+ready/);
+  const experiments = gensparse(['experiment', '--list']);
+  expect(experiments.status).toBe(0);
+  expect(experiments.stdout).toContain('dead-latents');
+}, 120_000);
