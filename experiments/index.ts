@@ -6,6 +6,7 @@ import type { Experiment } from './experiment';
 import { opposingDirections } from './opposing-directions';
 import { progressive } from './progressive';
 import { shuffling } from './shuffling';
+import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
 
 export const EXPERIMENTS: Experiment[] = [
@@ -13,6 +14,7 @@ export const EXPERIMENTS: Experiment[] = [
   deadLatents,
   opposingDirections,
   shuffling,
+  splitting,
   progressive,
   thresholdGradientsExperiment,
   batchtopkThreshold,
