@@ -140,7 +140,6 @@ export abstract class SparseAutoencoder {
   normalise(xBD: tf.Tensor2D): tf.Tensor2D {
     if (!(xBD instanceof tf.Tensor)) throw new InputError('x', `must be a tf.Tensor of shape [B, ${this.dIn}]`);
     checkShape('x', xBD, [null, this.dIn]);
-    if (xBD.shape[0] < 1) throw new InputError('x', `must have at least one row, got shape [${xBD.shape.join(', ')}]`);
     return tf.tidy(() => (this.inputScale === 1 ? xBD.clone() : xBD.mul(this.inputScale)) as tf.Tensor2D);
   }
 
