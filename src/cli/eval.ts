@@ -11,7 +11,7 @@ import { InputError } from '../core/errors';
 import type { SaeEvaluation } from '../sae/metrics';
 import { evaluateSae } from '../sae/metrics';
 import { loadSaeLens } from '../sae/saelens';
-import { openRowSet } from './data';
+import { defaultRowsInMemory, openRowSet } from './data';
 import { densityChart } from './density-chart';
 
 /** Rows per forward pass in an evaluation (`gensparse eval --batch-size`'s default and train's final evaluation). */
@@ -46,7 +46,7 @@ export interface EvalOptions {
   tensor?: string;
   /** First row evaluated. */
   firstRow: number;
-  /** Rows evaluated (default: all from firstRow, at most 65,536). */
+  /** Rows evaluated (default: all from firstRow, at most `defaultRowsInMemory`). */
   rows?: number;
   batchSize: number;
   /** Folder for eval.json and density.png. */
@@ -66,7 +66,7 @@ export async function runEval(opts: EvalOptions): Promise<{ record: EvaluationRe
         `must be below the ${rowSet.rows} rows of ${opts.data}, got ${opts.firstRow}`,
       );
     const available = rowSet.rows - opts.firstRow;
-    const rows = opts.rows === undefined ? Math.min(available, 65536) : opts.rows;
+    const rows = opts.rows === undefined ? Math.min(available, defaultRowsInMemory(rowSet.dim)) : opts.rows;
     if (rows > available)
       throw new InputError(
         '--rows',
