@@ -140,7 +140,6 @@ export abstract class SparseAutoencoder {
   normalise(xBD: tf.Tensor2D): tf.Tensor2D {
     if (!(xBD instanceof tf.Tensor)) throw new InputError('x', `must be a tf.Tensor of shape [B, ${this.dIn}]`);
     checkShape('x', xBD, [null, this.dIn]);
-    if (xBD.shape[0] < 1) throw new InputError('x', `must have at least one row, got shape [${xBD.shape.join(', ')}]`);
     return tf.tidy(() => (this.inputScale === 1 ? xBD.clone() : xBD.mul(this.inputScale)) as tf.Tensor2D);
   }
 
@@ -270,6 +269,23 @@ export abstract class SparseAutoencoder {
     }
     this.params.assign({ W_enc: weights.W_enc, b_enc: weights.b_enc, W_dec: weights.W_dec, b_dec: weights.b_dec });
     this.inputScale = 1;
+  }
+
+  /**
+   * What a resumed training run needs besides the parameters and the optimiser: the input scale,
+   * and the architecture's own state (BatchTopK's update count, JumpReLU's KDE buffer). Tensors are copies.
+   */
+  trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    return { json: { inputScale: this.inputScale }, tensors: {} };
+  }
+
+  /** Restores `trainingState()` (the parameters are restored separately, by name). */
+  loadTrainingState(json: Record<string, unknown>, _tensors: Record<string, tf.Tensor>): void {
+    const s = json.inputScale;
+    if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
+      throw new InputError('state.inputScale', `must be a finite number > 0, got ${String(s)}`);
+    }
+    this.inputScale = s;
   }
 
   /** Frees the parameters. */
