@@ -25,14 +25,14 @@ export const batchtopkThreshold: Experiment = {
     'with per-latent thresholds calibrated to the training firing rates, and how do their frontiers compare?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 64 : 512;
+    const n = q ? 64 : 256;
     const ks = q ? [2, 4] : [4, 8, 16, 32];
-    const steps = q ? 10 : 300;
-    const batchSize = q ? 64 : 256;
-    const train = await charResiduals('train', q ? 1024 : 16384);
-    const heldOut = await charResiduals('heldOut', q ? 512 : 4096);
+    const steps = q ? 10 : 150;
+    const batchSize = q ? 64 : 128;
+    const train = await charResiduals('train', q ? 1024 : 8192);
+    const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
     const D = train.dim;
-    const calibrationRows = q ? 512 : 4096;
+    const calibrationRows = q ? 512 : 2048;
     const calibration = shuffledRows(train.activations, D, ctx.seed + 7).nextBatch(calibrationRows);
 
     const l0: Record<string, number[]> = { batch: [], global: [], perLatent: [] };
