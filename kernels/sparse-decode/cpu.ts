@@ -4,10 +4,12 @@
  *   backward: dv[b,j] = <dy[b], W[idx[b,j]]>,  dW[idx[b,j]] += v[b,j] dy[b]  O(B*K*D) + zeroing dW
  * (the scatter-add touches only the rows in the code; the dense decode's backward is two
  * [B,N]x[N,D]-sized matmuls). This is the eager decode of OpenAI's Triton kernels, in JS.
+ * On the wasm backend the same loops run as WebAssembly SIMD on tfjs's heap (wasm.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerJsKernel, runJs } from '../shared/js-kernel';
+import { sortByLatent, sparseDecodeSimd } from './wasm';
 
 /**
  * xhat [B,D] from values [B,K], indices [B,K], wDec [N,D], bDec [D]. Four code entries per pass
@@ -109,10 +111,48 @@ export function sparseDecodeGradJs(
   }
 }
 
+/** On wasm: the SIMD loops of wasm.ts over tfjs's heap, with a scratch int32 [N+1+B*K] for the sort by latent. */
+function runSimd(
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  outputs: { shape: number[]; dtype: 'float32' }[],
+  indices: tf.TensorInfo,
+  n: number,
+  compute: (ins: Float32Array[], outs: Float32Array[], entries: number, starts: number) => void,
+): tf.TensorInfo[] {
+  const m = indices.shape[0] * indices.shape[1];
+  const infos = runJs(
+    backend,
+    [...inputs, indices],
+    [...outputs, { shape: [n + 1 + m], dtype: 'int32' }],
+    (ins, outs) => {
+      const scratch = outs[outs.length - 1] as Int32Array;
+      const starts = scratch.subarray(0, n + 1);
+      const entries = scratch.subarray(n + 1);
+      sortByLatent(ins[ins.length - 1] as Int32Array, n, starts, entries);
+      compute(ins as Float32Array[], outs as Float32Array[], entries.byteOffset, starts.byteOffset);
+    },
+  );
+  const scratch = infos.pop() as tf.TensorInfo;
+  (backend as { disposeData(id: tf.DataId): void }).disposeData(scratch.dataId);
+  return infos;
+}
+
 registerJsKernel(K.sparseDecode, ({ inputs, backend }) => {
   const { values, indices, wDec, bDec } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
-  const d = wDec.shape[1];
+  const [n, d] = wDec.shape;
+  const simd = sparseDecodeSimd(backend);
+  if (simd)
+    return runSimd(
+      backend,
+      [values, wDec, bDec],
+      [{ shape: [b, d], dtype: 'float32' }],
+      indices,
+      n,
+      ([v, w, bd], [out], entries, starts) =>
+        simd.decode(v.byteOffset, w.byteOffset, bd.byteOffset, out.byteOffset, entries, starts, b, k, d, n),
+    )[0];
   return runJs(
     backend,
     [values, indices, wDec, bDec],
@@ -135,24 +175,26 @@ registerJsKernel(K.sparseDecodeGrad, ({ inputs, backend }) => {
   const { dy, values, indices, wDec } = inputs as Record<string, tf.TensorInfo>;
   const [b, k] = values.shape;
   const [n, d] = wDec.shape;
-  return runJs(
-    backend,
-    [dy, values, indices, wDec],
-    [
-      { shape: [b, k], dtype: 'float32' },
-      { shape: [n, d], dtype: 'float32' },
-    ],
-    ([g, v, idx, w], [dv, dw]) =>
-      sparseDecodeGradJs(
-        g as Float32Array,
-        v as Float32Array,
-        idx as Int32Array,
-        w as Float32Array,
-        dv as Float32Array,
-        dw as Float32Array,
-        b,
-        k,
-        d,
-      ),
+  const simd = sparseDecodeSimd(backend);
+  const outputs: { shape: number[]; dtype: 'float32' }[] = [
+    { shape: [b, k], dtype: 'float32' },
+    { shape: [n, d], dtype: 'float32' },
+  ];
+  if (simd)
+    return runSimd(backend, [dy, values, wDec], outputs, indices, n, ([g, v, w], [dv, dw], entries, starts) =>
+      simd.grad(g.byteOffset, v.byteOffset, w.byteOffset, dv.byteOffset, dw.byteOffset, entries, starts, k, d, n),
+    );
+  return runJs(backend, [dy, values, indices, wDec], outputs, ([g, v, idx, w], [dv, dw]) =>
+    sparseDecodeGradJs(
+      g as Float32Array,
+      v as Float32Array,
+      idx as Int32Array,
+      w as Float32Array,
+      dv as Float32Array,
+      dw as Float32Array,
+      b,
+      k,
+      d,
+    ),
   );
 });

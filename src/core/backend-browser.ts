@@ -14,6 +14,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { type BackendCandidate, type BackendReport, switchBackend, selectBackend } from './backend';
 import { installFastWasmMatMul } from './wasm-matmul';
+import { installSharedWasmIdentity } from './wasm-identity';
 
 /** The browser candidates, fastest first. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -98,6 +99,7 @@ export function browserCandidates(wasmPath: string, allowSoftware = false): Back
         setWasmPaths(wasmPath);
         await switchBackend('wasm');
         installFastWasmMatMul();
+        installSharedWasmIdentity();
       },
     },
     { name: 'cpu', load: () => switchBackend('cpu') },

@@ -65,7 +65,7 @@ export type ResolvedJumpReluConfig = ResolvedCommonConfig & Required<JumpReluCon
 export function resolveJumpReluConfig(config: JumpReluConfig): ResolvedJumpReluConfig {
   return {
     architecture: 'jumprelu',
-    ...resolveCommon(config),
+    ...resolveCommon(config, ['l0Coefficient', 'bandwidth', 'initialThreshold', 'thresholdParam', 'kdeWindow']),
     l0Coefficient: checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1),
     bandwidth: checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true }),
     initialThreshold: checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true }),

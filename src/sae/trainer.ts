@@ -17,7 +17,7 @@
  * to the metric read-back, to refresh the dead set that AuxK uses; a step never waits on the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { Adam, makeSchedule } from '../core/optim';
 import {
   type MetricHistory,
@@ -46,11 +46,20 @@ export interface SaeTrainerConfig extends DataInitOptions, ScheduleOptions {
   decay?: 'none' | 'linear' | 'cosine';
   /** Fraction of the run after which the decay starts. Default 0.8 (Gao et al. 2024). */
   decayStart?: number;
-  /** A latent is dead if it has not fired in this many inputs. Default 10,000,000 (Gao et al. 2024; sparsify). */
+  /**
+   * A latent is dead if it has not fired in this many inputs. Default min(10,000,000 (Gao et al. 2024;
+   * sparsify), steps * batchSize / 5): the long-run window, scaled down so a short run measures it too.
+   * Until that many inputs have passed, deadFraction reads NaN (not yet measured) and AuxK is off.
+   */
   deadWindow?: number;
   /** Inputs drawn to initialise b_dec (and the input scale). Default 4096. 0 skips data initialisation. */
   initSamples?: number;
-  /** Read metrics (and refresh the dead set) every this many steps. Default 10. */
+  /**
+   * Read metrics (and refresh the dead set) every this many steps. Default 10. The metric record:
+   * loss, l0 (mean active latents per input of the training latents: BatchTopK's is k by
+   * construction, its `inferenceL0` term counts ReLU(z) > theta, what evaluation sees), deadFraction
+   * (NaN until `deadWindow` inputs), lr, and every loss term of the SAE (mse, fvu, ...).
+   */
   logEvery?: number;
   /** Progress callbacks (a progress bar, charts); `train({callbacks})` adds more. */
   callbacks?: TrainCallbacks | TrainCallbacks[];
@@ -95,7 +104,8 @@ export class SaeTrainer {
       throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
     const steps = checkInt('steps', config.steps, 0);
     this.batchSize = checkInt('batchSize', config.batchSize ?? 1024, 1);
-    this.deadWindow = checkInt('deadWindow', config.deadWindow ?? 10_000_000, 1);
+    const scaledWindow = Math.max(this.batchSize, Math.floor((steps * this.batchSize) / 5));
+    this.deadWindow = checkInt('deadWindow', config.deadWindow ?? Math.min(10_000_000, scaledWindow), 1);
     this.logEvery = checkInt('logEvery', config.logEvery ?? 10, 1);
     checkInt('initSamples', config.initSamples ?? 4096, 0);
     checkInt('checkpointEvery', config.checkpointEvery ?? 0, 0);
@@ -145,7 +155,7 @@ export class SaeTrainer {
     const { sae, batchSize: B } = this;
     if (this.stepsTaken % this.logEvery === 0 && this.usesDeadLatents()) this.deadM = await this.deadLatents();
     const dead = this.deadM;
-    const xBD = tf.tensor2d(this.source.nextBatch(B), [B, sae.dIn]);
+    const xBD = tf.tensor2d(this.checkedBatch(B), [B, sae.dIn]);
     let firedN: tf.Tensor1D | null = null;
     const terms: Record<string, tf.Scalar> = {};
     const { loss, grads } = sae.params.gradients(() => {
@@ -171,9 +181,34 @@ export class SaeTrainer {
     return { loss, l0, ...terms, deadFraction: this.deadFraction(), lr: this.adam.lr };
   }
 
-  /** Fraction of latents idle for at least `deadWindow` inputs, on the device (0 before that many inputs). */
-  deadFraction(): tf.Scalar {
-    if (this.inputsSeen < this.deadWindow) return tf.scalar(0);
+  /**
+   * The next batch from the source, checked on the host before it is uploaded (no device sync):
+   * a Float32Array of exactly B * D values, all finite.
+   */
+  private checkedBatch(B: number): Float32Array {
+    const rows = this.source.nextBatch(B);
+    const D = this.sae.dIn;
+    if (!(rows instanceof Float32Array) || rows.length !== B * D) {
+      const got = rows instanceof Float32Array ? `${rows.length} values` : String(rows);
+      throw new InputError('source.nextBatch', `must return a Float32Array of ${B} x ${D} values, got ${got}`);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      if (!Number.isFinite(rows[i])) {
+        throw new InputError(
+          'source.nextBatch',
+          `returned ${rows[i]} at row ${Math.floor(i / D)}, column ${i % D} of step ${this.stepsTaken}'s batch`,
+        );
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Fraction of latents idle for at least `deadWindow` inputs, on the device; NaN (not yet measured)
+   * before that many inputs have been seen.
+   */
+  deadFraction(): tf.Scalar | number {
+    if (this.inputsSeen < this.deadWindow) return Number.NaN;
     return tf.tidy(() => this.idleN.greaterEqual(this.deadWindow).cast('float32').mean() as tf.Scalar);
   }
 

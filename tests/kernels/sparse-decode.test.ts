@@ -7,6 +7,8 @@ import { Rng } from '../../src/core/random';
 import * as sd from '../../kernels/sparse-decode';
 import { expectClose, naiveDecode, naiveDecodeGrad, randn, randomIndices, read, dot } from './naive';
 import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+import { sortByLatent, sparseDecodeSimd } from '../../kernels/sparse-decode/wasm';
+import { startWasmSync, startWasmThreaded } from '../../src/core/wasm-node';
 
 beforeAll(() => setPoisonOutputs(true));
 afterAll(() => setPoisonOutputs(false));
@@ -78,5 +80,73 @@ describe.each([
     for (let i = 0; i < 5; i++) run();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([vT, iT, wT, bT]);
+  });
+});
+
+describe('sparse decode on wasm: the SIMD loops over the heap', () => {
+  const onWasm = () => tf.getBackend() === 'wasm';
+
+  test('sortByLatent groups code positions by latent, in order (a naive filter per latent)', () => {
+    const rng = new Rng(77);
+    const b = 6,
+      k = 4,
+      n = 9;
+    const idx = randomIndices(rng, b, k, n);
+    idx[5] = idx[4] = 3; // a repeated latent within one row is still two entries
+    const starts = new Int32Array(n + 1),
+      entries = new Int32Array(b * k);
+    sortByLatent(idx, n, starts, entries);
+    for (let m = 0; m < n; m++) {
+      const want = Array.from(idx.keys()).filter((p) => idx[p] === m);
+      expect(Array.from(entries.subarray(starts[m], starts[m + 1]))).toEqual(want);
+    }
+    expect(starts[n]).toBe(b * k);
+  });
+
+  const check = async (b: number, k: number, n: number, d: number, seed: number) => {
+    const rng = new Rng(seed);
+    const v = randn(rng, b * k),
+      idx = randomIndices(rng, b, k, n),
+      w = randn(rng, n * d),
+      bDec = randn(rng, d),
+      g = randn(rng, b * d);
+    const [vT, iT, wT, bT, gT] = [
+      tf.tensor2d(v, [b, k]),
+      tf.tensor2d(idx, [b, k], 'int32'),
+      tf.tensor2d(w, [n, d]),
+      tf.tensor1d(bDec),
+      tf.tensor2d(g, [b, d]),
+    ];
+    const out = sd.sparseDecode(vT as tf.Tensor2D, iT as tf.Tensor2D, wT as tf.Tensor2D, bT as tf.Tensor1D);
+    expectClose(await read(out), naiveDecode(v, idx, w, bDec, b, k, d), { atol: 1e-4, label: 'xhat' });
+    const want = naiveDecodeGrad(v, idx, w, g, b, k, n, d);
+    const grads = tf.grads((a: tf.Tensor, ww: tf.Tensor) =>
+      dot(sd.sparseDecode(a as tf.Tensor2D, iT as tf.Tensor2D, ww as tf.Tensor2D, bT as tf.Tensor1D), gT),
+    )([vT, wT]);
+    expectClose(await read(grads[0]), want.dValues, { atol: 1e-4, label: 'dValues' });
+    expectClose(await read(grads[1]), want.dW, { atol: 1e-4, label: 'dW' });
+    tf.dispose([vT, iT, wT, bT, gT, out, ...grads]);
+  };
+
+  test('the SIMD path is the one that runs on wasm (single-threaded heap)', async () => {
+    if (!onWasm()) return; // the cpu project runs the JS loops, covered above
+    const simd = sparseDecodeSimd(tf.backend());
+    expect(simd).not.toBeNull();
+    expect(simd!.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    await check(7, 5, 41, 37, 1); // D % 4 = 1: a SIMD part and a scalar tail
+  });
+
+  test('and on the threaded build (a shared heap), k = 1 and k = n', async () => {
+    if (!onWasm()) return;
+    await startWasmThreaded(2);
+    try {
+      const simd = sparseDecodeSimd(tf.backend());
+      expect(simd).not.toBeNull();
+      expect(simd!.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+      await check(5, 1, 13, 6, 2);
+      await check(3, 11, 11, 9, 3);
+    } finally {
+      startWasmSync();
+    }
   });
 });
