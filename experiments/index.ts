@@ -1,4 +1,5 @@
 /** Every experiment, in the order of the research questions (issue #14). */
+import { absorption } from './absorption';
 import { batchtopkThreshold } from './batchtopk-threshold';
 import { deadLatents } from './dead-latents';
 import { frontier } from './frontier';
@@ -16,6 +17,7 @@ export const EXPERIMENTS: Experiment[] = [
   shuffling,
   splitting,
   progressive,
+  absorption,
   thresholdGradientsExperiment,
   batchtopkThreshold,
 ];

@@ -26,4 +26,4 @@ test('splitting --quick: match + split + new = 1 per width step; the stitched di
     ...numbersAt(report, 'stitched.mcc'),
   ]);
   expect(report.figures).toHaveLength(3);
-});
+}, 300_000);
