@@ -1,4 +1,5 @@
 /** Every experiment, in the order of the research questions (issue #14). */
+import { absorption } from './absorption';
 import { batchtopkThreshold } from './batchtopk-threshold';
 import { deadLatents } from './dead-latents';
 import { frontier } from './frontier';
@@ -6,6 +7,7 @@ import type { Experiment } from './experiment';
 import { opposingDirections } from './opposing-directions';
 import { progressive } from './progressive';
 import { shuffling } from './shuffling';
+import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
 
 export const EXPERIMENTS: Experiment[] = [
@@ -13,7 +15,9 @@ export const EXPERIMENTS: Experiment[] = [
   deadLatents,
   opposingDirections,
   shuffling,
+  splitting,
   progressive,
+  absorption,
   thresholdGradientsExperiment,
   batchtopkThreshold,
 ];

@@ -3,7 +3,8 @@
  *
  *   run.json            the command's settings (enough to repeat the run) and the data split
  *   metrics.jsonl       one JSON record per reported step: {"step", "inputs", "loss", "mse", "l0", ...}
- *   checkpoint/         the latest periodic checkpoint (an SAELens folder + trainer.json)
+ *   checkpoint/         the latest periodic checkpoint: an SAELens folder whose cfg.json metadata also
+ *                       holds the step and inputs seen (saved as a whole, so they always agree)
  *   sae/                the final SAE as an SAELens v6 folder (cfg.json + sae_weights.safetensors)
  *   eval.json           `evaluateSae` of the saved folder on the held-out rows
  *
@@ -194,9 +195,8 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       initSamples: Math.min(4096, trainRows),
       checkpointEvery: opts.checkpointEvery,
       onCheckpoint: async (step, model) => {
-        await saveSaeLens(checkpointDir, model, { dataset_path: opts.data });
-        const state = { step, inputsSeen: trainer!.inputsSeen, steps: opts.steps };
-        writeFileAtomic(path.join(checkpointDir, 'trainer.json'), `${JSON.stringify(state)}\n`);
+        const progress = { training_step: step, training_steps: opts.steps, training_inputs: trainer!.inputsSeen };
+        await saveSaeLens(checkpointDir, model, { dataset_path: opts.data, ...progress });
       },
       callbacks: [
         progressBar({

@@ -9,17 +9,18 @@
  * so the folder is staged beside `dir` and swapped in by renames whose every intermediate
  * state is recognisable:
  *
- *   1. write every file into `<dir>.partial-<pid>-<n>`, fsync each file and the folder;
- *   2. rename it to `<dir>.new`       <- the commit point: from here on the new save wins;
- *   3. rename `dir` (if any) to `<dir>.old`;
- *   4. rename `<dir>.new` to `dir`;
- *   5. delete `<dir>.old`.
+ *   1. write every file into `<dir>.partial-<tag>`, fsync each file and the folder;
+ *   2. rename it to `<dir>.new-<tag>`   <- the commit point: from here on the new save wins;
+ *   3. rename `dir` (if any) to `<dir>.old-<tag>`;
+ *   4. rename `<dir>.new-<tag>` to `dir`;
+ *   5. delete `<dir>.old-<tag>`.
  *
- * Killed anywhere, a save leaves either `dir` complete (old or new), or `dir` missing with a
- * complete `<dir>.new` (killed between 3 and 4). `recoverFolder(dir)`, run by every save and
- * load of `dir`, finishes an interrupted swap from the state it finds (a `.new` always rolls
- * forward), deletes a leftover `.old`, and deletes the `.partial-*` folders of saves whose
- * process is gone, so killed saves leave no files behind for long.
+ * (`<tag>` is the saving process's pid and a unique suffix.) Killed anywhere, a save leaves
+ * either `dir` complete (old or new), or `dir` missing with a complete `.new-<tag>` (killed
+ * between 3 and 4). `recoverFolder(dir)`, run by every save and load of `dir`, finishes the
+ * swap of a save whose process is gone from the state it finds (a `.new` always rolls
+ * forward), deletes its `.old` and `.partial` folders, and leaves a live process's save alone,
+ * so a reader never races a running save and killed saves leave no files behind for long.
  *
  * Why not a manifest of checksums committed last: SAELens requires fixed file names
  * (`cfg.json`, `sae_weights.safetensors`), so two saves cannot keep both sets of files in one
@@ -28,7 +29,7 @@
  * is a symlink differently from a folder.
  *
  * One writer per folder at a time (two processes saving the same folder at once is not
- * supported); a load that meets an interrupted save finishes it.
+ * supported); readers may load while a save runs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -51,8 +52,9 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
 
 /**
  * Writes `files` (name -> bytes or text) as the folder `dir`, replacing a previous folder as a
- * whole (the steps above). Refuses to replace a folder holding entries other than these names,
- * since they would be lost.
+ * whole (the steps above). Entries of the previous folder that are not among `files` (a
+ * trainer's state, a user's notes) are copied into the new folder, as a file-by-file save
+ * would have left them.
  */
 export function writeFolderAtomic(dir: string, files: Record<string, Uint8Array | string>): void {
   const target = path.resolve(dir);
@@ -63,51 +65,70 @@ export function writeFolderAtomic(dir: string, files: Record<string, Uint8Array 
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   recoverFolder(target);
-  const existing = listFolder(target);
-  if (existing) {
-    const foreign = existing.filter((n) => !names.includes(n));
-    if (foreign.length) {
-      throw new InputError(
-        dir,
-        `holds ${foreign.join(', ')}, which a save would delete (it replaces the folder as a whole): move them or save elsewhere`,
-      );
-    }
-  }
-  const staging = `${target}.partial-${process.pid}-${uniqueSuffix()}`;
+  const kept = (listFolder(target) ?? []).filter((n) => !names.includes(n));
+  const tag = `${process.pid}-${uniqueSuffix()}`; // whose save this is: recovery leaves a live process's alone
+  const staging = `${target}.partial-${tag}`;
+  const committed = `${target}.new-${tag}`;
   try {
     fs.mkdirSync(staging);
     for (const name of names) writeAndSync(path.join(staging, name), files[name]);
+    for (const name of kept) fs.cpSync(path.join(target, name), path.join(staging, name), { recursive: true });
     syncDir(staging);
-    fs.renameSync(staging, `${target}.new`); // the commit point
+    fs.renameSync(staging, committed); // the commit point
   } catch (e) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw e;
   }
-  finishSwap(target);
+  finishSwap(target, committed, `${target}.old-${tag}`);
 }
 
 /**
  * Brings `dir` to a complete state after an interrupted `writeFolderAtomic` (see the module
- * comment) and removes what killed saves left behind. Does nothing when nothing was interrupted.
+ * comment) and removes what killed saves left behind. Only saves whose process is gone (or
+ * this process: its saves run synchronously, so none is in progress) are touched; while another
+ * live process is between steps 3 and 4, it waits up to `waitMs` for `dir` to reappear.
  */
-export function recoverFolder(dir: string): void {
+export function recoverFolder(dir: string, waitMs = 5000): void {
   const target = path.resolve(dir);
-  if (fs.existsSync(`${target}.new`)) finishSwap(target);
-  else if (fs.existsSync(`${target}.old`)) {
-    if (fs.existsSync(target)) fs.rmSync(`${target}.old`, { recursive: true, force: true });
-    else fs.renameSync(`${target}.old`, target); // cannot happen in step order; keep the old one
+  const parent = path.dirname(target);
+  const prefix = `${path.basename(target)}.`;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(parent);
+  } catch {
+    return; // no parent folder: nothing to recover
   }
-  removeStale(path.dirname(target), `${path.basename(target)}.partial-`, '-', '');
+  const left = { new: [] as string[], old: [] as string[], partial: [] as string[] };
+  let liveNew = false;
+  for (const name of entries) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(new|old|partial)-(\d+)-[0-9a-z]+-\d+$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && processAlive(pid)) {
+      liveNew ||= m[1] === 'new';
+      continue;
+    }
+    left[m[1] as 'new' | 'old' | 'partial'].push(path.join(parent, name));
+  }
+  for (const committed of left.new) finishSwap(target, committed, committed.replace(/\.new-(?=[^.]*$)/, '.old-'));
+  for (const old of left.old) {
+    if (fs.existsSync(target)) fs.rmSync(old, { recursive: true, force: true });
+    else fs.renameSync(old, target); // cannot happen in step order; keep the old save
+  }
+  for (const partial of left.partial) fs.rmSync(partial, { recursive: true, force: true });
+  // Another process is swapping its save in right now: give it the moment it needs.
+  if (liveNew && !fs.existsSync(target) && waitMs > 0) {
+    const deadline = Date.now() + waitMs;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (!fs.existsSync(target) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 5);
+  }
 }
 
-/** Steps 3-5: `<dir>.new` (complete) becomes `dir`; the previous `dir` is deleted. */
-function finishSwap(target: string): void {
-  const old = `${target}.old`;
-  if (fs.existsSync(target)) {
-    if (fs.existsSync(old)) fs.rmSync(old, { recursive: true, force: true });
-    fs.renameSync(target, old);
-  }
-  fs.renameSync(`${target}.new`, target);
+/** Steps 3-5: `committed` (complete) becomes `target`; the previous `target` goes to `old`, then is deleted. */
+function finishSwap(target: string, committed: string, old: string): void {
+  if (fs.existsSync(target)) fs.renameSync(target, old);
+  fs.renameSync(committed, target);
   syncDir(path.dirname(target));
   fs.rmSync(old, { recursive: true, force: true });
 }

@@ -14,6 +14,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { type BackendCandidate, type BackendReport, switchBackend, selectBackend } from './backend';
 import { installFastWasmMatMul } from './wasm-matmul';
+import { installSharedWasmIdentity } from './wasm-identity';
 
 /** The browser candidates, fastest first. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -51,8 +52,14 @@ export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|basic r
 
 /** WebGL's unmasked renderer string ("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...))"), or null. */
 export function webglRenderer(): string | null {
-  if (typeof document === 'undefined') return null;
-  const gl = document.createElement('canvas').getContext('webgl2') as WebGL2RenderingContext | null;
+  // A page has a document; a Web Worker has OffscreenCanvas.
+  const canvas =
+    typeof document !== 'undefined'
+      ? document.createElement('canvas')
+      : typeof OffscreenCanvas !== 'undefined'
+        ? new OffscreenCanvas(1, 1)
+        : null;
+  const gl = canvas?.getContext('webgl2') as WebGL2RenderingContext | null;
   if (!gl) return null;
   const ext = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
@@ -82,9 +89,7 @@ export function browserCandidates(wasmPath: string, allowSoftware = false): Back
       async load() {
         const renderer = webglRenderer();
         if (!allowSoftware && renderer && SOFTWARE_RENDERER.test(renderer))
-          throw new Error(
-            `software renderer (${renderer.replace(/^ANGLE \((.*)\)$/, '$1').slice(0, 60)}), slower than wasm`,
-          );
+          throw new Error(`software renderer (${renderer.match(SOFTWARE_RENDERER)?.[0]}), slower than wasm`);
         await switchBackend('webgl');
       },
     },
@@ -94,6 +99,7 @@ export function browserCandidates(wasmPath: string, allowSoftware = false): Back
         setWasmPaths(wasmPath);
         await switchBackend('wasm');
         installFastWasmMatMul();
+        installSharedWasmIdentity();
       },
     },
     { name: 'cpu', load: () => switchBackend('cpu') },

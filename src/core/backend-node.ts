@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type BackendCandidate, type BackendReport, oneLine, selectBackend, switchBackend } from './backend';
 import { ConfigError } from './errors';
 import { installFastWasmMatMul } from './wasm-matmul';
+import { installSharedWasmIdentity } from './wasm-identity';
 import { WASM_MAX_THREADS, createWasmSync, newWasmBackend, startWasmSync, startWasmThreaded } from './wasm-node';
 
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -71,6 +72,7 @@ async function startWasm(threads: number): Promise<string> {
     detail = startWasmSync();
   }
   installFastWasmMatMul();
+  installSharedWasmIdentity();
   wasmStarted = { detail, threads };
   return detail;
 }
@@ -156,6 +158,7 @@ export function registerLazyWasm(): void {
       const backend = newWasmBackend(started.module, 1);
       const detail = started.label;
       installFastWasmMatMul();
+      installSharedWasmIdentity();
       wasmStarted = { detail, threads: 1 };
       const threads = os.availableParallelism();
       const more = threads > 1 ? `; await initBackend() first for ${Math.min(threads, WASM_MAX_THREADS)} threads` : '';

@@ -12,3 +12,4 @@ export * from './train';
 export * from './safetensors';
 export * from './backend';
 export * from './wasm-matmul';
+export * from './wasm-identity';

@@ -3,7 +3,7 @@
  * checks. Each architecture resolves its whole config (these plus its own fields) BEFORE any
  * weight is allocated, so a bad value throws a ConfigError naming it and nothing leaks.
  */
-import { ConfigError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
 
 /** The architectures of the family. */
 export const SAE_ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
@@ -143,4 +143,19 @@ export function checkCoefficient(argument: string, value: number): number {
 /** k_aux, the dead latents AuxK uses: floor(D / 2) by default (Gao et al. 2024; openai used 256 at D = 768). */
 export function resolveKAux(kAux: number | undefined, dIn: number, nLatents: number): number {
   return kAux === undefined ? Math.max(1, Math.floor(dIn / 2)) : checkK('kAux', kAux, nLatents);
+}
+
+/** Throws an InputError naming a bad forward option (a dead index out of [0, N), a non-boolean flag). */
+export function checkForwardOptions(options: { training?: boolean; deadLatents?: Int32Array }, nLatents: number): void {
+  if (options === null || typeof options !== 'object')
+    throw new InputError('options', `must be an object, got ${options}`);
+  if (options.training !== undefined && typeof options.training !== 'boolean') {
+    throw new InputError('options.training', `must be true or false, got ${String(options.training)}`);
+  }
+  const dead = options.deadLatents;
+  if (dead === undefined) return;
+  if (!(dead instanceof Int32Array)) throw new InputError('deadLatents', 'must be an Int32Array of latent indices');
+  const bad = dead.findIndex((i) => i < 0 || i >= nLatents);
+  if (bad >= 0)
+    throw new InputError('deadLatents', `must hold indices in [0, ${nLatents - 1}], got ${dead[bad]} at ${bad}`);
 }

@@ -132,24 +132,45 @@ test('a load of a folder whose save was killed mid-swap finishes the swap (the f
   const dir = path.join(parent, 'ckpt');
   const w = tf.ones([3]);
   await saveCheckpoint(dir, { config: { generation: 0 }, tensors: { w } });
-  // The state between steps 3 and 4: the old folder moved aside, the new one committed.
+  // The state between steps 3 and 4 of a save by this process (its saves are never in flight during a load).
+  const tag = `${process.pid}-m3x9-1`;
   await saveCheckpoint(path.join(parent, 'staged'), { config: { generation: 1 }, tensors: { w } });
-  fs.renameSync(path.join(parent, 'staged'), `${dir}.new`);
-  fs.renameSync(dir, `${dir}.old`);
+  fs.renameSync(path.join(parent, 'staged'), `${dir}.new-${tag}`);
+  fs.renameSync(dir, `${dir}.old-${tag}`);
   const { config, tensors } = loadCheckpoint<{ generation: number }>(dir);
   expect(config.generation).toBe(1);
   expect(fs.readdirSync(parent)).toEqual(['ckpt']);
   tf.dispose([w, ...Object.values(tensors)]);
 });
 
-test('a save refuses to replace a folder holding files it would delete', async () => {
+test("a load leaves a live process's save in progress alone", async () => {
+  const parent = path.join(root, 'live');
+  const dir = path.join(parent, 'ckpt');
+  const w = tf.ones([3]);
+  await saveCheckpoint(dir, { config: { generation: 0 }, tensors: { w } });
+  const live = `${process.ppid}-m3x9-1`; // the test runner: alive throughout
+  for (const name of [`ckpt.partial-${live}`, `ckpt.new-${live}`]) {
+    fs.mkdirSync(path.join(parent, name));
+    fs.writeFileSync(path.join(parent, name, 'config.json'), '{"generation": 1}');
+  }
+  const { config, tensors } = loadCheckpoint<{ generation: number }>(dir);
+  expect(config.generation).toBe(0);
+  expect(fs.readdirSync(parent).sort()).toEqual(['ckpt', `ckpt.new-${live}`, `ckpt.partial-${live}`]);
+  tf.dispose([w, ...Object.values(tensors)]);
+});
+
+test('files of the previous folder that a save does not write are kept (a trainer state, notes)', async () => {
   const dir = path.join(root, 'foreign');
   const w = tf.ones([3]);
-  await saveCheckpoint(dir, { config: {}, tensors: { w } });
-  fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
-  await expect(saveCheckpoint(dir, { config: {}, tensors: { w } })).rejects.toThrow(
-    /holds notes\.txt, which a save would delete/,
-  );
-  expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
-  w.dispose();
+  await saveCheckpoint(dir, { config: { generation: 0 }, tensors: { w } });
+  fs.writeFileSync(path.join(dir, 'trainer.json'), '{"step": 2}');
+  fs.mkdirSync(path.join(dir, 'notes'));
+  fs.writeFileSync(path.join(dir, 'notes', 'a.txt'), 'mine');
+  await saveCheckpoint(dir, { config: { generation: 1 }, tensors: { w } });
+  expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'notes', 'trainer.json']);
+  expect(fs.readFileSync(path.join(dir, 'trainer.json'), 'utf8')).toBe('{"step": 2}');
+  expect(fs.readFileSync(path.join(dir, 'notes', 'a.txt'), 'utf8')).toBe('mine');
+  const loaded = loadCheckpoint<{ generation: number }>(dir);
+  expect(loaded.config.generation).toBe(1);
+  tf.dispose([w, ...Object.values(loaded.tensors)]);
 });

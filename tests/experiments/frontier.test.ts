@@ -27,4 +27,4 @@ test('frontier --quick: every family scored on both data sets; fronts flagged as
   expectFractions(numbersAt(report, 'truth.score'));
   for (const v of numbersAt(report, 'char.score')) expect(v).toBeLessThanOrEqual(1.05);
   expect(report.figures).toHaveLength(4);
-});
+}, 300_000);

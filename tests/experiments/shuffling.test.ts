@@ -29,4 +29,4 @@ test('shuffling --quick: one final FVU per grid point; the best is the minimum; 
   );
   const [neighbour] = numbersAt(report, 'neighbourCosine');
   expect(Math.abs(neighbour)).toBeLessThanOrEqual(1);
-});
+}, 300_000);

@@ -161,7 +161,7 @@ test('forward(null), an empty batch, bad options and dead indices out of range g
     /^x: must be a tf\.Tensor of shape \[B, 8\]/,
   );
   expectRejected(() => sae.encode(undefined as unknown as tf.Tensor2D), InputError, /^x: must be a tf\.Tensor/);
-  expectRejected(() => sae.forward(empty), InputError, /^x: must have at least one row, got shape \[0, 8\]/);
+  expectRejected(() => sae.forward(empty), InputError, /^x: expected shape \[\*, 8\], got \[0, 8\]: empty/);
   expectRejected(
     () => sae.forward(x, { deadLatents: Int32Array.from([3, -1]) }),
     InputError,
