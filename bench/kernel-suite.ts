@@ -117,7 +117,7 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     note: `copy bandwidth ${(bandwidth / 1e6).toFixed(1)} GB/s, matmul ${(flopRate / 1e6).toFixed(1)} GFLOP/s`,
   });
 
-  // 1. Fused reparameterized sampling: forward alone, and forward + backward (which regenerates eps).
+  // 1. Fused reparameterized sampling: forward alone, and forward + backward (cpu/wasm: eps kept from the forward).
   {
     const zb = b,
       zz = full ? 2048 : 256;
@@ -132,7 +132,7 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
       name: `reparam sample fwd [${zb}, ${zz}] (fused vs composite)`,
       referenceMs: refFwd,
       fastMs: msFwd,
-      note: floorNote(msFwd, 3 * size, 0, kernelTag(K.reparamSample)),
+      note: floorNote(msFwd, 3 * size, 0, kernelTag(has(K.reparamSampleEps) ? K.reparamSampleEps : K.reparamSample)),
     });
     const run = (fn: typeof kernels.sampleReparam) => () =>
       tf.grads((m: tf.Tensor, l: tf.Tensor) =>
@@ -144,10 +144,10 @@ export async function runKernelBenchmarks(options: KernelBenchOptions): Promise<
     const ms = await timeIt(run(kernels.sampleReparam), { reps });
     emit({
       section: 'kernels',
-      name: `reparam sample fwd+bwd [${zb}, ${zz}] (fused, eps regenerated, vs composite)`,
+      name: `reparam sample fwd+bwd [${zb}, ${zz}] (fused, vs composite)`,
       referenceMs: refMs,
       fastMs: ms,
-      note: floorNote(ms, 7 * size, 0, kernelTag(K.reparamSample)),
+      note: floorNote(ms, 7 * size, 0, kernelTag(has(K.reparamSampleEps) ? K.reparamSampleEps : K.reparamSample)),
     });
     tf.dispose([mu, lv]);
   }

@@ -3,7 +3,7 @@
  * process), rows in a fixed random order, and one SAE training run with a progress bar.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MetricHistory } from '../src/core/train';
+import type { MetricHistory, TrainCallbacks } from '../src/core/train';
 import { Rng } from '../src/core/random';
 import { ArraySource } from '../src/data/source';
 import { loadCharLmActivations } from '../src/data/lm/node';
@@ -55,7 +55,7 @@ export async function trainWithProgress(
   const trainer = new SaeTrainer(sae, source, {
     ...config,
     logEvery,
-    callbacks: ctx.progress(label, config.steps),
+    callbacks: ([ctx.progress(label, config.steps)] as TrainCallbacks[]).concat(config.callbacks ?? []),
   });
   try {
     return await trainer.train();

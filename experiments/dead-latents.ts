@@ -28,14 +28,14 @@ export const deadLatents: Experiment = {
     'with and without the AuxK loss, across widths and seeds?',
   async run(ctx) {
     const q = ctx.quick;
-    const widths = q ? [64, 128] : [512, 2048];
+    const widths = q ? [64, 128] : [128, 512];
     const seeds = q ? [ctx.seed] : [ctx.seed, ctx.seed + 1];
-    const steps = q ? 12 : 300;
-    const batchSize = q ? 64 : 256;
+    const steps = q ? 12 : 100;
+    const batchSize = q ? 64 : 128;
     const k = 8;
-    const deadWindowSteps = q ? 4 : 25;
-    const train = await charResiduals('train', q ? 1024 : 16384);
-    const heldOut = await charResiduals('heldOut', q ? 512 : 4096);
+    const deadWindowSteps = q ? 4 : 20;
+    const train = await charResiduals('train', q ? 1024 : 8192);
+    const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
     const D = train.dim;
 
     const finalDead: Record<string, number[][]> = {}; // condition -> [width][seed]

@@ -1,11 +1,26 @@
 /** Every experiment, in the order of the research questions (issue #14). */
+import { absorption } from './absorption';
+import { batchtopkThreshold } from './batchtopk-threshold';
 import { deadLatents } from './dead-latents';
+import { frontier } from './frontier';
 import type { Experiment } from './experiment';
 import { opposingDirections } from './opposing-directions';
 import { progressive } from './progressive';
+import { shuffling } from './shuffling';
+import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
 
-export const EXPERIMENTS: Experiment[] = [deadLatents, opposingDirections, progressive, thresholdGradientsExperiment];
+export const EXPERIMENTS: Experiment[] = [
+  frontier,
+  deadLatents,
+  opposingDirections,
+  shuffling,
+  splitting,
+  progressive,
+  absorption,
+  thresholdGradientsExperiment,
+  batchtopkThreshold,
+];
 
 /** The experiment called `name`, or undefined. */
 export function findExperiment(name: string): Experiment | undefined {

@@ -29,13 +29,13 @@ export const opposingDirections: Experiment = {
     'random unit vectors in the same dimension, and are such pairs one feature with two signs?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 256 : 4096;
+    const n = q ? 256 : 2048;
     const k = 16;
-    const steps = q ? 10 : 400;
-    const batchSize = q ? 64 : 256;
+    const steps = q ? 10 : 200;
+    const batchSize = q ? 64 : 128;
     const bigN = q ? 2048 : 65536;
-    const train = await charResiduals('train', q ? 1024 : 16384);
-    const heldOut = await charResiduals('heldOut', q ? 512 : 4096);
+    const train = await charResiduals('train', q ? 1024 : 8192);
+    const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
     const D = train.dim;
     const rng = new Rng(ctx.seed + 1000);
 

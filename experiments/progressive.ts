@@ -18,13 +18,13 @@ export const progressive: Experiment = {
     'and how large is the (k+1)-th activation relative to the k-th?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 64 : 1024;
+    const n = q ? 64 : 512;
     const k = q ? 4 : 16;
     const reads = [k / 4, k / 2, k, 2 * k, 4 * k];
-    const steps = q ? 10 : 300;
-    const batchSize = q ? 64 : 256;
-    const train = await charResiduals('train', q ? 1024 : 16384);
-    const heldOut = await charResiduals('heldOut', q ? 512 : 4096);
+    const steps = q ? 10 : 150;
+    const batchSize = q ? 64 : 128;
+    const train = await charResiduals('train', q ? 1024 : 8192);
+    const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
     const D = train.dim;
     const trainConfig = {
       steps,

@@ -23,15 +23,15 @@ export const thresholdGradientsExperiment: Experiment = {
     'L0 coefficient stop mattering past a point, and does pooling change the frontier?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 32 : 512;
-    const steps = q ? 8 : 300;
-    const batchSize = q ? 64 : 256;
+    const n = q ? 32 : 256;
+    const steps = q ? 8 : 150;
+    const batchSize = q ? 64 : 128;
     const windows = q ? [0, 2] : [0, 2, 8, 32];
     const measured = q ? 4 : 32;
     const lambdas = q ? [0.1, 10] : [0.01, 0.1, 1, 10, 100];
     const kdeWindow = 8;
-    const train = await charResiduals('train', q ? 1024 : 16384);
-    const heldOut = await charResiduals('heldOut', q ? 512 : 4096);
+    const train = await charResiduals('train', q ? 1024 : 8192);
+    const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
     const D = train.dim;
     const base = {
       architecture: 'jumprelu' as const,

@@ -2,6 +2,7 @@
 export const K = {
   reparamSample: 'GensparseReparamSample',
   reparamSampleGrad: 'GensparseReparamSampleGrad',
+  reparamSampleEps: 'GensparseReparamSampleEps',
   topk: 'GensparseTopK',
   topkGrad: 'GensparseTopKGrad',
   topkEncode: 'GensparseTopKEncode',

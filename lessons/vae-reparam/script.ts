@@ -1,23 +1,25 @@
 /**
- * Lesson 2 (Node): the reparameterization trick, its common wrong form, and the analytic KL.
+ * Lesson 2 (Node): the page's experiment (experiment.ts), fitting q = N(mu, sigma^2) to the
+ * target N(2, 0.5^2), run with the right form z = mu + sigma * eps and with the wrong one
+ * z = mu * sigma * eps; then two checks of the estimators the lesson relies on.
  *
  *   npm run lesson -- vae-reparam [--quick]
  *
  * Writes into outDir:
- *   samples.png    histograms of z = mu + sigma * eps (right) and z = mu * sigma * eps (wrong)
- *                  for mu = 2, sigma = 0.5, against the target density N(2, 0.25)
- *   kl-mc.png      the Monte-Carlo KL estimate (mean of log q(z) - log p(z), z = mu + sigma eps)
- *                  converging to the closed form as the number of samples grows, +-2 standard errors
- *   gradients.png  reparameterized gradient estimates of d E[z^2] / d mu and / d logVar against
- *                  the exact values 2 mu and sigma^2, as the number of samples grows
- * and returns the sample moments of both forms, the closed-form KL, its Monte-Carlo estimate
- * and standard error, and the gradient estimates with their exact values.
+ *   curves.png                      the fit with the right form; the wrong form's curves faded behind
+ *   right-samples.png, wrong-samples.png     4000 samples of z after the fit, against q and the target
+ *   right-klEstimate.png            KL(q || N(0, 1)): closed form against S-sample estimates
+ *   kl-mc.png      the Monte-Carlo KL of a 4-D q converging to the closed form, +-2 standard errors
+ *   gradients.png  reparameterized estimates of d E[z^2] / d mu and / d logVar against 2 mu and sigma^2
+ * and returns the fitted mu and sigma of both forms, the closed-form KL, its Monte-Carlo
+ * estimate and standard error, and the gradient estimates with their exact values.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { gaussianKl, reparameterize, standardNormal, wrongReparameterize } from '../../src/vae';
-import { readAndDispose } from '../../src/core';
-import { histogram, lineChart, writePng } from '../../src/analysis/node';
+import { gaussianKl, reparameterize, standardNormal } from '../../src/vae';
+import { writeChartPng } from '../../src/charts/node';
+import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
+import experiment from './experiment';
 
 interface Opts {
   quick: boolean;
@@ -28,39 +30,38 @@ interface Opts {
 
 export default async function run(opts: Opts): Promise<Record<string, number>> {
   const n = opts.quick ? 20000 : 200000;
+  const steps = opts.quick ? 300 : 1000;
   const out = (name: string) => path.join(opts.outDir, name);
 
-  // ---- 1. right and wrong samples from q = N(2, 0.5^2) ----
-  const mu = 2,
-    sigma = 0.5,
-    logVar = Math.log(sigma * sigma);
-  const muT = tf.fill([n, 1], mu) as tf.Tensor2D;
-  const lvT = tf.fill([n, 1], logVar) as tf.Tensor2D;
-  const eps = standardNormal([n, 1], { seed: opts.seed, step: 0 });
-  const right = (await readAndDispose(reparameterize(muT, lvT, eps))) as Float32Array;
-  const wrong = (await readAndDispose(wrongReparameterize(muT, lvT, eps))) as Float32Array;
-  const r = moments(right),
-    w = moments(wrong);
-  opts.log(`z = mu + sigma*eps: mean ${r.mean.toFixed(3)}, std ${r.std.toFixed(3)} (target ${mu}, ${sigma})`);
-  opts.log(`z = mu*sigma*eps (wrong): mean ${w.mean.toFixed(3)}, std ${w.std.toFixed(3)}`);
-  const grid = Array.from({ length: 301 }, (_, i) => -3.5 + i * 0.025);
-  writePng(
-    out('samples.png'),
-    histogram({
-      series: [
-        { name: 'z = mu + sigma * eps', values: right },
-        { name: 'z = mu * sigma * eps (wrong)', values: wrong },
-      ],
-      curves: [{ name: 'target N(2, 0.5^2)', x: grid, y: grid.map((z) => normalPdf(z, mu, sigma)) }],
-      range: [-3.5, 4],
-      bins: 100,
-      title: `${n} samples for mu = 2, sigma = 0.5`,
-      xLabel: 'z',
-      width: 720,
-      height: 400,
-    }),
-  );
-  tf.dispose([muT, lvT, eps]);
+  // ---- 1. the page's experiment with both forms ----
+  const right = await runExperiment(experiment, { settings: { form: 'right', seed: opts.seed }, steps, log: opts.log });
+  const wrong = await runExperiment(experiment, { settings: { form: 'wrong', seed: opts.seed }, steps, log: opts.log });
+  const fitted = { rightMu: 0, rightSigma: 0, rightKl: 0, wrongMu: 0, wrongSigma: 0, wrongKl: 0 };
+  try {
+    await writeFigures(experiment, right, opts.outDir, { prefix: 'right-', only: ['samples', 'klEstimate'] });
+    await writeFigures(experiment, wrong, opts.outDir, { prefix: 'wrong-', only: ['samples'] });
+    await writeFigures(experiment, right, opts.outDir, { only: ['curves'], ghosts: [ghostOf(experiment, wrong)] });
+    for (const [name, r] of [
+      ['right', right],
+      ['wrong', wrong],
+    ] as const) {
+      const get = (m: string) => r.history.last(m) ?? Number.NaN;
+      Object.assign(fitted, {
+        [`${name}Mu`]: get('mu'),
+        [`${name}Sigma`]: get('sigma'),
+        [`${name}Kl`]: get('klExact'),
+      });
+      opts.log(
+        `${name} form after ${steps} steps: mu ${get('mu').toFixed(3)}, sigma ${get('sigma').toFixed(3)} (target 2, 0.5), KL ${get('klExact').toFixed(4)} nats`,
+      );
+    }
+  } finally {
+    right.run.dispose();
+    wrong.run.dispose();
+  }
+  const mu = 2;
+  const sigma = 0.5;
+  const logVar = Math.log(sigma * sigma);
 
   // ---- 2. the KL in closed form and by Monte Carlo, for a 4-D q ----
   const qMu = [1.2, -0.7, 0.3, 2.0];
@@ -76,70 +77,69 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   opts.log(
     `KL closed form ${klExact.toFixed(4)} nats; Monte Carlo (${n} samples) ${final.mean.toFixed(4)} +- ${klSe.toFixed(4)}`,
   );
-  writePng(
-    out('kl-mc.png'),
-    lineChart({
-      series: [
-        { name: 'Monte-Carlo estimate', x: checkpoints.map(Math.log10), y: est.map((e) => e.mean) },
-        {
-          name: '+2 standard errors',
-          x: checkpoints.map(Math.log10),
-          y: est.map((e, i) => e.mean + (2 * e.std) / Math.sqrt(checkpoints[i])),
-          color: [170, 170, 170],
-        },
-        {
-          name: '-2 standard errors',
-          x: checkpoints.map(Math.log10),
-          y: est.map((e, i) => e.mean - (2 * e.std) / Math.sqrt(checkpoints[i])),
-          color: [170, 170, 170],
-        },
-        { name: 'closed form', x: [1, Math.log10(n)], y: [klExact, klExact], color: [0, 0, 0] },
-      ],
-      title: 'KL(q || N(0, I)) for a 4-D q: sampled vs closed form (nats)',
-      xLabel: 'log10(samples)',
-      yLabel: 'nats',
-      yRange: [klExact - 2, klExact + 2],
-      width: 720,
-      height: 400,
-    }),
-  );
+  const band = (sign: number) =>
+    est.map((e, i) => [checkpoints[i], e.mean + (sign * 2 * e.std) / Math.sqrt(checkpoints[i])] as [number, number]);
+  writeChartPng(out('kl-mc.png'), {
+    title: 'KL(q || N(0, I)) for a 4-D q: sampled against closed form',
+    kind: 'line',
+    x: { title: 'samples', log: true },
+    y: { title: 'KL (nats)' },
+    series: [
+      { name: 'Monte-Carlo estimate', points: est.map((e, i) => [checkpoints[i], e.mean]) },
+      { name: '+2 standard errors', points: band(1), color: '#999999' },
+      { name: '-2 standard errors', points: band(-1), color: '#999999' },
+      {
+        name: 'closed form',
+        points: [
+          [checkpoints[0], klExact],
+          [n, klExact],
+        ],
+        color: '#000000',
+        dashed: true,
+      },
+    ],
+  });
 
   // ---- 3. reparameterized gradients of E[z^2] = mu^2 + sigma^2 ----
   const g = await gradientEstimates(mu, logVar, checkpoints, opts.seed);
-  const exactMu = 2 * mu,
-    exactLogVar = sigma * sigma; // d(mu^2 + e^logVar)/dlogVar = sigma^2
+  const exactMu = 2 * mu;
+  const exactLogVar = sigma * sigma; // d(mu^2 + e^logVar)/dlogVar = sigma^2
   opts.log(
     `d E[z^2]/d mu: ${g.mu[g.mu.length - 1].toFixed(4)} (exact ${exactMu}); d/d logVar: ${g.logVar[g.logVar.length - 1].toFixed(4)} (exact ${exactLogVar})`,
   );
-  writePng(
-    out('gradients.png'),
-    lineChart({
-      series: [
-        { name: 'd/d mu, estimate', x: checkpoints.map(Math.log10), y: g.mu },
-        { name: 'd/d mu, exact 2 mu', x: [1, Math.log10(n)], y: [exactMu, exactMu], color: [0, 0, 0] },
-        { name: 'd/d logVar, estimate', x: checkpoints.map(Math.log10), y: g.logVar, color: [255, 127, 14] },
-        {
-          name: 'd/d logVar, exact sigma^2',
-          x: [1, Math.log10(n)],
-          y: [exactLogVar, exactLogVar],
-          color: [120, 120, 120],
-        },
-      ],
-      title: 'reparameterized gradients of E[z^2], z = mu + sigma * eps',
-      xLabel: 'log10(samples)',
-      yLabel: 'gradient',
-      width: 720,
-      height: 400,
-      legendCorner: 'bottom-right',
-    }),
-  );
+  writeChartPng(out('gradients.png'), {
+    title: 'Reparameterized gradients of E[z^2], z = mu + sigma * eps (mu = 2, sigma = 0.5)',
+    kind: 'line',
+    x: { title: 'samples', log: true },
+    y: { title: 'gradient' },
+    series: [
+      { name: 'd/d mu, estimate', points: g.mu.map((v, i) => [checkpoints[i], v]), color: '#0072B2' },
+      {
+        name: 'd/d mu, exact 2 mu',
+        points: [
+          [checkpoints[0], exactMu],
+          [n, exactMu],
+        ],
+        color: '#0072B2',
+        dashed: true,
+      },
+      { name: 'd/d logVar, estimate', points: g.logVar.map((v, i) => [checkpoints[i], v]), color: '#D55E00' },
+      {
+        name: 'd/d logVar, exact sigma^2',
+        points: [
+          [checkpoints[0], exactLogVar],
+          [n, exactLogVar],
+        ],
+        color: '#D55E00',
+        dashed: true,
+      },
+    ],
+  });
 
   return {
     samples: n,
-    rightMean: r.mean,
-    rightStd: r.std,
-    wrongMean: w.mean,
-    wrongStd: w.std,
+    steps,
+    ...fitted,
     klClosedForm: klExact,
     klMonteCarlo: final.mean,
     klMonteCarloSe: klSe,
@@ -156,8 +156,8 @@ async function klTerms(mu: number[], logVar: number[], n: number, seed: number):
   const t = tf.tidy(() => {
     const eps = standardNormal([n, z], { seed, step: 1 });
     const zs = reparameterize(
-      tf.tensor2d(mu, [1, z]).tile([n, 1]) as tf.Tensor2D,
-      tf.tensor2d(logVar, [1, z]).tile([n, 1]) as tf.Tensor2D,
+      tf.tensor2d(mu, [1, z]).broadcastTo([n, z]) as tf.Tensor2D,
+      tf.tensor2d(logVar, [1, z]).broadcastTo([n, z]) as tf.Tensor2D,
       eps,
     );
     // log q(z) = -1/2 (log 2 pi + logVar + eps^2),  log p(z) = -1/2 (log 2 pi + z^2)
@@ -200,10 +200,6 @@ function moments(xs: ArrayLike<number>): { mean: number; std: number } {
   let v = 0;
   for (let i = 0; i < xs.length; i++) v += (xs[i] - mean) ** 2;
   return { mean, std: Math.sqrt(v / Math.max(1, xs.length - 1)) };
-}
-
-function normalPdf(z: number, mu: number, sigma: number): number {
-  return Math.exp(-0.5 * ((z - mu) / sigma) ** 2) / (sigma * Math.sqrt(2 * Math.PI));
 }
 
 /** `count` integers spaced evenly in log from lo to hi (inclusive, deduplicated). */

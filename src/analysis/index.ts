@@ -1,6 +1,5 @@
 /**
- * Analyses (browser-safe part). The PNG plotting helpers for lesson scripts (`png.ts`:
- * image grids, line charts, histograms, scatter and bar charts) write files, so they are
- * exported from `./node` only.
+ * Analyses (browser-safe part). Figures are `ChartSpec`s from src/charts, written to PNG by
+ * src/charts/node.
  */
 export {};

@@ -1,3 +1,2 @@
-/** Node-only parts of analysis. */
-/** PNG plots for lesson scripts: image grids, line charts, histograms, scatter and bar charts. */
-export * from './png';
+/** Node-only parts of analysis (none yet: every chart is a ChartSpec written by src/charts/node). */
+export {};

@@ -33,9 +33,8 @@ function requireClone(what: string): string {
   if (root === null) {
     throw new NotAClone(
       `gensparse ${what} runs from a clone of the repository: the course's lessons, site and data are not ` +
-        'part of the npm package. Clone it, then run `npm ci` and `npx gensparse ' +
-        `${what}` +
-        '` inside the clone (or `npm run lesson` / `npm start` there).',
+        'part of the npm package. Clone it, run `npm ci` inside, then `npm run gensparse -- ' +
+        `${what}\` there (the command from source; \`npx gensparse ${what}\` after \`npm run build\`).`,
     );
   }
   return root;

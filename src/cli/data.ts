@@ -120,6 +120,14 @@ export class RowRangeSource implements ActivationSource {
   }
 }
 
+/**
+ * The default number of rows the command holds in memory at once (the shuffling buffer, the rows
+ * evaluated): 65,536 rows, or fewer if those would take more than 256 MiB as float32.
+ */
+export function defaultRowsInMemory(dim: number): number {
+  return Math.max(1, Math.min(65536, Math.floor(2 ** 28 / (4 * dim))));
+}
+
 /** How `--held-out FRACTION` splits `rows`: training rows first, held-out rows last. */
 export function splitRows(rows: number, heldOutFraction: number): { trainRows: number; heldOutRows: number } {
   if (!(heldOutFraction >= 0 && heldOutFraction < 1))

@@ -5,13 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeChartPng } from '../charts/node';
 import { writeFileAtomic } from '../core/checkpoint';
 import { InputError } from '../core/errors';
 import type { SaeEvaluation } from '../sae/metrics';
 import { evaluateSae } from '../sae/metrics';
 import { loadSaeLens } from '../sae/saelens';
-import { openRowSet } from './data';
-import { writeDensityChart } from './density-chart';
+import { defaultRowsInMemory, openRowSet } from './data';
+import { densityChart } from './density-chart';
 
 /** Rows per forward pass in an evaluation (`gensparse eval --batch-size`'s default and train's final evaluation). */
 export const EVAL_BATCH_SIZE = 1024;
@@ -45,7 +46,7 @@ export interface EvalOptions {
   tensor?: string;
   /** First row evaluated. */
   firstRow: number;
-  /** Rows evaluated (default: all from firstRow, at most 65,536). */
+  /** Rows evaluated (default: all from firstRow, at most `defaultRowsInMemory`). */
   rows?: number;
   batchSize: number;
   /** Folder for eval.json and density.png. */
@@ -65,7 +66,7 @@ export async function runEval(opts: EvalOptions): Promise<{ record: EvaluationRe
         `must be below the ${rowSet.rows} rows of ${opts.data}, got ${opts.firstRow}`,
       );
     const available = rowSet.rows - opts.firstRow;
-    const rows = opts.rows === undefined ? Math.min(available, 65536) : opts.rows;
+    const rows = opts.rows === undefined ? Math.min(available, defaultRowsInMemory(rowSet.dim)) : opts.rows;
     if (rows > available)
       throw new InputError(
         '--rows',
@@ -76,11 +77,8 @@ export async function runEval(opts: EvalOptions): Promise<{ record: EvaluationRe
     fs.mkdirSync(opts.out, { recursive: true });
     const json = path.join(opts.out, 'eval.json');
     writeFileAtomic(json, `${JSON.stringify(record, null, 2)}\n`);
-    const png = writeDensityChart(path.join(opts.out, 'density.png'), {
-      ...result.densityHistogram,
-      dead: record.deadLatents,
-      latents: record.latents,
-    });
+    const chart = densityChart({ ...result.densityHistogram, dead: record.deadLatents, latents: record.latents });
+    const png = writeChartPng(path.join(opts.out, 'density.png'), chart, { scale: 1 });
     return { record, files: [json, png] };
   } finally {
     sae.dispose();

@@ -122,10 +122,17 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       integer(0),
     )
     .option('--buffer-rows <n>', 'rows in the shuffling buffer (default min(65536, 256 MiB of rows))', integer(1))
-    .option('--eval-rows <n>', 'held-out rows evaluated at the end', integer(1), 65536)
+    .option('--eval-rows <n>', 'held-out rows evaluated at the end (default min(65536, 256 MiB of rows))', integer(1))
     .option('--seed <n>', 'seed of the initialisation and the data order', integer(0), 0)
     .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json')
     .option('--resume', 'continue the run in --out from its last checkpoint', false)
+    .addHelpText(
+      'after',
+      `
+Example:
+  gensparse train --data acts.npy --architecture topk --latents 16384 --k 32 --steps 20000 --out runs/topk
+  (then: python -c "import pandas; print(pandas.read_json('runs/topk/metrics.jsonl', lines=True).tail())")`,
+    )
     .action(async (o) => {
       const opts: TrainOptions = {
         data: o.data,
@@ -163,9 +170,19 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .requiredOption('--data <path>', '.npy or .safetensors file, or a folder of them')
     .option('--tensor <name>', 'tensor to read from a .safetensors file that holds several')
     .option('--first-row <n>', 'first row evaluated', integer(0), 0)
-    .option('--rows <n>', 'rows evaluated (default: all from --first-row, at most 65536)', integer(1))
+    .option(
+      '--rows <n>',
+      'rows evaluated (default: all from --first-row, at most 65536 or 256 MiB of rows)',
+      integer(1),
+    )
     .option('--batch-size <n>', 'rows per forward pass', integer(1), EVAL_BATCH_SIZE)
-    .option('--out <dir>', 'folder for eval.json and density.png (default: <sae>/eval)')
+    .option('--out <dir>', 'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)')
+    .addHelpText(
+      'after',
+      `
+Example (the held-out rows of a run: its run.json gives the first one):
+  gensparse eval --sae runs/topk/sae --data acts.npy --first-row 900000 > eval.json`,
+    )
     .action(async (o) => {
       await startBackend();
       const { record, files } = await runEval({
@@ -175,7 +192,8 @@ export function buildProgram(options: ProgramOptions = {}): Command {
         firstRow: o.firstRow,
         rows: o.rows,
         batchSize: o.batchSize,
-        out: o.out ?? path.join(o.sae, 'eval'),
+        // Beside the SAE folder, not inside it: an SAELens folder is saved and replaced as a whole.
+        out: o.out ?? `${path.normalize(o.sae).replace(/[\\/]+$/, '')}-eval`,
       });
       log(`wrote ${files.join(', ')}`);
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);

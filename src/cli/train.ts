@@ -3,7 +3,8 @@
  *
  *   run.json            the command's settings (enough to repeat the run) and the data split
  *   metrics.jsonl       one JSON record per reported step: {"step", "inputs", "loss", "mse", "l0", ...}
- *   checkpoint/         the latest periodic checkpoint (an SAELens folder + trainer.json)
+ *   checkpoint/         the latest periodic checkpoint: an SAELens folder whose cfg.json metadata also
+ *                       holds the step and inputs seen (saved as a whole, so they always agree)
  *   sae/                the final SAE as an SAELens v6 folder (cfg.json + sae_weights.safetensors)
  *   eval.json           `evaluateSae` of the saved folder on the held-out rows
  *
@@ -24,7 +25,7 @@ import { type SaeConfig, createSae } from '../sae/create';
 import { evaluateSae } from '../sae/metrics';
 import { loadSaeLens, saveSaeLens } from '../sae/saelens';
 import { SaeTrainer } from '../sae/trainer';
-import { RowRangeSource, openRowSet, splitRows } from './data';
+import { RowRangeSource, defaultRowsInMemory, openRowSet, splitRows } from './data';
 import { EVAL_BATCH_SIZE, type EvaluationRecord, evaluationRecord } from './eval';
 import { didYouMean } from './suggest';
 
@@ -56,8 +57,8 @@ export interface TrainOptions {
   checkpointEvery: number;
   /** Rows the shuffling buffer holds. */
   bufferRows?: number;
-  /** Held-out rows evaluated at the end (the first this many of the held-out range). */
-  evalRows: number;
+  /** Held-out rows evaluated at the end (the first this many of the held-out range); default `defaultRowsInMemory`. */
+  evalRows?: number;
   seed: number;
   out: string;
   resume: boolean;
@@ -162,8 +163,7 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
     const { trainRows, heldOutRows } = splitRows(rowSet.rows, opts.heldOut);
     const D = rowSet.dim;
     const config = saeConfigFromOptions(opts, D);
-    // A buffer of at most 2^16 rows and 256 MiB, never more rows than the training range.
-    const bufferRows = opts.bufferRows ?? Math.max(1, Math.min(trainRows, 65536, Math.floor(2 ** 28 / (4 * D))));
+    const bufferRows = opts.bufferRows ?? Math.min(trainRows, defaultRowsInMemory(D));
     fs.mkdirSync(out, { recursive: true });
     const run = {
       command: 'gensparse train',
@@ -195,9 +195,8 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       initSamples: Math.min(4096, trainRows),
       checkpointEvery: opts.checkpointEvery,
       onCheckpoint: async (step, model) => {
-        await saveSaeLens(checkpointDir, model, { dataset_path: opts.data });
-        const state = { step, inputsSeen: trainer!.inputsSeen, steps: opts.steps };
-        writeFileAtomic(path.join(checkpointDir, 'trainer.json'), `${JSON.stringify(state)}\n`);
+        const progress = { training_step: step, training_steps: opts.steps, training_inputs: trainer!.inputsSeen };
+        await saveSaeLens(checkpointDir, model, { dataset_path: opts.data, ...progress });
       },
       callbacks: [
         progressBar({
@@ -227,7 +226,7 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
 
       let evaluation: EvaluationRecord | null = null;
       if (heldOutRows > 0) {
-        const rows = Math.min(heldOutRows, opts.evalRows);
+        const rows = Math.min(heldOutRows, opts.evalRows ?? defaultRowsInMemory(D));
         const result = await evaluateSae(reloaded, rowSet.readRows(trainRows, rows), { batchSize: EVAL_BATCH_SIZE });
         evaluation = evaluationRecord(result, { sae: saeDir, data: opts.data, firstRow: trainRows, rows });
         writeFileAtomic(path.join(out, 'eval.json'), `${JSON.stringify(evaluation, null, 2)}\n`);

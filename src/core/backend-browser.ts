@@ -44,18 +44,55 @@ export async function webgpuAdapterInfo(): Promise<string | null> {
   return parts.length ? parts.join(' ') : 'unnamed adapter';
 }
 
-/** The browser candidates; `wasmPath` is where the site serves tfjs's .wasm files. */
-export function browserCandidates(wasmPath: string): BackendCandidate[] {
+/**
+ * Software renderers: a GPU backend on one of these is far slower than wasm (measured here:
+ * matmul at 0.3-3.6 GFLOP/s on SwiftShader against ~20 on wasm).
+ */
+export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software/i;
+
+/** WebGL's unmasked renderer string ("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...))"), or null. */
+export function webglRenderer(): string | null {
+  // A page has a document; a Web Worker has OffscreenCanvas.
+  const canvas =
+    typeof document !== 'undefined'
+      ? document.createElement('canvas')
+      : typeof OffscreenCanvas !== 'undefined'
+        ? new OffscreenCanvas(1, 1)
+        : null;
+  const gl = canvas?.getContext('webgl2') as WebGL2RenderingContext | null;
+  if (!gl) return null;
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return renderer;
+}
+
+/**
+ * The browser candidates; `wasmPath` is where the site serves tfjs's .wasm files. Unless
+ * `allowSoftware`, a GPU backend on a software renderer refuses to load, saying so, and the
+ * choice falls through to wasm.
+ */
+export function browserCandidates(wasmPath: string, allowSoftware = false): BackendCandidate[] {
   return [
     {
       name: 'webgpu',
       async load() {
-        if (!(await webgpuAdapterInfo()))
-          throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() gave null)');
+        const info = await webgpuAdapterInfo();
+        if (!info) throw new Error('no WebGPU adapter (navigator.gpu missing or requestAdapter() gave null)');
+        if (!allowSoftware && SOFTWARE_RENDERER.test(info))
+          throw new Error(`software adapter (${info}), slower than wasm`);
         await switchBackend('webgpu');
       },
     },
-    { name: 'webgl', load: () => switchBackend('webgl') },
+    {
+      name: 'webgl',
+      async load() {
+        const renderer = webglRenderer();
+        if (!allowSoftware && renderer && SOFTWARE_RENDERER.test(renderer))
+          throw new Error(`software renderer (${renderer.match(SOFTWARE_RENDERER)?.[0]}), slower than wasm`);
+        await switchBackend('webgl');
+      },
+    },
     {
       name: 'wasm',
       async load() {
@@ -69,13 +106,21 @@ export function browserCandidates(wasmPath: string): BackendCandidate[] {
   ];
 }
 
+/** Why the chosen backend was chosen, in one line for the page's badge. */
+export function backendReason(report: BackendReport, forced: string): string {
+  if (forced) return `forced by ?backend=${forced}`;
+  if (report.skipped.length === 0) return 'the fastest that loads here';
+  return `skipped ${report.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`;
+}
+
 /**
  * Chooses and activates the browser backend, and says what it is: the WebGPU adapter, the
  * WebGL version, or whether wasm runs threaded with SIMD.
  */
 export async function initBrowserBackend(options: BrowserBackendOptions = {}): Promise<BackendReport> {
+  // A forced backend loads even on a software renderer (the tests check correctness there).
   const report = await selectBackend(
-    browserCandidates(options.wasmPath ?? '/assets/build/wasm/'),
+    browserCandidates(options.wasmPath ?? '/assets/build/wasm/', Boolean(options.backend)),
     options.backend || undefined,
   );
   if (report.name === 'webgpu') {

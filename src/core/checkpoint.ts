@@ -1,13 +1,17 @@
 /**
- * Checkpoints on disk (Node only): a folder with `model.safetensors` (the parameters)
- * and `config.json` (everything needed to rebuild the model), each written atomically:
- * to a temporary file in the same folder, flushed, then renamed over the old one, so a
- * crash or a failed write leaves the previous checkpoint intact.
+ * Checkpoints on disk (Node only): a folder with `model.safetensors` (the parameters) and
+ * `config.json` (everything needed to rebuild the model), saved atomically as a whole (a
+ * staged folder swapped in: see atomic.ts), and the checked readers every loader uses: sizes
+ * against the file and the limits of limits.ts before anything is allocated, errors that name
+ * the file.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { recoverFolder, writeFileAtomic, writeFolderAtomic } from './atomic';
 import { InputError } from './errors';
+
+export { recoverFolder, writeFileAtomic, writeFolderAtomic };
 import { LIMITS, checkBytes } from './limits';
 import {
   type RawTensor,
@@ -21,26 +25,14 @@ import {
   tensorToRaw,
 } from './safetensors';
 
-/** Writes `data` to `file` atomically (temp file + fsync + rename). */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+/** The safetensors bytes of tfjs tensors (awaits each tensor's data). */
+export async function safetensorsBytes(
+  tensors: Record<string, tf.Tensor>,
+  metadata: Record<string, string> = {},
+): Promise<Uint8Array> {
+  const raw = nullRecord<RawTensor>();
+  for (const [k, t] of Object.entries(tensors)) raw[k] = await tensorToRaw(t);
+  return encodeSafetensors(raw, metadata);
 }
 
 /** Saves tensors to a .safetensors file atomically. */
@@ -49,9 +41,7 @@ export async function saveSafetensors(
   tensors: Record<string, tf.Tensor>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const raw: Record<string, RawTensor> = {};
-  for (const [k, t] of Object.entries(tensors)) raw[k] = await tensorToRaw(t);
-  writeFileAtomic(file, encodeSafetensors(raw, metadata));
+  writeFileAtomic(file, await safetensorsBytes(tensors, metadata));
 }
 
 /** Options of the loaders: the size limits (see limits.ts), each overridable. */
@@ -174,11 +164,14 @@ export interface Checkpoint<C> {
   tensors: Record<string, tf.Tensor>;
 }
 
-/** Saves a checkpoint folder: `model.safetensors` then `config.json`, each atomically. */
+/**
+ * Saves a checkpoint folder (`model.safetensors` + `config.json`) atomically as a whole: a
+ * reader finds the complete previous checkpoint or the complete new one, also after a kill
+ * (see atomic.ts).
+ */
 export async function saveCheckpoint<C>(dir: string, { config, tensors }: Checkpoint<C>): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  await saveSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'gensparse' });
-  writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const weights = await safetensorsBytes(tensors, { format: 'gensparse' });
+  writeFolderAtomic(dir, { 'model.safetensors': weights, 'config.json': `${JSON.stringify(config, null, 2)}\n` });
 }
 
 /**
@@ -186,6 +179,7 @@ export async function saveCheckpoint<C>(dir: string, { config, tensors }: Checkp
  * and model.safetensors is checked against its size and `opts.maxBytes` before it is read.
  */
 export function loadCheckpoint<C>(dir: string, opts: LoadOptions = {}): Checkpoint<C> {
+  recoverFolder(dir); // finish a save that was killed mid-swap
   const configFile = path.join(dir, 'config.json');
   if (!fs.existsSync(configFile)) throw new InputError('dir', `${dir} has no config.json: not a checkpoint folder`);
   const config = readJsonObject(configFile, opts) as C;

@@ -13,7 +13,11 @@ export {
   loadCheckpoint,
   readJsonObject,
   readSafetensorsHeader,
+  readSafetensorsTensors,
+  safetensorsBytes,
   statFile,
+  writeFolderAtomic,
+  recoverFolder,
 } from './checkpoint';
 export type { Checkpoint, LoadOptions } from './checkpoint';
 

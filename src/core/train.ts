@@ -67,6 +67,39 @@ export interface RunOptions {
 }
 
 /**
+ * The data contract of every trainer: an endless (or wrapping) stream of `dim`-wide rows.
+ * `nextBatch(b)` returns a fresh row-major Float32Array of b * dim values. Activation sources
+ * (src/data/source.ts), the activation buffer and `DatasetSource` (a shuffled in-memory
+ * dataset, src/vae/dataset.ts) implement it.
+ */
+export interface BatchSource {
+  readonly dim: number;
+  nextBatch(batchSize: number): Float32Array;
+}
+
+/** A batch source that can report and restore its position (needed to resume a run exactly). */
+export interface ResumableSource extends BatchSource {
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+/** Does `source` report and restore its position? */
+export function isResumable(source: BatchSource): source is ResumableSource {
+  const s = source as Partial<ResumableSource>;
+  return typeof s.getState === 'function' && typeof s.setState === 'function';
+}
+
+/**
+ * A trainer's full state: tensors (parameters, optimiser moments, statistics) and a JSON record
+ * (step, schedule, data position, random streams, the model's config). Saved with the core's
+ * atomic `saveCheckpoint(dir, state)`, loaded with `loadCheckpoint(dir)`.
+ */
+export interface TrainState {
+  config: Record<string, unknown>;
+  tensors: Record<string, tf.Tensor>;
+}
+
+/**
  * The shape of every trainer: `step()` takes one optimisation step and returns the metric record
  * (scalar tensors or numbers, `loss` and `lr` always among them; the loop reads them back only
  * on logging steps), `train()` runs the configured steps through `trainLoop`, `dispose()` frees
@@ -128,17 +161,22 @@ export async function trainLoop(options: TrainLoopOptions): Promise<MetricHistor
   return history;
 }
 
-/** Reads scalar tensors back (awaiting, never dataSync) and disposes them. */
+/**
+ * Reads scalar tensors back (awaiting, never dataSync) and disposes them. One tensor may sit
+ * under two names (a loss that is a single term: `loss` and `fvu`): it is read once.
+ */
 export async function readMetrics(result: Record<string, tf.Scalar | number>): Promise<Metrics> {
   const metrics: Metrics = {};
+  const read = new Map<tf.Scalar, number>();
   for (const [k, v] of Object.entries(result)) {
     if (typeof v === 'number') {
       metrics[k] = v;
     } else {
-      metrics[k] = (await v.data())[0];
-      v.dispose();
+      if (!read.has(v)) read.set(v, (await v.data())[0]);
+      metrics[k] = read.get(v)!;
     }
   }
+  for (const t of read.keys()) t.dispose();
   return metrics;
 }
 

@@ -11,13 +11,15 @@
  *   refill: when unread <= refillAt, read capacity - unread fresh rows from the source.
  *
  * Every row the source delivers is returned exactly once, so a pass over a finite source is
- * a pass over its rows, only reordered. With `shuffle: false` the buffer is a plain FIFO and
+ * a pass over its rows, only reordered. At the end of a finite source (a file with
+ * `loop: false`) the buffer stops refilling and drains what it holds; `rowsLeft` counts the
+ * rows still to come, so one exact epoch is `while (buffer.rowsLeft > 0) nextBatch(min(B, rowsLeft))`. With `shuffle: false` the buffer is a plain FIFO and
  * returns rows in source order (the baseline the shuffling experiment compares with).
  */
 import { InputError, checkInt } from '../core/errors';
 import { Rng } from '../core/random';
 import { LIMITS } from '../core/limits';
-import { type ActivationSource, checkBatchSize } from './source';
+import { type ActivationSource, checkBatchSize, checkRowsLeft } from './source';
 
 /** Options of `ActivationBuffer`. */
 export interface ActivationBufferConfig {
@@ -75,27 +77,39 @@ export class ActivationBuffer implements ActivationSource {
     return this.count / this.capacity;
   }
 
-  /** Tops the buffer up to capacity from the source (called automatically; public to pre-fill). */
+  /** Rows still to come from a finite source (held + not yet read); undefined while the source is endless. */
+  get rowsLeft(): number | undefined {
+    const left = this.source.rowsLeft;
+    return left === undefined ? undefined : this.count + left;
+  }
+
+  /**
+   * Tops the buffer up to capacity from the source, or with what a finite source has left
+   * (called automatically; public to pre-fill).
+   */
   refill(): void {
     const d = this.dim;
+    const available = this.source.rowsLeft ?? Number.POSITIVE_INFINITY;
+    if (available === 0) return; // a finite source has ended: drain what is held
     if (this.start > 0) {
       this.rows.copyWithin(0, this.start * d, (this.start + this.count) * d);
       this.start = 0;
     }
-    const need = this.capacity - this.count;
+    const need = Math.min(this.capacity - this.count, available);
     if (need === 0) return;
     const fresh = this.source.nextBatch(need);
     if (fresh.length !== need * d) {
       throw new InputError('source', `nextBatch returned ${fresh.length} values for ${need} rows of dim ${d}`);
     }
     this.rows.set(fresh, this.count * d);
-    this.count = this.capacity;
+    this.count += need;
     this.rowsRead += need;
   }
 
   /** The next `batchSize` rows, row-major [batchSize, dim]. */
   nextBatch(batchSize: number): Float32Array {
     checkBatchSize(batchSize, this.dim);
+    checkRowsLeft(batchSize, this.rowsLeft, 'the source');
     const d = this.dim;
     const rows = this.rows;
     const out = new Float32Array(batchSize * d);

@@ -5,6 +5,8 @@ export * from './idx';
 export * from './source';
 /** Synthetic features with ground truth: SuperpositionData, HierarchicalData (the absorption toy). */
 export * from './synthetic';
+/** SynthBench: a SynthSAEBench-style known-truth generator (Zipf, hierarchy, correlations) at laptop scale. */
+export * from './synth-bench';
 /** Ground-truth metrics: mean max cosine similarity, recovered features, absorption rate. */
 export * from './metrics';
 /** The activation mixing buffer (shuffled or sequential), itself an ActivationSource. */

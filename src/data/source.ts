@@ -6,12 +6,33 @@
 import { InputError, checkInt } from '../core/errors';
 import { LIMITS } from '../core/limits';
 
-/** An endless (or wrapping) stream of `dim`-dimensional activation vectors. */
+/**
+ * A stream of `dim`-dimensional activation vectors: endless (generators, wrapping sources) or
+ * finite (a file read once with `loop: false`). A finite source says how many rows are left, so
+ * a consumer can ask for exactly the rows of one epoch:
+ *
+ *   while (source.rowsLeft! > 0) use(source.nextBatch(Math.min(B, source.rowsLeft!)));
+ */
 export interface ActivationSource {
   /** Length of each activation vector (D). */
   readonly dim: number;
-  /** The next `batchSize` vectors, row-major: a fresh Float32Array of `batchSize * dim` values. */
+  /** Rows left before a finite source ends; undefined for an endless one. */
+  readonly rowsLeft?: number;
+  /**
+   * The next `batchSize` vectors, row-major: a fresh Float32Array of `batchSize * dim` values.
+   * A finite source throws an InputError, reading nothing, when fewer than `batchSize` are left.
+   */
   nextBatch(batchSize: number): Float32Array;
+}
+
+/** Throws (naming batchSize) unless a finite source still holds `batchSize` rows. */
+export function checkRowsLeft(batchSize: number, rowsLeft: number | undefined, what: string): void {
+  if (rowsLeft !== undefined && batchSize > rowsLeft) {
+    throw new InputError(
+      'batchSize',
+      `${batchSize} rows asked but ${rowsLeft} left before the end of ${what}; ask for at most rowsLeft`,
+    );
+  }
 }
 
 /**
@@ -39,6 +60,17 @@ export class ArraySource implements ActivationSource {
       throw new InputError('data', `length ${data.length} is not a positive whole number of rows of dim ${dim}`);
     }
     this.rows = data.length / dim;
+  }
+
+  /** The stream position, so a resumed training run reads the same rows. */
+  getState(): { cursor: number; epoch: number } {
+    return { cursor: this.cursor, epoch: this.epoch };
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { cursor: number; epoch: number }): void {
+    this.cursor = checkInt('state.cursor', state?.cursor, 0, this.rows);
+    this.epoch = checkInt('state.epoch', state?.epoch, 0);
   }
 
   /** The next `batchSize` rows in order. */

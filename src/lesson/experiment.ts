@@ -97,7 +97,11 @@ export interface MetricsSpec {
   names?: Record<string, string>;
 }
 
-export interface Experiment<S extends SettingSpecs = SettingSpecs> {
+/**
+ * A lesson's experiment. `R` lets a script reach more than the contract (e.g. the trained model
+ * for a longer evaluation); the page only uses `ExperimentRun`.
+ */
+export interface Experiment<S extends SettingSpecs = SettingSpecs, R extends ExperimentRun = ExperimentRun> {
   title: string;
   settings: S;
   metrics: MetricsSpec;
@@ -111,11 +115,13 @@ export interface Experiment<S extends SettingSpecs = SettingSpecs> {
    * list when the settings are fine. The page shows them and keeps the previous value.
    */
   check?(settings: SettingValues<S>): string[];
-  create(ctx: ExperimentContext<S>): Promise<ExperimentRun>;
+  create(ctx: ExperimentContext<S>): Promise<R>;
 }
 
 /** Identity, for type inference in experiment files. */
-export function defineExperiment<S extends SettingSpecs>(def: Experiment<S>): Experiment<S> {
+export function defineExperiment<S extends SettingSpecs, R extends ExperimentRun = ExperimentRun>(
+  def: Experiment<S, R>,
+): Experiment<S, R> {
   return def;
 }
 

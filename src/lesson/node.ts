@@ -34,6 +34,8 @@ export const NODE_DATA: ExperimentData = {
 };
 
 export interface RunExperimentOptions<S extends SettingSpecs> {
+  /** Where MNIST comes from (default: the same subset sizes as the page). */
+  data?: ExperimentData;
   /** Settings that differ from the defaults. */
   settings?: Partial<SettingValues<S>>;
   steps: number;
@@ -45,8 +47,8 @@ export interface RunExperimentOptions<S extends SettingSpecs> {
 }
 
 /** A trained run: the caller disposes it. */
-export interface ExperimentResult<S extends SettingSpecs> {
-  run: ExperimentRun;
+export interface ExperimentResult<S extends SettingSpecs, R extends ExperimentRun = ExperimentRun> {
+  run: R;
   settings: SettingValues<S>;
   history: MetricHistory;
   /** "k=8, tied=false": the settings that differ from the defaults. */
@@ -54,10 +56,10 @@ export interface ExperimentResult<S extends SettingSpecs> {
 }
 
 /** Builds the experiment with `settings` and trains it `steps` steps. */
-export async function runExperiment<S extends SettingSpecs>(
-  experiment: Experiment<S>,
+export async function runExperiment<S extends SettingSpecs, R extends ExperimentRun>(
+  experiment: Experiment<S, R>,
   options: RunExperimentOptions<S>,
-): Promise<ExperimentResult<S>> {
+): Promise<ExperimentResult<S, R>> {
   const settings = { ...defaultSettings(experiment.settings), ...options.settings } as SettingValues<S>;
   const problems = experiment.check?.(settings) ?? [];
   if (problems.length) throw new Error(`${experiment.title}: ${problems.join('; ')}`);
@@ -66,7 +68,7 @@ export async function runExperiment<S extends SettingSpecs>(
   const run = await experiment.create({
     settings,
     rng: new Rng(Number((settings as Record<string, unknown>).seed ?? 1)),
-    data: NODE_DATA,
+    data: options.data ?? NODE_DATA,
     note: (t) => t && log(t),
   });
   const history = new MetricHistory();
@@ -94,9 +96,9 @@ export async function runExperiment<S extends SettingSpecs>(
  * Writes the figures of a run as PNG files into `outDir`: `<prefix>curves.png` (with `ghosts`,
  * earlier runs, faded behind) and `<prefix><name>.png` for every probe. Returns the file names.
  */
-export async function writeFigures<S extends SettingSpecs>(
-  experiment: Experiment<S>,
-  result: ExperimentResult<S>,
+export async function writeFigures<S extends SettingSpecs, R extends ExperimentRun>(
+  experiment: Experiment<S, R>,
+  result: ExperimentResult<S, R>,
   outDir: string,
   options: { prefix?: string; ghosts?: Ghost[]; only?: string[] } = {},
 ): Promise<string[]> {
@@ -119,6 +121,9 @@ export async function writeFigures<S extends SettingSpecs>(
 }
 
 /** A ghost of a finished run (for the next run's curves chart). */
-export function ghostOf<S extends SettingSpecs>(experiment: Experiment<S>, result: ExperimentResult<S>): Ghost {
+export function ghostOf<S extends SettingSpecs, R extends ExperimentRun>(
+  experiment: Experiment<S, R>,
+  result: ExperimentResult<S, R>,
+): Ghost {
   return makeGhost(result.label, experiment.metrics, result.history);
 }

@@ -16,13 +16,14 @@
  * Every op runs through `withKernels(useKernels, ...)`: false runs each kernels/<op>/reference.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt, checkOneOf, checkShape } from '../core/errors';
+import { InputError, checkShape } from '../core/errors';
 import { Params, init } from '../core/params';
 import { Rng } from '../core/random';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import { sparseDecode } from '../../kernels/sparse-decode';
-import type { ResolvedCommonConfig, SaeArchitecture } from './config';
-import { geometricMedian, removeParallelGrad, unitRows } from './geometry';
+import { type ResolvedCommonConfig, type SaeArchitecture, checkForwardOptions } from './config';
+import { removeParallelGrad, unitRows } from './geometry';
+import { type DataInitOptions, initFromData } from './init';
 import { type Latents, latentTensors } from './latents';
 import { type AuxKWeights, batchFvu, squaredError } from './losses';
 
@@ -30,6 +31,7 @@ export { SAE_ARCHITECTURES, checkK, checkCoefficient } from './config';
 export type { SaeArchitecture, SaeCommonConfig } from './config';
 export { denseLatents, scatterLatents, firedCounts } from './latents';
 export type { Latents } from './latents';
+export type { DataInitOptions } from './init';
 
 /** What every SAE's `forward` returns. The caller disposes it (`disposeOutput`). */
 export interface SaeOutput {
@@ -73,16 +75,6 @@ export interface LossContext {
   xhatBD: tf.Tensor2D;
   act: Encoding;
   options: ForwardOptions;
-}
-
-/** Options of `initFromData`. */
-export interface DataInitOptions {
-  /** How to set b_dec: geometric median of the sample (default), its mean, or zeros (SAELens). */
-  bDecInit?: 'geometric-median' | 'mean' | 'zeros';
-  /** Scale inputs so E||s x||^2 = D (SAELens `expected_average_only_in`), estimated from the sample. Default false. */
-  normalizeInput?: boolean;
-  /** Weiszfeld iterations. Default 100. */
-  medianIterations?: number;
 }
 
 /** Disposes every tensor of a forward record. */
@@ -206,6 +198,7 @@ export abstract class SparseAutoencoder {
 
   /** The template: normalise, activate, decode, then every loss term and their weighted sum. */
   forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
+    checkForwardOptions(options, this.nLatents);
     return withKernels(this.useKernels, () =>
       tf.tidy(() => {
         const xnBD = this.normalise(xBD); // checks x before anything is allocated
@@ -228,25 +221,9 @@ export abstract class SparseAutoencoder {
     );
   }
 
-  /** Sets b_dec (and the input scale) from a sample of inputs [M,D], before training. */
-  async initFromData(sampleMD: tf.Tensor2D, options: DataInitOptions = {}): Promise<void> {
-    checkShape('sample', sampleMD, [null, this.dIn]);
-    const methods = ['geometric-median', 'mean', 'zeros'] as const;
-    const method = checkOneOf('bDecInit', options.bDecInit ?? 'geometric-median', methods);
-    const iterations = checkInt('medianIterations', options.medianIterations ?? 100, 1);
-    if (options.normalizeInput) {
-      const meanSqT = tf.tidy(() => sampleMD.square().sum(1).mean());
-      const meanSq = (await meanSqT.data())[0];
-      meanSqT.dispose();
-      if (!(meanSq > 0)) throw new InputError('sample', 'has zero mean squared norm: cannot normalise');
-      this.inputScale = Math.sqrt(this.dIn / meanSq);
-    }
-    tf.tidy(() => {
-      const xn = this.inputScale === 1 ? sampleMD : (sampleMD.mul(this.inputScale) as tf.Tensor2D);
-      const bDec =
-        method === 'zeros' ? tf.zeros([this.dIn]) : method === 'mean' ? xn.mean(0) : geometricMedian(xn, iterations);
-      this.bDecD.assign(bDec);
-    });
+  /** Sets b_dec (and the input scale) from a sample of inputs [M,D], before training (init.ts). */
+  initFromData(sampleMD: tf.Tensor2D, options: DataInitOptions = {}): Promise<void> {
+    return initFromData(this, sampleMD, options);
   }
 
   /** Projects out the radial part of the decoder gradient in place of `grads.W_dec`. */
@@ -292,6 +269,23 @@ export abstract class SparseAutoencoder {
     }
     this.params.assign({ W_enc: weights.W_enc, b_enc: weights.b_enc, W_dec: weights.W_dec, b_dec: weights.b_dec });
     this.inputScale = 1;
+  }
+
+  /**
+   * What a resumed training run needs besides the parameters and the optimiser: the input scale,
+   * and the architecture's own state (BatchTopK's update count, JumpReLU's KDE buffer). Tensors are copies.
+   */
+  trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    return { json: { inputScale: this.inputScale }, tensors: {} };
+  }
+
+  /** Restores `trainingState()` (the parameters are restored separately, by name). */
+  loadTrainingState(json: Record<string, unknown>, _tensors: Record<string, tf.Tensor>): void {
+    const s = json.inputScale;
+    if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
+      throw new InputError('state.inputScale', `must be a finite number > 0, got ${String(s)}`);
+    }
+    this.inputScale = s;
   }
 
   /** Frees the parameters. */

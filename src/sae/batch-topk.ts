@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../core/autodiff';
-import { checkNumber } from '../core/errors';
+import { checkInt, checkNumber } from '../core/errors';
 import { batchTopkActivation } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import {
@@ -45,7 +45,7 @@ export type ResolvedBatchTopKConfig = ResolvedCommonConfig & Required<BatchTopKC
 
 /** Validates a BatchTopK config and fills in its defaults (before anything is allocated). */
 export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTopKConfig {
-  const common = resolveCommon(config);
+  const common = resolveCommon(config, ['k', 'thresholdDecay', 'auxKCoefficient', 'kAux']);
   return {
     architecture: 'batch-topk',
     ...common,
@@ -89,7 +89,7 @@ export class BatchTopKSae extends SparseAutoencoder {
     if (!training) return { latents: { kind: 'dense', denseBN: this.thresholded(zBN) } };
     const fBN = batchTopkActivation(zBN, this.k);
     this.updateThreshold(fBN);
-    return { latents: { kind: 'dense', denseBN: fBN } };
+    return { latents: { kind: 'dense', denseBN: fBN }, preActsBN: zBN };
   }
 
   /** ReLU(z) * 1[ReLU(z) > theta] with theta read on the device. */
@@ -100,12 +100,23 @@ export class BatchTopKSae extends SparseAutoencoder {
     });
   }
 
-  protected override lossTerms({ xnBD, xhatBD, options }: LossContext): Record<string, LossTerm> {
+  /**
+   * AuxK, and in training `inferenceL0` (coefficient 0, reported only): the latents per input that
+   * the threshold would keep, mean_b #{i: ReLU(z_bi) > theta}. Training L0 is k by construction;
+   * evaluation (and a saved model) uses the threshold, so this is the L0 a user will see.
+   */
+  protected override lossTerms({ xnBD, xhatBD, act, options }: LossContext): Record<string, LossTerm> {
     const value =
       this.auxKCoefficient === 0
         ? tf.scalar(0)
         : deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, options.deadLatents, this.kAux);
-    return { auxK: { value, coefficient: this.auxKCoefficient } };
+    const terms: Record<string, LossTerm> = { auxK: { value, coefficient: this.auxKCoefficient } };
+    if (act.preActsBN) {
+      const z = stopGradient(act.preActsBN);
+      const inferenceL0 = tf.tidy(() => z.relu().greater(this.threshold).cast('float32').sum(1).mean() as tf.Scalar);
+      terms.inferenceL0 = { value: inferenceL0, coefficient: 0 };
+    }
+    return terms;
   }
 
   /** theta <- decay * theta + (1 - decay) * min{f > 0} (the first update sets theta = min). */
@@ -119,6 +130,16 @@ export class BatchTopKSae extends SparseAutoencoder {
       this.threshold.assign(tf.where(minKept.isFinite(), next, this.threshold));
     });
     this.thresholdUpdates += 1;
+  }
+
+  override trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    const state = super.trainingState();
+    return { json: { ...state.json, thresholdUpdates: this.thresholdUpdates }, tensors: state.tensors };
+  }
+
+  override loadTrainingState(json: Record<string, unknown>, tensors: Record<string, tf.Tensor>): void {
+    super.loadTrainingState(json, tensors);
+    this.thresholdUpdates = checkInt('state.thresholdUpdates', json.thresholdUpdates as number, 0);
   }
 
   /** The per-latent threshold SAELens stores for a JumpReLU: theta for every latent. */

@@ -3,7 +3,7 @@
  * checks. Each architecture resolves its whole config (these plus its own fields) BEFORE any
  * weight is allocated, so a bad value throws a ConfigError naming it and nothing leaks.
  */
-import { ConfigError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
 
 /** The architectures of the family. */
 export const SAE_ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
@@ -26,13 +26,66 @@ export interface SaeCommonConfig {
   useKernels?: boolean;
   /** Seed of the initial weights. Default 0. */
   seed?: number;
+  /**
+   * Largest parameter count (W_enc, W_dec, b_enc, b_dec) allowed, checked before anything is
+   * allocated. Default 2^28 (1 GiB of float32 weights; Adam's moments add twice that in training).
+   */
+  maxParameters?: number;
 }
 
 /** The common options with every default filled in and checked. */
 export type ResolvedCommonConfig = Required<SaeCommonConfig>;
 
 /** Keys of `SaeCommonConfig` (each architecture adds its own). */
-export const COMMON_KEYS = ['architecture', 'dIn', 'nLatents', 'tiedInit', 'applyBDecToInput', 'useKernels', 'seed'];
+export const COMMON_KEYS = [
+  'architecture',
+  'dIn',
+  'nLatents',
+  'tiedInit',
+  'applyBDecToInput',
+  'useKernels',
+  'seed',
+  'maxParameters',
+] as const;
+
+/** The default `maxParameters`: 2^28 (1 GiB of float32 weights). */
+export const DEFAULT_MAX_PARAMETERS = 2 ** 28;
+
+/** SAELens field names (v6 cfg.json and training configs) and ours. */
+export const SAELENS_FIELDS: Record<string, string> = {
+  d_in: 'dIn',
+  d_sae: 'nLatents',
+  apply_b_dec_to_input: 'applyBDecToInput',
+  l1_coefficient: 'l1Coefficient',
+  l0_coefficient: 'l0Coefficient',
+  jumprelu_bandwidth: 'bandwidth',
+  jumprelu_init_threshold: 'initialThreshold',
+  aux_loss_coefficient: 'auxKCoefficient',
+  normalize_activations: '(the trainer option normalizeInput)',
+  dtype: '(always float32)',
+  device: '(the backend: initBackend)',
+};
+
+/**
+ * Throws unless `config` is a plain object whose keys are all in `allowed`: an SAELens field name
+ * points to the converter, any other unknown key lists the keys that exist.
+ */
+export function checkKeys(config: unknown, architecture: string, allowed: readonly string[]): void {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError('config', `must be an object like {architecture, dIn, nLatents, ...}, got ${String(config)}`);
+  }
+  for (const key of Object.keys(config)) {
+    if (allowed.includes(key)) continue;
+    if (key in SAELENS_FIELDS) {
+      throw new ConfigError(
+        key,
+        `is an SAELens field name (ours: ${SAELENS_FIELDS[key]}); convert an SAELens config with ` +
+          'saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
+      );
+    }
+    throw new ConfigError(key, `is not an option of the '${architecture}' SAE; the options are ${allowed.join(', ')}`);
+  }
+}
 
 /** Throws unless `value` is a boolean (a string like 'no' is not one), naming the argument. */
 export function checkBoolean(argument: string, value: unknown): boolean {
@@ -43,15 +96,34 @@ export function checkBoolean(argument: string, value: unknown): boolean {
   return value;
 }
 
-/** Validates the common options and fills in their defaults. */
-export function resolveCommon(config: SaeCommonConfig): ResolvedCommonConfig {
+/**
+ * Validates the common options (and that `config` holds only the architecture's keys: `ownKeys`)
+ * and fills in their defaults. The parameter count is checked here, before any allocation.
+ */
+export function resolveCommon(
+  config: SaeCommonConfig & { architecture: string },
+  ownKeys: readonly string[],
+): ResolvedCommonConfig {
+  checkKeys(config, config.architecture, [...COMMON_KEYS, ...ownKeys]);
+  const dIn = checkInt('dIn', config.dIn, 1);
+  const nLatents = checkInt('nLatents', config.nLatents, 1);
+  const maxParameters = checkNumber('maxParameters', config.maxParameters ?? DEFAULT_MAX_PARAMETERS, { min: 1 });
+  const count = 2 * dIn * nLatents + dIn + nLatents;
+  if (count > maxParameters) {
+    throw new ConfigError(
+      'nLatents',
+      `dIn=${dIn} x nLatents=${nLatents} makes ${count} parameters (${((count * 4) / 2 ** 30).toFixed(2)} GiB), ` +
+        `more than maxParameters=${maxParameters}; raise maxParameters if this is meant`,
+    );
+  }
   return {
-    dIn: checkInt('dIn', config.dIn, 1),
-    nLatents: checkInt('nLatents', config.nLatents, 1),
+    dIn,
+    nLatents,
     tiedInit: checkBoolean('tiedInit', config.tiedInit ?? true),
     applyBDecToInput: checkBoolean('applyBDecToInput', config.applyBDecToInput ?? true),
     useKernels: checkBoolean('useKernels', config.useKernels ?? true),
     seed: checkInt('seed', config.seed ?? 0, 0, 2 ** 32 - 1),
+    maxParameters,
   };
 }
 
@@ -71,4 +143,19 @@ export function checkCoefficient(argument: string, value: number): number {
 /** k_aux, the dead latents AuxK uses: floor(D / 2) by default (Gao et al. 2024; openai used 256 at D = 768). */
 export function resolveKAux(kAux: number | undefined, dIn: number, nLatents: number): number {
   return kAux === undefined ? Math.max(1, Math.floor(dIn / 2)) : checkK('kAux', kAux, nLatents);
+}
+
+/** Throws an InputError naming a bad forward option (a dead index out of [0, N), a non-boolean flag). */
+export function checkForwardOptions(options: { training?: boolean; deadLatents?: Int32Array }, nLatents: number): void {
+  if (options === null || typeof options !== 'object')
+    throw new InputError('options', `must be an object, got ${options}`);
+  if (options.training !== undefined && typeof options.training !== 'boolean') {
+    throw new InputError('options.training', `must be true or false, got ${String(options.training)}`);
+  }
+  const dead = options.deadLatents;
+  if (dead === undefined) return;
+  if (!(dead instanceof Int32Array)) throw new InputError('deadLatents', 'must be an Int32Array of latent indices');
+  const bad = dead.findIndex((i) => i < 0 || i >= nLatents);
+  if (bad >= 0)
+    throw new InputError('deadLatents', `must hold indices in [0, ${nLatents - 1}], got ${dead[bad]} at ${bad}`);
 }

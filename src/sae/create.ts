@@ -5,7 +5,8 @@
  */
 import { ConfigError } from '../core/errors';
 import type { SparseAutoencoder } from './base';
-import { SAE_ARCHITECTURES } from './config';
+import { SAELENS_FIELDS, SAE_ARCHITECTURES } from './config';
+import { SAELENS_ARCHITECTURES } from './saelens-config';
 import { type BatchTopKConfig, BatchTopKSae } from './batch-topk';
 import { type JumpReluConfig, JumpReluSae } from './jumprelu';
 import { type MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
@@ -23,6 +24,21 @@ export function createSae(config: JumpReluConfig): JumpReluSae;
 export function createSae(config: MatryoshkaConfig): MatryoshkaSae;
 export function createSae(config: SaeConfig): SparseAutoencoder;
 export function createSae(config: SaeConfig): SparseAutoencoder {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError(
+      'config',
+      `must be an object like {architecture: 'topk', dIn, nLatents, k}, got ${String(config)}`,
+    );
+  }
+  const name = (config as { architecture?: unknown }).architecture;
+  const saeLensKeys = Object.keys(config).filter((k) => k in SAELENS_FIELDS);
+  if ((typeof name === 'string' && name in SAELENS_ARCHITECTURES) || (name === undefined && saeLensKeys.length > 0)) {
+    throw new ConfigError(
+      'architecture',
+      `${name === undefined ? `missing, and ${saeLensKeys.join(', ')} are SAELens field names` : `'${name}' is an SAELens architecture name (ours: '${SAELENS_ARCHITECTURES[String(name)]}')`}; ` +
+        'convert an SAELens config with saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
+    );
+  }
   switch (config.architecture) {
     case 'relu-l1':
       return new ReluL1Sae(config);
@@ -35,7 +51,6 @@ export function createSae(config: SaeConfig): SparseAutoencoder {
     case 'matryoshka':
       return new MatryoshkaSae(config);
     default: {
-      const name = (config as { architecture?: unknown }).architecture;
       throw new ConfigError(
         'architecture',
         `must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got '${String(name)}'`,

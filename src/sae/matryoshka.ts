@@ -30,8 +30,11 @@ export type ResolvedMatryoshkaConfig = ResolvedCommonConfig &
 
 /** Validates a Matryoshka config and fills in its defaults (before anything is allocated). */
 export function resolveMatryoshkaConfig(config: MatryoshkaConfig): ResolvedMatryoshkaConfig {
-  const common = resolveCommon(config);
+  const common = resolveCommon(config, ['k', 'auxKCoefficient', 'kAux', 'multiTopK', 'prefixes']);
   const n = common.nLatents;
+  if ((config as { multiTopK?: unknown }).multiTopK) {
+    throw new ConfigError('multiTopK', 'must be false for a Matryoshka SAE (its loss is the prefix loss)');
+  }
   const topk = resolveTopKOptions({ ...config, multiTopK: false }, n, common.dIn);
   const p = config.prefixes ?? 'all';
   if (p !== 'all') {

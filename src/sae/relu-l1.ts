@@ -31,7 +31,7 @@ export type ResolvedReluL1Config = ResolvedCommonConfig & Required<ReluL1Config>
 export function resolveReluL1Config(config: ReluL1Config): ResolvedReluL1Config {
   return {
     architecture: 'relu-l1',
-    ...resolveCommon(config),
+    ...resolveCommon(config, ['l1Coefficient']),
     l1Coefficient: checkCoefficient('l1Coefficient', config.l1Coefficient ?? 1),
   };
 }

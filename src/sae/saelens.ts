@@ -24,8 +24,9 @@ import {
   readJsonObject,
   readSafetensorsHeader,
   readSafetensorsTensors,
-  saveSafetensors,
-  writeFileAtomic,
+  recoverFolder,
+  safetensorsBytes,
+  writeFolderAtomic,
 } from '../core/checkpoint';
 import { InputError } from '../core/errors';
 import { LIMITS, checkParamCount } from '../core/limits';
@@ -49,12 +50,16 @@ export function saeLensArchitecture(sae: SparseAutoencoder): 'standard' | 'topk'
   }
 }
 
-/** Writes `cfg.json` and `sae_weights.safetensors` into `dir` (created if needed), atomically each. */
+/**
+ * Writes `cfg.json` and `sae_weights.safetensors` as the folder `dir`, atomically as a whole:
+ * a reader finds the complete previous save or the complete new one, also after a kill (the
+ * weights of one save never sit beside the config of another; see core/atomic.ts).
+ */
 export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata: SaeLensMetadata = {}): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
   const weights = sae.foldedWeights();
+  let bytes: Uint8Array;
   try {
-    await saveSafetensors(path.join(dir, 'sae_weights.safetensors'), weights);
+    bytes = await safetensorsBytes(weights);
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
@@ -72,7 +77,7 @@ export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata:
   };
   if (architecture === 'topk') cfg.k = (sae as unknown as { k: number }).k;
   cfg.gensparse = saeConfigOf(sae);
-  writeFileAtomic(path.join(dir, 'cfg.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  writeFolderAtomic(dir, { 'sae_weights.safetensors': bytes, 'cfg.json': `${JSON.stringify(cfg, null, 2)}\n` });
 }
 
 /** Options of `loadSaeLens`: the size limits (src/core/limits.ts), each overridable. */
@@ -98,6 +103,7 @@ export function loadSaeLens(
   overrides: Partial<SaeConfig> = {},
   opts: SaeLensLoadOptions = {},
 ): SparseAutoencoder {
+  recoverFolder(dir); // finish a save that was killed mid-swap
   const cfgFile = path.join(dir, 'cfg.json');
   if (!fs.existsSync(cfgFile)) throw new InputError('dir', `${dir} has no cfg.json: not an SAELens folder`);
   const cfg = readJsonObject(cfgFile, opts);

@@ -38,6 +38,9 @@ export interface TopKConfig extends SaeCommonConfig {
   multiTopK?: boolean;
 }
 
+/** The TopK SAE's own option names. */
+export const TOPK_KEYS = ['k', 'auxKCoefficient', 'kAux', 'multiTopK'];
+
 /** The TopK options with every default filled in (shared by Matryoshka). */
 export interface ResolvedTopKOptions {
   k: number;
@@ -68,7 +71,7 @@ export type ResolvedTopKConfig = ResolvedCommonConfig & ResolvedTopKOptions & { 
 
 /** Validates a TopK config and fills in its defaults (before anything is allocated). */
 export function resolveTopKConfig(config: TopKConfig): ResolvedTopKConfig {
-  const common = resolveCommon(config);
+  const common = resolveCommon(config, TOPK_KEYS);
   return { architecture: 'topk', ...common, ...resolveTopKOptions(config, common.nLatents, common.dIn) };
 }
 

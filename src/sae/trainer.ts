@@ -17,7 +17,7 @@
  * to the metric read-back, to refresh the dead set that AuxK uses; a step never waits on the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { Adam, makeSchedule } from '../core/optim';
 import {
   type MetricHistory,
@@ -25,11 +25,14 @@ import {
   type ScheduleOptions,
   type StepResult,
   type TrainCallbacks,
+  type TrainState,
+  isResumable,
   trainLoop,
 } from '../core/train';
 import type { ActivationSource } from '../data/source';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import type { DataInitOptions, SparseAutoencoder } from './base';
+import { saeConfigOf } from './create';
 import { firedCounts } from './latents';
 
 /** Options of the trainer. */
@@ -46,11 +49,20 @@ export interface SaeTrainerConfig extends DataInitOptions, ScheduleOptions {
   decay?: 'none' | 'linear' | 'cosine';
   /** Fraction of the run after which the decay starts. Default 0.8 (Gao et al. 2024). */
   decayStart?: number;
-  /** A latent is dead if it has not fired in this many inputs. Default 10,000,000 (Gao et al. 2024; sparsify). */
+  /**
+   * A latent is dead if it has not fired in this many inputs. Default min(10,000,000 (Gao et al. 2024;
+   * sparsify), steps * batchSize / 5): the long-run window, scaled down so a short run measures it too.
+   * Until that many inputs have passed, deadFraction reads NaN (not yet measured) and AuxK is off.
+   */
   deadWindow?: number;
   /** Inputs drawn to initialise b_dec (and the input scale). Default 4096. 0 skips data initialisation. */
   initSamples?: number;
-  /** Read metrics (and refresh the dead set) every this many steps. Default 10. */
+  /**
+   * Read metrics (and refresh the dead set) every this many steps. Default 10. The metric record:
+   * loss, l0 (mean active latents per input of the training latents: BatchTopK's is k by
+   * construction, its `inferenceL0` term counts ReLU(z) > theta, what evaluation sees), deadFraction
+   * (NaN until `deadWindow` inputs), lr, and every loss term of the SAE (mse, fvu, ...).
+   */
   logEvery?: number;
   /** Progress callbacks (a progress bar, charts); `train({callbacks})` adds more. */
   callbacks?: TrainCallbacks | TrainCallbacks[];
@@ -95,7 +107,8 @@ export class SaeTrainer {
       throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
     const steps = checkInt('steps', config.steps, 0);
     this.batchSize = checkInt('batchSize', config.batchSize ?? 1024, 1);
-    this.deadWindow = checkInt('deadWindow', config.deadWindow ?? 10_000_000, 1);
+    const scaledWindow = Math.max(this.batchSize, Math.floor((steps * this.batchSize) / 5));
+    this.deadWindow = checkInt('deadWindow', config.deadWindow ?? Math.min(10_000_000, scaledWindow), 1);
     this.logEvery = checkInt('logEvery', config.logEvery ?? 10, 1);
     checkInt('initSamples', config.initSamples ?? 4096, 0);
     checkInt('checkpointEvery', config.checkpointEvery ?? 0, 0);
@@ -145,7 +158,7 @@ export class SaeTrainer {
     const { sae, batchSize: B } = this;
     if (this.stepsTaken % this.logEvery === 0 && this.usesDeadLatents()) this.deadM = await this.deadLatents();
     const dead = this.deadM;
-    const xBD = tf.tensor2d(this.source.nextBatch(B), [B, sae.dIn]);
+    const xBD = tf.tensor2d(this.checkedBatch(B), [B, sae.dIn]);
     let firedN: tf.Tensor1D | null = null;
     const terms: Record<string, tf.Scalar> = {};
     const { loss, grads } = sae.params.gradients(() => {
@@ -171,19 +184,115 @@ export class SaeTrainer {
     return { loss, l0, ...terms, deadFraction: this.deadFraction(), lr: this.adam.lr };
   }
 
-  /** Fraction of latents idle for at least `deadWindow` inputs, on the device (0 before that many inputs). */
-  deadFraction(): tf.Scalar {
-    if (this.inputsSeen < this.deadWindow) return tf.scalar(0);
+  /**
+   * The next batch from the source, checked on the host before it is uploaded (no device sync):
+   * a Float32Array of exactly B * D values, all finite.
+   */
+  private checkedBatch(B: number): Float32Array {
+    const rows = this.source.nextBatch(B);
+    const D = this.sae.dIn;
+    if (!(rows instanceof Float32Array) || rows.length !== B * D) {
+      const got = rows instanceof Float32Array ? `${rows.length} values` : String(rows);
+      throw new InputError('source.nextBatch', `must return a Float32Array of ${B} x ${D} values, got ${got}`);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      if (!Number.isFinite(rows[i])) {
+        throw new InputError(
+          'source.nextBatch',
+          `returned ${rows[i]} at row ${Math.floor(i / D)}, column ${i % D} of step ${this.stepsTaken}'s batch`,
+        );
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Fraction of latents idle for at least `deadWindow` inputs, on the device; NaN (not yet measured)
+   * before that many inputs have been seen.
+   */
+  deadFraction(): tf.Scalar | number {
+    if (this.inputsSeen < this.deadWindow) return Number.NaN;
     return tf.tidy(() => this.idleN.greaterEqual(this.deadWindow).cast('float32').mean() as tf.Scalar);
   }
 
-  /** Runs `config.steps` steps with progress callbacks and checkpoints; returns the metric history. */
+  /**
+   * The full training state: parameters (`param/<name>`), Adam's moments (`adam/m/<name>`,
+   * `adam/v/<name>`), the firing statistics (`idle`), the architecture's state, and as JSON the
+   * step, Adam's t (the schedule's position), inputs seen, the dead set, the data position and
+   * the model's config. The caller disposes the tensors (copies). Save it with `saveCheckpoint`.
+   */
+  getState(): TrainState {
+    if (!isResumable(this.source)) {
+      throw new ConfigError('source', 'cannot report its position (getState/setState): this run cannot be resumed');
+    }
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const name of this.sae.params.names()) tensors[`param/${name}`] = this.sae.params.get(name).clone();
+    const adam = this.adam.getState();
+    for (const [name, t] of Object.entries(adam.tensors)) tensors[`adam/${name}`] = t;
+    tensors.idle = this.idleN.clone();
+    const model = this.sae.trainingState();
+    for (const [name, t] of Object.entries(model.tensors)) tensors[`model/${name}`] = t;
+    const config = {
+      kind: 'sae-trainer',
+      sae: saeConfigOf(this.sae),
+      steps: this.config.steps,
+      batchSize: this.batchSize,
+      stepsTaken: this.stepsTaken,
+      inputsSeen: this.inputsSeen,
+      adamT: adam.t,
+      deadLatents: Array.from(this.deadM),
+      model: model.json,
+      source: this.source.getState(),
+    };
+    return { config, tensors };
+  }
+
+  /**
+   * Restores `getState()` into this trainer, its SAE and its source (built with the same configs):
+   * the run then continues exactly where it stopped. Data initialisation does not run again.
+   */
+  loadState(state: TrainState): void {
+    const c = state.config;
+    if (c.kind !== 'sae-trainer') throw new InputError('state.kind', `must be 'sae-trainer', got ${String(c.kind)}`);
+    if (!isResumable(this.source)) throw new ConfigError('source', 'cannot restore its position (getState/setState)');
+    if (JSON.stringify(c.sae) !== JSON.stringify(saeConfigOf(this.sae))) {
+      throw new InputError(
+        'state.sae',
+        `was saved from ${JSON.stringify(c.sae)}, this SAE is ${JSON.stringify(saeConfigOf(this.sae))}`,
+      );
+    }
+    if (c.batchSize !== this.batchSize)
+      throw new InputError('state.batchSize', `is ${c.batchSize}, the trainer's ${this.batchSize}`);
+    const params: Record<string, tf.Tensor> = {};
+    for (const name of this.sae.params.names()) {
+      const t = state.tensors[`param/${name}`];
+      if (!t) throw new InputError('state', `has no parameter '${name}'`);
+      params[name] = t;
+    }
+    const adam: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('adam/')) adam[name.slice(5)] = t;
+    const model: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('model/')) model[name.slice(6)] = t;
+    if (!state.tensors.idle) throw new InputError('state', 'has no firing statistics (idle)');
+    this.sae.params.assign(params);
+    this.adam.setState({ t: c.adamT as number, tensors: adam });
+    this.idleN.assign(state.tensors.idle);
+    this.sae.loadTrainingState(c.model as Record<string, unknown>, model);
+    this.source.setState(c.source);
+    this.stepsTaken = checkInt('state.stepsTaken', c.stepsTaken as number, 0);
+    this.inputsSeen = checkInt('state.inputsSeen', c.inputsSeen as number, 0);
+    this.deadM = Int32Array.from(c.deadLatents as number[]);
+    this.initialised = true; // b_dec from data would change the loaded weights
+  }
+
+  /** Runs the steps left until `config.steps` with progress callbacks and checkpoints; returns the metric history. */
   async train(options: RunOptions = {}): Promise<MetricHistory> {
     await this.initialise();
     const every = this.config.checkpointEvery ?? 0;
     const callbacks = ([] as TrainCallbacks[]).concat(this.config.callbacks ?? [], options.callbacks ?? []);
     return trainLoop({
-      steps: this.config.steps,
+      steps: Math.max(0, this.config.steps - this.stepsTaken),
+      startStep: this.stepsTaken,
       logEvery: this.logEvery,
       callbacks,
       shouldStop: options.shouldStop ?? this.config.shouldStop,

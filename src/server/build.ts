@@ -85,11 +85,13 @@ export function bundleEntries(): Record<string, string> {
   const entries: Record<string, string> = {
     gensparse: path.join(ROOT, 'src/browser.ts'),
     'lesson-page': path.join(ROOT, 'src/server/browser/lesson-page.ts'),
+    'train-worker': path.join(ROOT, 'src/server/browser/train-worker.ts'),
   };
   if (fs.existsSync(path.join(ROOT, 'bench/kernel-suite.ts')))
     entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
   for (const l of discoverLessons(LESSONS_DIR)) {
-    if (l.hasPanel) entries[`panels/${l.id}`] = path.join(l.dir, 'panel.ts');
+    const panel = path.join(l.dir, 'panel.ts');
+    if (l.hasPanel) entries[`panels/${l.id}`] = fs.existsSync(panel) ? panel : path.join(l.dir, 'experiment.ts');
   }
   return entries;
 }

@@ -4,8 +4,9 @@
  *
  *   lessons/<id>/lesson.json   {"id", "title", "order": 1..9, "summary", "status": "ready" | "coming"}
  *   lessons/<id>/narration.md  steps (see markdown.ts)
- *   lessons/<id>/panel.ts      the live panel (bundled for the browser; see browser/panel-kit.ts)
- *   lessons/<id>/script.ts     the Node experiment run by `npm run lesson -- <id>`
+ *   lessons/<id>/experiment.ts the one experiment (src/lesson/experiment.ts) that the page and the script drive
+ *   lessons/<id>/panel.ts      optional: what the page loads (default: experiment.ts)
+ *   lessons/<id>/script.ts     the Node run of the experiment: `npm run lesson -- <id>`
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -57,7 +58,7 @@ export function discoverLessons(dir = LESSONS_DIR, warn: (msg: string) => void =
         ...meta,
         dir: ldir,
         hasNarration: has('narration.md'),
-        hasPanel: has('panel.ts'),
+        hasPanel: has('panel.ts') || has('experiment.ts'),
         hasScript: has('script.ts'),
       });
     } catch (e) {

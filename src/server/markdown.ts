@@ -6,6 +6,8 @@
  *   $\mathbb{E}_q[\log p(x|z)]$      inline math
  *   $$ ... $$                display math (may span lines)
  *   {{source src/vae/kl.ts#gaussianKl}}   the real source of a declaration, linked to /api/
+ *   {{try k=8 tied=false}}    a "Try it" button: sets those settings in the live panel and starts a run
+ *   {{figure samples}}        one of the panel's live figures placed here, beside its paragraph
  */
 import katex from 'katex';
 import { Marked, type TokenizerAndRendererExtension } from 'marked';
@@ -35,6 +37,13 @@ export interface RenderedNarration {
   steps: Step[];
   /** Every declaration quoted by a {{source}} directive, in order. */
   sources: SourceSnippet[];
+}
+
+/** The bodies of every {{try ...}} directive and the names of every {{figure ...}} in a narration (for checks). */
+export function narrationDirectives(md: string): { tries: string[]; figures: string[] } {
+  const tries = Array.from(md.matchAll(/\{\{try ([^}]*)\}\}/g), (m) => m[1].trim());
+  const figures = Array.from(md.matchAll(/^\{\{figure ([^}]*)\}\}/gm), (m) => m[1].trim());
+  return { tries, figures };
 }
 
 function renderMath(tex: string, displayMode: boolean): string {
@@ -93,7 +102,37 @@ function makeMarked(sources: SourceSnippet[]): Marked {
       return renderSnippet(snippet);
     },
   };
-  return new Marked({ gfm: true, extensions: [blockMath, inlineMath, source] });
+  const tryIt: TokenizerAndRendererExtension = {
+    name: 'tryDirective',
+    level: 'inline',
+    start: (src) => {
+      const i = src.indexOf('{{try ');
+      return i < 0 ? undefined : i;
+    },
+    tokenizer(src) {
+      const m = /^\{\{try ((?:[A-Za-z_]\w*=[^\s}]+ ?)+)\}\}/.exec(src);
+      if (m) return { type: 'tryDirective', raw: m[0], text: m[1].trim() };
+      return undefined;
+    },
+    renderer: (token) => {
+      const body = token.text as string;
+      const label = body.split(/\s+/).join(', ');
+      // Disabled until the panel has loaded and wired it.
+      return `<button type="button" class="try-it" data-try="${escapeHtml(body)}" disabled>Try it: ${escapeHtml(label)}</button>`;
+    },
+  };
+  const figure: TokenizerAndRendererExtension = {
+    name: 'figureDirective',
+    level: 'block',
+    start: (src) => src.match(/^\{\{figure /m)?.index,
+    tokenizer(src) {
+      const m = /^\{\{figure ([a-z][\w-]*)\}\}[ \t]*(?:\n+|$)/.exec(src);
+      if (m) return { type: 'figureDirective', raw: m[0], name: m[1] };
+      return undefined;
+    },
+    renderer: (token) => `<div class="figure-slot" data-figure="${escapeHtml(token.name as string)}"></div>\n`,
+  };
+  return new Marked({ gfm: true, extensions: [blockMath, inlineMath, source, tryIt, figure] });
 }
 
 /** The HTML figure for a quoted declaration: caption with API link and file/lines, highlighted code. */

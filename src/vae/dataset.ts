@@ -2,7 +2,7 @@
  * Datasets as flat arrays (browser-safe): rows, minibatches, and the stochastic
  * binarisation used for "binarised MNIST".
  */
-import { InputError, type Rng, checkInt } from '../core';
+import { type BatchSource, InputError, Rng, checkInt } from '../core';
 
 /** A dataset of n rows of `dim` floats, row-major, with an optional label per row. */
 export interface ArrayDataset {
@@ -64,4 +64,54 @@ export function binarize(x: Float32Array, rng: Rng): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = rng.uniform() < x[i] ? 1 : 0;
   return out;
+}
+
+/**
+ * An in-memory dataset as a trainer's batch source: rows in a shuffled order, reshuffled after
+ * each pass, optionally binarised afresh per batch ('dynamic', Burda et al. 2015's protocol).
+ * One generator (seeded) draws the order and the binarisation, so a run replays from its seed.
+ */
+export class DatasetSource implements BatchSource {
+  readonly dim: number;
+  private readonly rng: Rng;
+  private readonly order: Int32Array;
+  private cursor = 0;
+
+  constructor(
+    readonly data: ArrayDataset,
+    readonly options: { seed: number; binarize: 'none' | 'dynamic' },
+  ) {
+    this.dim = data.dim;
+    this.rng = new Rng(options.seed);
+    this.order = this.rng.shuffle(Int32Array.from({ length: data.n }, (_, i) => i)) as Int32Array;
+  }
+
+  /** The stream position (generator, order, cursor), so a resumed training run draws the same batches. */
+  getState(): { rng: number[]; order: number[]; cursor: number } {
+    return { rng: this.rng.getState(), order: Array.from(this.order), cursor: this.cursor };
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { rng: number[]; order: number[]; cursor: number }): void {
+    if (!Array.isArray(state?.order) || state.order.length !== this.order.length) {
+      throw new InputError('state.order', `must be a permutation of ${this.order.length} rows`);
+    }
+    this.rng.setState(state.rng);
+    this.order.set(state.order);
+    this.cursor = checkInt('state.cursor', state.cursor, 0, this.order.length);
+  }
+
+  /** The next `batchSize` rows [batchSize * dim] (reshuffling after each pass over the data). */
+  nextBatch(batchSize: number): Float32Array {
+    const idx = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      if (this.cursor >= this.order.length) {
+        this.rng.shuffle(this.order);
+        this.cursor = 0;
+      }
+      idx[i] = this.order[this.cursor++];
+    }
+    const rows = copyRows(this.data, idx);
+    return this.options.binarize === 'dynamic' ? binarize(rows, this.rng) : rows;
+  }
 }

@@ -13,17 +13,22 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Adam,
+  type BatchSource,
   ConfigError,
   type MetricHistory,
-  Rng,
+  InputError,
+  type RunOptions,
   type TrainCallbacks,
+  type TrainState,
+  isResumable,
   checkInt,
   checkNumber,
   checkOneOf,
   makeSchedule,
   trainLoop,
 } from '../core';
-import { type ArrayDataset, binarize, checkDataset, copyRows } from './dataset';
+import { withKernels } from '../../kernels/shared/js-kernel';
+import { type ArrayDataset, DatasetSource, checkDataset } from './dataset';
 import { elbo, resolveElboOptions } from './elbo';
 import { iwaeBound } from './iwae';
 import type { Vae } from './model';
@@ -35,8 +40,14 @@ export interface VaeTrainConfig {
   steps: number;
   /** Adam's peak learning rate (default 1e-3, Kingma & Ba's default). */
   lr: number;
-  /** Learning-rate decay over the run: 'cosine' to lr * 0.05 over the last half, or 'none'. */
-  lrDecay: 'none' | 'cosine';
+  /** Linear warm-up steps of the learning rate (default 0). */
+  warmupSteps: number;
+  /** Learning-rate decay after `decayStart` (default 'none'; the shared schedule, core/optim.ts). */
+  decay: 'none' | 'linear' | 'cosine';
+  /** Fraction of the run after which the decay starts (default 0.5: the last half). */
+  decayStart: number;
+  /** Learning rate at the end of the decay, as a fraction of lr (default 0.05). */
+  finalFraction: number;
   /** KL weight (beta-VAE, Higgins et al. 2017); 1 is the true ELBO. */
   beta: number;
   /** Steps over which the KL weight rises linearly from 0 to beta (0: no warm-up). */
@@ -51,15 +62,22 @@ export interface VaeTrainConfig {
   seed: number;
   /** Read metrics back every this many steps. */
   logEvery: number;
-  /** Use the fused sampling kernel when registered. */
+  /** The one switch: fused kernels (true) or every op's reference.ts (false); the same eps either way. */
   useKernels: boolean;
+  /** Progress callbacks (a progress bar, charts); `train({callbacks})` adds more. */
+  callbacks?: TrainCallbacks | TrainCallbacks[];
+  /** Polled before every step; true stops the run. */
+  shouldStop?(): boolean;
 }
 
 export const DEFAULT_TRAIN_CONFIG: VaeTrainConfig = {
   batchSize: 128,
   steps: 1000,
   lr: 1e-3,
-  lrDecay: 'none',
+  warmupSteps: 0,
+  decay: 'none',
+  decayStart: 0.5,
+  finalFraction: 0.05,
   beta: 1,
   klWarmupSteps: 0,
   freeBits: 0,
@@ -76,7 +94,7 @@ export function resolveTrainConfig(partial: Partial<VaeTrainConfig> = {}): VaeTr
   checkInt('batchSize', c.batchSize, 1);
   checkInt('steps', c.steps, 0);
   checkNumber('lr', c.lr, { min: 0, minOpen: true });
-  checkOneOf('lrDecay', c.lrDecay, ['none', 'cosine'] as const);
+  checkOneOf('decay', c.decay, ['none', 'linear', 'cosine'] as const);
   checkInt('klWarmupSteps', c.klWarmupSteps, 0);
   checkOneOf('binarize', c.binarize, ['none', 'dynamic'] as const);
   checkInt('seed', c.seed, 0, 2 ** 32 - 1);
@@ -91,63 +109,62 @@ export function klWeight(step: number, beta: number, klWarmupSteps: number): num
 }
 
 /**
- * Holds a model, its optimiser and the batch order. `step(i)` is one update (usable from a
- * browser panel's own loop); `run()` drives it with the core `trainLoop`.
+ * Holds a model, its optimiser and its batch source; the same shape as `SaeTrainer`
+ * (core/train.ts `Trainer`): `step()` is one update (usable from a browser panel's own loop),
+ * `train()` drives it with the core `trainLoop`, `dispose()` frees the optimiser.
  */
 export class VaeTrainer {
   readonly config: VaeTrainConfig;
   readonly optimizer: Adam;
-  private readonly rng: Rng;
-  private order: Int32Array;
-  private cursor = 0;
+  /** The batch source: the dataset shuffled (and binarised per batch) by `DatasetSource`, or the caller's. */
+  readonly source: BatchSource;
+  /** Steps taken so far (the step number of eps and the KL warm-up). */
+  stepsTaken = 0;
 
+  /** @param data an in-memory dataset (shuffled by `DatasetSource` with the config's seed) or any batch source */
   constructor(
     readonly model: Vae,
-    readonly data: ArrayDataset,
+    data: ArrayDataset | BatchSource,
     config: Partial<VaeTrainConfig> = {},
   ) {
     this.config = resolveTrainConfig(config);
-    checkDataset('data', data);
-    if (data.dim !== model.config.inputDim) {
-      throw new ConfigError('data.dim', `is ${data.dim} but the model's inputDim is ${model.config.inputDim}`);
-    }
     const c = this.config;
-    this.rng = new Rng(c.seed);
-    this.order = this.rng.shuffle(Int32Array.from({ length: data.n }, (_, i) => i)) as Int32Array;
+    if ('nextBatch' in data) {
+      checkInt('data.dim', data.dim, 1);
+      this.source = data;
+    } else {
+      checkDataset('data', data);
+      this.source = new DatasetSource(data, { seed: c.seed, binarize: c.binarize });
+    }
+    if (this.source.dim !== model.config.inputDim) {
+      throw new ConfigError('data.dim', `is ${this.source.dim} but the model's inputDim is ${model.config.inputDim}`);
+    }
     const lr =
-      c.lrDecay === 'none'
+      c.decay === 'none' && c.warmupSteps === 0
         ? c.lr
         : makeSchedule({
             lr: c.lr,
+            warmupSteps: c.warmupSteps,
             totalSteps: Math.max(1, c.steps),
-            decay: 'cosine',
-            decayStart: 0.5,
-            finalFraction: 0.05,
+            decay: c.decay,
+            decayStart: c.decayStart,
+            finalFraction: c.finalFraction,
           });
     this.optimizer = new Adam(model.params.trainable(), { lr });
   }
 
-  /** The next minibatch [B, D] (reshuffling after each pass over the data). */
+  /** The next minibatch [B, D] from the source. */
   nextBatch(): tf.Tensor2D {
     const { batchSize } = this.config;
-    const idx = new Int32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) {
-      if (this.cursor >= this.order.length) {
-        this.rng.shuffle(this.order);
-        this.cursor = 0;
-      }
-      idx[i] = this.order[this.cursor++];
-    }
-    let rows = copyRows(this.data, idx);
-    if (this.config.binarize === 'dynamic') rows = binarize(rows, this.rng);
-    return tf.tensor2d(rows, [batchSize, this.data.dim]);
+    return tf.tensor2d(this.source.nextBatch(batchSize), [batchSize, this.source.dim]);
   }
 
   /**
-   * One Adam step at step number `i`. Returns scalar tensors (the loop reads them back):
-   * loss (the objective), negElbo and kl (batch means, nats), beta (the KL weight used).
+   * One Adam step (at step number `i`, default the next). Returns the metric record as scalar
+   * tensors (the loop reads them back): loss (the objective), negElbo and kl (batch means, nats),
+   * beta (the KL weight used), lr (the next step's learning rate).
    */
-  step(i: number): { loss: tf.Scalar; negElbo: tf.Scalar; kl: tf.Scalar; beta: number } {
+  step(i = this.stepsTaken): { loss: tf.Scalar; negElbo: tf.Scalar; kl: tf.Scalar; beta: number; lr: number } {
     const c = this.config;
     const beta = klWeight(i, c.beta, c.klWarmupSteps);
     const x = this.nextBatch();
@@ -164,26 +181,76 @@ export class VaeTrainer {
       kl = tf.keep(r.klB.mean() as tf.Scalar);
       return r.loss;
     });
-    this.optimizer.step(grads);
+    withKernels(c.useKernels, () => this.optimizer.step(grads));
     tf.dispose([x, ...Object.values(grads)]);
-    return { loss, negElbo: negElbo!, kl: kl!, beta };
+    this.stepsTaken = i + 1;
+    return { loss, negElbo: negElbo!, kl: kl!, beta, lr: this.optimizer.lr };
   }
 
-  /** Runs `config.steps` steps (from `startStep`) with the core training loop. */
-  run(
-    options: {
-      callbacks?: TrainCallbacks | TrainCallbacks[];
-      shouldStop?: () => boolean;
-      startStep?: number;
-      history?: MetricHistory;
-    } = {},
-  ): Promise<MetricHistory> {
+  /**
+   * The full training state: parameters (`param/<name>`), Adam's moments (`adam/m/<name>`,
+   * `adam/v/<name>`), and as JSON the step, Adam's t (the schedule's position), the data position
+   * (order, cursor and the generator that also binarises) and the model's config; eps is keyed by
+   * (seed, step), so the step is its whole state. The caller disposes the tensors (copies).
+   */
+  getState(): TrainState {
+    if (!isResumable(this.source)) {
+      throw new ConfigError('source', 'cannot report its position (getState/setState): this run cannot be resumed');
+    }
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const name of this.model.params.names()) tensors[`param/${name}`] = this.model.params.get(name).clone();
+    const adam = this.optimizer.getState();
+    for (const [name, t] of Object.entries(adam.tensors)) tensors[`adam/${name}`] = t;
+    const config = {
+      kind: 'vae-trainer',
+      model: this.model.config,
+      seed: this.config.seed,
+      batchSize: this.config.batchSize,
+      stepsTaken: this.stepsTaken,
+      adamT: adam.t,
+      source: this.source.getState(),
+    };
+    return { config, tensors };
+  }
+
+  /** Restores `getState()` into this trainer, its model and its source (built with the same configs). */
+  loadState(state: TrainState): void {
+    const c = state.config;
+    if (c.kind !== 'vae-trainer') throw new InputError('state.kind', `must be 'vae-trainer', got ${String(c.kind)}`);
+    if (!isResumable(this.source)) throw new ConfigError('source', 'cannot restore its position (getState/setState)');
+    if (JSON.stringify(c.model) !== JSON.stringify(this.model.config)) {
+      throw new InputError('state.model', 'was saved from another model config');
+    }
+    for (const key of ['seed', 'batchSize'] as const) {
+      if (c[key] !== this.config[key])
+        throw new InputError(`state.${key}`, `is ${c[key]}, the trainer's ${this.config[key]}`);
+    }
+    const params: Record<string, tf.Tensor> = {};
+    for (const name of this.model.params.names()) {
+      const t = state.tensors[`param/${name}`];
+      if (!t) throw new InputError('state', `has no parameter '${name}'`);
+      params[name] = t;
+    }
+    const adam: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('adam/')) adam[name.slice(5)] = t;
+    this.model.params.assign(params);
+    this.optimizer.setState({ t: c.adamT as number, tensors: adam });
+    this.source.setState(c.source);
+    this.stepsTaken = checkInt('state.stepsTaken', c.stepsTaken as number, 0);
+  }
+
+  /** Runs the steps left until `config.steps` with the core training loop; returns the metric history. */
+  train(options: RunOptions & { history?: MetricHistory } = {}): Promise<MetricHistory> {
+    const callbacks = ([] as TrainCallbacks[]).concat(this.config.callbacks ?? [], options.callbacks ?? []);
     return trainLoop({
-      steps: this.config.steps,
+      steps: Math.max(0, this.config.steps - this.stepsTaken),
       step: (i) => this.step(i),
       logEvery: this.config.logEvery,
       yieldEvery: 10,
-      ...options,
+      callbacks,
+      shouldStop: options.shouldStop ?? this.config.shouldStop,
+      startStep: this.stepsTaken,
+      history: options.history,
     });
   }
 

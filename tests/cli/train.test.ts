@@ -95,11 +95,8 @@ describe('gensparse train on a generated .npy', () => {
   });
 
   test('the checkpoint and the final folder hold the same step-20 weights', () => {
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'checkpoint/trainer.json'), 'utf8'))).toEqual({
-      step: 20,
-      inputsSeen: 1280,
-      steps: 20,
-    });
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint/cfg.json'), 'utf8'));
+    expect(cfg.metadata).toEqual({ dataset_path: acts, training_step: 20, training_steps: 20, training_inputs: 1280 });
     const a = loadSaeLens(path.join(out, 'checkpoint'));
     const b = loadSaeLens(path.join(out, 'sae'));
     const wa = a.foldedWeights();
@@ -213,3 +210,12 @@ test('the lesson CLI suggests the closest lesson id', () => {
   expect(r.stderr).toContain("no lesson 'vae-intr' (did you mean 'vae-intro'?)");
   expect(r.status).toBe(2);
 }, 60_000);
+
+test("lesson and experiment run the clone's own scripts (from any folder)", () => {
+  const lessons = gensparse(['lesson', '--list']);
+  expect(lessons.status).toBe(0);
+  expect(lessons.stdout).toMatch(/vae-intro\s+ready/);
+  const experiments = gensparse(['experiment', '--list']);
+  expect(experiments.status).toBe(0);
+  expect(experiments.stdout).toContain('dead-latents');
+}, 120_000);

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, saveCheckpoint } from '../../src';
+import { Rng, saveCheckpoint, saveSafetensors } from '../../src';
 
 // Simulate a disk that fills up during the next write: fs.writeSync throws while `diskFull` is set.
 let diskFull = false;
@@ -32,5 +32,21 @@ test('a failed save leaves the existing checkpoint untouched and no temporary fi
   expect(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(before)).toBe(true);
   expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual({ version: 1 });
   expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+  expect(fs.readdirSync(path.dirname(dir))).toEqual(['ckpt']); // no staging folder left beside it
   tf.dispose([w1, w2]);
+});
+
+test('the temporary file of a killed single-file write is removed by the next write of that file', async () => {
+  const { spawnSync } = require('node:child_process');
+  const deadPid: number = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid names no process
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-tmpfile-'));
+  const file = path.join(dir, 'w.safetensors');
+  const stale = path.join(dir, `.w.safetensors.${deadPid}.m3x9-0.tmp`);
+  const unrelated = path.join(dir, '.w.safetensors.notes');
+  fs.writeFileSync(stale, new Uint8Array(1000));
+  fs.writeFileSync(unrelated, 'kept');
+  const w = tf.ones([4]);
+  await saveSafetensors(file, { w });
+  expect(fs.readdirSync(dir).sort()).toEqual(['.w.safetensors.notes', 'w.safetensors']);
+  w.dispose();
 });

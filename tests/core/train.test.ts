@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Adam, MetricHistory, Params, Rng, init, makeSchedule, trainLoop } from '../../src';
+import { readMetrics } from '../../src/core/train';
 
 /** A two-layer MLP regression problem: y = sin(x . w*) learned from random inputs. */
 function makeProblem(seed: number) {
@@ -85,4 +86,12 @@ describe('training loop', () => {
     };
     expect(await run()).toEqual(await run());
   });
+});
+
+test('readMetrics reads a tensor listed under two names once and disposes it', async () => {
+  const t = tf.scalar(2.5);
+  const before = tf.memory().numTensors;
+  expect(await readMetrics({ loss: t, fvu: t, lr: 0.1 })).toEqual({ loss: 2.5, fvu: 2.5, lr: 0.1 });
+  expect(t.isDisposed).toBe(true);
+  expect(tf.memory().numTensors).toBe(before - 1);
 });

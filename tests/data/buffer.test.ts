@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ActivationBuffer } from '../../src/data/buffer';
+import { openNpy, writeNpy } from '../../src/data/npy';
 import { type ActivationSource, ArraySource } from '../../src/data/source';
 
 /** Rows [id, -id, id/2]: row i of the stream carries its own index, so order can be checked. Wraps after `period` rows. */
@@ -108,5 +112,56 @@ describe('ArraySource', () => {
       shuffle: false,
     });
     expect(Array.from(buf.nextBatch(40))).toEqual(Array.from({ length: 40 }, (_, i) => i % 30));
+  });
+});
+
+describe('finite sources (a file read once, loop: false)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-epoch-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const ROWS = 1000;
+  const file = path.join(dir, 'rows.npy');
+  // Row i is [i, -i, i/2] (as CountingSource), so every row can be identified.
+  writeNpy(
+    file,
+    Float32Array.from({ length: ROWS * 3 }, (_, j) => [1, -1, 0.5][j % 3] * Math.floor(j / 3)),
+    [ROWS, 3],
+  );
+
+  test('the file counts down rowsLeft; a batch past the end is refused before reading anything', () => {
+    const src = openNpy(file, { loop: false, windowBytes: 64 });
+    expect(src.rowsLeft).toBe(ROWS);
+    expect(ids(src.nextBatch(990))).toEqual(Array.from({ length: 990 }, (_, i) => i));
+    expect(src.rowsLeft).toBe(10);
+    expect(() => src.nextBatch(11)).toThrow(/^batchSize: 11 rows asked but 10 left before the end of .*rows\.npy/);
+    expect(ids(src.nextBatch(10))).toEqual(Array.from({ length: 10 }, (_, i) => 990 + i)); // nothing was consumed
+    expect(src.rowsLeft).toBe(0);
+    expect(openNpy(file).rowsLeft).toBeUndefined(); // loop: true is endless
+    src.close();
+  });
+
+  test.each([true, false])('the buffer drains at the end: one exact epoch, every row once (shuffle %s)', (shuffle) => {
+    const src = openNpy(file, { loop: false, windowBytes: 256 });
+    const buffer = new ActivationBuffer({ source: src, capacity: 128, shuffle, seed: 3 });
+    const seen: number[] = [];
+    let batches = 0;
+    while ((buffer.rowsLeft as number) > 0) {
+      seen.push(...ids(buffer.nextBatch(Math.min(48, buffer.rowsLeft as number))));
+      batches++;
+    }
+    expect(batches).toBe(Math.ceil(ROWS / 48));
+    expect(seen.length).toBe(ROWS);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    if (shuffle) expect(seen).not.toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    else expect(seen).toEqual(Array.from({ length: ROWS }, (_, i) => i));
+    expect(buffer.rowsRead).toBe(ROWS);
+    expect(buffer.rowsServed).toBe(ROWS);
+    expect(() => buffer.nextBatch(1)).toThrow(/^batchSize: 1 rows asked but 0 left before the end of the source/);
+    src.close();
+  });
+
+  test('an endless source keeps rowsLeft undefined through the buffer', () => {
+    const buffer = new ActivationBuffer({ source: new CountingSource(), capacity: 16 });
+    buffer.nextBatch(40);
+    expect(buffer.rowsLeft).toBeUndefined();
   });
 });

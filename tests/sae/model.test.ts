@@ -74,7 +74,9 @@ describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as con
       seed: 2,
       magnitude: { kind: 'constant', value: 5 },
     });
-    const sae = createSae({ architecture, dIn: 10, nLatents: 32, k: 3 } as SaeConfig);
+    // each architecture's own options only (unknown keys are rejected)
+    const k = architecture === 'relu-l1' || architecture === 'jumprelu' ? {} : { k: 3 };
+    const sae = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
     const trainer = new SaeTrainer(sae, src, {
       steps: 5,
       batchSize: 32,
@@ -89,7 +91,7 @@ describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as con
     // Folded weights in input units reproduce the same reconstruction with s = 1.
     const x = tf.tensor2d(src.nextBatch(16), [16, 10]);
     const before = sae.forward(x);
-    const copy = createSae({ architecture, dIn: 10, nLatents: 32, k: 3 } as SaeConfig);
+    const copy = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
     const folded = sae.foldedWeights();
     copy.loadWeights(folded);
     if (architecture === 'batch-topk') copy.params.assign({ threshold: sae.params.get('threshold') });

@@ -35,7 +35,15 @@ describe.each([
       seed: 4,
       magnitude: { kind: 'constant', value: 3 },
     });
-    const sae = createSae({ architecture, dIn: D, nLatents: N, k: 3, thresholdParam: 'log-theta' } as SaeConfig);
+    // each architecture's own options only (unknown keys are rejected)
+    const own = {
+      'relu-l1': {},
+      topk: { k: 3 },
+      'batch-topk': { k: 3 },
+      jumprelu: { thresholdParam: 'log-theta' },
+      matryoshka: { k: 3 },
+    };
+    const sae = createSae({ architecture, dIn: D, nLatents: N, ...own[architecture] } as SaeConfig);
     const trainer = new SaeTrainer(sae, src, {
       steps: 4,
       batchSize: 32,

@@ -10,7 +10,7 @@ import { apiPath, extractSource, highlightTs } from '../../src/server/source';
 import { renderNarration, splitSteps } from '../../src/server/markdown';
 import { parseLessonMeta } from '../../src/server/lessons';
 import { parseArgs } from '../../src/server/lesson-cli';
-import { parseSetting, readSettings } from '../../src/server/browser/panel-kit';
+import { parseSetting, readSettings } from '../../src/lesson/settings';
 import { type BuildStep, MNIST_BROWSER, build } from '../../src/server/build';
 
 const ROOT = path.join(__dirname, '../..');

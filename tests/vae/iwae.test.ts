@@ -96,7 +96,7 @@ describe('importance-weighted bound', () => {
     );
     const train = gaussianRing(2000, new Rng(45));
     const trainer = new VaeTrainer(model, train, { steps: 300, batchSize: 64, lr: 3e-3, seed: 46, logEvery: 300 });
-    await trainer.run();
+    await trainer.train();
     trainer.dispose();
     // 2400 test points: the IWAE(5) - ELBO gap (~0.15 nats here) is ~3 standard errors at 600 points,
     // measured over 5 noise seeds with the counter-based eps, so 600 passed or failed by the draw.

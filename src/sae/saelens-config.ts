@@ -1,0 +1,112 @@
+/**
+ * SAELens v6 configs as ours: `saeConfigFromSaeLens(cfg)` turns an SAELens config object
+ * (`cfg.json`, or the SAE part of a training config; sae_lens/saes/sae.py, topk_sae.py,
+ * batchtopk_sae.py, jumprelu_sae.py) into a config `createSae` takes.
+ *
+ *   SAELens                                ours
+ *   architecture 'standard'                'relu-l1'      l1_coefficient -> l1Coefficient
+ *   architecture 'topk'                    'topk'         k -> k, aux_loss_coefficient -> auxKCoefficient
+ *   architecture 'batchtopk'               'batch-topk'   k -> k, aux_loss_coefficient -> auxKCoefficient
+ *   architecture 'jumprelu'                'jumprelu'     l0_coefficient -> l0Coefficient,
+ *                                                         jumprelu_bandwidth -> bandwidth,
+ *                                                         jumprelu_init_threshold -> initialThreshold
+ *   d_in, d_sae, apply_b_dec_to_input      dIn, nLatents, applyBDecToInput
+ * Free metadata and runtime fields (device, metadata, model_name, hook_name, ...) are not part of
+ * a model config and are left out; anything else unknown, a dtype other than float32, input
+ * normalisation or reshaping throws a ConfigError naming the field.
+ */
+import { ConfigError } from '../core/errors';
+import type { SaeConfig } from './create';
+
+/** SAELens architecture names that differ from ours (same-named ones, 'topk' and 'jumprelu', map to themselves). */
+export const SAELENS_ARCHITECTURES: Record<string, string> = {
+  standard: 'relu-l1',
+  batchtopk: 'batch-topk',
+};
+
+/** SAELens fields that describe where activations come from or where the model runs, not the model. */
+const NOT_MODEL_FIELDS = [
+  'device',
+  'metadata',
+  'model_name',
+  'hook_name',
+  'hook_layer',
+  'hook_head_index',
+  'context_size',
+  'dataset_path',
+  'dataset_trust_remote_code',
+  'prepend_bos',
+  'model_from_pretrained_kwargs',
+  'seqpos_slice',
+  'sae_lens_version',
+  'sae_lens_training_version',
+  'neuronpedia_id',
+  'gensparse',
+];
+
+/** The SAELens field -> our field, per architecture (beyond d_in, d_sae, apply_b_dec_to_input). */
+const ARCHITECTURE_FIELDS: Record<string, Record<string, string>> = {
+  standard: { l1_coefficient: 'l1Coefficient' },
+  topk: { k: 'k', aux_loss_coefficient: 'auxKCoefficient' },
+  batchtopk: { k: 'k', aux_loss_coefficient: 'auxKCoefficient' },
+  jumprelu: {
+    l0_coefficient: 'l0Coefficient',
+    jumprelu_bandwidth: 'bandwidth',
+    jumprelu_init_threshold: 'initialThreshold',
+  },
+};
+
+/** Our config for an SAELens v6 config object (see the module comment for the mapping). */
+export function saeConfigFromSaeLens(cfg: Record<string, unknown>): SaeConfig {
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
+    throw new ConfigError('cfg', `must be an SAELens config object, got ${String(cfg)}`);
+  }
+  const arch = cfg.architecture;
+  if (typeof arch !== 'string' || !(arch in ARCHITECTURE_FIELDS)) {
+    throw new ConfigError(
+      'cfg.architecture',
+      `must be one of ${Object.keys(ARCHITECTURE_FIELDS)
+        .map((a) => `'${a}'`)
+        .join(', ')} (SAELens names), got ${JSON.stringify(arch)}`,
+    );
+  }
+  if ((cfg.dtype ?? 'float32') !== 'float32') {
+    throw new ConfigError('cfg.dtype', `only 'float32' is supported, got ${JSON.stringify(cfg.dtype)}`);
+  }
+  if ((cfg.normalize_activations ?? 'none') !== 'none') {
+    throw new ConfigError(
+      'cfg.normalize_activations',
+      `only 'none' describes a model; for ${JSON.stringify(cfg.normalize_activations)} train with the ` +
+        "SaeTrainer option normalizeInput: true (it estimates E||x||^2 = d as SAELens' expected_average_only_in)",
+    );
+  }
+  if ((cfg.reshape_activations ?? 'none') !== 'none') {
+    throw new ConfigError(
+      'cfg.reshape_activations',
+      `only 'none' is supported, got ${JSON.stringify(cfg.reshape_activations)}`,
+    );
+  }
+  const fields: Record<string, string> = {
+    d_in: 'dIn',
+    d_sae: 'nLatents',
+    apply_b_dec_to_input: 'applyBDecToInput',
+    ...ARCHITECTURE_FIELDS[arch],
+  };
+  const out: Record<string, unknown> = { architecture: SAELENS_ARCHITECTURES[arch] ?? arch };
+  for (const [key, value] of Object.entries(cfg)) {
+    if (['architecture', 'dtype', 'normalize_activations', 'reshape_activations'].includes(key)) continue;
+    if (NOT_MODEL_FIELDS.includes(key)) continue;
+    const ours = fields[key];
+    if (!ours) {
+      throw new ConfigError(
+        `cfg.${key}`,
+        `is not a field this converter knows for architecture '${arch}'; it maps ${Object.keys(fields).join(', ')}`,
+      );
+    }
+    out[ours] = value;
+  }
+  for (const key of ['d_in', 'd_sae', ...(arch === 'topk' || arch === 'batchtopk' ? ['k'] : [])]) {
+    if (cfg[key] === undefined) throw new ConfigError(`cfg.${key}`, `is required for architecture '${arch}'`);
+  }
+  return out as unknown as SaeConfig;
+}
