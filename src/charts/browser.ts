@@ -17,6 +17,11 @@ export interface LiveChart {
   destroy(): void;
 }
 
+/** Everything about a spec but its points: when it is unchanged, an update only swaps the data. */
+function specShape(spec: ChartSpec): string {
+  return JSON.stringify({ ...spec, series: spec.series.map((s) => ({ ...s, points: s.points.length > 0 })) });
+}
+
 /** Draws `spec` on `canvas` (whose parent sets the size) and returns a handle to update it. */
 export function mountChart(canvas: HTMLCanvasElement, spec: ChartSpec): LiveChart {
   if (!registered) {
@@ -26,11 +31,21 @@ export function mountChart(canvas: HTMLCanvasElement, spec: ChartSpec): LiveChar
   const config = toChartJsConfig(spec);
   config.options = { ...config.options, responsive: true, maintainAspectRatio: false };
   const chart = new Chart(canvas, config);
+  let shape = specShape(spec);
   return {
     update(next: ChartSpec) {
       const fresh = toChartJsConfig(next);
-      chart.data = fresh.data;
-      chart.options = { ...fresh.options, responsive: true, maintainAspectRatio: false };
+      const nextShape = specShape(next);
+      if (nextShape === shape) {
+        // Same series and axes: swap the points only (re-resolving the options costs more than drawing).
+        fresh.data.datasets.forEach((d, i) => {
+          chart.data.datasets[i].data = d.data;
+        });
+      } else {
+        chart.data = fresh.data;
+        chart.options = { ...fresh.options, responsive: true, maintainAspectRatio: false };
+        shape = nextShape;
+      }
       chart.update('none');
     },
     destroy() {

@@ -115,6 +115,34 @@ export class Adam {
     });
   }
 
+  /** The moments (copies, keyed `m/<name>` and `v/<name>`) and the step count t, to save and resume. */
+  getState(): { t: number; tensors: Record<string, tf.Tensor> } {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [name, m] of this.m) tensors[`m/${name}`] = m.clone();
+    for (const [name, v] of this.v) tensors[`v/${name}`] = v.clone();
+    return { t: this.t, tensors };
+  }
+
+  /** Restores moments and t from `getState()` (every moment must be present with its shape). */
+  setState(state: { t: number; tensors: Record<string, tf.Tensor> }): void {
+    const t = checkInt('state.t', state.t, 0);
+    for (const [kind, map] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
+      for (const [name, variable] of map) {
+        const saved = state.tensors[`${kind}/${name}`];
+        if (!saved) throw new ConfigError('state', `has no optimiser moment '${kind}/${name}'`);
+        if (saved.shape.join(',') !== variable.shape.join(',')) {
+          throw new ConfigError(`${kind}/${name}`, `has shape [${saved.shape}], the parameter [${variable.shape}]`);
+        }
+      }
+    }
+    for (const [name, m] of this.m) m.assign(state.tensors[`m/${name}`]);
+    for (const [name, v] of this.v) v.assign(state.tensors[`v/${name}`]);
+    this.t = t;
+  }
+
   dispose(): void {
     for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
   }

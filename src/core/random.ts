@@ -7,7 +7,7 @@
  * seed from this generator, so the same Rng seed gives the same tensors everywhere.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInt, checkNumber } from './errors';
+import { ConfigError, checkInt, checkNumber } from './errors';
 
 function splitmix32(state: number): () => number {
   return () => {
@@ -70,6 +70,23 @@ export class Rng {
       items[j] = tmp;
     }
     return items;
+  }
+
+  /** The generator's state (four uint32 words), to save and later resume the same stream. */
+  getState(): number[] {
+    return Array.from(this.s);
+  }
+
+  /** Restores a state from `getState()`. */
+  setState(state: number[]): void {
+    if (
+      !Array.isArray(state) ||
+      state.length !== 4 ||
+      !state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)
+    ) {
+      throw new ConfigError('state', `must be four uint32 words from Rng.getState(), got ${JSON.stringify(state)}`);
+    }
+    this.s = Uint32Array.from(state);
   }
 
   /** An independent child generator, e.g. one for data order and one for initial weights. */

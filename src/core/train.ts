@@ -77,6 +77,28 @@ export interface BatchSource {
   nextBatch(batchSize: number): Float32Array;
 }
 
+/** A batch source that can report and restore its position (needed to resume a run exactly). */
+export interface ResumableSource extends BatchSource {
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+/** Does `source` report and restore its position? */
+export function isResumable(source: BatchSource): source is ResumableSource {
+  const s = source as Partial<ResumableSource>;
+  return typeof s.getState === 'function' && typeof s.setState === 'function';
+}
+
+/**
+ * A trainer's full state: tensors (parameters, optimiser moments, statistics) and a JSON record
+ * (step, schedule, data position, random streams, the model's config). Saved with the core's
+ * atomic `saveCheckpoint(dir, state)`, loaded with `loadCheckpoint(dir)`.
+ */
+export interface TrainState {
+  config: Record<string, unknown>;
+  tensors: Record<string, tf.Tensor>;
+}
+
 /**
  * The shape of every trainer: `step()` takes one optimisation step and returns the metric record
  * (scalar tensors or numbers, `loss` and `lr` always among them; the loop reads them back only

@@ -62,6 +62,17 @@ export class ArraySource implements ActivationSource {
     this.rows = data.length / dim;
   }
 
+  /** The stream position, so a resumed training run reads the same rows. */
+  getState(): { cursor: number; epoch: number } {
+    return { cursor: this.cursor, epoch: this.epoch };
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { cursor: number; epoch: number }): void {
+    this.cursor = checkInt('state.cursor', state?.cursor, 0, this.rows);
+    this.epoch = checkInt('state.epoch', state?.epoch, 0);
+  }
+
   /** The next `batchSize` rows in order. */
   nextBatch(batchSize: number): Float32Array {
     checkBatchSize(batchSize, this.dim);

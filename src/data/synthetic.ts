@@ -142,6 +142,16 @@ abstract class SyntheticFeatures implements ActivationSource {
   nextBatch(batchSize: number): Float32Array {
     return this.sample(batchSize).x;
   }
+
+  /** The stream position (the generator's state), so a resumed training run draws the same batches. */
+  getState(): { rng: number[] } {
+    return { rng: this.rng.getState() };
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { rng: number[] }): void {
+    this.rng.setState(state?.rng);
+  }
 }
 
 /** m sparse features along random unit directions in d dimensions, optionally correlated. */

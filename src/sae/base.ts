@@ -271,6 +271,23 @@ export abstract class SparseAutoencoder {
     this.inputScale = 1;
   }
 
+  /**
+   * What a resumed training run needs besides the parameters and the optimiser: the input scale,
+   * and the architecture's own state (BatchTopK's update count, JumpReLU's KDE buffer). Tensors are copies.
+   */
+  trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    return { json: { inputScale: this.inputScale }, tensors: {} };
+  }
+
+  /** Restores `trainingState()` (the parameters are restored separately, by name). */
+  loadTrainingState(json: Record<string, unknown>, _tensors: Record<string, tf.Tensor>): void {
+    const s = json.inputScale;
+    if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
+      throw new InputError('state.inputScale', `must be a finite number > 0, got ${String(s)}`);
+    }
+    this.inputScale = s;
+  }
+
   /** Frees the parameters. */
   dispose(): void {
     this.params.dispose();

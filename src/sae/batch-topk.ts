@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../core/autodiff';
-import { checkNumber } from '../core/errors';
+import { checkInt, checkNumber } from '../core/errors';
 import { batchTopkActivation } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import {
@@ -130,6 +130,16 @@ export class BatchTopKSae extends SparseAutoencoder {
       this.threshold.assign(tf.where(minKept.isFinite(), next, this.threshold));
     });
     this.thresholdUpdates += 1;
+  }
+
+  override trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    const state = super.trainingState();
+    return { json: { ...state.json, thresholdUpdates: this.thresholdUpdates }, tensors: state.tensors };
+  }
+
+  override loadTrainingState(json: Record<string, unknown>, tensors: Record<string, tf.Tensor>): void {
+    super.loadTrainingState(json, tensors);
+    this.thresholdUpdates = checkInt('state.thresholdUpdates', json.thresholdUpdates as number, 0);
   }
 
   /** The per-latent threshold SAELens stores for a JumpReLU: theta for every latent. */

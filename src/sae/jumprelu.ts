@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient, untaped } from '../core/autodiff';
-import { checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
@@ -190,6 +190,39 @@ export class JumpReluSae extends SparseAutoencoder {
       old.countsNJ.dispose();
     }
     return out;
+  }
+
+  /** The KDE buffer (copies) beside the input scale. */
+  override trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
+    const state = super.trainingState();
+    const tensors = { ...state.tensors };
+    this.kdeBuffer.forEach((e, i) => {
+      tensors[`kde/${i}/theta`] = e.thetaN.clone();
+      tensors[`kde/${i}/counts`] = e.countsNJ.clone();
+    });
+    return { json: { ...state.json, kdeBatches: this.kdeBuffer.map((e) => e.batch) }, tensors };
+  }
+
+  override loadTrainingState(json: Record<string, unknown>, tensors: Record<string, tf.Tensor>): void {
+    super.loadTrainingState(json, tensors);
+    const batches = json.kdeBatches;
+    if (!Array.isArray(batches) || batches.length > this.kdeWindow) {
+      throw new InputError('state.kdeBatches', `must list at most kdeWindow=${this.kdeWindow} batch sizes`);
+    }
+    const entries = batches.map((batch, i) => {
+      const thetaN = tensors[`kde/${i}/theta`];
+      const countsNJ = tensors[`kde/${i}/counts`];
+      if (!thetaN || !countsNJ) throw new InputError('state', `has no KDE entry ${i}`);
+      return {
+        thetaN: thetaN.clone() as tf.Tensor1D,
+        countsNJ: countsNJ.clone() as tf.Tensor2D,
+        batch: checkInt(`state.kdeBatches[${i}]`, batch, 1),
+      };
+    });
+    for (const e of this.kdeBuffer.splice(0, this.kdeBuffer.length, ...entries)) {
+      e.thetaN.dispose();
+      e.countsNJ.dispose();
+    }
   }
 
   override dispose(): void {

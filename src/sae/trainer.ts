@@ -25,11 +25,14 @@ import {
   type ScheduleOptions,
   type StepResult,
   type TrainCallbacks,
+  type TrainState,
+  isResumable,
   trainLoop,
 } from '../core/train';
 import type { ActivationSource } from '../data/source';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import type { DataInitOptions, SparseAutoencoder } from './base';
+import { saeConfigOf } from './create';
 import { firedCounts } from './latents';
 
 /** Options of the trainer. */
@@ -212,13 +215,84 @@ export class SaeTrainer {
     return tf.tidy(() => this.idleN.greaterEqual(this.deadWindow).cast('float32').mean() as tf.Scalar);
   }
 
-  /** Runs `config.steps` steps with progress callbacks and checkpoints; returns the metric history. */
+  /**
+   * The full training state: parameters (`param/<name>`), Adam's moments (`adam/m/<name>`,
+   * `adam/v/<name>`), the firing statistics (`idle`), the architecture's state, and as JSON the
+   * step, Adam's t (the schedule's position), inputs seen, the dead set, the data position and
+   * the model's config. The caller disposes the tensors (copies). Save it with `saveCheckpoint`.
+   */
+  getState(): TrainState {
+    if (!isResumable(this.source)) {
+      throw new ConfigError('source', 'cannot report its position (getState/setState): this run cannot be resumed');
+    }
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const name of this.sae.params.names()) tensors[`param/${name}`] = this.sae.params.get(name).clone();
+    const adam = this.adam.getState();
+    for (const [name, t] of Object.entries(adam.tensors)) tensors[`adam/${name}`] = t;
+    tensors.idle = this.idleN.clone();
+    const model = this.sae.trainingState();
+    for (const [name, t] of Object.entries(model.tensors)) tensors[`model/${name}`] = t;
+    const config = {
+      kind: 'sae-trainer',
+      sae: saeConfigOf(this.sae),
+      steps: this.config.steps,
+      batchSize: this.batchSize,
+      stepsTaken: this.stepsTaken,
+      inputsSeen: this.inputsSeen,
+      adamT: adam.t,
+      deadLatents: Array.from(this.deadM),
+      model: model.json,
+      source: this.source.getState(),
+    };
+    return { config, tensors };
+  }
+
+  /**
+   * Restores `getState()` into this trainer, its SAE and its source (built with the same configs):
+   * the run then continues exactly where it stopped. Data initialisation does not run again.
+   */
+  loadState(state: TrainState): void {
+    const c = state.config;
+    if (c.kind !== 'sae-trainer') throw new InputError('state.kind', `must be 'sae-trainer', got ${String(c.kind)}`);
+    if (!isResumable(this.source)) throw new ConfigError('source', 'cannot restore its position (getState/setState)');
+    if (JSON.stringify(c.sae) !== JSON.stringify(saeConfigOf(this.sae))) {
+      throw new InputError(
+        'state.sae',
+        `was saved from ${JSON.stringify(c.sae)}, this SAE is ${JSON.stringify(saeConfigOf(this.sae))}`,
+      );
+    }
+    if (c.batchSize !== this.batchSize)
+      throw new InputError('state.batchSize', `is ${c.batchSize}, the trainer's ${this.batchSize}`);
+    const params: Record<string, tf.Tensor> = {};
+    for (const name of this.sae.params.names()) {
+      const t = state.tensors[`param/${name}`];
+      if (!t) throw new InputError('state', `has no parameter '${name}'`);
+      params[name] = t;
+    }
+    const adam: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('adam/')) adam[name.slice(5)] = t;
+    const model: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('model/')) model[name.slice(6)] = t;
+    if (!state.tensors.idle) throw new InputError('state', 'has no firing statistics (idle)');
+    this.sae.params.assign(params);
+    this.adam.setState({ t: c.adamT as number, tensors: adam });
+    this.idleN.assign(state.tensors.idle);
+    this.sae.loadTrainingState(c.model as Record<string, unknown>, model);
+    this.source.setState(c.source);
+    this.stepsTaken = checkInt('state.stepsTaken', c.stepsTaken as number, 0);
+    this.inputsSeen = checkInt('state.inputsSeen', c.inputsSeen as number, 0);
+    this.deadM = Int32Array.from(c.deadLatents as number[]);
+    this.initialised = true; // b_dec from data would change the loaded weights
+  }
+
+  /** Runs the steps left until `config.steps` with progress callbacks and checkpoints; returns the metric history. */
   async train(options: RunOptions = {}): Promise<MetricHistory> {
     await this.initialise();
     const every = this.config.checkpointEvery ?? 0;
     const callbacks = ([] as TrainCallbacks[]).concat(this.config.callbacks ?? [], options.callbacks ?? []);
     return trainLoop({
-      steps: this.config.steps,
+      steps: Math.max(0, this.config.steps - this.stepsTaken),
+      startStep: this.stepsTaken,
       logEvery: this.logEvery,
       callbacks,
       shouldStop: options.shouldStop ?? this.config.shouldStop,

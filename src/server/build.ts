@@ -85,6 +85,7 @@ export function bundleEntries(): Record<string, string> {
   const entries: Record<string, string> = {
     gensparse: path.join(ROOT, 'src/browser.ts'),
     'lesson-page': path.join(ROOT, 'src/server/browser/lesson-page.ts'),
+    'train-worker': path.join(ROOT, 'src/server/browser/train-worker.ts'),
   };
   if (fs.existsSync(path.join(ROOT, 'bench/kernel-suite.ts')))
     entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');

@@ -86,6 +86,21 @@ export class DatasetSource implements BatchSource {
     this.order = this.rng.shuffle(Int32Array.from({ length: data.n }, (_, i) => i)) as Int32Array;
   }
 
+  /** The stream position (generator, order, cursor), so a resumed training run draws the same batches. */
+  getState(): { rng: number[]; order: number[]; cursor: number } {
+    return { rng: this.rng.getState(), order: Array.from(this.order), cursor: this.cursor };
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { rng: number[]; order: number[]; cursor: number }): void {
+    if (!Array.isArray(state?.order) || state.order.length !== this.order.length) {
+      throw new InputError('state.order', `must be a permutation of ${this.order.length} rows`);
+    }
+    this.rng.setState(state.rng);
+    this.order.set(state.order);
+    this.cursor = checkInt('state.cursor', state.cursor, 0, this.order.length);
+  }
+
   /** The next `batchSize` rows [batchSize * dim] (reshuffling after each pass over the data). */
   nextBatch(batchSize: number): Float32Array {
     const idx = new Int32Array(batchSize);

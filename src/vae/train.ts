@@ -16,8 +16,11 @@ import {
   type BatchSource,
   ConfigError,
   type MetricHistory,
+  InputError,
   type RunOptions,
   type TrainCallbacks,
+  type TrainState,
+  isResumable,
   checkInt,
   checkNumber,
   checkOneOf,
@@ -184,11 +187,63 @@ export class VaeTrainer {
     return { loss, negElbo: negElbo!, kl: kl!, beta, lr: this.optimizer.lr };
   }
 
-  /** Runs `config.steps` steps with the core training loop; returns the metric history. */
+  /**
+   * The full training state: parameters (`param/<name>`), Adam's moments (`adam/m/<name>`,
+   * `adam/v/<name>`), and as JSON the step, Adam's t (the schedule's position), the data position
+   * (order, cursor and the generator that also binarises) and the model's config; eps is keyed by
+   * (seed, step), so the step is its whole state. The caller disposes the tensors (copies).
+   */
+  getState(): TrainState {
+    if (!isResumable(this.source)) {
+      throw new ConfigError('source', 'cannot report its position (getState/setState): this run cannot be resumed');
+    }
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const name of this.model.params.names()) tensors[`param/${name}`] = this.model.params.get(name).clone();
+    const adam = this.optimizer.getState();
+    for (const [name, t] of Object.entries(adam.tensors)) tensors[`adam/${name}`] = t;
+    const config = {
+      kind: 'vae-trainer',
+      model: this.model.config,
+      seed: this.config.seed,
+      batchSize: this.config.batchSize,
+      stepsTaken: this.stepsTaken,
+      adamT: adam.t,
+      source: this.source.getState(),
+    };
+    return { config, tensors };
+  }
+
+  /** Restores `getState()` into this trainer, its model and its source (built with the same configs). */
+  loadState(state: TrainState): void {
+    const c = state.config;
+    if (c.kind !== 'vae-trainer') throw new InputError('state.kind', `must be 'vae-trainer', got ${String(c.kind)}`);
+    if (!isResumable(this.source)) throw new ConfigError('source', 'cannot restore its position (getState/setState)');
+    if (JSON.stringify(c.model) !== JSON.stringify(this.model.config)) {
+      throw new InputError('state.model', 'was saved from another model config');
+    }
+    for (const key of ['seed', 'batchSize'] as const) {
+      if (c[key] !== this.config[key])
+        throw new InputError(`state.${key}`, `is ${c[key]}, the trainer's ${this.config[key]}`);
+    }
+    const params: Record<string, tf.Tensor> = {};
+    for (const name of this.model.params.names()) {
+      const t = state.tensors[`param/${name}`];
+      if (!t) throw new InputError('state', `has no parameter '${name}'`);
+      params[name] = t;
+    }
+    const adam: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('adam/')) adam[name.slice(5)] = t;
+    this.model.params.assign(params);
+    this.optimizer.setState({ t: c.adamT as number, tensors: adam });
+    this.source.setState(c.source);
+    this.stepsTaken = checkInt('state.stepsTaken', c.stepsTaken as number, 0);
+  }
+
+  /** Runs the steps left until `config.steps` with the core training loop; returns the metric history. */
   train(options: RunOptions & { history?: MetricHistory } = {}): Promise<MetricHistory> {
     const callbacks = ([] as TrainCallbacks[]).concat(this.config.callbacks ?? [], options.callbacks ?? []);
     return trainLoop({
-      steps: this.config.steps,
+      steps: Math.max(0, this.config.steps - this.stepsTaken),
       step: (i) => this.step(i),
       logEvery: this.config.logEvery,
       yieldEvery: 10,

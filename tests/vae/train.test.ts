@@ -46,15 +46,15 @@ describe('VAE training', () => {
     const model = new Vae({ inputDim: 2, latentDim: 2, hidden: [16], likelihood: 'gaussian' }, new Rng(7));
     const data = gaussianRing(300, new Rng(8));
     const trainer = new VaeTrainer(model, data, {
-      steps: 5,
+      steps: 10,
       batchSize: 32,
       samples: 2,
       freeBits: 0.1,
       klWarmupSteps: 3,
     });
-    await trainer.train(); // first steps may allocate lazily
+    await trainer.train({ shouldStop: () => trainer.stepsTaken >= 5 }); // first steps may allocate lazily
     const leaked = await leakedBy(async () => {
-      await trainer.train(); // continues from step 5;
+      await trainer.train(); // continues from step 5 to 10
       for (let i = 0; i < 60; i++) {
         const r = trainer.step(10 + i);
         tf.dispose([r.loss, r.negElbo, r.kl]);

@@ -181,7 +181,7 @@ export async function evaluateSaeFull(
   await report(windows + 3, 4);
 
   const stability = options.compareWith
-    ? seedStability(decoder, await decoderDirections(options.compareWith), D)
+    ? await seedStability(decoder, await decoderDirections(options.compareWith), D)
     : null;
   lap('stability', t);
   await report(windows + extraStages, 5);

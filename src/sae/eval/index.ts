@@ -24,7 +24,7 @@ export { KnownTruthStats, evaluateKnownTruth } from './truth';
 /** Types of the known-truth metrics. */
 export type { KnownTruthMetrics, KnownTruthSource } from './truth';
 /** Seed stability of two decoders. */
-export { seedStability } from './stability';
+export { seedStability, rowCosines } from './stability';
 /** Result of seed stability. */
 export type { SeedStability } from './stability';
 /** Absorption: the hierarchical toy and the character-level vowel task. */

@@ -123,58 +123,87 @@ export async function spliceEvaluate(
   const batchWindows = checkInt('batchWindows', options.batchWindows ?? 32, 1);
   if (sae.dIn !== D) throw new ConfigError('sae', `dIn ${sae.dIn} does not match the model's width ${D}`);
   const starts = spliceWindows(tokens, T, checkInt('maxChars', options.maxChars ?? 65536, 1));
-  const meanD = options.meanActivation ?? (await meanResidual(model, tokens, starts, layer, batchWindows));
-  if (meanD.length !== D) throw new InputError('meanActivation', `needs ${D} values, got ${meanD.length}`);
-  // A constant stream (zeros, or the mean at every position) gives the same logits at every
-  // position: causal attention over identical value vectors returns that vector, and LayerNorm
-  // and the MLP act per position. So each ablation's log-probabilities are one [V] row.
-  const ablatedLogProbs2V = tf.tidy(() => {
+  if (options.meanActivation && options.meanActivation.length !== D)
+    throw new InputError('meanActivation', `needs ${D} values, got ${options.meanActivation.length}`);
+  const recon = new ReconstructionStats(D, sae.nLatents);
+  // Per-position sums: NLL clean, NLL spliced, KL(clean || spliced), sum_v p log p (clean).
+  const totals = new Float64Array(4);
+  // A constant stream (zeros, or the mean at every position) gives the same log-probabilities
+  // lp_abl at every position: causal attention over identical values returns that value, and
+  // LayerNorm and the MLP act per position. So the ablated metrics need only two [V] sums,
+  // and the mean can be taken in this same pass:
+  //   sum_t NLL_t = -sum_v count(target = v) lp_abl(v)
+  //   sum_t KL_t  = sum_t sum_v p_t log p_t - sum_v (sum_t p_t(v)) lp_abl(v)
+  const targetCounts = new Float64Array(V);
+  const pCleanSum = new Float64Array(V);
+  const residSum = new Float64Array(D);
+  for (let w0 = 0; w0 < starts.length; w0 += batchWindows) {
+    const B = Math.min(batchWindows, starts.length - w0);
+    const windowStarts = starts.slice(w0, w0 + B);
+    const idsT = tf.tensor2d(windowIds(tokens, windowStarts, T, 0), [B, T], 'int32');
+    const targetsT = tf.tensor1d(windowIds(tokens, windowStarts, T, 1), 'int32');
+    const residBTD = model.residualStream(idsT, layer);
+    const xBD = residBTD.reshape([B * T, D]) as tf.Tensor2D;
+    const latents = sae.encode(xBD);
+    const xhatBD = sae.decode(latents);
+    const [sumsT, countsT, pSumT] = tf.tidy(() => {
+      const logProbs = (r: tf.Tensor) =>
+        tf.logSoftmax(model.logitsFromResidual(r.reshape([B, T, D]) as tf.Tensor3D, layer).reshape([B * T, V]));
+      const clean = logProbs(residBTD);
+      const spliced = logProbs(xhatBD);
+      const targetsOneHot = tf.oneHot(targetsT, V);
+      const pClean = clean.exp();
+      return [
+        tf.stack([
+          clean.mul(targetsOneHot).sum().neg(),
+          spliced.mul(targetsOneHot).sum().neg(),
+          pClean.mul(clean.sub(spliced)).sum(),
+          pClean.mul(clean).sum(),
+        ]),
+        targetsOneHot.sum(0),
+        pClean.sum(0),
+      ];
+    });
+    const [sums, counts, pSum, x, xhat, rows] = await Promise.all([
+      sumsT.data(),
+      countsT.data(),
+      pSumT.data(),
+      xBD.data(),
+      xhatBD.data(),
+      latentRowsOf(latents, sae.nLatents),
+    ]);
+    tf.dispose([idsT, targetsT, residBTD, xBD, xhatBD, sumsT, countsT, pSumT]);
+    disposeLatents(latents);
+    for (let i = 0; i < 4; i++) totals[i] += sums[i];
+    for (let v = 0; v < V; v++) {
+      targetCounts[v] += counts[v];
+      pCleanSum[v] += pSum[v];
+    }
+    for (let r = 0; r < B * T; r++) for (let j = 0; j < D; j++) residSum[j] += x[r * D + j];
+    recon.add(x, xhat, rows);
+    options.onBatch?.({ windowStarts, T, latents: rows });
+    options.onProgress?.(w0 + B, starts.length);
+  }
+  const P = starts.length * T;
+  const meanD = options.meanActivation ?? Float32Array.from(residSum, (v) => v / P);
+  const ablatedT = tf.tidy(() => {
     const constant = tf.stack([tf.zeros([D]), tf.tensor1d(meanD)]).reshape([2, 1, D]) as tf.Tensor3D;
     return tf.logSoftmax(model.logitsFromResidual(constant, layer).reshape([2, V]));
   });
-  const recon = new ReconstructionStats(D, sae.nLatents);
-  // Sums over positions: NLL clean, spliced, zero, mean; KL spliced, zero, mean.
-  const totals = new Float64Array(7);
-  try {
-    for (let w0 = 0; w0 < starts.length; w0 += batchWindows) {
-      const B = Math.min(batchWindows, starts.length - w0);
-      const windowStarts = starts.slice(w0, w0 + B);
-      const idsT = tf.tensor2d(windowIds(tokens, windowStarts, T, 0), [B, T], 'int32');
-      const targetsT = tf.tensor1d(windowIds(tokens, windowStarts, T, 1), 'int32');
-      const residBTD = model.residualStream(idsT, layer);
-      const xBD = residBTD.reshape([B * T, D]) as tf.Tensor2D;
-      const latents = sae.encode(xBD);
-      const xhatBD = sae.decode(latents);
-      const sumsT = tf.tidy(() => {
-        const logProbs = (r: tf.Tensor) =>
-          tf.logSoftmax(model.logitsFromResidual(r.reshape([B, T, D]) as tf.Tensor3D, layer).reshape([B * T, V]));
-        const clean = logProbs(residBTD);
-        const [zero, mean] = tf.unstack(ablatedLogProbs2V).map((row) => row.reshape([1, V]));
-        const variants = [logProbs(xhatBD), zero, mean];
-        const targetsOneHot = tf.oneHot(targetsT, V);
-        const nll = (lp: tf.Tensor) => lp.mul(targetsOneHot).sum().neg();
-        const pClean = clean.exp();
-        const kl = (lp: tf.Tensor) => pClean.mul(clean.sub(lp)).sum();
-        return tf.stack([nll(clean), ...variants.map(nll), ...variants.map(kl)]);
-      });
-      const [sums, x, xhat, rows] = await Promise.all([
-        sumsT.data(),
-        xBD.data(),
-        xhatBD.data(),
-        latentRowsOf(latents, sae.nLatents),
-      ]);
-      tf.dispose([idsT, targetsT, residBTD, xBD, xhatBD, sumsT]);
-      disposeLatents(latents);
-      for (let i = 0; i < 7; i++) totals[i] += sums[i];
-      recon.add(x, xhat, rows);
-      options.onBatch?.({ windowStarts, T, latents: rows });
-      options.onProgress?.(w0 + B, starts.length);
+  const ablated = await ablatedT.data();
+  ablatedT.dispose();
+  const ablatedSums = [0, 1].map((a) => {
+    let nll = 0;
+    let cross = 0;
+    for (let v = 0; v < V; v++) {
+      nll -= targetCounts[v] * ablated[a * V + v];
+      cross += pCleanSum[v] * ablated[a * V + v];
     }
-  } finally {
-    ablatedLogProbs2V.dispose();
-  }
-  const P = starts.length * T;
-  const [clean, spliced, zero, mean, klSpliced, klZero, klMean] = Array.from(totals, (v) => v / P);
+    return { nll, kl: totals[3] - cross };
+  });
+  const [clean, spliced, klSpliced] = [totals[0] / P, totals[1] / P, totals[2] / P];
+  const [zero, mean] = ablatedSums.map((s) => s.nll / P);
+  const [klZero, klMean] = ablatedSums.map((s) => s.kl / P);
   return {
     splice: {
       layer,

@@ -1,12 +1,13 @@
 /**
- * A lesson page's runtime: pick the backend (`?backend=` forces one), say which and why, then
- * load the lesson's experiment (public/build/js/panels/<id>.js) and mount its panel.
+ * A lesson page's runtime: load the lesson's experiment (public/build/js/panels/<id>.js) for its
+ * settings and figures, start the training worker (which picks the backend: `?backend=` forces
+ * one), mount the panel, and say which backend and why.
  */
-import { backendReason, initBrowserBackend } from '../../core/backend-browser';
 import { describeBackend } from '../../core/backend';
 import type { Experiment } from '../../lesson/experiment';
 import type { SettingSpecs } from '../../lesson/settings';
 import { mountPanel } from './panel-kit';
+import { WorkerRun } from './worker-run';
 
 async function main(): Promise<void> {
   const root = document.getElementById('panel-root');
@@ -15,18 +16,25 @@ async function main(): Promise<void> {
   if (!root || !badge || !panelUrl) return;
   const forced = new URLSearchParams(location.search).get('backend') ?? '';
   try {
-    const report = await initBrowserBackend({ backend: forced });
-    badge.textContent = `backend: ${report.name}${report.details.length ? ` (${report.details.join(', ')})` : ''}`;
-    const why = document.createElement('span');
-    why.className = 'backend-why';
-    why.id = 'backend-why';
-    why.textContent = backendReason(report, forced);
-    badge.after(why);
-    badge.title =
-      describeBackend(report) + (self.crossOriginIsolated ? '\ncross-origin isolated' : '\nnot cross-origin isolated');
-    badge.dataset.backend = report.name;
+    // Training runs in a worker (the backend is chosen there); the page only draws.
+    const run = new WorkerRun('/assets/build/js/train-worker.js');
+    // The badge as soon as the worker has chosen (before the first model is built).
+    run.onBackend = () => {
+      const report = run.backend;
+      if (!report) return;
+      badge.textContent = `backend: ${report.name}${report.details.length ? ` (${report.details.join(', ')})` : ''}`;
+      badge.title =
+        describeBackend(report) +
+        (self.crossOriginIsolated ? '\ncross-origin isolated' : '\nnot cross-origin isolated');
+      badge.dataset.backend = report.name;
+      const why = document.createElement('span');
+      why.className = 'backend-why';
+      why.id = 'backend-why';
+      why.textContent = `training in a Web Worker; ${run.backendReason}`;
+      badge.after(why);
+    };
     const mod = (await import(panelUrl)) as { default: Experiment<SettingSpecs> };
-    await mountPanel(root, mod.default, report, forced);
+    await mountPanel(root, mod.default, run, panelUrl, forced);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     root.dataset.state = 'error';

@@ -6,13 +6,10 @@
  * accepts, what a step does, how a figure looks) lives in the experiment and in src/lesson,
  * which have no DOM.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { BackendReport } from '../../core/backend';
 import type { MetricHistory } from '../../core/train';
 import { type LiveChart, mountChart } from '../../charts/browser';
 import { imageGridRgba } from '../../charts/images';
 import type { ChartSpec } from '../../charts/spec';
-import { RunController } from '../../lesson/controller';
 import { CURVES_FIGURE, type Experiment, type Figure, isImageGrid } from '../../lesson/experiment';
 import { curvesChart } from '../../lesson/figures';
 import {
@@ -29,7 +26,7 @@ import {
   sliderPosition,
   sliderValue,
 } from '../../lesson/settings';
-import { mnistSubset } from './datasets';
+import type { WorkerRun } from './worker-run';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -47,44 +44,6 @@ export function fmtMetric(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : v.toFixed(a >= 100 ? 1 : a >= 1 ? 3 : 4);
-}
-
-/**
- * Lets the browser handle input and paint when the current task has run for more than
- * `YIELD_MS`. A MessageChannel message is a fresh task without setTimeout's 4 ms clamp.
- */
-const YIELD_MS = 40;
-let taskStart = 0;
-let channel: MessageChannel | null = null;
-const waiting: (() => void)[] = [];
-
-async function yieldIfDue(): Promise<void> {
-  const now = performance.now();
-  if (taskStart === 0) taskStart = now;
-  if (now - taskStart < YIELD_MS) return;
-  if (!channel) {
-    channel = new MessageChannel();
-    channel.port1.onmessage = () => waiting.shift()?.();
-  }
-  await new Promise<void>((resolve) => {
-    waiting.push(resolve);
-    channel?.port2.postMessage(0);
-  });
-  taskStart = performance.now();
-}
-
-/** Yields to the browser at once (input, layout, paint), then continues. */
-async function yieldNow(): Promise<void> {
-  taskStart = 0;
-  await new Promise<void>((resolve) => {
-    if (!channel) {
-      channel = new MessageChannel();
-      channel.port1.onmessage = () => waiting.shift()?.();
-    }
-    waiting.push(resolve);
-    channel.port2.postMessage(0);
-  });
-  taskStart = performance.now();
 }
 
 /** One place a figure is drawn: a chart, or a canvas of pixels. */
@@ -136,8 +95,8 @@ class FigureView {
 
 /** What tests and curious learners read from `window.gensparsePanel`. */
 export interface PanelHandle {
-  readonly controller: RunController<SettingSpecs>;
-  readonly backend: BackendReport;
+  /** The page's mirror of the run in the training worker. */
+  readonly run: WorkerRun;
   /** The live run's metric history. */
   readonly history: MetricHistory;
   /** Sets these settings (a "Try it" body: "k=8 tied=false"), rebuilds and starts. */
@@ -151,7 +110,8 @@ export interface PanelHandle {
 export async function mountPanel<S extends SettingSpecs>(
   root: HTMLElement,
   experiment: Experiment<S>,
-  backend: BackendReport,
+  run: WorkerRun,
+  panelUrl: string,
   forcedBackend: string,
 ): Promise<PanelHandle> {
   const specs = experiment.settings;
@@ -206,6 +166,7 @@ export async function mountPanel<S extends SettingSpecs>(
   views.set(CURVES_FIGURE, [curves]);
   for (const [name, info] of Object.entries(experiment.figures)) {
     const v = new FigureView(name, info.title, info.caption, info.size ?? 'wide');
+    v.box.hidden = true; // until the first probe draws it
     viewsBox.append(v.box);
     views.set(name, [v]);
   }
@@ -221,18 +182,20 @@ export async function mountPanel<S extends SettingSpecs>(
     views.get(name)?.push(v);
   }
 
-  const controller = new RunController<S>({
-    experiment,
-    settings: values,
-    data: { mnist: mnistSubset },
-    beforeStep: yieldIfDue,
-    // Drawing gets its own task: steps and drawing never add up into one long task.
-    afterChunk: async () => {
-      await yieldNow();
-      await draw(false);
-    },
-    onChange: () => showState(),
-  });
+  const controller = run;
+  controller.onState = () => showState();
+  controller.onCurves = () => drawCurves();
+  // A figure the run does not make (the latent grid when Z != 2, toy-data plots on MNIST) is hidden.
+  controller.onFigures = (figures) => {
+    for (const [name, list] of views) {
+      if (name === CURVES_FIGURE) continue;
+      const fig = figures[name];
+      for (const v of list) {
+        v.box.hidden = !fig;
+        if (fig) v.draw(fig);
+      }
+    }
+  };
 
   function writeUrl(): void {
     const q = settingsQuery(specs, values, { backend: forcedBackend });
@@ -261,15 +224,13 @@ export async function mountPanel<S extends SettingSpecs>(
     for (const [n, c] of inputs) c.set((values as Record<string, SettingValue>)[n]);
     writeUrl();
     showProblems([]);
-    await controller.reset(values);
-    await draw(true);
+    await controller.reset(values as Record<string, unknown>);
     if (thenStart) startRun();
   }
 
   /** Starts training; when the loop stops (paused, done, error) the last steps are drawn. */
   function startRun(): void {
     controller.start();
-    void controller.idle().then(() => draw(true));
   }
 
   let lastStatus = '';
@@ -277,7 +238,7 @@ export async function mountPanel<S extends SettingSpecs>(
     const c = controller;
     root.dataset.state = c.status;
     root.dataset.step = String(c.step);
-    root.dataset.ghosts = String(c.ghosts.length);
+    root.dataset.ghosts = String(c.ghostCount);
     const busy = c.status === 'loading' || c.status === 'error' || c.status === 'done';
     bStart.disabled = busy || c.status === 'running' || c.status === 'pausing';
     bPause.disabled = c.status !== 'running';
@@ -296,7 +257,7 @@ export async function mountPanel<S extends SettingSpecs>(
     status.textContent = `step ${c.step}${rateText}${word}`;
     noteLine.textContent = c.note;
     summary.textContent = `Settings: ${settingsLabel(specs, values)}`;
-    ghostBar.hidden = c.ghosts.length === 0;
+    ghostBar.hidden = c.ghostCount === 0;
     if (c.status === 'error' && lastStatus !== 'error') {
       viewsBox.prepend(el('p', { class: 'error-box' }, c.error));
     }
@@ -320,7 +281,7 @@ export async function mountPanel<S extends SettingSpecs>(
   }
 
   function showDiagram(active: boolean): void {
-    const boxes = controller.run?.diagram?.() ?? [];
+    const boxes = controller.diagram;
     diagram.hidden = boxes.length === 0;
     diagram.textContent = '';
     boxes.forEach((b, i) => {
@@ -332,56 +293,38 @@ export async function mountPanel<S extends SettingSpecs>(
     });
   }
 
-  // Curves redraw at most every 200 ms; probes (decoder passes) take a budget of 1/4 of the time.
-  let lastCurves = -Infinity;
-  let lastProbes = -Infinity;
-  let probeCost = 0;
-  async function draw(force: boolean): Promise<void> {
-    const now = performance.now();
-    if (force || now - lastCurves > 200) {
-      lastCurves = now;
-      const spec = curvesChart(experiment.title, experiment.metrics, controller.history, controller.ghosts);
-      for (const v of views.get(CURVES_FIGURE) ?? []) v.drawChart(spec);
-      const canvas = curves.chartCanvas;
-      if (canvas) {
-        // For tests: the live series' values.
-        const live = Object.fromEntries(
-          experiment.metrics.chart.map((m) => [m, controller.history.series(m).map((p) => p.value)]),
-        );
-        canvas.id = 'loss-chart';
-        canvas.dataset.series = JSON.stringify(live);
-        canvas.dataset.points = String(live[experiment.metrics.chart[0]]?.length ?? 0);
-        canvas.dataset.ghosts = String(controller.ghosts.length);
-      }
-      showReadout();
-      showDiagram(controller.status === 'running');
+  /** The curves chart and the readout, from the worker's latest history (it sends them at most every 200 ms). */
+  function drawCurves(): void {
+    const spec = curvesChart(experiment.title, experiment.metrics, controller.history, controller.ghosts);
+    for (const v of views.get(CURVES_FIGURE) ?? []) v.drawChart(spec);
+    const canvas = curves.chartCanvas;
+    if (canvas) {
+      // For tests: the live series' values.
+      const live = Object.fromEntries(
+        experiment.metrics.chart.map((m) => [m, controller.history.series(m).map((p) => p.value)]),
+      );
+      canvas.id = 'loss-chart';
+      canvas.dataset.series = JSON.stringify(live);
+      canvas.dataset.points = String(live[experiment.metrics.chart[0]]?.length ?? 0);
+      canvas.dataset.ghosts = String(controller.ghosts.length);
     }
-    const run = controller.run;
-    if (run && (force || now - lastProbes > Math.max(600, 4 * probeCost))) {
-      const t0 = performance.now();
-      const figures = await run.probes(controller.history);
-      await yieldNow();
-      for (const [name, fig] of Object.entries(figures)) for (const v of views.get(name) ?? []) v.draw(fig);
-      lastProbes = performance.now();
-      probeCost = lastProbes - t0;
-    }
+    showReadout();
+    showDiagram(controller.status === 'running');
   }
 
   bStart.addEventListener('click', startRun);
   bPause.addEventListener('click', () => controller.pause());
-  bStep.addEventListener('click', () => void controller.stepOnce().then(() => draw(true)));
+  bStep.addEventListener('click', () => void controller.stepOnce());
   bReset.addEventListener('click', () => void apply(values, false));
   bClearGhosts.addEventListener('click', () => {
-    controller.clearGhosts();
-    void draw(true);
+    void controller.clearGhosts();
   });
 
   const handle: PanelHandle = {
-    controller: controller as unknown as RunController<SettingSpecs>,
+    run: controller,
     get history() {
       return controller.history;
     },
-    backend,
     async tryIt(assignments: string) {
       const next = { ...values, ...parseAssignments(specs, assignments) } as SettingValues<S>;
       const problems = experiment.check?.(next) ?? [];
@@ -398,11 +341,9 @@ export async function mountPanel<S extends SettingSpecs>(
   }
 
   writeUrl();
-  await controller.reset(values);
+  await controller.init(panelUrl, forcedBackend, values as Record<string, unknown>);
   showProblems(urlProblems);
-  await draw(true);
   (window as unknown as { gensparsePanel: PanelHandle }).gensparsePanel = handle;
-  (window as unknown as { tf: typeof tf }).tf = tf;
   return handle;
 }
 

@@ -4,7 +4,8 @@ import { Rng } from '../../../src/core/random';
 import { SynthBench } from '../../../src/data/synth-bench';
 import { absCosineMatrix, maxSimilarityAssignment } from '../../../src/sae/eval/assignment';
 import { latentRowsOf } from '../../../src/sae/eval/latent-rows';
-import { seedStability } from '../../../src/sae/eval/stability';
+import { rowCosines, seedStability } from '../../../src/sae/eval/stability';
+import { cosineMatrix } from '../../../src/data/metrics';
 import { KnownTruthStats } from '../../../src/sae/eval/truth';
 
 /** The best total over every one-to-one assignment, by enumeration. */
@@ -73,7 +74,7 @@ describe('maxSimilarityAssignment (munkres) against brute force', () => {
 });
 
 describe('seedStability', () => {
-  test('a permuted, slightly perturbed copy shares every latent; orthogonal rows share none', () => {
+  test('a permuted, slightly perturbed copy shares every latent; orthogonal rows share none', async () => {
     const rng = new Rng(2);
     const D = 12;
     const N = 8;
@@ -81,18 +82,30 @@ describe('seedStability', () => {
     const perm = rng.shuffle(Int32Array.from({ length: N }, (_, i) => i)) as Int32Array;
     const b = new Float32Array(N * D);
     for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) b[perm[i] * D + j] = 2 * a[i * D + j] + 0.01 * rng.normal();
-    const same = seedStability(a, b, D);
+    const same = await seedStability(a, b, D);
     expect(same.sharedAt09).toBe(1);
     expect(same.meanMatchedCosine).toBeGreaterThan(0.99);
     // Hand-made: 3 rows of 5 copied, 2 rows matched only to orthogonal or opposite rows.
     const e = (i: number) => Float32Array.from({ length: 6 }, (_, j) => (j === i ? 1 : 0));
     const A = Float32Array.from([...e(0), ...e(1), ...e(2), ...e(3), ...e(4)]);
     const B = Float32Array.from([...e(2), ...e(0), ...e(1), ...e(5), ...e(4).map((v) => -v)]);
-    const s = seedStability(A, B, 6);
+    const s = await seedStability(A, B, 6);
     expect(s.sharedAt07).toBeCloseTo(3 / 5, 10);
     expect(s.sharedAt09).toBeCloseTo(3 / 5, 10);
     // Best assignment: the 3 copies (1 each), then e(3) and e(4) with {e(5), -e(4)}: 0 + 0 beats 0 + ... = 3 total.
     expect(s.meanMatchedCosine).toBeCloseTo(3 / 5, 10);
+  });
+});
+
+describe('rowCosines', () => {
+  test('equals the plain-JS cosineMatrix, zero rows included', async () => {
+    const rng = new Rng(9);
+    const a = Float32Array.from({ length: 5 * 7 }, () => rng.normal());
+    const b = Float32Array.from({ length: 4 * 7 }, () => rng.normal());
+    b.fill(0, 7, 14);
+    const got = await rowCosines(a, b, 7);
+    const want = cosineMatrix({ decoder: b, directions: a, dim: 7 });
+    want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 5));
   });
 });
 
