@@ -7,7 +7,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { type FrontierPoint, ToyRun, TOY, frontierAt, frontierGap, rescalingProbe } from '../../lessons/sae-basics/toy';
+import {
+  type FrontierPoint,
+  TOY,
+  ToyRun,
+  frontierAt,
+  frontierGap,
+  recordFrontierPoint,
+  rescalingProbe,
+} from '../../lessons/sae-basics/toy';
+import { type ChartSpec, checkChartSpec } from '../../src/charts/spec';
+import { Rng } from '../../src/core/random';
+import { MetricHistory, trainLoop } from '../../src/core/train';
+import type { Experiment } from '../../src/lesson/experiment';
+import { NODE_DATA } from '../../src/lesson/node';
+import { defaultSettings } from '../../src/lesson/settings';
 import { runLesson } from '../../src/server/lesson-cli';
 
 const pt = (l0: number, fvu: number): FrontierPoint => ({ l0, fvu, architecture: 'relu-l1', label: '' });
@@ -152,4 +166,39 @@ describe('the script (quick)', () => {
     expect(metrics.frontierGapA).toBeGreaterThan(0);
     expect(metrics.frontierGapB).toBeLessThan(metrics.frontierGapA);
   });
+});
+
+describe('the three experiments (lessons 4-6): every declared figure fills', () => {
+  const lessons: Array<[string, string]> = [
+    ['sae-basics', '../../lessons/sae-basics/experiment'],
+    ['sae-topk', '../../lessons/sae-topk/experiment'],
+    ['sae-jumprelu', '../../lessons/sae-jumprelu/experiment'],
+  ];
+  test.each(lessons)(
+    '%s',
+    async (_id, file) => {
+      const experiment = (require(file) as { default: Experiment }).default;
+      const settings = defaultSettings(experiment.settings);
+      // A finished JumpReLU run in the store, so lesson 6's coefficient figure has a point.
+      recordFrontierPoint({ l0: 5, fvu: 0.2, architecture: 'jumprelu', label: 'lambda=1', coefficient: 1 });
+      const before = tf.memory().numTensors;
+      const run = await experiment.create({ settings, rng: new Rng(1), data: NODE_DATA, note: () => {} });
+      const history = new MetricHistory();
+      try {
+        await trainLoop({ steps: 25, logEvery: 5, history, step: (i) => run.oneStep(i) });
+        const figures = await run.probes(history);
+        expect(Object.keys(figures).sort()).toEqual(Object.keys(experiment.figures).sort());
+        for (const [name, fig] of Object.entries(figures)) {
+          const spec = fig as ChartSpec;
+          checkChartSpec(spec);
+          const points = spec.series.reduce((n, s) => n + s.points.length, 0);
+          expect([name, points > 0]).toEqual([name, true]);
+        }
+      } finally {
+        run.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    },
+    120_000,
+  );
 });
