@@ -62,8 +62,8 @@ export default defineExperiment({
     chart: ['loss', 'mse'],
     yTitle: 'per input, normalised units',
     log: true,
-    readout: ['loss', 'mse', 'l1', 'l0', 'fvu', 'recovered'],
-    names: { loss: 'loss = MSE + lambda L1', mse: 'MSE', fvu: 'FVU (held out)', recovered: 'features recovered' },
+    readout: ['loss', 'mse', 'l1', 'l0', 'heldOutFvu', 'recovered'],
+    names: { loss: 'loss = MSE + lambda L1', mse: 'MSE', heldOutFvu: 'FVU (held out)', recovered: 'features recovered' },
   },
   figures: {
     frontier: {
@@ -103,7 +103,7 @@ export default defineExperiment({
         if ((i + 1) % PROBE_EVERY !== 0 && i + 1 < STEPS) return r;
         // Held-out probe (a few ms on the toy), read as metrics on a logged step.
         probe = await run.probe();
-        return { ...r, fvu: probe.fvu, recovered: probe.recovered };
+        return { ...r, heldOutFvu: probe.fvu, recovered: probe.recovered };
       },
       async probes() {
         probe = await run.probe();

@@ -282,8 +282,8 @@ export default defineExperiment({
     chart: ['loss', 'mse'],
     yTitle: 'per input, normalised units',
     log: true,
-    readout: ['loss', 'mse', 'l0', 'fvu', 'theta50', 'recovered'],
-    names: { loss: 'loss = MSE + lambda L0', mse: 'MSE', theta50: 'median theta', fvu: 'FVU (held out)' },
+    readout: ['loss', 'mse', 'l0', 'heldOutFvu', 'theta50', 'recovered'],
+    names: { loss: 'loss = MSE + lambda L0', mse: 'MSE', theta50: 'median theta', heldOutFvu: 'FVU (held out)' },
   },
   figures: {
     kernel: {
@@ -327,7 +327,7 @@ export default defineExperiment({
         const out: Record<string, tf.Scalar | number> = { ...r, theta10: q10, theta50: q50, theta90: q90 };
         if ((i + 1) % 100 === 0 || i + 1 >= STEPS) {
           probe = await run.probe();
-          Object.assign(out, { fvu: probe.fvu, recovered: probe.recovered });
+          Object.assign(out, { heldOutFvu: probe.fvu, recovered: probe.recovered });
         }
         return out;
       },
