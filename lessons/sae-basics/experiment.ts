@@ -63,7 +63,12 @@ export default defineExperiment({
     yTitle: 'per input, normalised units',
     log: true,
     readout: ['loss', 'mse', 'l1', 'l0', 'heldOutFvu', 'recovered'],
-    names: { loss: 'loss = MSE + lambda L1', mse: 'MSE', heldOutFvu: 'FVU (held out)', recovered: 'features recovered' },
+    names: {
+      loss: 'loss = MSE + lambda L1',
+      mse: 'MSE',
+      heldOutFvu: 'FVU (held out)',
+      recovered: 'features recovered',
+    },
   },
   figures: {
     frontier: {
