@@ -4,30 +4,26 @@
  *
  *   npm run lesson -- sae-basics [--quick]
  *
- * Drives lessons/sae-basics/experiment.ts (the same experiment as the page). Writes into outDir:
- *   frontier.png   normalised MSE against L0 for a sweep of the L1 coefficient lambda, with the
- *                  exercise's runs A and B
- *   recovery.png   best decoder cosine of each of the 64 true features (the middle run)
- *   shrinkage.png  true magnitude against the activation of its latent (the middle run)
+ * Drives the page's experiment (experiment.ts) with `runExperiment`. Writes into outDir:
+ *   frontier.png    normalised MSE against L0 for a sweep of the L1 coefficient lambda, with the
+ *                   exercise's runs A and B
+ *   curves.png, recovery.png, shrinkage.png   the page's figures for the middle lambda
  * and returns every number the narration quotes.
  */
-import { progressBar } from '../../src/core/progress';
 import { writeChartPng } from '../../src/charts/node';
-import { CHART_COLORS } from '../../src/charts/spec';
+import { progressBar } from '../../src/core/progress';
+import { runExperiment, writeFigures } from '../../src/lesson/node';
+import experiment from './experiment';
 import {
+  EXERCISE,
   type FrontierPoint,
   type Probe,
   type RunSettings,
   TOY,
-  EXERCISE,
   frontierChart,
   frontierGap,
-  recoveryChart,
   rescalingProbe,
-  shrinkageChart,
-  sweep,
-  trainRun,
-} from './experiment';
+} from './toy';
 import * as path from 'node:path';
 
 interface Opts {
@@ -42,7 +38,7 @@ export function sweepSettings(quick: boolean): { lambdas: number[]; steps: numbe
   return quick ? { lambdas: [0.5, 1.5, 3], steps: 400 } : { lambdas: [0.3, 0.6, 1, 1.5, 2.5, 4], steps: 1000 };
 }
 
-/** One ReLU + L1 run at lambda (tied initialisation unless told otherwise). */
+/** One ReLU + L1 run at lambda (tied initialisation unless told otherwise), for the other lessons' frontiers. */
 export function reluRun(lambda: number, steps: number, seed: number, tiedInit = true): RunSettings {
   return { sae: { architecture: 'relu-l1', l1Coefficient: lambda, seed, tiedInit }, steps };
 }
@@ -52,38 +48,48 @@ export const bar = (label: string, steps: number) => progressBar({ label, total:
 
 export default async function run(opts: Opts): Promise<Record<string, number>> {
   const { lambdas, steps } = sweepSettings(opts.quick);
-  const out = (name: string) => path.join(opts.outDir, name);
   opts.log(
     `toy: ${TOY.numFeatures} features in d = ${TOY.dim}, p = ${TOY.probability}, ${TOY.nLatents} latents; ` +
       `ReLU + L1 at lambda = ${lambdas.join(', ')}, ${steps} steps of ${TOY.batchSize} each`,
   );
-  // The middle lambda is kept for the directions, shrinkage and rescaling probes below.
+  /** Trains the page's experiment with these settings; returns its held-out probe (and the run, kept if asked). */
+  const train = async (settings: { lambda: number; lr?: number }, keep = false) => {
+    const r = await runExperiment(experiment, { settings: { ...settings, seed: opts.seed }, steps, log: opts.log });
+    const probe = await r.run.run.probe();
+    if (!keep) r.run.dispose();
+    return { r, probe };
+  };
+
   const mid = Math.floor(lambdas.length / 2);
   const lambdaMid = lambdas[mid];
   const results: Array<{ point: FrontierPoint; probe: Probe }> = [];
-  let main: Awaited<ReturnType<typeof trainRun>> | null = null;
+  let main: Awaited<ReturnType<typeof train>> | null = null;
   for (const l of lambdas) {
-    if (l === lambdaMid) {
-      main = await trainRun(reluRun(l, steps, opts.seed), bar(`lambda=${l}`, steps));
-      results.push({
-        point: { l0: main.probe.l0, fvu: main.probe.fvu, architecture: 'relu-l1', label: `lambda=${l}` },
-        probe: main.probe,
-      });
-    } else results.push(...(await sweep([{ label: `lambda=${l}`, settings: reluRun(l, steps, opts.seed) }], bar)));
-  }
-  const front: FrontierPoint[] = results.map((r) => r.point);
-  for (const r of results) {
+    const t = await train({ lambda: l }, l === lambdaMid);
+    if (l === lambdaMid) main = t;
+    results.push({
+      point: { l0: t.probe.l0, fvu: t.probe.fvu, architecture: 'relu-l1', label: `lambda=${l}` },
+      probe: t.probe,
+    });
     opts.log(
-      `  ${r.point.label.padEnd(12)} FVU ${r.probe.fvu.toFixed(4)}  L0 ${r.probe.l0.toFixed(2)}  ` +
-        `recovered ${r.probe.recovered}/${TOY.numFeatures}  bias ${r.probe.reconstructionBias.toFixed(3)}`,
+      `  lambda=${String(l).padEnd(5)} FVU ${t.probe.fvu.toFixed(4)}  L0 ${t.probe.l0.toFixed(2)}  ` +
+        `recovered ${t.probe.recovered}/${TOY.numFeatures}  bias ${t.probe.reconstructionBias.toFixed(3)}`,
     );
   }
   if (!main) throw new Error('the sweep has no middle run');
+  const front = results.map((r) => r.point);
 
+  // The middle lambda: the page's figures, shrinkage and the rescaling argument.
   const probe = main.probe;
-  const shrink = await main.exp.shrinkage();
-  const rescale = await rescalingProbe(main.exp, 10);
-  main.exp.dispose();
+  let shrink: { slope: number };
+  let rescale: Awaited<ReturnType<typeof rescalingProbe>>;
+  try {
+    await writeFigures(experiment, main.r, opts.outDir, { only: ['curves', 'recovery', 'shrinkage'] });
+    shrink = await main.r.run.run.shrinkage();
+    rescale = await rescalingProbe(main.r.run.run, 10);
+  } finally {
+    main.r.run.dispose();
+  }
   opts.log(
     `lambda = ${lambdaMid}: ${probe.recovered} of ${TOY.numFeatures} true directions recovered at cos >= 0.9 ` +
       `(mean max cosine ${probe.meanMaxCosine.toFixed(3)}); shrinkage slope ${shrink.slope.toFixed(3)}`,
@@ -96,67 +102,43 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
 
   // The exercise: A has the lower MSE (and the higher L0); which run is better?
   const { a: ea, b: eb } = EXERCISE;
-  const a = await trainRun(
-    reluRun(ea.lambda, ea.stepsFactor * steps, opts.seed, ea.tiedInit),
-    bar('run A', ea.stepsFactor * steps),
-  );
-  const b = await trainRun(
-    reluRun(eb.lambda, eb.stepsFactor * steps, opts.seed, eb.tiedInit),
-    bar('run B', eb.stepsFactor * steps),
-  );
-  a.exp.dispose();
-  b.exp.dispose();
-  const gapA = frontierGap(front, a.probe);
-  const gapB = frontierGap(front, b.probe);
+  const a = (await train({ lambda: ea.lambda, lr: ea.lr })).probe;
+  const b = (await train({ lambda: eb.lambda, lr: eb.lr })).probe;
+  const gapA = frontierGap(front, a);
+  const gapB = frontierGap(front, b);
+  const pct = (g: number) => `${(100 * (Math.exp(g) - 1)).toFixed(1)}%`;
   opts.log(
-    `exercise: ${ea.label}: FVU ${a.probe.fvu.toFixed(4)} L0 ${a.probe.l0.toFixed(2)}, ` +
-      `${(100 * (Math.exp(gapA) - 1)).toFixed(1)}% from the frontier; ${eb.label}: ` +
-      `FVU ${b.probe.fvu.toFixed(4)} L0 ${b.probe.l0.toFixed(2)}, ${(100 * (Math.exp(gapB) - 1)).toFixed(1)}% from it`,
+    `exercise: A (${ea.label}) FVU ${a.fvu.toFixed(4)} L0 ${a.l0.toFixed(2)}, ${pct(gapA)} against the frontier; ` +
+      `B (${eb.label}) FVU ${b.fvu.toFixed(4)} L0 ${b.l0.toFixed(2)}, ${pct(gapB)}`,
   );
-
   writeChartPng(
-    out('frontier.png'),
+    path.join(opts.outDir, 'frontier.png'),
     frontierChart(
-      front,
       [
-        {
-          name: ea.label,
-          kind: 'scatter',
-          color: CHART_COLORS[3],
-          pointRadius: 6,
-          points: [[a.probe.l0, a.probe.fvu]],
-        },
-        {
-          name: eb.label,
-          kind: 'scatter',
-          color: CHART_COLORS[4],
-          pointRadius: 6,
-          points: [[b.probe.l0, b.probe.fvu]],
-        },
+        ...front,
+        { l0: a.l0, fvu: a.fvu, architecture: 'relu-l1', label: ea.label, tag: 'A' },
+        { l0: b.l0, fvu: b.fvu, architecture: 'relu-l1', label: eb.label, tag: 'B' },
       ],
+      [],
       `ReLU + L1, lambda = ${lambdas.join(', ')}; ${steps} steps each`,
     ),
-  );
-  writeChartPng(
-    out('recovery.png'),
-    recoveryChart(
-      probe.maxCosine,
-      `lambda = ${lambdaMid}: ${probe.recovered} of ${TOY.numFeatures} features recovered`,
-    ),
-  );
-  writeChartPng(
-    out('shrinkage.png'),
-    shrinkageChart(shrink.points, shrink.slope, `lambda = ${lambdaMid}: L1 shrinks the activations`),
   );
 
   const metrics: Record<string, number> = { steps, lambdaMid };
   results.forEach((r, i) => {
+    metrics[`lambda${i}`] = lambdas[i];
     metrics[`fvuLambda${i}`] = r.probe.fvu;
     metrics[`l0Lambda${i}`] = r.probe.l0;
     metrics[`recoveredLambda${i}`] = r.probe.recovered;
-    metrics[`lambda${i}`] = lambdas[i];
   });
+  const last = lambdas.length - 1;
   Object.assign(metrics, {
+    fvuFirst: results[0].probe.fvu,
+    l0First: results[0].probe.l0,
+    recoveredFirst: results[0].probe.recovered,
+    fvuLast: results[last].probe.fvu,
+    l0Last: results[last].probe.l0,
+    recoveredLast: results[last].probe.recovered,
     fvuMid: probe.fvu,
     l0Mid: probe.l0,
     recoveredMid: probe.recovered,
@@ -169,13 +151,11 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     weightedL1: rescale.weightedL1,
     weightedL1Rescaled: rescale.weightedL1Rescaled,
     rescaleReconChange: rescale.reconChange,
-    lambdaA: ea.lambda,
-    fvuA: a.probe.fvu,
-    l0A: a.probe.l0,
+    fvuA: a.fvu,
+    l0A: a.l0,
     frontierGapA: gapA,
-    lambdaB: eb.lambda,
-    fvuB: b.probe.fvu,
-    l0B: b.probe.l0,
+    fvuB: b.fvu,
+    l0B: b.l0,
     frontierGapB: gapB,
   });
   return metrics;

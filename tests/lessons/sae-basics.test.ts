@@ -9,12 +9,19 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   type FrontierPoint,
-  SaeExperiment,
   TOY,
+  ToyRun,
   frontierAt,
   frontierGap,
+  recordFrontierPoint,
   rescalingProbe,
-} from '../../lessons/sae-basics/experiment';
+} from '../../lessons/sae-basics/toy';
+import { type ChartSpec, checkChartSpec } from '../../src/charts/spec';
+import { Rng } from '../../src/core/random';
+import { MetricHistory, trainLoop } from '../../src/core/train';
+import type { Experiment } from '../../src/lesson/experiment';
+import { NODE_DATA } from '../../src/lesson/node';
+import { defaultSettings } from '../../src/lesson/settings';
 import { runLesson } from '../../src/server/lesson-cli';
 
 const pt = (l0: number, fvu: number): FrontierPoint => ({ l0, fvu, architecture: 'relu-l1', label: '' });
@@ -40,9 +47,9 @@ describe('frontier arithmetic', () => {
 });
 
 describe('probes of the experiment', () => {
-  let exp: SaeExperiment;
+  let exp: ToyRun;
   beforeAll(async () => {
-    exp = await SaeExperiment.create({
+    exp = await ToyRun.create({
       sae: { architecture: 'relu-l1', l1Coefficient: 1, seed: 3 },
       steps: 10,
       normalizeInput: false,
@@ -119,12 +126,12 @@ describe('the script (quick)', () => {
       'reconstructionBiasMid',
       'recoveredMid',
       'meanMaxCosineMid',
-      'fvuLambda0',
-      'l0Lambda0',
-      'recoveredLambda0',
-      'fvuLambda2',
-      'l0Lambda2',
-      'recoveredLambda2',
+      'fvuFirst',
+      'l0First',
+      'recoveredFirst',
+      'fvuLast',
+      'l0Last',
+      'recoveredLast',
       'fvuA',
       'l0A',
       'frontierGapA',
@@ -136,7 +143,9 @@ describe('the script (quick)', () => {
       expect(metrics).toHaveProperty(k);
       expect(Number.isFinite(metrics[k])).toBe(true);
     }
-    expect(files).toEqual(expect.arrayContaining(['frontier.png', 'recovery.png', 'shrinkage.png', 'metrics.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['frontier.png', 'curves.png', 'recovery.png', 'shrinkage.png', 'metrics.json']),
+    );
   });
 
   test('the directions the narration claims', () => {
@@ -147,13 +156,49 @@ describe('the script (quick)', () => {
     expect(metrics.shrinkageSlope).toBeLessThan(0.9);
     expect(metrics.reconstructionBiasMid).toBeLessThan(1);
     // A weak penalty spreads features over latents: fewer recovered than at the middle lambda.
-    expect(metrics.recoveredLambda0).toBeLessThan(metrics.recoveredMid);
+    expect(metrics.recoveredFirst).toBeLessThan(metrics.recoveredMid);
     // The sweep trades MSE for L0.
-    expect(metrics.fvuLambda0).toBeLessThan(metrics.fvuLambda2);
-    expect(metrics.l0Lambda0).toBeGreaterThan(metrics.l0Lambda2);
-    // The exercise: A has the lower MSE and the higher L0, yet B sits further below the frontier.
+    expect(metrics.fvuFirst).toBeLessThan(metrics.fvuLast);
+    expect(metrics.l0First).toBeGreaterThan(metrics.l0Last);
+    // The exercise: A has the lower MSE and the higher L0, yet sits above the frontier, B below or near it.
     expect(metrics.fvuA).toBeLessThan(metrics.fvuB);
     expect(metrics.l0A).toBeGreaterThan(metrics.l0B);
+    expect(metrics.frontierGapA).toBeGreaterThan(0);
     expect(metrics.frontierGapB).toBeLessThan(metrics.frontierGapA);
   });
+});
+
+describe('the three experiments (lessons 4-6): every declared figure fills', () => {
+  const lessons: Array<[string, string]> = [
+    ['sae-basics', '../../lessons/sae-basics/experiment'],
+    ['sae-topk', '../../lessons/sae-topk/experiment'],
+    ['sae-jumprelu', '../../lessons/sae-jumprelu/experiment'],
+  ];
+  test.each(lessons)(
+    '%s',
+    async (_id, file) => {
+      const experiment = (require(file) as { default: Experiment }).default;
+      const settings = defaultSettings(experiment.settings);
+      // A finished JumpReLU run in the store, so lesson 6's coefficient figure has a point.
+      recordFrontierPoint({ l0: 5, fvu: 0.2, architecture: 'jumprelu', label: 'lambda=1', coefficient: 1 });
+      const before = tf.memory().numTensors;
+      const run = await experiment.create({ settings, rng: new Rng(1), data: NODE_DATA, note: () => {} });
+      const history = new MetricHistory();
+      try {
+        await trainLoop({ steps: 25, logEvery: 5, history, step: (i) => run.oneStep(i) });
+        const figures = await run.probes(history);
+        expect(Object.keys(figures).sort()).toEqual(Object.keys(experiment.figures).sort());
+        for (const [name, fig] of Object.entries(figures)) {
+          const spec = fig as ChartSpec;
+          checkChartSpec(spec);
+          const points = spec.series.reduce((n, s) => n + s.points.length, 0);
+          expect([name, points > 0]).toEqual([name, true]);
+        }
+      } finally {
+        run.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    },
+    120_000,
+  );
 });
