@@ -17,9 +17,9 @@ const COURSE = [
   ['sae-basics', 'Sparse autoencoders: ReLU + L1'],
   ['sae-topk', 'TopK, BatchTopK and AuxK'],
   ['sae-jumprelu', 'JumpReLU and straight-through estimators'],
-  ['sae-matryoshka', 'Matryoshka SAEs and feature absorption'],
-  ['sae-frontier', 'The MSE/L0 frontier and dead latents'],
-  ['sae-features', 'Features that split, oppose and shuffle'],
+  ['sae-progressive', 'BatchTopK and progressive codes'],
+  ['sae-matryoshka', 'Hierarchy, feature absorption and Matryoshka SAEs'],
+  ['sae-language-model', 'Reading an SAE trained on a language model'],
 ];
 
 let site: Running;
