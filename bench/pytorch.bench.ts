@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- pytorch`: the same steps in PyTorch (bench/pytorch/steps.py, CPU, dense),
- * when python3 can import torch; otherwise no rows and a one-line note. Rows carry the same
+ * with the first Python that can import torch (GENSPARSE_PYTHON, python3 on the PATH, then Debian's
+ * /usr/bin/python3, where `python3-torch` installs: a pyenv python3 first on the PATH lacks it);
+ * otherwise no rows and a one-line note. Rows carry the same
  * `compareKey` as the package's rows (sae, vae), so `npm run bench` prints them side by side.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,10 +19,27 @@ const LABELS: Record<string, string> = {
   vae: 'VAE step 784-512-20, B=128',
 };
 
+/** The first of GENSPARSE_PYTHON, python3, /usr/bin/python3 that imports torch, or null. */
+function pythonWithTorch(): string | null {
+  const candidates = [process.env.GENSPARSE_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
+    if (!probe.error && probe.status === 0) return python;
+  }
+  return null;
+}
+
 export default async function (): Promise<BenchRow[]> {
   const threads = Number(process.env.GENSPARSE_TORCH_THREADS ?? os.availableParallelism());
   const script = path.join(__dirname, 'pytorch', 'steps.py');
-  const run = spawnSync('python3', [script, '--threads', String(threads)], { encoding: 'utf8', timeout: 600_000 });
+  const python = pythonWithTorch();
+  if (!python) {
+    console.error(
+      '  PyTorch comparison skipped: no python3 here can import torch (Debian: python3-torch + libopenblas0-pthread)',
+    );
+    return [];
+  }
+  const run = spawnSync(python, [script, '--threads', String(threads)], { encoding: 'utf8', timeout: 600_000 });
   if (run.error || run.status !== 0) {
     const why = run.error?.message ?? run.stderr.trim().split('\n').pop() ?? `exit ${run.status}`;
     console.error(`  PyTorch comparison skipped: ${why}`);

@@ -149,8 +149,9 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
   if (opts.resume) {
     throw new InputError(
       '--resume',
-      'is not available yet: the SAE trainer does not save its optimiser state and data position, ' +
-        'so a resumed run would not continue the same run. Start a new run with another --out',
+      'is not available yet: the trainer resumes exactly (getState/loadState), but the shuffling ' +
+        'ActivationBuffer this command trains through cannot save its position yet, so a resumed run ' +
+        'would not continue the same data order. Start a new run with another --out',
     );
   }
   const out = opts.out;

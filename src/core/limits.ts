@@ -5,7 +5,7 @@
  * is first checked against what the file really holds, then against one of these documented
  * defaults; over either, the call throws a named error that says which option raises the limit.
  * Each default is overridable per call (a loader's `maxBytes` / `maxHeaderBytes` /
- * `maxConfigBytes`, a model's `maxParams`), never by a global switch.
+ * `maxConfigBytes`, a model's `maxParameters`), never by a global switch.
  */
 import { ConfigError, InputError } from './errors';
 
@@ -15,19 +15,19 @@ export const LIMITS = {
    * 268M). Past this tfjs's wasm backend (4 GiB of memory, parameters + Adam's two moments +
    * gradients) runs out anyway.
    */
-  maxParams: 2 ** 28,
+  maxParameters: 2 ** 28,
   /** Bytes of tensors one load reads into memory (a checkpoint's weights, a buffer): 2 GiB. */
   maxBytes: 2 ** 31,
   /** Bytes of one JSON config file (config.json, cfg.json): 16 MiB. */
   maxConfigBytes: 2 ** 24,
 } as const;
 
-/** Throws a ConfigError unless a model's parameter count is at most `maxParams` (default LIMITS.maxParams). */
-export function checkParamCount(argument: string, count: number, maxParams: number = LIMITS.maxParams): void {
-  if (!(count <= maxParams)) {
+/** Throws a ConfigError unless a model's parameter count is at most `maxParameters` (default LIMITS.maxParameters). */
+export function checkParamCount(argument: string, count: number, maxParameters: number = LIMITS.maxParameters): void {
+  if (!(count <= maxParameters)) {
     throw new ConfigError(
       argument,
-      `gives ${count < 1e6 ? count : count.toPrecision(4)} parameters (${formatBytes(4 * count)} as float32), over the limit of ${maxParams} (maxParams; raise it to build a larger model)`,
+      `gives ${count < 1e6 ? count : count.toPrecision(4)} parameters (${formatBytes(4 * count)} as float32), over the limit of ${maxParameters} (maxParameters; raise it to build a larger model)`,
     );
   }
 }

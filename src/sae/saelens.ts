@@ -82,8 +82,8 @@ export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata:
 
 /** Options of `loadSaeLens`: the size limits (src/core/limits.ts), each overridable. */
 export interface SaeLensLoadOptions extends LoadOptions {
-  /** Largest model built (default LIMITS.maxParams). */
-  maxParams?: number;
+  /** Largest model built (default LIMITS.maxParameters). */
+  maxParameters?: number;
 }
 
 /** The float dtypes a weights file may hold (F16/BF16/F64 are widened or narrowed to float32). */
@@ -95,7 +95,7 @@ const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
  * topk with cfg.k, "jumprelu" -> jumprelu). `overrides` (e.g. `{useKernels: false}`) apply last.
  *
  * Everything is checked before the model is built: cfg.json (a JSON object, sizes within
- * `maxParams`), then the weights file's header (names, shapes and dtypes against cfg.json,
+ * `maxParameters`), then the weights file's header (names, shapes and dtypes against cfg.json,
  * sizes against the file and `maxBytes`). A load that fails disposes whatever it made.
  */
 export function loadSaeLens(
@@ -110,10 +110,10 @@ export function loadSaeLens(
   for (const field of ['architecture', 'd_in', 'd_sae']) {
     if (cfg[field] === undefined) throw new InputError(`cfg.${field}`, `missing from ${cfgFile}`);
   }
-  const maxParams = opts.maxParams ?? LIMITS.maxParams;
-  const dIn = cfgInt(cfg, 'd_in', cfgFile, maxParams);
-  const dSae = cfgInt(cfg, 'd_sae', cfgFile, maxParams);
-  checkParamCount(`cfg.d_in x cfg.d_sae in ${cfgFile}`, 2 * dIn * dSae + 2 * dSae + dIn, maxParams);
+  const maxParameters = opts.maxParameters ?? LIMITS.maxParameters;
+  const dIn = cfgInt(cfg, 'd_in', cfgFile, maxParameters);
+  const dSae = cfgInt(cfg, 'd_sae', cfgFile, maxParameters);
+  checkParamCount(`cfg.d_in x cfg.d_sae in ${cfgFile}`, 2 * dIn * dSae + 2 * dSae + dIn, maxParameters);
   const norm = cfg.normalize_activations ?? 'none';
   if (norm !== 'none') {
     throw new InputError(
@@ -181,7 +181,9 @@ export function loadSaeLens(
 
   const tensors = readSafetensorsTensors(weightsFile, header, opts);
   try {
-    const sae = createSae({ ...config, ...overrides } as SaeConfig);
+    // A raised limit applies to the model built too (createSae checks its own maxParameters).
+    const limit = opts.maxParameters === undefined ? {} : { maxParameters: opts.maxParameters };
+    const sae = createSae({ ...config, ...limit, ...overrides } as SaeConfig);
     try {
       for (const [name, t] of Object.entries(tensors)) {
         const want = name === 'W_enc' ? [sae.dIn, sae.nLatents] : name === 'W_dec' ? [sae.nLatents, sae.dIn] : null;
@@ -209,7 +211,7 @@ function cfgInt(cfg: Record<string, unknown>, field: string, file: string, max: 
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
     throw new InputError(
       `cfg.${field}`,
-      `must be an integer in [1, ${max}] (maxParams), got ${JSON.stringify(v)} in ${file}`,
+      `must be an integer in [1, ${max}] (maxParameters), got ${JSON.stringify(v)} in ${file}`,
     );
   return v;
 }

@@ -32,7 +32,7 @@ export async function saveVae(dir: string, model: Vae, meta: Record<string, unkn
 
 /**
  * Rebuilds a VAE from a folder written by `saveVae`; every parameter must be present with its
- * shape. `opts` raises the size limits (maxBytes, maxParams, ...). A failed load disposes
+ * shape. `opts` raises the size limits (maxBytes, maxParameters, ...). A failed load disposes
  * everything it made, and every error names the folder or file at fault.
  */
 export function loadVae(

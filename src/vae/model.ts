@@ -75,18 +75,18 @@ export const DEFAULT_VAE_CONFIG: VaeConfig = {
 
 /** Options of the `Vae` constructor that are not part of the model's config. */
 export interface VaeOptions {
-  /** Largest parameter count built (default LIMITS.maxParams, 2^28 = 1 GiB of float32). */
-  maxParams?: number;
+  /** Largest parameter count built (default LIMITS.maxParameters, 2^28 = 1 GiB of float32). */
+  maxParameters?: number;
 }
 
 /**
  * Validates a (partial) config against the defaults and returns the full one; throws ConfigError
  * naming the field (an unknown field names the known ones). Every size is an integer of at
- * most `maxParams`, so 1e300 is refused here, before any product of sizes is formed.
+ * most `maxParameters`, so 1e300 is refused here, before any product of sizes is formed.
  */
 export function resolveVaeConfig(
   partial: Partial<VaeConfig> = {},
-  { maxParams = LIMITS.maxParams }: VaeOptions = {},
+  { maxParameters = LIMITS.maxParameters }: VaeOptions = {},
 ): VaeConfig {
   if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
     throw new ConfigError('config', `must be an object of VaeConfig fields, got ${describeValue(partial)}`);
@@ -97,21 +97,21 @@ export function resolveVaeConfig(
   }
   const c: VaeConfig = { ...DEFAULT_VAE_CONFIG, ...partial };
   checkOneOf('arch', c.arch, ARCHITECTURES);
-  checkInt('inputDim', c.inputDim, 1, maxParams);
+  checkInt('inputDim', c.inputDim, 1, maxParameters);
   checkInt('latentDim', c.latentDim, 1, 4096);
   if (!Array.isArray(c.hidden))
     throw new ConfigError('hidden', `must be an array of layer sizes, got ${describeValue(c.hidden)}`);
-  c.hidden.forEach((h, i) => checkInt(`hidden[${i}]`, h, 1, maxParams));
+  c.hidden.forEach((h, i) => checkInt(`hidden[${i}]`, h, 1, maxParameters));
   checkOneOf('activation', c.activation, ACTIVATIONS);
   checkOneOf('likelihood', c.likelihood, LIKELIHOODS);
   checkNumber('sigma', c.sigma, { min: 0, minOpen: true });
   if (!Array.isArray(c.convChannels) || c.convChannels.length !== 2)
     throw new ConfigError('convChannels', `must be two channel counts, got ${describeValue(c.convChannels)}`);
-  c.convChannels.forEach((ch, i) => checkInt(`convChannels[${i}]`, ch, 1, maxParams));
+  c.convChannels.forEach((ch, i) => checkInt(`convChannels[${i}]`, ch, 1, maxParameters));
   if (c.arch === 'conv' && c.inputDim !== 784)
     throw new ConfigError('inputDim', `the 'conv' architecture takes 28x28 images (inputDim 784), got ${c.inputDim}`);
   const resolved = { ...c, hidden: [...c.hidden], convChannels: [...c.convChannels] as [number, number] };
-  checkParamCount('config', vaeParamCount(resolved), maxParams);
+  checkParamCount('config', vaeParamCount(resolved), maxParameters);
   return resolved;
 }
 
@@ -176,7 +176,7 @@ export class Vae {
 
   /**
    * Builds the networks with seeded initial weights (Kaiming-uniform for ReLU-like, Xavier otherwise).
-   * A config over `opts.maxParams` parameters is a ConfigError before anything is allocated.
+   * A config over `opts.maxParameters` parameters is a ConfigError before anything is allocated.
    */
   constructor(config: Partial<VaeConfig>, rng: Rng, opts: VaeOptions = {}) {
     this.config = resolveVaeConfig(config, opts);

@@ -128,10 +128,11 @@ describe('gensparse train on a generated .npy', () => {
     expect(saved.fvu).toBeLessThan(1);
   });
 
-  test('--resume says plainly that it is not available yet (the trainer has no resumable state)', () => {
+  test('--resume says plainly that it is not available yet (the buffer cannot save its position)', () => {
     const r = gensparse(['train', '--data', acts, ...args, '--out', out, '--resume']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--resume: is not available yet');
+    expect(r.stderr).toContain('ActivationBuffer');
   }, 60_000);
 
   test('a second run into the same folder is refused rather than mixed into its log', () => {

@@ -160,16 +160,18 @@ describe('.npy', () => {
 });
 
 describe('models', () => {
-  test('sizes like 1e300 and models over maxParams are ConfigErrors before any allocation', () => {
+  test('sizes like 1e300 and models over maxParameters are ConfigErrors before any allocation', () => {
     const rng = new Rng(0);
     const before = tf.memory().numTensors;
     expect(() => new Vae({ inputDim: 1e300 }, rng)).toThrow(ConfigError);
     expect(() => new Vae({ inputDim: 1e300 }, rng)).toThrow(/^inputDim: must be an integer in \[1, 268435456\]/);
     expect(() => new Vae({ hidden: [1e300] }, rng)).toThrow(/^hidden\[0\]: must be an integer/);
     expect(() => new Vae({ inputDim: 1e5, hidden: [2e4] }, rng)).toThrow(
-      /^config: gives 4\.001e\+9 parameters \(14\.91 GiB as float32\), over the limit of 268435456 \(maxParams/,
+      /^config: gives 4\.001e\+9 parameters \(14\.91 GiB as float32\), over the limit of 268435456 \(maxParameters/,
     );
-    expect(() => new Vae({ inputDim: 100, hidden: [50] }, rng, { maxParams: 1000 })).toThrow(/over the limit of 1000/);
+    expect(() => new Vae({ inputDim: 100, hidden: [50] }, rng, { maxParameters: 1000 })).toThrow(
+      /over the limit of 1000/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -205,7 +207,7 @@ describe('models', () => {
     cfg({ architecture: 'standard', d_in: 16, d_sae: 1e300 });
     fs.writeFileSync(path.join(sae, 'sae_weights.safetensors'), '');
     expect(() => loadSaeLens(sae)).toThrow(
-      /^cfg\.d_sae: must be an integer in \[1, 268435456\] \(maxParams\), got 1e\+300/,
+      /^cfg\.d_sae: must be an integer in \[1, 268435456\] \(maxParameters\), got 1e\+300/,
     );
     cfg({ architecture: 'standard', d_in: 16384, d_sae: 65536 });
     expect(() => loadSaeLens(sae)).toThrow(
@@ -240,7 +242,7 @@ describe('models', () => {
     const { b_dec: _, ...noBDec } = good;
     w(noBDec);
     expect(() => loadSaeLens(sae)).toThrow(/missing: b_dec; unexpected: none/);
-    expect(() => loadSaeLens(sae, {}, { maxParams: 10 })).toThrow(
+    expect(() => loadSaeLens(sae, {}, { maxParameters: 10 })).toThrow(
       /gives 84 parameters \(336 bytes as float32\), over the limit of 10/,
     );
     w({ ...good, b_enc: ['F16', [8]] }); // F16 weights are accepted (widened to float32)

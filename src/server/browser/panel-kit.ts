@@ -166,6 +166,7 @@ export async function mountPanel<S extends SettingSpecs>(
   views.set(CURVES_FIGURE, [curves]);
   for (const [name, info] of Object.entries(experiment.figures)) {
     const v = new FigureView(name, info.title, info.caption, info.size ?? 'wide');
+    v.box.hidden = true; // until the first probe draws it
     viewsBox.append(v.box);
     views.set(name, [v]);
   }
@@ -184,8 +185,16 @@ export async function mountPanel<S extends SettingSpecs>(
   const controller = run;
   controller.onState = () => showState();
   controller.onCurves = () => drawCurves();
+  // A figure the run does not make (the latent grid when Z != 2, toy-data plots on MNIST) is hidden.
   controller.onFigures = (figures) => {
-    for (const [name, fig] of Object.entries(figures)) for (const v of views.get(name) ?? []) v.draw(fig);
+    for (const [name, list] of views) {
+      if (name === CURVES_FIGURE) continue;
+      const fig = figures[name];
+      for (const v of list) {
+        v.box.hidden = !fig;
+        if (fig) v.draw(fig);
+      }
+    }
   };
 
   function writeUrl(): void {
