@@ -17,9 +17,9 @@ const COURSE = [
   ['sae-basics', 'Sparse autoencoders: ReLU + L1'],
   ['sae-topk', 'TopK, BatchTopK and AuxK'],
   ['sae-jumprelu', 'JumpReLU and straight-through estimators'],
-  ['sae-matryoshka', 'Matryoshka SAEs and feature absorption'],
-  ['sae-frontier', 'The MSE/L0 frontier and dead latents'],
-  ['sae-features', 'Features that split, oppose and shuffle'],
+  ['sae-progressive', 'BatchTopK and progressive codes'],
+  ['sae-matryoshka', 'Hierarchy, feature absorption and Matryoshka SAEs'],
+  ['sae-language-model', 'Reading an SAE trained on a language model'],
 ];
 
 let site: Running;
@@ -40,19 +40,20 @@ function escapeHtml(s: string): string {
 }
 
 describe('pages', () => {
-  test('the index lists all nine lessons in course order, 4-9 as coming', async () => {
+  test('the index lists all nine lessons in course order, each marked with its status', async () => {
     const res = await fetch(`${site.base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const html = await res.text();
     let last = -1;
-    COURSE.forEach(([id, title], i) => {
+    COURSE.forEach(([id, title]) => {
       const at = html.indexOf(`data-lesson="${id}"`);
       expect(at).toBeGreaterThan(last);
       last = at;
       expect(html).toContain(escapeHtml(title));
       const card = html.slice(at - 60, html.indexOf('</li>', at));
-      expect(card).toContain(i < 3 ? 'lesson-card ready' : 'lesson-card coming');
+      const status = discoverLessons().find((l) => l.id === id)?.status;
+      expect(card).toContain(`lesson-card ${status}`);
     });
   });
 
