@@ -38,12 +38,12 @@ export const absorption: Experiment = {
     'on the hierarchical toy and on the character model, and how does that change as L0 rises?',
   async run(ctx) {
     const q = ctx.quick;
-    const toyKs = q ? [1, 3] : [1, 2, 3, 4, 6];
+    const toyKs = q ? [1, 3] : [1, 2, 4];
     const charKs = q ? [8] : [8, 32];
     const toyN = 32;
-    const charN = q ? 64 : 256;
-    const toySteps = q ? 20 : 400;
-    const charSteps = q ? 8 : 120;
+    const charN = q ? 64 : 128;
+    const toySteps = q ? 20 : 200;
+    const charSteps = q ? 8 : 80;
 
     // The toy: one generator; each SAE trains on, and is evaluated on, fresh samples of it.
     const toy = new HierarchicalData({ seed: ctx.seed });
@@ -64,8 +64,8 @@ export const absorption: Experiment = {
             deadWindow: 20 * 256,
             initSamples: 1024,
           });
-          const a = await toyAbsorption(sae, toy, q ? 512 : 8192);
-          const t = await evaluateKnownTruth(sae, toy, { samples: q ? 512 : 8192 });
+          const a = await toyAbsorption(sae, toy, q ? 512 : 4096);
+          const t = await evaluateKnownTruth(sae, toy, { samples: q ? 512 : 4096 });
           toyRate[arch].push(a.rate);
           toyF1[arch].push(t.f1);
           toyL0[arch].push(t.saeL0);
@@ -76,8 +76,8 @@ export const absorption: Experiment = {
     }
 
     // The character model: vowels as the parent class.
-    const train = await charResiduals('train', q ? 1024 : 8192);
-    const text = loadTextSplit().heldOut.slice(0, q ? 1024 : 8192);
+    const train = await charResiduals('train', q ? 1024 : 4096);
+    const text = loadTextSplit().heldOut.slice(0, q ? 1024 : 4096);
     const { model } = loadCharLm();
     const charRate: Record<string, number[]> = {};
     const charFraction: Record<string, number[]> = {};

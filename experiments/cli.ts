@@ -12,6 +12,7 @@ import { initBackend } from '../src/core/backend-node';
 import { describeBackend } from '../src/core/backend';
 import { EXPERIMENTS, findExperiment } from './index';
 import { runExperiment } from './run';
+import { experimentsTable } from './table';
 
 function parseSeed(value: string): number {
   const n = Number(value);
@@ -24,11 +25,16 @@ const program = new Command()
   .description('Runs one of the research experiments and writes its report.')
   .argument('[name]', 'the experiment (see --list)')
   .option('--list', 'list the experiments')
+  .option('--table', "print the README's table of headline numbers from the committed reports")
   .option('--quick', 'the small configuration the tests use (seconds)')
   .option('--seed <n>', 'seed of everything random', parseSeed, 0)
   .option('--out <dir>', 'report folder')
   .option('--backend <name>', 'tfjs backend (node-gpu, node, wasm, cpu); default the fastest available')
   .action(async (name: string | undefined, opts) => {
+    if (opts.table) {
+      process.stdout.write(`${experimentsTable()}\n`);
+      return;
+    }
     if (opts.list || !name) {
       for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(22)} ${e.title}\n`);
       if (!opts.list) process.exitCode = 1;

@@ -40,9 +40,9 @@ function atK(sae: TopKSae, k: number): TopKSae {
 
 /** The settings of every family: [family, setting label, config] (and the k's Multi-TopK is read at). */
 function familySettings(D: number, n: number, quick: boolean) {
-  const ks = quick ? [4] : [8, 16, 32];
-  const l1 = quick ? [1] : [0.3, 1, 3];
-  const l0c = quick ? [0.3] : [0.03, 0.3, 3];
+  const ks = quick ? [4] : [8, 32];
+  const l1 = quick ? [1] : [0.3, 3];
+  const l0c = quick ? [0.3] : [0.03, 3];
   const base = { dIn: D, nLatents: n };
   const runs: Array<{ family: string; setting: string; config: SaeConfig; readAt?: number[] }> = [
     ...l1.map((c) => ({
@@ -95,7 +95,7 @@ async function sweep(
     const sae = createSae({ ...run.config, seed: ctx.seed });
     try {
       await trainWithProgress(ctx, `${label} ${run.family} ${run.setting}`, sae, source(), {
-        steps: q ? 6 : 100,
+        steps: q ? 6 : 80,
         batchSize: q ? 64 : 128,
         lr: 2e-3,
         deadWindow: 25 * (q ? 64 : 128),
@@ -167,7 +167,7 @@ export const frontier: Experiment = {
     'when the same SAEs are scored by F1 against known features and by the loss recovered in the character model?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 64 : 256;
+    const n = q ? 64 : 128;
     // Known truth: one generator; training and evaluation draw consecutive fresh samples of it.
     const bench = new SynthBench({
       seed: ctx.seed,
@@ -180,7 +180,7 @@ export const frontier: Experiment = {
       n,
       () => bench,
       async (sae) => {
-        const m = await evaluateKnownTruth(sae, bench, { samples: q ? 1024 : 4096 });
+        const m = await evaluateKnownTruth(sae, bench, { samples: q ? 1024 : 2048 });
         return { l0: m.saeL0, fvu: 1 - m.explainedVariance, score: m.f1 };
       },
     );
@@ -201,7 +201,7 @@ export const frontier: Experiment = {
         n,
         () => shuffledRows(train.activations, train.dim, ctx.seed),
         async (sae) => {
-          const r = await spliceEvaluate(model, sae, tokens, { layer: 1, maxChars: q ? 512 : 2048 });
+          const r = await spliceEvaluate(model, sae, tokens, { layer: 1, maxChars: q ? 512 : 1024 });
           return { l0: r.reconstruction.l0, fvu: r.reconstruction.fvu, score: r.splice.lossRecovered };
         },
       );
@@ -279,12 +279,12 @@ export const frontier: Experiment = {
       nLatents: n,
       familiesInOrder: FAMILIES.map((_, i) => i),
       truth: { ...record(truth), trueL0, numFeatures: bench.numFeatures, dim: bench.dim },
-      char: { ...record(char), splicedChars: q ? 512 : 2048 },
+      char: { ...record(char), splicedChars: q ? 512 : 1024 },
     };
     const bt = bestBy(truth, 'score');
     const bc = bestBy(char, 'score');
     const summary = [
-      `Every family trained with the same budget (${q ? 6 : 100} steps of ${q ? 64 : 128}, n = ${n}) on two data sets. ` +
+      `Every family trained with the same budget (${q ? 6 : 80} steps of ${q ? 64 : 128}, n = ${n}) on two data sets. ` +
         'A `*` marks a Pareto-optimal run (lower L0 and, for FVU, lower; for F1 and loss recovered, higher).',
       '',
       `**Known truth** (SynthBench, ${bench.numFeatures} features in d = ${bench.dim}, true L0 ${sig(trueL0)}); score = F1:`,

@@ -34,7 +34,7 @@ async function trainWidths(
     const sae = new TopKSae({ architecture: 'topk', dIn: D, nLatents: n, k, seed: ctx.seed * 16 + w + 1 });
     saes.push(sae);
     await trainWithProgress(ctx, `${label} n=${n}`, sae, source(), {
-      steps: q ? 8 : 150,
+      steps: q ? 8 : 400,
       batchSize: q ? 64 : 128,
       lr: 2e-3,
       deadWindow: 20 * (q ? 64 : 128),
@@ -114,7 +114,7 @@ export const splitting: Experiment = {
     'dictionary stitched from several widths recover the known features better than any single width?',
   async run(ctx) {
     const q = ctx.quick;
-    const base = q ? 16 : 64;
+    const base = q ? 16 : 32;
     const widths = [base, 2 * base, 4 * base, 8 * base];
     const k = q ? 4 : 8;
 
@@ -209,7 +209,7 @@ export const splitting: Experiment = {
         fr.map((f, i) => `| ${categories[i]} | ${sig(f.match)} | ${sig(f.split)} | ${sig(f.new)} |`);
       const bestSingle = single.reduce((a, b, i) => (b.f1 > single[a].f1 ? i : a), 0);
       const summary = [
-        `TopK SAEs (k = ${k}) of widths ${widths.join(', ')}, ${q ? 8 : 150} steps each, on the known-truth benchmark ` +
+        `TopK SAEs (k = ${k}) of widths ${widths.join(', ')}, ${q ? 8 : 400} steps each, on the known-truth benchmark ` +
           `(${bench.numFeatures} features in d = ${bench.dim}) and on the character model's residual stream. ` +
           `Each latent of a wider SAE against the next narrower one (decoder cosine, threshold ${TAU}):`,
         '',

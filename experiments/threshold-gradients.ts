@@ -71,6 +71,8 @@ export const thresholdGradientsExperiment: Experiment = {
         batches: measured,
         batchSize,
         warmup: W,
+        // One gradient every W + 1 steps: non-overlapping windows, independent samples.
+        stride: W + 1,
       });
       probe.dispose();
       const m = perCoordinateMoments(grads);
@@ -181,7 +183,8 @@ export const thresholdGradientsExperiment: Experiment = {
       `JumpReLU SAEs (n = ${n}, bandwidth ${base.bandwidth}, theta stored directly) on the character model's residual ` +
         `stream (D = ${D}), ${steps} steps of ${batchSize}.`,
       '',
-      `**Variance.** At fixed parameters, the mean per-latent variance of dL/dtheta over ${measured} batches is ` +
+      `**Variance.** At fixed parameters, the mean per-latent variance of dL/dtheta over ${measured} independent ` +
+        '(non-overlapping) windows is ' +
         windows.map((W, i) => `${sig(variance[i])} at W = ${W}`).join(', ') +
         `: ${windows
           .slice(1)

@@ -109,7 +109,10 @@ export function stitch(levels: Decoder[], D: number, tau: number, distinctCos: n
   const out: StitchedLatent[] = [];
   const walk = (level: number, index: number): void => {
     const children = level < links.length ? (links[level].childrenOf.get(index) ?? []) : [];
-    if (children.length === 1) return walk(level + 1, children[0]);
+    if (children.length === 1) {
+      walk(level + 1, children[0]);
+      return;
+    }
     if (children.length > 1) {
       const rows = levels[level + 1].rows;
       let maxPair = Number.NEGATIVE_INFINITY;

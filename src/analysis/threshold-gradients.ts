@@ -8,7 +8,10 @@
  *
  * Measured here at FIXED parameters: per latent, the mean and variance over batches of
  * dL/dtheta_i (the stored parameter: theta or log theta), with the buffer first filled by
- * `warmup` forward passes so every measured gradient pools a full window.
+ * `warmup` forward passes so every measured gradient pools a full window. Consecutive pooled
+ * gradients share W - 1 of their batches, so their sample variance underestimates the variance
+ * of one pooled gradient; `stride` = W + 1 keeps one gradient every W + 1 steps, whose windows
+ * do not overlap (independent samples).
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt } from '../core/errors';
@@ -24,14 +27,15 @@ import type { JumpReluSae } from '../sae';
 export async function thresholdGradients(
   sae: JumpReluSae,
   source: ActivationSource,
-  options: { batches: number; batchSize: number; warmup?: number },
+  options: { batches: number; batchSize: number; warmup?: number; stride?: number },
 ): Promise<Float32Array[]> {
   const batches = checkInt('batches', options.batches, 1);
   const B = checkInt('batchSize', options.batchSize, 1);
   const warmup = checkInt('warmup', options.warmup ?? 0, 0);
+  const stride = checkInt('stride', options.stride ?? 1, 1);
   const name = sae.thresholdParam === 'theta' ? 'threshold' : 'log_threshold';
   const out: Float32Array[] = [];
-  for (let t = 0; t < warmup + batches; t++) {
+  for (let t = 0; t < warmup + batches * stride; t++) {
     const xBD = tf.tensor2d(source.nextBatch(B), [B, sae.dIn]);
     const { loss, grads } = sae.params.gradients(() => {
       const o = sae.forward(xBD, { training: true });
@@ -43,7 +47,7 @@ export async function thresholdGradients(
     });
     const g = grads[name];
     if (!g) throw new InputError('sae', `has no gradient for '${name}'`);
-    if (t >= warmup) out.push((await g.data()) as Float32Array);
+    if (t >= warmup && (t - warmup) % stride === stride - 1) out.push((await g.data()) as Float32Array);
     tf.dispose([loss, xBD, ...Object.values(grads)]);
   }
   return out;

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { API_DIR, BUILD_DIR, LESSON_ID, PUBLIC_DIR, ROOT, VIEWS_DIR } from './paths';
+import { experimentsRouter } from './experiments';
 import { type Lesson, discoverLessons, lessonNarration } from './lessons';
 import { API_CSP, methodGuard, pathGuard, securityHeaders } from './security';
 
@@ -96,6 +97,7 @@ export function createApp(options: AppOptions = {}): express.Express {
     next();
   });
 
+  app.use('/experiments', experimentsRouter());
   app.use((_req, _res, next) => next(new HttpError(404, 'not found')));
 
   // The last handler: a status and a short message, never a stack trace.

@@ -11,6 +11,7 @@ import {
   writeReport,
 } from '../../experiments/report';
 import { commandOf } from '../../experiments/run';
+import { experimentsTable } from '../../experiments/table';
 
 const report: ExperimentReport = {
   name: 'x',
@@ -67,4 +68,14 @@ test('the CLI lists every experiment by name', () => {
     .map((l) => l.split(/\s+/)[0]);
   expect(names).toEqual(EXPERIMENTS.map((e) => e.name));
   expect(new Set(names).size).toBe(names.length);
+});
+
+test('the README table has one row per experiment, each with its command', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exp-table-'));
+  const lines = experimentsTable(dir).split('\n');
+  expect(lines).toHaveLength(2 + EXPERIMENTS.length);
+  EXPERIMENTS.forEach((e, i) => {
+    expect(lines[2 + i]).toContain(`npm run experiment -- ${e.name}`);
+    expect(lines[2 + i]).toContain('no committed full run');
+  });
 });

@@ -1,0 +1,88 @@
+/**
+ * The /experiments pages: the committed reports of the research experiments
+ * (experiments/reports/<name>/report.json, its summary.md and PNG figures; written by
+ * `npm run experiment -- <name>`).
+ *
+ *   GET /experiments                 every report: title, question, wall time, command
+ *   GET /experiments/<name>          one report: question, command, wall time, summary, figures
+ *   GET /experiments/<name>/<f>.png  a figure listed in that report (nothing else is served)
+ *
+ * Reports are read on each request, so a new run shows without a restart.
+ */
+import express from 'express';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Marked } from 'marked';
+import { ROOT, isInside } from './paths';
+
+/** Where the committed reports live. */
+export const REPORTS_DIR = path.join(ROOT, 'experiments', 'reports');
+
+/** An experiment or figure name: lowercase words joined by dashes (figures end in .png). */
+const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const FIGURE = /^[a-z0-9]+(?:-[a-z0-9]+)*\.png$/;
+
+/** The fields of report.json the pages show. */
+export interface ShownReport {
+  name: string;
+  title: string;
+  question: string;
+  command: string;
+  seed: number;
+  quick: boolean;
+  wallSeconds: number;
+  backend: string;
+  finishedAt: string;
+  summary: string;
+  figures: Array<{ file: string; title: string; caption: string }>;
+}
+
+/** The report in `dir/<name>/report.json`, or null when absent or unreadable. */
+export function readShownReport(dir: string, name: string): ShownReport | null {
+  if (!NAME.test(name)) return null;
+  const file = path.join(dir, name, 'report.json');
+  if (!isInside(dir, file) || !fs.existsSync(file)) return null;
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as ShownReport;
+    return typeof r.title === 'string' && typeof r.summary === 'string' && Array.isArray(r.figures) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every full-run report in `dir`, by name (quick runs, `<name>-quick`, are left out). */
+export function listReports(dir: string): ShownReport[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((n) => NAME.test(n) && !n.endsWith('-quick'))
+    .sort()
+    .map((n) => readShownReport(dir, n))
+    .filter((r): r is ShownReport => r !== null);
+}
+
+const markdown = new Marked({ gfm: true });
+
+/** The router serving the pages above from `reportsDir`. */
+export function experimentsRouter(reportsDir = REPORTS_DIR): express.Router {
+  const router = express.Router();
+  router.get('/', (_req, res) => {
+    res.render('experiments', { title: 'Experiments | gensparse', reports: listReports(reportsDir) });
+  });
+  router.get('/:name', (req, res, next) => {
+    const report = readShownReport(reportsDir, String(req.params.name));
+    if (!report) return next();
+    const summaryHtml = markdown.parse(report.summary, { async: false }) as string;
+    res.render('experiment', { title: `${report.title} | gensparse`, report, summaryHtml });
+  });
+  router.get('/:name/:file', (req, res, next) => {
+    const name = String(req.params.name);
+    const file = String(req.params.file);
+    const report = readShownReport(reportsDir, name);
+    if (!report || !FIGURE.test(file) || !report.figures.some((f) => f.file === file)) return next();
+    const full = path.join(reportsDir, name, file);
+    if (!isInside(reportsDir, full) || !fs.existsSync(full)) return next();
+    res.type('png').send(fs.readFileSync(full));
+  });
+  return router;
+}
