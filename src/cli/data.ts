@@ -13,7 +13,7 @@ import { InputError, checkInt } from '../core/errors';
 import { openNpy } from '../data/npy';
 import type { RowFileSource } from '../data/row-file';
 import { openSafetensors } from '../data/safetensors-reader';
-import type { ActivationSource } from '../data/source';
+import type { SeekableSource, SourcePosition } from '../data/source';
 
 const EXTENSIONS = ['.npy', '.safetensors'];
 
@@ -90,10 +90,17 @@ export function openRowSet(data: string, opts: { tensor?: string } = {}): RowSet
   }
 }
 
-/** Rows [start, end) of a RowSet as an endless source, in order, wrapping at `end`. */
-export class RowRangeSource implements ActivationSource {
+/**
+ * Rows [start, end) of a RowSet as an endless source, in order, wrapping at `end`. Seekable
+ * (indices relative to `start`), so the shuffling buffer over it can save its position.
+ */
+export class RowRangeSource implements SeekableSource {
   readonly dim: number;
-  private cursor: number;
+  /** Rows in the range. */
+  readonly rows: number;
+  /** How many times the source has wrapped to `start`. */
+  epoch = 0;
+  private cursor = 0; // relative to start
 
   constructor(
     readonly set: RowSet,
@@ -103,16 +110,39 @@ export class RowRangeSource implements ActivationSource {
     checkInt('start', start, 0, set.rows - 1);
     checkInt('end', end, start + 1, set.rows);
     this.dim = set.dim;
-    this.cursor = start;
+    this.rows = end - start;
+  }
+
+  get nextRow(): number {
+    return this.cursor === this.rows ? 0 : this.cursor;
+  }
+
+  getState(): SourcePosition {
+    return { cursor: this.cursor, epoch: this.epoch };
+  }
+
+  setState(state: SourcePosition): void {
+    this.cursor = checkInt('state.cursor', state?.cursor, 0, this.rows);
+    this.epoch = checkInt('state.epoch', state?.epoch, 0);
+  }
+
+  /** Rows [start + first, start + first + count) of the set. */
+  readRows(first: number, count: number): Float32Array {
+    checkInt('first', first, 0, this.rows - 1);
+    checkInt('count', count, 1, this.rows - first);
+    return this.set.readRows(this.start + first, count);
   }
 
   nextBatch(batchSize: number): Float32Array {
     checkInt('batchSize', batchSize, 1);
     const out = new Float32Array(batchSize * this.dim);
     for (let filled = 0; filled < batchSize; ) {
-      if (this.cursor === this.end) this.cursor = this.start;
-      const n = Math.min(batchSize - filled, this.end - this.cursor);
-      out.set(this.set.readRows(this.cursor, n), filled * this.dim);
+      if (this.cursor === this.rows) {
+        this.cursor = 0;
+        this.epoch++;
+      }
+      const n = Math.min(batchSize - filled, this.rows - this.cursor);
+      out.set(this.set.readRows(this.start + this.cursor, n), filled * this.dim);
       this.cursor += n;
       filled += n;
     }

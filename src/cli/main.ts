@@ -125,7 +125,12 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option('--eval-rows <n>', 'held-out rows evaluated at the end (default min(65536, 256 MiB of rows))', integer(1))
     .option('--seed <n>', 'seed of the initialisation and the data order', integer(0), 0)
     .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json')
-    .option('--resume', 'continue the run in --out from its last checkpoint', false)
+    .option(
+      '--resume',
+      'continue the run in --out from its last checkpoint (same options; bit-identical result)',
+      false,
+    )
+    .option('--stop-after <step>', 'end after this step with a checkpoint, to continue later with --resume', integer(1))
     .addHelpText(
       'after',
       `
@@ -154,10 +159,12 @@ Example:
         seed: o.seed,
         out: o.out,
         resume: o.resume,
+        stopAfter: o.stopAfter,
       };
       await startBackend();
       const summary = await runTrain(opts, log);
-      log(`done: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; wrote ${summary.out}`);
+      if (!summary.stopped)
+        log(`done: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; wrote ${summary.out}`);
       process.stdout.write(
         `${JSON.stringify(summary.evaluation ?? { out: summary.out, evaluation: null }, null, 2)}\n`,
       );

@@ -5,20 +5,29 @@
  *   metrics.jsonl       one JSON record per reported step: {"step", "inputs", "loss", "mse", "l0", ...}
  *   checkpoint/         the latest periodic checkpoint: an SAELens folder whose cfg.json metadata also
  *                       holds the step and inputs seen (saved as a whole, so they always agree)
+ *   trainer-state/      the same step's full training state for `--resume` (SaeTrainer.getState():
+ *                       parameters, Adam moments, schedule, firing statistics, random streams and
+ *                       the shuffling buffer's position), a `saveCheckpoint` folder
  *   sae/                the final SAE as an SAELens v6 folder (cfg.json + sae_weights.safetensors)
  *   eval.json           `evaluateSae` of the saved folder on the held-out rows
  *
  * The final folder is reloaded and its weights compared bit for bit with the trained model's
  * before the command reports success; the evaluation runs on the reloaded copy, so eval.json
  * describes exactly the files a user gets.
+ *
+ * Resuming: each checkpoint writes trainer-state/ first, then checkpoint/, each folder atomically
+ * (a kill leaves the complete old or the complete new folder). `--resume` reads only
+ * trainer-state/ (it holds the parameters too), so a kill between the two saves costs nothing:
+ * the run continues from the newer state and the final SAELens weights are bit-identical to a run
+ * never stopped. `--stop-after S` ends a run after step S with a checkpoint (time-limited jobs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../core/checkpoint';
+import { loadCheckpoint, readJsonObject, saveCheckpoint, writeFileAtomic } from '../core/checkpoint';
 import { InputError } from '../core/errors';
 import { progressBar } from '../core/progress';
-import type { TrainCallbacks } from '../core/train';
+import type { TrainCallbacks, TrainState } from '../core/train';
 import { ActivationBuffer } from '../data/buffer';
 import { SAE_ARCHITECTURES, type SaeArchitecture, type SparseAutoencoder } from '../sae/base';
 import { type SaeConfig, createSae } from '../sae/create';
@@ -61,8 +70,14 @@ export interface TrainOptions {
   evalRows?: number;
   seed: number;
   out: string;
+  /** Continue the run in `out` from its last checkpoint (the other options must be the run's). */
   resume: boolean;
+  /** End after this step with a checkpoint, to continue later with `resume` (default: run all steps). */
+  stopAfter?: number;
 }
+
+/** Options that may differ between a run and its resumption. */
+const RESUME_MAY_CHANGE: readonly string[] = ['resume', 'stopAfter', 'out'];
 
 /** What the command prints at the end and returns to a caller. */
 export interface TrainSummary {
@@ -72,6 +87,8 @@ export interface TrainSummary {
   heldOutRows: number;
   seconds: number;
   evaluation: EvaluationRecord | null;
+  /** True when the run ended at `stopAfter`, before its last step (no sae/ yet; continue with --resume). */
+  stopped: boolean;
 }
 
 /** The architecture named by `--architecture`, or an InputError with a suggestion. */
@@ -146,17 +163,11 @@ export async function maxWeightDifference(a: Record<string, tf.Tensor>, b: Recor
 
 /** Runs `gensparse train`. `log` gets the human-readable lines (stderr in the command). */
 export async function runTrain(opts: TrainOptions, log: (line: string) => void): Promise<TrainSummary> {
-  if (opts.resume) {
-    throw new InputError(
-      '--resume',
-      'is not available yet: the trainer resumes exactly (getState/loadState), but the shuffling ' +
-        'ActivationBuffer this command trains through cannot save its position yet, so a resumed run ' +
-        'would not continue the same data order. Start a new run with another --out',
-    );
-  }
   const out = opts.out;
-  if (fs.existsSync(path.join(out, 'metrics.jsonl')))
-    throw new InputError('--out', `${out} already holds a run (metrics.jsonl); choose another folder`);
+  const stateDir = path.join(out, 'trainer-state');
+  if (opts.resume) checkResumable(opts);
+  else if (fs.existsSync(path.join(out, 'metrics.jsonl')))
+    throw new InputError('--out', `${out} already holds a run (metrics.jsonl); choose another folder or --resume`);
   const rowSet = openRowSet(opts.data, { tensor: opts.tensor });
   let sae: SparseAutoencoder | null = null;
   let trainer: SaeTrainer | null = null;
@@ -173,7 +184,7 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       sae: config,
       bufferRows,
     };
-    writeFileAtomic(path.join(out, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+    if (!opts.resume) writeFileAtomic(path.join(out, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
     log(
       `data: ${rowSet.rows} rows of dim ${D} in ${rowSet.files.length} file(s); ` +
         `training on the first ${trainRows}, holding out the last ${heldOutRows}`,
@@ -195,10 +206,7 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       logEvery: opts.logEvery,
       initSamples: Math.min(4096, trainRows),
       checkpointEvery: opts.checkpointEvery,
-      onCheckpoint: async (step, model) => {
-        const progress = { training_step: step, training_steps: opts.steps, training_inputs: trainer!.inputsSeen };
-        await saveSaeLens(checkpointDir, model, { dataset_path: opts.data, ...progress });
-      },
+      onCheckpoint: (step) => saveCheckpoints(step),
       callbacks: [
         progressBar({
           label: opts.architecture,
@@ -207,11 +215,41 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
         }),
         jsonlMetrics(path.join(out, 'metrics.jsonl'), opts.batchSize),
       ],
+      shouldStop: () => opts.stopAfter !== undefined && trainer!.stepsTaken >= opts.stopAfter,
     });
+    // trainer-state/ first, then the SAELens view (see the module comment).
+    let lastSaved = -1;
+    const saveCheckpoints = async (step: number): Promise<void> => {
+      const state = trainer!.getState();
+      try {
+        await saveCheckpoint(stateDir, state);
+      } finally {
+        for (const t of Object.values(state.tensors)) t.dispose();
+      }
+      const progress = { training_step: step, training_steps: opts.steps, training_inputs: trainer!.inputsSeen };
+      await saveSaeLens(checkpointDir, sae!, { dataset_path: opts.data, ...progress });
+      lastSaved = step;
+    };
+    if (opts.resume) {
+      const state = loadCheckpoint<TrainState['config']>(stateDir);
+      try {
+        trainer.loadState(state);
+      } finally {
+        for (const t of Object.values(state.tensors)) t.dispose();
+      }
+      lastSaved = trainer.stepsTaken;
+      dropMetricsAfter(path.join(out, 'metrics.jsonl'), trainer.stepsTaken);
+      log(`resuming ${out} at step ${trainer.stepsTaken} of ${opts.steps}`);
+    }
     log(`sae: ${opts.architecture}, ${D} -> ${opts.latents} latents, ${opts.steps} steps of ${opts.batchSize}`);
     const t0 = Date.now();
     await trainer.train();
     const seconds = (Date.now() - t0) / 1000;
+    if (trainer.stepsTaken < opts.steps) {
+      if (lastSaved !== trainer.stepsTaken) await saveCheckpoints(trainer.stepsTaken);
+      log(`stopped after step ${trainer.stepsTaken} of ${opts.steps}; continue with --resume`);
+      return { out, steps: trainer.stepsTaken, trainRows, heldOutRows, seconds, evaluation: null, stopped: true };
+    }
 
     // The final SAELens folder, reloaded and compared bit for bit before anything reads it.
     const saeDir = path.join(out, 'sae');
@@ -232,7 +270,7 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
         evaluation = evaluationRecord(result, { sae: saeDir, data: opts.data, firstRow: trainRows, rows });
         writeFileAtomic(path.join(out, 'eval.json'), `${JSON.stringify(evaluation, null, 2)}\n`);
       }
-      return { out, steps: trainer.stepsTaken, trainRows, heldOutRows, seconds, evaluation };
+      return { out, steps: trainer.stepsTaken, trainRows, heldOutRows, seconds, evaluation, stopped: false };
     } finally {
       reloaded.dispose();
     }
@@ -241,4 +279,36 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
     sae?.dispose();
     rowSet.close();
   }
+}
+
+/**
+ * Throws unless `opts.out` holds a run with a trainer state, started with the same options
+ * (all but --resume, --stop-after and --out, which name the run), so the data order and the
+ * schedule continue unchanged.
+ */
+function checkResumable(opts: TrainOptions): void {
+  const runFile = path.join(opts.out, 'run.json');
+  if (!fs.existsSync(runFile) || !fs.existsSync(path.join(opts.out, 'trainer-state')))
+    throw new InputError('--resume', `${opts.out} holds no checkpointed run (run.json and trainer-state/)`);
+  const saved = (readJsonObject(runFile) as { options?: Record<string, unknown> }).options ?? {};
+  const now = opts as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(saved), ...Object.keys(now)])) {
+    if (RESUME_MAY_CHANGE.includes(key)) continue;
+    if (JSON.stringify(saved[key]) !== JSON.stringify(now[key]))
+      throw new InputError(
+        '--resume',
+        `the run in ${opts.out} was started with ${key} = ${JSON.stringify(saved[key])}, now ${JSON.stringify(now[key])}; resume with the same options`,
+      );
+  }
+}
+
+/** Drops the records of steps after `step` (logged by a run killed after its last checkpoint). */
+function dropMetricsAfter(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const kept = lines.filter((l) => (JSON.parse(l) as { step: number }).step <= step);
+  writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
 }

@@ -124,7 +124,7 @@ export interface TrainLoopOptions {
   steps: number;
   /** One optimisation step; `i` counts from `startStep`. */
   step(i: number): StepResult | Promise<StepResult>;
-  /** Read metrics every this many steps (and on the last). */
+  /** Read metrics every this many steps, counted from step 0 (and on the last). */
   logEvery?: number;
   /** Yield to the event loop every this many steps (browser responsiveness). */
   yieldEvery?: number;
@@ -147,7 +147,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<MetricHistor
   for (let i = start; i < start + steps; i++) {
     if (options.shouldStop?.()) break;
     const result = (await options.step(i)) || {};
-    const isLog = (i - start + 1) % logEvery === 0 || i === start + steps - 1;
+    // Counted from step 0, not from startStep: a resumed run logs the same steps as one never stopped.
+    const isLog = (i + 1) % logEvery === 0 || i === start + steps - 1;
     if (isLog) {
       const metrics = await readMetrics(result);
       history.push(i, metrics);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { InputError, checkInt } from '../core/errors';
 import { float16ToFloat32 } from '../core/safetensors';
 import { checkBytes, LIMITS } from '../core/limits';
-import { type ActivationSource, checkBatchSize, checkRowsLeft } from './source';
+import { type SeekableSource, type SourcePosition, checkBatchSize, checkRowsLeft } from './source';
 
 /** Element encodings the readers understand. */
 export type RowElement = 'f32le' | 'f32be' | 'f16le' | 'f16be' | 'bf16le';
@@ -43,7 +43,7 @@ export interface RowFileOptions {
 }
 
 /** A file-backed ActivationSource: rows in file order, window by window. */
-export class RowFileSource implements ActivationSource {
+export class RowFileSource implements SeekableSource {
   readonly dim: number;
   readonly rows: number;
   /** How many times the reader has wrapped to row 0. */
@@ -74,6 +74,22 @@ export class RowFileSource implements ActivationSource {
   /** Rows left before the end of the file with `loop: false`; undefined (endless) with `loop: true`. */
   get rowsLeft(): number | undefined {
     return this.loop ? undefined : this.rows - this.cursor;
+  }
+
+  /** Index of the row the next `nextBatch` returns first (0 after the last row: the next pass). */
+  get nextRow(): number {
+    return this.cursor === this.rows ? 0 : this.cursor;
+  }
+
+  /** The read position, so a resumed run reads the same rows (the ActivationBuffer saves it). */
+  getState(): SourcePosition {
+    return { cursor: this.cursor, epoch: this.epoch };
+  }
+
+  /** Restores a position from `getState()` (of a reader of the same file). */
+  setState(state: SourcePosition): void {
+    this.cursor = checkInt('state.cursor', state?.cursor, 0, this.rows);
+    this.epoch = checkInt('state.epoch', state?.epoch, 0);
   }
 
   /** The next `batchSize` rows in file order (wrapping at the end when `loop`). */

@@ -25,6 +25,40 @@ export interface ActivationSource {
   nextBatch(batchSize: number): Float32Array;
 }
 
+/** A source's position: the next row it returns and how many times it has wrapped. */
+export interface SourcePosition {
+  cursor: number;
+  epoch: number;
+}
+
+/**
+ * A source that can save its position and re-read any of its rows by index (files, row ranges):
+ * the ActivationBuffer saves what it holds as row indices instead of the rows themselves.
+ * `nextBatch` returns rows `nextRow, nextRow + 1, ...` in order, wrapping to row 0 after `rows - 1`.
+ */
+export interface SeekableSource extends ActivationSource {
+  /** Rows addressable by `readRows`: indices 0 .. rows - 1. */
+  readonly rows: number;
+  /** Index of the row the next `nextBatch` returns first. */
+  readonly nextRow: number;
+  /** Rows [start, start + count) as a new row-major Float32Array; does not move the position. */
+  readRows(start: number, count: number): Float32Array;
+  getState(): SourcePosition;
+  setState(state: SourcePosition): void;
+}
+
+/** Does `source` re-read rows by index and save its position? */
+export function isSeekable(source: ActivationSource): source is SeekableSource {
+  const s = source as Partial<SeekableSource>;
+  return (
+    typeof s.rows === 'number' &&
+    typeof s.nextRow === 'number' &&
+    typeof s.readRows === 'function' &&
+    typeof s.getState === 'function' &&
+    typeof s.setState === 'function'
+  );
+}
+
 /** Throws (naming batchSize) unless a finite source still holds `batchSize` rows. */
 export function checkRowsLeft(batchSize: number, rowsLeft: number | undefined, what: string): void {
   if (rowsLeft !== undefined && batchSize > rowsLeft) {

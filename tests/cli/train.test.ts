@@ -128,11 +128,75 @@ describe('gensparse train on a generated .npy', () => {
     expect(saved.fvu).toBeLessThan(1);
   });
 
-  test('--resume says plainly that it is not available yet (the buffer cannot save its position)', () => {
-    const r = gensparse(['train', '--data', acts, ...args, '--out', out, '--resume']);
+  test('stopped after step 13 and resumed: the final SAELens weights are byte-identical to the uninterrupted run', () => {
+    const stopped = path.join(dir, 'stopped');
+    const common = [
+      'train',
+      '--data',
+      acts,
+      ...args,
+      '--checkpoint-every',
+      '10',
+      '--held-out',
+      '0.1',
+      '--out',
+      stopped,
+    ];
+    const first = gensparse([...common, '--stop-after', '13']);
+    expect(first.stderr).toContain('stopped after step 13 of 20; continue with --resume');
+    expect(first.status).toBe(0);
+    expect(fs.existsSync(path.join(stopped, 'sae'))).toBe(false);
+    // The stop wrote a checkpoint at step 13 (not a multiple of --checkpoint-every).
+    expect(JSON.parse(fs.readFileSync(path.join(stopped, 'checkpoint/cfg.json'), 'utf8')).metadata.training_step).toBe(
+      13,
+    );
+    const state = JSON.parse(fs.readFileSync(path.join(stopped, 'trainer-state/config.json'), 'utf8'));
+    expect(state.stepsTaken).toBe(13);
+    expect(state.source.kind).toBe('activation-buffer');
+
+    const second = gensparse([...common, '--resume']);
+    expect(second.stderr).toContain(`resuming ${stopped} at step 13 of 20`);
+    expect(second.status).toBe(0);
+    const weights = (run: string) => fs.readFileSync(path.join(run, 'sae/sae_weights.safetensors'));
+    expect(weights(stopped).equals(weights(out))).toBe(true);
+    // The metric log continues as if never stopped (the wall-clock seconds aside).
+    const records = (run: string) =>
+      fs
+        .readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { seconds, ...rest } = JSON.parse(l);
+          return rest;
+        });
+    expect(records(stopped)).toEqual(records(out));
+    const evaluation = (run: string) => {
+      const { sae, ...rest } = JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8'));
+      return rest;
+    };
+    expect(evaluation(stopped)).toEqual(evaluation(out));
+  }, 400_000);
+
+  test('--resume refuses a folder without a checkpointed run, and changed options, by name', () => {
+    const empty = gensparse(['train', '--data', acts, ...args, '--out', path.join(dir, 'nothing'), '--resume']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('holds no checkpointed run');
+    const changed = [...args.slice(0, 1), '33', ...args.slice(2)]; // --latents 33
+    const r = gensparse([
+      'train',
+      '--data',
+      acts,
+      ...changed,
+      '--checkpoint-every',
+      '10',
+      '--held-out',
+      '0.1',
+      '--out',
+      out,
+      '--resume',
+    ]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--resume: is not available yet');
-    expect(r.stderr).toContain('ActivationBuffer');
+    expect(r.stderr).toContain('was started with latents = 32, now 33');
   }, 60_000);
 
   test('a second run into the same folder is refused rather than mixed into its log', () => {
