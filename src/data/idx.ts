@@ -138,8 +138,8 @@ export interface ImageOptions {
  * probability equal to its grey level.
  */
 export function toImageSet(images: IdxArray, labels: IdxArray, opts: ImageOptions = {}): ImageSet {
-  const { binarize = 'none', threshold = 0.5, seed = 0 } = opts;
-  checkOneOf('binarize', binarize, ['none', 'fixed', 'stochastic']);
+  const { binarize: mode = 'none', threshold = 0.5, seed = 0 } = opts;
+  checkOneOf('binarize', mode, ['none', 'fixed', 'stochastic']);
   checkNumber('threshold', threshold, { min: 0, max: 1, maxOpen: true });
   if (images.dtype !== 'uint8' || images.dims.length !== 3)
     throw new InputError('images', `expected uint8 [count, h, w], got ${images.dtype} [${images.dims}]`);
@@ -150,16 +150,23 @@ export function toImageSet(images: IdxArray, labels: IdxArray, opts: ImageOption
   const count = opts.limit === undefined ? total : checkInt('limit', opts.limit, 1, total);
   const pixels = count * height * width;
   const src = images.data as Uint8Array;
-  const out = new Float32Array(pixels);
-  if (binarize === 'none') {
-    for (let i = 0; i < pixels; i++) out[i] = src[i] / 255;
-  } else if (binarize === 'fixed') {
-    for (let i = 0; i < pixels; i++) out[i] = src[i] / 255 > threshold ? 1 : 0;
-  } else {
-    const rng = new Rng(seed);
-    for (let i = 0; i < pixels; i++) out[i] = rng.uniform() < src[i] / 255 ? 1 : 0;
-  }
+  const grey = new Float32Array(pixels);
+  for (let i = 0; i < pixels; i++) grey[i] = src[i] / 255;
+  let out: Float32Array = grey;
+  if (mode === 'fixed') out = grey.map((g) => (g > threshold ? 1 : 0));
+  else if (mode === 'stochastic') out = binarize(grey, new Rng(seed));
   return { images: out, labels: Uint8Array.from((labels.data as Uint8Array).subarray(0, count)), count, height, width };
+}
+
+/**
+ * A stochastic binarisation x_bin ~ Bernoulli(x) for [0, 1] data (Salakhutdinov & Murray 2008;
+ * the "binarised MNIST" of the VAE/IWAE papers): drawn once with a fixed seed for a test set
+ * (`binarize: 'stochastic'` above), or afresh for each training batch (the VAE trainer's 'dynamic').
+ */
+export function binarize(x: Float32Array, rng: Rng): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = rng.uniform() < x[i] ? 1 : 0;
+  return out;
 }
 
 function hex(b: number): string {

@@ -3,6 +3,7 @@
  * binarisation used for "binarised MNIST".
  */
 import { type BatchSource, InputError, Rng, checkInt } from '../core';
+import { binarize } from '../data/idx';
 
 /** A dataset of n rows of `dim` floats, row-major, with an optional label per row. */
 export interface ArrayDataset {
@@ -52,17 +53,6 @@ export function copyRows(data: ArrayDataset, indices: ArrayLike<number>): Float3
     const i = indices[r];
     out.set(data.x.subarray(i * data.dim, (i + 1) * data.dim), r * data.dim);
   }
-  return out;
-}
-
-/**
- * A stochastic binarisation x_bin ~ Bernoulli(x) for [0, 1] data (Salakhutdinov & Murray 2008;
- * the "binarised MNIST" of the VAE/IWAE papers). Drawn fresh each batch during training
- * ("dynamic") or once with a fixed seed for a test set.
- */
-export function binarize(x: Float32Array, rng: Rng): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = rng.uniform() < x[i] ? 1 : 0;
   return out;
 }
 

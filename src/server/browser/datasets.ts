@@ -4,7 +4,8 @@
  * images as raw uint8, 784 bytes each, from the original IDX files).
  */
 import { Rng } from '../../core/random';
-import { type ArrayDataset, binarize } from '../../vae/dataset';
+import { binarize } from '../../data/idx';
+import type { ArrayDataset } from '../../vae/dataset';
 import { gaussianRing, twoMoons } from '../../vae/toy';
 
 export const TOY_SETS = ['ring', 'moons'] as const;
