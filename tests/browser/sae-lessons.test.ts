@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build } from '../../src/server/build';
+import { FRONTIER_DB } from '../../lessons/sae-basics/store';
 import { discoverLessons } from '../../src/server/lessons';
 import { type Running, startServer } from '../server/helpers';
 
@@ -149,17 +150,39 @@ async function runToEnd(page: Page): Promise<void> {
     300_000,
   );
 
+  /** The frontier runs stored in the page's IndexedDB (lessons/sae-basics/store.ts), waiting up to 5 s for `want`. */
+  async function storedRuns(page: Page, want?: number): Promise<number> {
+    let count = 0;
+    for (let tries = 0; tries < 50; tries++) {
+      count = await page.evaluate(
+        (db) =>
+          new Promise<number>((resolve) => {
+            const open = indexedDB.open(db.name, 1);
+            open.onupgradeneeded = () => open.result.createObjectStore(db.store);
+            open.onsuccess = () => {
+              const get = open.result.transaction(db.store, 'readonly').objectStore(db.store).get(db.key);
+              get.onsuccess = () => resolve(Array.isArray(get.result) ? get.result.length : 0);
+              get.onerror = () => resolve(-1);
+            };
+            open.onerror = () => resolve(-1);
+          }),
+        FRONTIER_DB,
+      );
+      if (want === undefined || count === want) break;
+      await page.waitForTimeout(100);
+    }
+    return count;
+  }
+
   test('lesson 4: a finished run adds a frontier point that lesson 5 still has', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     const problems = watch(page);
     await page.goto(`${site.base}/lessons/sae-basics?backend=wasm&lambda=3`);
     expect(await state(page, ['ready', 'error'])).toBe('ready');
-    const stored = () =>
-      page.evaluate(() => JSON.parse(localStorage.getItem('gensparse.sae-frontier.v1') ?? '[]').length as number);
-    const before = await stored();
+    const before = await storedRuns(page);
     await runToEnd(page);
-    expect(await stored()).toBe(before + 1);
+    expect(await storedRuns(page, before + 1)).toBe(before + 1);
 
     // Lesson 5 in the same browser profile shows the stored ReLU point on its frontier.
     if (withPanels.some((l) => l.id === 'sae-topk')) {
@@ -169,9 +192,7 @@ async function runToEnd(page: Page): Promise<void> {
       expect(await state(next, ['ready', 'error'])).toBe('ready');
       await next.waitForTimeout(500);
       await next.waitForFunction(() => Boolean(document.querySelector('.view[data-figure="frontier"] canvas')));
-      expect(
-        await next.evaluate(() => JSON.parse(localStorage.getItem('gensparse.sae-frontier.v1') ?? '[]').length),
-      ).toBe(before + 1);
+      expect(await storedRuns(next, before + 1)).toBe(before + 1);
     }
     expect(problems).toEqual([]);
     await context.close();
