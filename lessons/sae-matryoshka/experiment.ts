@@ -88,12 +88,14 @@ export default defineExperiment({
     seed: seedSetting(1),
   },
   metrics: {
-    chart: ['childParent_topk', 'childParent_prefixes', 'childParent_every'],
-    yTitle: 'cosine of child latents with their parent direction',
+    // The first is the loss the framework's tests check (it falls); the others are the lesson's point.
+    chart: ['loss_every', 'childParent_topk', 'childParent_prefixes', 'childParent_every'],
+    yTitle: 'loss (FVU) / cosine of child latents with their parent',
     names: {
-      childParent_topk: ARCH_NAMES.topk,
-      childParent_prefixes: ARCH_NAMES.prefixes,
-      childParent_every: ARCH_NAMES.every,
+      loss_every: 'loss, Matryoshka (every prefix)',
+      childParent_topk: `cosine, ${ARCH_NAMES.topk}`,
+      childParent_prefixes: `cosine, ${ARCH_NAMES.prefixes}`,
+      childParent_every: `cosine, ${ARCH_NAMES.every}`,
     },
   },
   figures: {
@@ -140,7 +142,10 @@ export default defineExperiment({
         batch = data.nextBatch(TOY.batchSize);
         const out: StepResult = {};
         for (let i = 0; i < ARCHS.length; i++) {
-          tf.dispose(Object.values(await trainers[i].step()).filter((v) => typeof v !== 'number'));
+          const res = await trainers[i].step();
+          const keep = ARCHS[i] === 'every' ? res.loss : null;
+          if (keep !== null) out.loss_every = keep;
+          tf.dispose(Object.values(res).filter((v) => typeof v !== 'number' && v !== keep) as tf.Tensor[]);
           out[`childParent_${ARCHS[i]}`] = childParentCosine(
             saes[i].wDecND as tf.Tensor2D,
             uMD,

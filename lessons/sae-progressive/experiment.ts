@@ -92,7 +92,7 @@ export default defineExperiment({
   },
   metrics: {
     chart: ['multiFvu', 'fixedFvu'],
-    yTitle: 'fraction of variance unexplained (training batch)',
+    yTitle: 'FVU (training batch)',
     log: true,
     readout: ['multiFvu', 'fixedFvu', 'batchFvu', 'batchInferenceL0'],
     names: {
