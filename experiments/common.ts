@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MetricHistory, TrainCallbacks } from '../src/core/train';
 import { Rng } from '../src/core/random';
-import { ArraySource } from '../src/data/source';
+import { type ActivationSource, ArraySource } from '../src/data/source';
 import { loadCharLmActivations } from '../src/data/lm/node';
 import type { CharLmActivations } from '../src/data/lm';
 import {
@@ -113,4 +113,21 @@ export async function latentColumns(
     idx.dispose();
   }
   return out;
+}
+
+/** Rows of `data` [rows, dim] drawn uniformly with replacement (seeded): independent batches from a finite set. */
+export function randomRows(data: Float32Array, dim: number, seed: number): ActivationSource {
+  const rows = data.length / dim;
+  const rng = new Rng(seed);
+  return {
+    dim,
+    nextBatch(batchSize: number): Float32Array {
+      const out = new Float32Array(batchSize * dim);
+      for (let b = 0; b < batchSize; b++) {
+        const r = rng.int(rows);
+        out.set(data.subarray(r * dim, r * dim + dim), b * dim);
+      }
+      return out;
+    },
+  };
 }

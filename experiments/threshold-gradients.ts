@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { perCoordinateMoments, thresholdGradients } from '../src/analysis/threshold-gradients';
 import { paretoFront } from '../src/charts';
 import { JumpReluSae } from '../src/sae';
-import { charResiduals, evaluateOn, mean, shuffledRows, sig, trainWithProgress } from './common';
+import { charResiduals, evaluateOn, mean, randomRows, shuffledRows, sig, trainWithProgress } from './common';
 import type { Experiment } from './experiment';
 
 export const thresholdGradientsExperiment: Experiment = {
@@ -67,7 +67,8 @@ export const thresholdGradientsExperiment: Experiment = {
       probe.params.assign(weights);
       tf.dispose(Object.values(weights));
       probe.inputScale = trained.inputScale;
-      const grads = await thresholdGradients(probe, shuffledRows(heldOut.activations, D, ctx.seed + 1), {
+      // Batches drawn with replacement: a wrapping stream of a few batches would repeat the same windows.
+      const grads = await thresholdGradients(probe, randomRows(heldOut.activations, D, ctx.seed + 1), {
         batches: measured,
         batchSize,
         warmup: W,
