@@ -208,6 +208,9 @@ export async function mountPanel<S extends SettingSpecs>(
 
   function onSettingChange(name: string, spec: SettingSpec, raw: string): void {
     const v = parseSetting(spec, raw);
+    // A 'change' that leaves the value as it is (the browser fires one when focus leaves a field
+    // whose value a script already applied) must not throw the current run away.
+    if (v !== undefined && v === (values as Record<string, SettingValue>)[name]) return;
     const next = { ...values, [name]: v } as SettingValues<S>;
     const problems = v === undefined ? [`${name}: must be ${describeSpec(spec)}`] : (experiment.check?.(next) ?? []);
     if (problems.length) {
