@@ -4,7 +4,9 @@
  * /usr/bin/chromium.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { chromium } from 'playwright-core';
+import { startServer } from '../server/helpers';
 import { makeReportsDir, serveReports } from './fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,6 +48,27 @@ maybe('experiments pages in a browser', () => {
       });
       expect(await img.evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(1440);
       expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      await site.close();
+    }
+  }, 120_000);
+
+  test('every committed report page fits a 390 px phone screen (no sideways scrolling)', async () => {
+    const reports = path.join(__dirname, '../../experiments/reports');
+    const names = fs.readdirSync(reports).filter((n) => fs.existsSync(path.join(reports, n, 'report.json')));
+    expect(names.length).toBeGreaterThanOrEqual(9);
+    const site = await startServer();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const wide: string[] = [];
+      for (const name of ['', ...names]) {
+        await page.goto(`${site.base}/experiments${name ? `/${name}` : ''}`);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (width > 390) wide.push(`${name || 'list'}: ${width} px`);
+      }
+      expect(wide).toEqual([]);
     } finally {
       await browser.close();
       await site.close();
