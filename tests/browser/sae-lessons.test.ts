@@ -14,6 +14,7 @@ import { build } from '../../src/server/build';
 import { FRONTIER_DB } from '../../lessons/sae-basics/store';
 import { discoverLessons } from '../../src/server/lessons';
 import { type Running, startServer } from '../server/helpers';
+import { panelError, state, watch } from './panel-page';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '../../test-output/screenshots');
@@ -30,36 +31,6 @@ const IDS = ['sae-basics', 'sae-topk', 'sae-jumprelu'];
 const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium)` : '';
 if (missing) console.warn(`SKIPPING the SAE lesson browser tests: ${missing}`);
 const withPanels = discoverLessons().filter((l) => IDS.includes(l.id) && l.hasPanel && l.status === 'ready');
-
-/** Console errors, page errors, failed requests and HTTP errors on a page. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text().slice(0, 300)}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message.slice(0, 300)}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return problems;
-}
-
-async function state(page: Page, states: string[], timeout = 90_000): Promise<string> {
-  await page.waitForFunction((s) => s.includes(document.getElementById('panel-root')?.dataset.state ?? ''), states, {
-    timeout,
-  });
-  return page.evaluate(() => document.getElementById('panel-root')!.dataset.state!);
-}
-
-async function panelError(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      (window as unknown as { gensparsePanel?: { error?: string } }).gensparsePanel?.error ??
-      document.querySelector('.error-box')?.textContent ??
-      '',
-  );
-}
 
 /** For each figure view of the panel (by name): whether it holds a drawn canvas. */
 async function figureCanvases(page: Page): Promise<Record<string, boolean>> {
