@@ -4,6 +4,7 @@
  * weight is allocated, so a bad value throws a ConfigError naming it and nothing leaks.
  */
 import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
+import { LIMITS } from '../core/limits';
 
 /** The architectures of the family. */
 export const SAE_ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
@@ -47,9 +48,6 @@ export const COMMON_KEYS = [
   'seed',
   'maxParameters',
 ] as const;
-
-/** The default `maxParameters`: 2^28 (1 GiB of float32 weights). */
-export const DEFAULT_MAX_PARAMETERS = 2 ** 28;
 
 /** SAELens field names (v6 cfg.json and training configs) and ours. */
 export const SAELENS_FIELDS: Record<string, string> = {
@@ -107,7 +105,7 @@ export function resolveCommon(
   checkKeys(config, config.architecture, [...COMMON_KEYS, ...ownKeys]);
   const dIn = checkInt('dIn', config.dIn, 1);
   const nLatents = checkInt('nLatents', config.nLatents, 1);
-  const maxParameters = checkNumber('maxParameters', config.maxParameters ?? DEFAULT_MAX_PARAMETERS, { min: 1 });
+  const maxParameters = checkNumber('maxParameters', config.maxParameters ?? LIMITS.maxParameters, { min: 1 });
   const count = 2 * dIn * nLatents + dIn + nLatents;
   if (count > maxParameters) {
     throw new ConfigError(
