@@ -8,6 +8,7 @@
  * experiments/reports/<name>, or <name>-quick for --quick).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { describeBackend } from '../src/core/backend';
 import { EXPERIMENTS, findExperiment } from './index';
@@ -15,8 +16,8 @@ import { runExperiment } from './run';
 import { experimentsTable } from './table';
 
 function parseSeed(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) throw new InvalidArgumentError('an integer in [0, 2^32 - 1]');
+  const n = integer(0)(value);
+  if (n > 2 ** 32 - 1) throw new InvalidArgumentError(`must be an integer in [0, 2^32 - 1], got '${value}'`);
   return n;
 }
 

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
+import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { heldOutEvalTokens, loadCharLm } from '../src/data/lm/assets';
@@ -21,29 +22,29 @@ import { SaeTrainer } from '../src/sae/trainer';
 
 async function main(): Promise<void> {
   const opts = new Command()
-    .option('--latents <n>', 'SAE width N', '4096')
-    .option('--k <n>', 'active latents per input', '16')
-    .option('--steps <n>', 'training steps', '400')
-    .option('--batch <n>', 'training batch size', '1024')
-    .option('--layer <n>', 'residual stream after this many blocks', '1')
-    .option('--train-chars <n>', 'training characters (activations computed once)', '65536')
-    .option('--eval-chars <n>', 'held-out characters evaluated', '65536')
-    .option('--dashboards <n>', 'latents given a dashboard (the most frequent)', '4')
+    .option('--latents <n>', 'SAE width N', integer(1), 4096)
+    .option('--k <n>', 'active latents per input', integer(1), 16)
+    .option('--steps <n>', 'training steps', integer(1), 400)
+    .option('--batch <n>', 'training batch size', integer(1), 1024)
+    .option('--layer <n>', 'residual stream after this many blocks', integer(0), 1)
+    .option('--train-chars <n>', 'training characters (activations computed once)', integer(1), 65536)
+    .option('--eval-chars <n>', 'held-out characters evaluated', integer(1), 65536)
+    .option('--dashboards <n>', 'latents given a dashboard (the most frequent)', integer(0), 4)
     .option('--stability', 'train a second SAE (seed 1) and measure seed stability')
     .option('--out <file>', 'JSON output', 'eval-char-sae.json')
     .parse()
     .opts();
-  const N = Number(opts.latents);
-  const k = Number(opts.k);
-  const steps = Number(opts.steps);
-  const layer = Number(opts.layer);
-  const evalChars = Number(opts.evalChars);
+  const N = opts.latents;
+  const k = opts.k;
+  const steps = opts.steps;
+  const layer = opts.layer;
+  const evalChars = opts.evalChars;
   const started = Date.now();
   const backend = await initBackend();
   const { model } = loadCharLm();
   const acts = await CharLmActivations.create(model, loadTextSplit().train, {
     layer,
-    maxTokens: Number(opts.trainChars),
+    maxTokens: opts.trainChars,
   });
   console.log(
     `backend ${backend.name}; ${acts.length} training activations at layer ${layer} (${(Date.now() - started) / 1000} s)`,
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     acts.reset();
     const trainer = new SaeTrainer(sae, acts, {
       steps,
-      batchSize: Number(opts.batch),
+      batchSize: opts.batch,
       normalizeInput: true,
       callbacks: progressBar({ label: `topk seed ${seed}`, total: steps, show: ['loss', 'mse', 'l0'] }),
     });
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     layer,
     heldOutTokens: heldOut,
     maxChars: evalChars,
-    dashboardCount: Number(opts.dashboards),
+    dashboardCount: opts.dashboards,
     steering: { latents: undefined, steps: 40 },
     compareWith: twin,
     callbacks: progressBar({ label: 'evaluate', total: fullEvaluationSteps(model, heldOut, evalChars), show: [] }),
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       nLatents: N,
       k,
       steps,
-      batchSize: Number(opts.batch),
+      batchSize: opts.batch,
       trainChars: acts.length,
       seconds: trainSeconds,
     },

@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
+import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { ArraySource } from '../src/data/source';
@@ -57,22 +58,22 @@ async function l0Of(sae: SparseAutoencoder, bench: SynthBench): Promise<number> 
 
 async function main(): Promise<void> {
   const opts = new Command()
-    .option('--steps <n>', 'training steps per SAE', '1500')
-    .option('--batch <n>', 'batch size', '512')
-    .option('--k <n>', 'target L0', '5')
-    .option('--latents <n>', 'SAE width', '256')
-    .option('--train <n>', 'training samples (pre-generated)', '65536')
-    .option('--probes <n>', 'coefficient probes for ReLU+L1 and JumpReLU', '3')
-    .option('--toy-steps <n>', 'training steps on the absorption toy', '500')
+    .option('--steps <n>', 'training steps per SAE', integer(1), 1500)
+    .option('--batch <n>', 'batch size', integer(1), 512)
+    .option('--k <n>', 'target L0', integer(1), 5)
+    .option('--latents <n>', 'SAE width', integer(1), 256)
+    .option('--train <n>', 'training samples (pre-generated)', integer(1), 65536)
+    .option('--probes <n>', 'coefficient probes for ReLU+L1 and JumpReLU', integer(1), 3)
+    .option('--toy-steps <n>', 'training steps on the absorption toy', integer(1), 500)
     .option('--out <file>', 'JSON output', 'synth-bench.json')
     .parse()
     .opts();
-  const steps = Number(opts.steps);
-  const batchSize = Number(opts.batch);
-  const k = Number(opts.k);
-  const N = Number(opts.latents);
-  const probes = Number(opts.probes);
-  const toySteps = Number(opts.toySteps);
+  const steps = opts.steps;
+  const batchSize = opts.batch;
+  const k = opts.k;
+  const N = opts.latents;
+  const probes = opts.probes;
+  const toySteps = opts.toySteps;
   const started = Date.now();
   const backend = await initBackend();
   const benchConfig = { numFeatures: 1024, dim: 64, maxProbability: 0.15, seed: 1 };
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   console.log(
     `backend ${backend.name}; ${bench.numFeatures} features in d = ${bench.dim}, true L0 ${bench.expectedL0.toFixed(2)}`,
   );
-  const source = new ArraySource(bench.sample(Number(opts.train)).x, bench.dim);
+  const source = new ArraySource(bench.sample(opts.train).x, bench.dim);
   const toy = new HierarchicalData({ seed: 2 });
   const toySource = new ArraySource(toy.sample(65536).x, toy.dim);
 

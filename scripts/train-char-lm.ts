@@ -3,11 +3,13 @@
  * the State of the Union addresses, and saves it to assets/char-lm/ (model.safetensors +
  * config.json). Prints the held-out loss in nats/char and bits/char.
  *
- *   npx tsx scripts/train-char-lm.ts [--steps 600] [--batch 32] [--lr 0.003] [--out assets/char-lm]
+ *   npx tsx scripts/train-char-lm.ts [--steps 600] [--batch 32] [--lr 0.003] [--seed 1] [--out assets/char-lm]
  *
  * The shipped weights came from the defaults (see the README for the time it took).
  */
 import * as path from 'node:path';
+import { Command } from 'commander';
+import { integer, positiveNumber } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { saveCheckpoint } from '../src/core/checkpoint';
@@ -16,18 +18,19 @@ import { CharVocab } from '../src/data/lm/vocab';
 import { loadTextSplit } from '../src/data/lm/text';
 import { type CharLmCheckpointConfig, HELD_OUT_EVAL_CHARS, evaluateShippedCharLm } from '../src/data/lm/assets';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-
 async function main(): Promise<void> {
-  const steps = Number(arg('steps', '600'));
-  const batchSize = Number(arg('batch', '32'));
-  const lr = Number(arg('lr', '0.003'));
-  const seed = Number(arg('seed', '1'));
+  const opts = new Command()
+    .option('--steps <n>', 'training steps', integer(1), 600)
+    .option('--batch <n>', 'sequences per batch', integer(1), 32)
+    .option('--lr <x>', 'peak learning rate', positiveNumber, 0.003)
+    .option('--seed <n>', 'seed of the batches', integer(0), 1)
+    .option('--out <dir>', 'output folder', path.join(__dirname, '..', 'assets', 'char-lm'))
+    .parse()
+    .opts();
+  const { steps, lr, seed } = opts as { steps: number; lr: number; seed: number };
+  const batchSize = opts.batch as number;
   const warmupSteps = Math.min(100, Math.floor(steps / 10));
-  const out = path.resolve(arg('out', path.join(__dirname, '..', 'assets', 'char-lm')));
+  const out = path.resolve(opts.out as string);
   const started = Date.now();
 
   const backend = await initBackend();

@@ -6,6 +6,8 @@
  *   npx tsx scripts/train-mnist-mlp.ts [--epochs 5] [--out assets/mnist-mlp]
  */
 import * as path from 'node:path';
+import { Command } from 'commander';
+import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { saveCheckpoint } from '../src/core/checkpoint';
@@ -13,17 +15,17 @@ import { loadMnist } from '../src/data/mnist';
 import { DEFAULT_MNIST_MLP, MnistMlp, mnistMlpAccuracy, trainMnistMlp } from '../src/data/lm/mnist-mlp';
 import type { MnistMlpCheckpointConfig } from '../src/data/lm/assets';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-
 async function main(): Promise<void> {
-  const epochs = Number(arg('epochs', '5'));
+  const opts = new Command()
+    .option('--epochs <n>', 'passes over the training images', integer(1), 5)
+    .option('--out <dir>', 'output folder', path.join(__dirname, '..', 'assets', 'mnist-mlp'))
+    .parse()
+    .opts();
+  const epochs = opts.epochs as number;
   const batchSize = 128;
   const lr = 1e-3;
   const seed = 1;
-  const out = path.resolve(arg('out', path.join(__dirname, '..', 'assets', 'mnist-mlp')));
+  const out = path.resolve(opts.out as string);
   const started = Date.now();
   const backend = await initBackend();
   const train = loadMnist({ split: 'train' });

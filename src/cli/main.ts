@@ -18,37 +18,8 @@ import { initBackend } from '../core/backend-node';
 import { ConfigError, InputError } from '../core/errors';
 import { NotAClone, findPackageRoot, runExperimentCommand, runLessonCommand, runServeCommand } from './course';
 import { EVAL_BATCH_SIZE, runEval } from './eval';
+import { fraction, integer, nonNegativeNumber, positiveNumber } from './args';
 import { LR_SCHEDULES, type LrSchedule, type TrainOptions, parseArchitecture, runTrain } from './train';
-
-function integer(min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
-      throw new InvalidArgumentError(`must be an integer >= ${min}, got '${value}'`);
-    return n;
-  };
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`must be a number > 0, got '${value}'`);
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError(`must be a number >= 0, got '${value}'`);
-  return n;
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n < 1))
-    throw new InvalidArgumentError(`must be a fraction in [0, 1), got '${value}'`);
-  return n;
-}
 
 function architecture(value: string) {
   try {

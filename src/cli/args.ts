@@ -1,0 +1,39 @@
+/**
+ * Parsers for command-line option values (commander's `argParser`), shared by the CLI and the
+ * scripts: a bad value is rejected with a message naming the allowed range, never read as NaN.
+ */
+import { InvalidArgumentError } from 'commander';
+
+/** An integer >= min. */
+export function integer(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`must be an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+/** A finite number > 0. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`must be a number > 0, got '${value}'`);
+  return n;
+}
+
+/** A finite number >= 0. */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`must be a number >= 0, got '${value}'`);
+  return n;
+}
+
+/** A number in [0, 1). */
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 1))
+    throw new InvalidArgumentError(`must be a fraction in [0, 1), got '${value}'`);
+  return n;
+}
