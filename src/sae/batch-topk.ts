@@ -57,7 +57,7 @@ export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTo
   };
 }
 
-/** The BatchTopK SAE (dense latents). */
+/** The BatchTopK SAE (dense latents; in a forward on cpu/wasm, a padded sparse code: sparse-path.ts). */
 export class BatchTopKSae extends SparseAutoencoder {
   readonly architecture = 'batch-topk' as const;
   declare readonly config: ResolvedBatchTopKConfig;

@@ -1,7 +1,8 @@
 /**
- * Latents in one of two layouts: SPARSE `{valuesBK, indicesBK}` for the per-input TopK family
- * (topk, matryoshka) and DENSE `[B,N]` for the others (relu-l1, batch-topk, jumprelu), and the
- * conversions between them.
+ * Latents in one of two layouts, and the conversions between them: SPARSE `{valuesBK, indicesBK}`
+ * for the per-input TopK family (topk, matryoshka), and for the others (relu-l1, batch-topk,
+ * jumprelu) in a forward on cpu/wasm while their codes are sparse (sparse-path.ts: rows padded
+ * with value 0); DENSE `[B,N]` for those otherwise. Consumers handle both.
  */
 import * as tf from '@tensorflow/tfjs';
 import { densify } from '../../kernels/densify';
