@@ -400,6 +400,12 @@ function figures(n: LmNumbers, history: SplicePoint[], N: number): Record<string
     series: [
       { name: 'clean (the model as trained)', points: pts((p) => p.cleanLoss), color: CHART_COLORS[6], dashed: true },
       { name: 'spliced (x → SAE reconstruction)', points: pts((p) => p.splicedLoss), color: CHART_COLORS[0] },
+      {
+        name: 'mean-ablated (x → its mean)',
+        points: pts((p) => p.meanAblatedLoss),
+        color: CHART_COLORS[4],
+        dashed: true,
+      },
       { name: 'zero-ablated (x → 0)', points: pts((p) => p.zeroAblatedLoss), color: CHART_COLORS[1] },
     ],
   };

@@ -113,9 +113,9 @@ export const mountWidgets: MountWidgets = (root: HTMLElement, host: WidgetHost) 
     min: '-8',
     max: '8',
     step: '0.5',
-    value: '2',
+    value: '1',
   });
-  const strengthShown = el('output', { for: 'lm-strength' }, '2');
+  const strengthShown = el('output', { for: 'lm-strength' }, '1');
   const seedInput = el('input', { type: 'number', id: 'lm-steer-seed', min: '0', step: '1', value: '1' });
   const steerButton = el('button', { type: 'submit', id: 'lm-steer-go' }, 'Generate');
   const steerLatent = el('p', { class: 'muted lm-note' }, 'Steers the latent picked above: #0.');

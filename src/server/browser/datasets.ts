@@ -55,12 +55,8 @@ export async function mnistSubset(
 
 const CHAR_LM_DIR = '/assets/build/data/char-lm';
 
-/** The shipped character model, decoded from its safetensors file (a fresh copy the caller disposes). */
-export async function charLmAsset(): Promise<CharLm> {
-  const [configBytes, weights] = await Promise.all([
-    fetchBytes(`${CHAR_LM_DIR}/config.json`),
-    fetchBytes(`${CHAR_LM_DIR}/model.safetensors`),
-  ]);
+/** A character model from the bytes of its checkpoint's config.json and model.safetensors. */
+export function charLmFromBytes(configBytes: Uint8Array, weights: Uint8Array): CharLm {
   const config = JSON.parse(new TextDecoder().decode(configBytes)) as { model: CharLmConfig };
   const tensors: Record<string, tf.Tensor> = {};
   try {
@@ -69,6 +65,15 @@ export async function charLmAsset(): Promise<CharLm> {
   } finally {
     tf.dispose(Object.values(tensors));
   }
+}
+
+/** The shipped character model, fetched from the site's build (a fresh copy the caller disposes). */
+export async function charLmAsset(): Promise<CharLm> {
+  const [configBytes, weights] = await Promise.all([
+    fetchBytes(`${CHAR_LM_DIR}/config.json`),
+    fetchBytes(`${CHAR_LM_DIR}/model.safetensors`),
+  ]);
+  return charLmFromBytes(configBytes, weights);
 }
 
 /** The start of the char model's training or held-out text (CHAR_TEXT_CHARS characters). */
