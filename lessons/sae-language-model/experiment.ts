@@ -374,7 +374,7 @@ export default defineExperiment({
           { label: `char model, block ${LM.layer}`, shape: [rowsPerStep, D], role: 'map' },
           { label: 'TopK encoder', shape: [rowsPerStep, k], role: 'latent' },
           { label: 'decoder', shape: [N, D], role: 'map' },
-          { label: 'FVU', shape: [], role: 'loss' },
+          { label: 'FVU', shape: [1], role: 'loss' },
         ];
       },
 
@@ -429,9 +429,11 @@ function figures(n: LmNumbers, history: SplicePoint[], N: number): Record<string
   };
   const opposing: ChartSpec = {
     title: `most negative decoder cosine ${n.minCosine.toFixed(2)}`,
+    subtitle: `random directions, expected: ${n.opposing.map((o) => o.random.toExponential(1)).join(', ')}`,
     kind: 'bar',
     x: { title: 'a partner below cosine', categories: n.opposing.map((o) => `< ${o.threshold}`) },
-    y: { title: 'latents' },
+    // At least one latent tall, so an expectation of 1e-4 does not fill the frame.
+    y: { title: 'latents', min: 0, max: Math.max(1, ...n.opposing.map((o) => Math.max(o.trained, o.random))) },
     series: [
       { name: 'this SAE', kind: 'bar', color: CHART_COLORS[1], points: n.opposing.map((o, i) => [i, o.trained]) },
       {

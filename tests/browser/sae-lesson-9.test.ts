@@ -3,7 +3,7 @@
  * page loads with no console errors, the character model and its SAE train a few steps on wasm,
  * the splice figure is drawn, and the widgets work: search lists latents per character, a picked
  * latent shows a dashboard with contexts, steering gives text that differs from the unsteered
- * text of the same seed; at 390 px nothing scrolls sideways. Screenshots: /tmp/lesson9-*.png.
+ * text of the same seed; at 390 px nothing scrolls sideways. Screenshots (to look at): /tmp/lesson9-*.png.
  *
  * Skips visibly when /usr/bin/chromium is missing.
  */
@@ -94,8 +94,12 @@ function sideways(page: Page): Promise<number> {
     const steered = await page.textContent('#lm-steered');
     expect(plain?.length).toBeGreaterThan(40);
     expect(steered).not.toEqual(plain);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: '/tmp/lesson9-desktop.png', fullPage: false });
-    await page.locator('#lm-widgets').screenshot({ path: '/tmp/lesson9-widgets-desktop.png' });
+    // The panel scrolls inside a viewport-high box: make the viewport tall to see all of it.
+    await page.setViewportSize({ width: 1400, height: 3200 });
+    await page.waitForTimeout(300);
+    await page.locator('#panel').screenshot({ path: '/tmp/lesson9-panel-desktop.png' });
     expect(problems).toEqual([]);
     await page.close();
   }, 300_000);
