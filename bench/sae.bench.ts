@@ -6,12 +6,15 @@
  *   - the naive composite TopK step (`useKernels: false`: dense TopK mask, autodiff through
  *     dense matmuls), measured once, and on wasm also with tfjs's stock matmul kernels (before
  *     the core's explicit-transpose fix), the ~24 s figure of the issue.
+ * ReLU + L1 and JumpReLU are timed at a trained SAE's sparsity (L0 about k, `atTrainedSparsity`),
+ * BatchTopK at its budget k: all three then run the sparse path on cpu/wasm (src/sae/sparse-path.ts).
  * `SAE_BENCH_QUICK=1` skips the stock-kernel naive step (the slowest row).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/random';
 import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
 import { createSae, type SaeConfig } from '../src/sae/create';
+import type { SparseAutoencoder } from '../src/sae/base';
 import { SaeTrainer } from '../src/sae/trainer';
 import { type BenchRow, timeIt } from './harness';
 
@@ -27,9 +30,31 @@ function fixedSource(): { dim: number; nextBatch: (b: number) => Float32Array } 
   return { dim: D, nextBatch: (b: number) => batch.subarray(0, b * D) };
 }
 
+/**
+ * Sets the thresholds of a ReLU or JumpReLU SAE so that each latent fires on about `l0 / N` of
+ * the benchmark batch, the sparsity of a trained SAE (from initialisation they fire on about half,
+ * and their steps then take the dense path: src/sae/sparse-path.ts). For ReLU, b_enc_i = -q_i;
+ * for JumpReLU, theta_i = q_i, with q_i latent i's (1 - l0/N) quantile of z over the batch.
+ */
+function atTrainedSparsity(sae: SparseAutoencoder, l0: number): void {
+  const batch = fixedSource().nextBatch(B);
+  const q = tf.tidy(() => {
+    const zNB = tf.matMul(tf.tensor2d(batch, [B, D]).sub(sae.bDecD), sae.wEncDN).transpose();
+    const rank = Math.max(1, Math.round((B * l0) / N)); // inputs per latent above the threshold
+    return tf
+      .topk(zNB, rank + 1)
+      .values.slice([0, rank], [-1, 1])
+      .reshape([N]); // the (rank+1)-th largest
+  });
+  if (sae.architecture === 'relu-l1') sae.bEncN.assign(q.neg());
+  else sae.params.get('threshold').assign(q);
+  q.dispose();
+}
+
 /** Median ms of one trainer step for `config` (warm-up 1, `reps` timed). */
 async function stepMs(config: SaeConfig, reps: number): Promise<number> {
   const sae = createSae(config);
+  if (config.architecture === 'relu-l1' || config.architecture === 'jumprelu') atTrainedSparsity(sae, K);
   const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1000, batchSize: B, initSamples: 0 });
   const ms = await timeIt(
     async () => {
@@ -85,8 +110,8 @@ export default async function (): Promise<BenchRow[]> {
     ['TopK', { architecture: 'topk', dIn: D, nLatents: N, k: K }, 'topk'],
     ['Multi-TopK (k, 4k)', { architecture: 'topk', dIn: D, nLatents: N, k: K, multiTopK: true }, 'multi-topk'],
     ['BatchTopK', { architecture: 'batch-topk', dIn: D, nLatents: N, k: K }, 'batch-topk'],
-    ['JumpReLU', { architecture: 'jumprelu', dIn: D, nLatents: N }, 'jumprelu'],
-    ['ReLU + L1', { architecture: 'relu-l1', dIn: D, nLatents: N }, 'relu-l1'],
+    ['JumpReLU (at L0 ~ 32)', { architecture: 'jumprelu', dIn: D, nLatents: N }, 'jumprelu'],
+    ['ReLU + L1 (at L0 ~ 32)', { architecture: 'relu-l1', dIn: D, nLatents: N }, 'relu-l1'],
     ['Matryoshka (every prefix)', { architecture: 'matryoshka', dIn: D, nLatents: N, k: K }, 'matryoshka'],
   ];
   for (const [label, config, compareKey] of archs) {

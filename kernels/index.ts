@@ -16,6 +16,9 @@ export {
 } from './topk';
 /** A sparse code: values [B,K] and int32 indices [B,K]. */
 export type { SparseCode } from './topk';
+/** Sparse encode: pre-activations at the entries a rule selects (sparse backward), and the dense reference. */
+export { sparseEncode, sparseEncodeReference } from './sparse-encode';
+export type { SelectRule, SelectedCode } from './sparse-encode';
 /** Sparse decode (scatter-add backward) and the dense reference. */
 export { sparseDecode, sparseDecodeReference } from './sparse-decode';
 /** JumpReLU and its step with straight-through gradients (fused kernels), and the references. */

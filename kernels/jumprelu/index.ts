@@ -45,20 +45,27 @@ for (const [name, step] of [
 
 /**
  * z * H(z - theta); d/dz = H(z - theta), d/dtheta = -(theta/eps) K((z - theta)/eps).
- * @param preActsBN [B,N]  @param thetaN [N]  @param bandwidth eps > 0  @returns [B,N]
+ * theta [B,N] (one threshold per entry) runs the reference.
+ * @param preActsBN [B,N]  @param thetaN [N] or [B,N]  @param bandwidth eps > 0  @returns [B,N]
  */
-export function jumpRelu(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, bandwidth: number): tf.Tensor2D {
-  if (!kernelActive(K.jumpRelu)) return jumpReluReference(preActsBN, thetaN, bandwidth);
+export function jumpRelu(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D | tf.Tensor2D, bandwidth: number): tf.Tensor2D {
+  if (!kernelActive(K.jumpRelu) || (thetaN instanceof tf.Tensor && thetaN.rank === 2))
+    return jumpReluReference(preActsBN, thetaN, bandwidth);
   checkJumpArgs(preActsBN, thetaN, bandwidth);
   return runKernel<tf.Tensor2D>(K.jumpRelu, { z: preActsBN, theta: thetaN }, { bandwidth });
 }
 
 /**
  * H(z - theta); d/dz = 0, d/dtheta = -(1/eps) K((z - theta)/eps) (the L0 penalty sums it).
- * @param preActsBN [B,N]  @param thetaN [N]  @param bandwidth eps > 0  @returns [B,N] of 0/1
+ * @param preActsBN [B,N]  @param thetaN [N] or [B,N]  @param bandwidth eps > 0  @returns [B,N] of 0/1
  */
-export function jumpReluStep(preActsBN: tf.Tensor2D, thetaN: tf.Tensor1D, bandwidth: number): tf.Tensor2D {
-  if (!kernelActive(K.jumpReluStep)) return jumpReluStepReference(preActsBN, thetaN, bandwidth);
+export function jumpReluStep(
+  preActsBN: tf.Tensor2D,
+  thetaN: tf.Tensor1D | tf.Tensor2D,
+  bandwidth: number,
+): tf.Tensor2D {
+  if (!kernelActive(K.jumpReluStep) || (thetaN instanceof tf.Tensor && thetaN.rank === 2))
+    return jumpReluStepReference(preActsBN, thetaN, bandwidth);
   checkJumpArgs(preActsBN, thetaN, bandwidth);
   return runKernel<tf.Tensor2D>(K.jumpReluStep, { z: preActsBN, theta: thetaN }, { bandwidth });
 }

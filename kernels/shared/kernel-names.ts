@@ -8,6 +8,7 @@ export const K = {
   topkEncode: 'GensparseTopKEncode',
   topkEncodeGrad: 'GensparseTopKEncodeGrad',
   batchTopk: 'GensparseBatchTopK',
+  sparseEncode: 'GensparseSparseEncode',
   sparseDecode: 'GensparseSparseDecode',
   sparseDecodeGrad: 'GensparseSparseDecodeGrad',
   densify: 'GensparseDensify',

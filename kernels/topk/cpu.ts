@@ -189,7 +189,7 @@ export function batchTopkJs(z: Arr, out: Float32Array, keep: number): void {
 }
 
 /** The element of rank m (0 = largest) of a, by quickselect (reorders a). */
-function nthLargest(a: Float32Array, m: number): number {
+export function nthLargest(a: Float32Array, m: number): number {
   let lo = 0,
     hi = a.length - 1;
   while (hi > lo) {
@@ -243,23 +243,40 @@ registerJsKernel(K.topkGrad, ({ inputs, backend, attrs }) => {
   )[0];
 });
 
-registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
-  const { x, wEnc, bEnc, bDec } = inputs as Record<string, tf.TensorInfo>;
-  const k = (attrs as { k: number }).k;
+/**
+ * The encoder's dense product (x - b_dec) W_enc [B,N] (without b_enc) on the backend's own
+ * BatchMatMul (XNNPACK on wasm); shared with kernels/sparse-encode. The caller disposes it.
+ */
+export function encoderProduct(
+  backend: unknown,
+  x: tf.TensorInfo,
+  wEnc: tf.TensorInfo,
+  bDec: tf.TensorInfo,
+  kernelName: string,
+): tf.TensorInfo {
   const [b, d] = x.shape;
-  const n = wEnc.shape[1];
   const backendName =
     typeof (backend as { typedArrayFromHeap?: unknown }).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
   const matMul = tf.getKernel('BatchMatMul', backendName);
-  if (!matMul) throw new Error(`${K.topkEncode}: no BatchMatMul kernel on ${backendName}`);
+  if (!matMul) throw new Error(`${kernelName}: no BatchMatMul kernel on ${backendName}`);
   const [xc] = runJs(backend, [x, bDec], [{ shape: [b, d], dtype: 'float32' }], ([xs, bd], [out]) => {
     for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) out[r * d + c] = xs[r * d + c] - bd[c];
   });
   const pre = matMul.kernelFunc({
     inputs: { a: xc, b: wEnc },
-    backend,
+    backend: backend as tf.KernelBackend,
     attrs: { transposeA: false, transposeB: false },
   }) as tf.TensorInfo;
+  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(xc.dataId);
+  return pre;
+}
+
+registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
+  const { x, wEnc, bEnc, bDec } = inputs as Record<string, tf.TensorInfo>;
+  const k = (attrs as { k: number }).k;
+  const b = x.shape[0];
+  const n = wEnc.shape[1];
+  const pre = encoderProduct(backend, x, wEnc, bDec, K.topkEncode);
   const outs = runJs(
     backend,
     [pre, bEnc],
@@ -269,9 +286,7 @@ registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
     ],
     ([z, be], [v, idx]) => topkRowsJs(z, be, v as Float32Array, idx as Int32Array, b, n, k),
   );
-  const disposer = backend as unknown as { disposeData(id: tf.DataId): void };
-  disposer.disposeData(xc.dataId);
-  disposer.disposeData(pre.dataId);
+  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(pre.dataId);
   return outs;
 });
 

@@ -21,11 +21,13 @@ import { Params, init } from '../core/params';
 import { Rng } from '../core/random';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import { sparseDecode } from '../../kernels/sparse-decode';
+import type { SelectedCode } from '../../kernels/sparse-encode';
 import { type ResolvedCommonConfig, type SaeArchitecture, checkForwardOptions } from './config';
 import { removeParallelGrad, unitRows } from './geometry';
 import { type DataInitOptions, initFromData } from './init';
 import { type Latents, latentTensors } from './latents';
 import { type AuxKWeights, batchFvu, squaredError } from './losses';
+import { SparsePath } from './sparse-path';
 
 export { SAE_ARCHITECTURES, checkK, checkCoefficient } from './config';
 export type { SaeArchitecture, SaeCommonConfig } from './config';
@@ -67,6 +69,10 @@ export interface Encoding {
   preActsBN?: tf.Tensor2D;
   /** Wider latents for an extra reconstruction term (Multi-TopK's 4k). */
   wideLatents?: Latents;
+  /** The sparse encoder's selected pre-activations, where the activation ran on them (JumpReLU's L0 reuses them). */
+  selected?: SelectedCode;
+  /** Latents per input the inference threshold keeps (BatchTopK in training; reported only). */
+  inferenceL0?: tf.Scalar;
 }
 
 /** What `lossTerms` sees of one forward pass. */
@@ -100,6 +106,8 @@ export abstract class SparseAutoencoder {
   inputScale = 1;
   /** Coefficients of MSE and FVU in the objective (the architecture's choice of reconstruction loss). */
   protected abstract readonly reconstruction: { mse: number; fvu: number };
+  /** The sparse encoder of the dense-activation architectures, and when it pays (sparse-path.ts). */
+  protected readonly sparsePath = new SparsePath();
 
   /** `config` must be resolved and validated already (each architecture's `resolve...Config`): this allocates. */
   constructor(config: ResolvedCommonConfig & { architecture: SaeArchitecture }) {
@@ -273,10 +281,11 @@ export abstract class SparseAutoencoder {
 
   /**
    * What a resumed training run needs besides the parameters and the optimiser: the input scale,
-   * and the architecture's own state (BatchTopK's update count, JumpReLU's KDE buffer). Tensors are copies.
+   * the sparse path's choice (it changes float rounding), and the architecture's own state
+   * (BatchTopK's update count, JumpReLU's KDE buffer). Tensors are copies.
    */
   trainingState(): { json: Record<string, unknown>; tensors: Record<string, tf.Tensor> } {
-    return { json: { inputScale: this.inputScale }, tensors: {} };
+    return { json: { inputScale: this.inputScale, sparsePath: this.sparsePath.getState() }, tensors: {} };
   }
 
   /** Restores `trainingState()` (the parameters are restored separately, by name). */
@@ -286,6 +295,7 @@ export abstract class SparseAutoencoder {
       throw new InputError('state.inputScale', `must be a finite number > 0, got ${String(s)}`);
     }
     this.inputScale = s;
+    if (json.sparsePath !== undefined) this.sparsePath.loadState(json.sparsePath);
   }
 
   /** Frees the parameters. */

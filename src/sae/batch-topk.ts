@@ -10,10 +10,11 @@
  *   L = FVU + alpha * L_aux  (AuxK as in topk.ts, Gao et al. 2024)
  * Training L0 is exactly k by construction; inference L0 (the threshold) differs from it, usually
  * below k early in training while theta still trails the batch minimum.
- * Latents are dense [B,N]: the per-input count varies.
+ * Latents are dense [B,N] (the per-input count varies); in a forward on cpu/wasm they are a padded
+ * sparse code (sparse-path.ts, kernels/sparse-encode).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient } from '../core/autodiff';
+import { stopGradient, untaped } from '../core/autodiff';
 import { checkInt, checkNumber } from '../core/errors';
 import { batchTopkActivation } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
@@ -82,21 +83,35 @@ export class BatchTopKSae extends SparseAutoencoder {
 
   /**
    * Training: the batch's top floor(kB) (and theta moves towards the smallest kept activation);
-   * otherwise f = ReLU(z) * 1[ReLU(z) > theta], independent of the batch.
+   * otherwise f = ReLU(z) * 1[ReLU(z) > theta], independent of the batch. A training forward also
+   * counts, per input, the latents the threshold (before this step's update) would keep.
    */
-  protected activate(xnBD: tf.Tensor2D, { training }: { training: boolean }): Encoding {
+  protected activate(xnBD: tf.Tensor2D, { training, forLoss }: { training: boolean; forLoss: boolean }): Encoding {
+    const keep = Math.max(1, Math.min(xnBD.shape[0] * this.nLatents, Math.floor(this.k * xnBD.shape[0])));
+    const thetaN = tf.fill([this.nLatents], 1).mul(this.threshold) as tf.Tensor1D;
+    const rule = training ? { kind: 'batch' as const, keep } : { kind: 'above' as const, selectN: thetaN };
+    const code = forLoss ? this.sparsePath.encode(this, xnBD, rule, thetaN) : null;
+    if (code !== null) {
+      // every selected entry is positive, so ReLU is the activation on the code
+      const valuesBK = code.preActsBK.relu().mul(code.validBK) as tf.Tensor2D;
+      if (training) this.updateThreshold(valuesBK);
+      const latents = { kind: 'sparse' as const, valuesBK, indicesBK: code.indicesBK };
+      return { latents, inferenceL0: training ? (code.countAboveB.mean() as tf.Scalar) : undefined };
+    }
     const zBN = this.preActivations(xnBD);
     if (!training) return { latents: { kind: 'dense', denseBN: this.thresholded(zBN) } };
+    const inferenceL0 = untaped((z, th) => z.relu().greater(th).cast('float32').sum(1).mean(), zBN, this.threshold);
     const fBN = batchTopkActivation(zBN, this.k);
     this.updateThreshold(fBN);
-    return { latents: { kind: 'dense', denseBN: fBN }, preActsBN: zBN };
+    return { latents: { kind: 'dense', denseBN: fBN }, inferenceL0: inferenceL0 as tf.Scalar };
   }
 
   /** ReLU(z) * 1[ReLU(z) > theta] with theta read on the device. */
   private thresholded(zBN: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const reluBN = zBN.relu();
-      return reluBN.mul(reluBN.greater(this.threshold)) as tf.Tensor2D;
+      // the mask is a constant for autodiff (a comparison has no gradient)
+      return reluBN.mul(untaped((r, th) => r.greater(th).cast('float32'), reluBN, this.threshold)) as tf.Tensor2D;
     });
   }
 
@@ -111,15 +126,11 @@ export class BatchTopKSae extends SparseAutoencoder {
         ? tf.scalar(0)
         : deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, options.deadLatents, this.kAux);
     const terms: Record<string, LossTerm> = { auxK: { value, coefficient: this.auxKCoefficient } };
-    if (act.preActsBN) {
-      const z = stopGradient(act.preActsBN);
-      const inferenceL0 = tf.tidy(() => z.relu().greater(this.threshold).cast('float32').sum(1).mean() as tf.Scalar);
-      terms.inferenceL0 = { value: inferenceL0, coefficient: 0 };
-    }
+    if (act.inferenceL0) terms.inferenceL0 = { value: act.inferenceL0, coefficient: 0 };
     return terms;
   }
 
-  /** theta <- decay * theta + (1 - decay) * min{f > 0} (the first update sets theta = min). */
+  /** theta <- decay * theta + (1 - decay) * min{f > 0} (the first update sets theta = min). @param fBN dense [B,N] or sparse values [B,K] */
   private updateThreshold(fBN: tf.Tensor2D): void {
     tf.tidy(() => {
       const f = stopGradient(fBN);

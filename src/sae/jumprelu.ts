@@ -26,7 +26,7 @@
  * losses.ts `pooledL0`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient, untaped } from '../core/autodiff';
+import { gatherRows, stopGradient, untaped } from '../core/autodiff';
 import { InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
@@ -81,7 +81,7 @@ export function rectangleKernel(u: tf.Tensor): tf.Tensor {
 
 const KDE_BINS = 8; // histogram bins over [theta - eps, theta + eps)
 
-/** The JumpReLU SAE (dense latents). */
+/** The JumpReLU SAE (dense latents; in a forward on cpu/wasm, sparse while they are: sparse-path.ts). */
 export class JumpReluSae extends SparseAutoencoder {
   readonly architecture = 'jumprelu' as const;
   declare readonly config: ResolvedJumpReluConfig;
@@ -125,16 +125,42 @@ export class JumpReluSae extends SparseAutoencoder {
     }
   }
 
-  /** f = z H(z - theta) by the jumpRelu op (straight-through gradients to z and theta). */
-  protected activate(xnBD: tf.Tensor2D): Encoding {
-    const zBN = this.preActivations(xnBD);
-    return { latents: { kind: 'dense', denseBN: jumpRelu(zBN, this.theta(), this.bandwidth) }, preActsBN: zBN };
+  /**
+   * f = z H(z - theta) by the jumpRelu op (straight-through gradients to z and theta). In a
+   * forward on cpu/wasm (sparse-path.ts) only at the entries with z > theta - eps: the active ones
+   * and the whole kernel window |z - theta| < eps/2, so every gradient equals the dense one.
+   * The persistent KDE histograms the dense z, so it keeps the dense path.
+   */
+  protected activate(xnBD: tf.Tensor2D, { training, forLoss }: { training: boolean; forLoss: boolean }): Encoding {
+    const thetaN = this.theta();
+    const eps = this.bandwidth;
+    const sparse = forLoss && !(training && this.kdeWindow > 0);
+    const fixedN = stopGradient(thetaN);
+    const rule = { kind: 'above' as const, selectN: fixedN.sub(eps) as tf.Tensor1D };
+    const code = sparse ? this.sparsePath.encode(this, xnBD, rule, fixedN) : null;
+    if (code === null) {
+      const zBN = this.preActivations(xnBD);
+      return { latents: { kind: 'dense', denseBN: jumpRelu(zBN, thetaN, eps) }, preActsBN: zBN };
+    }
+    const thetaBK = this.thetaAt(thetaN, code.indicesBK);
+    const valuesBK = jumpRelu(code.preActsBK, thetaBK, eps).mul(code.validBK) as tf.Tensor2D;
+    return { latents: { kind: 'sparse', valuesBK, indicesBK: code.indicesBK }, selected: code };
+  }
+
+  /** theta at a code's entries [B,K], differentiable (the gradient scatter-adds back into theta [N]). */
+  private thetaAt(thetaN: tf.Tensor1D, indicesBK: tf.Tensor2D): tf.Tensor2D {
+    return gatherRows(thetaN.reshape([-1, 1]), indicesBK.reshape([-1])).reshape(indicesBK.shape) as tf.Tensor2D;
   }
 
   /** L0 = mean_b sum_i H(z - theta) (pooled over past steps with the persistent KDE). */
   protected override lossTerms({ act, options }: LossContext): Record<string, LossTerm> {
-    const zBN = act.preActsBN as tf.Tensor2D;
     const thetaN = this.theta();
+    if (act.selected) {
+      const { preActsBK, indicesBK, validBK } = act.selected;
+      const stepBK = jumpReluStep(preActsBK, this.thetaAt(thetaN, indicesBK), this.bandwidth).mul(validBK);
+      return { l0: { value: l0Penalty(stepBK as tf.Tensor2D), coefficient: this.l0Coefficient } };
+    }
+    const zBN = act.preActsBN as tf.Tensor2D;
     const l0 = l0Penalty(jumpReluStep(zBN, thetaN, this.bandwidth));
     const objective = options.training && this.kdeWindow > 0 ? this.pooled(l0, zBN, thetaN) : l0;
     return { l0: { value: l0, coefficient: this.l0Coefficient, objective } };

@@ -45,17 +45,27 @@ export function batchFvu(xBD: tf.Tensor2D, xhatBD: tf.Tensor2D): tf.Scalar {
  * SAELens "standard"), averaged over the batch:
  *   P = mean_b sum_i |f_bi| * ||W_dec,i||
  * With unit-norm decoder rows the weight is 1; writing it keeps the penalty honest when rows drift.
- * @param fBN [B,N] latents @param wDecND [N,D] @returns scalar
+ * Latents dense [B,N], or sparse (values [B,K] at latents indices [B,K]: the same sum over the listed entries).
+ * @param latents [B,N] or { valuesBK, indicesBK } @param wDecND [N,D] @returns scalar
  */
-export function weightedL1(fBN: tf.Tensor2D, wDecND: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => fBN.abs().mul(wDecND.square().sum(1).sqrt()).sum(1).mean() as tf.Scalar);
+export function weightedL1(
+  latents: tf.Tensor2D | { valuesBK: tf.Tensor2D; indicesBK: tf.Tensor2D },
+  wDecND: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const normsN = wDecND.square().sum(1).sqrt();
+    if (latents instanceof tf.Tensor) return latents.abs().mul(normsN).sum(1).mean() as tf.Scalar;
+    const { valuesBK, indicesBK } = latents;
+    const normsBK = gatherRows(normsN.reshape([-1, 1]), indicesBK.reshape([-1])).reshape(valuesBK.shape);
+    return valuesBK.abs().mul(normsBK).sum(1).mean() as tf.Scalar;
+  });
 }
 
 /**
  * The L0 penalty of a JumpReLU SAE (Rajamanoharan et al. 2024, arXiv:2407.14435, Eq. 10),
  * averaged over the batch:  ||f||_0 = mean_b sum_i H(z_bi - theta_i).
  * Its theta gradient comes from the step op's pseudo-derivative (kernels/jumprelu, Eq. 12).
- * @param stepBN [B,N] H(z - theta) from `jumpReluStep` @returns scalar
+ * @param stepBN [B,N] H(z - theta) from `jumpReluStep` (or [B,K] at a sparse code's entries) @returns scalar
  */
 export function l0Penalty(stepBN: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => stepBN.sum(1).mean() as tf.Scalar);

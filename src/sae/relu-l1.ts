@@ -8,7 +8,7 @@
  *   f = ReLU(z)
  *   L = mean_b ||x'_b - x'hat_b||^2 + lambda * mean_b sum_i |f_bi| * ||W_dec,i||   (losses.ts: MSE, L1)
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
 import { weightedL1 } from './losses';
@@ -36,7 +36,7 @@ export function resolveReluL1Config(config: ReluL1Config): ResolvedReluL1Config 
   };
 }
 
-/** The ReLU + L1 SAE (dense latents). */
+/** The ReLU + L1 SAE (dense latents; in a forward on cpu/wasm, sparse while they are: sparse-path.ts). */
 export class ReluL1Sae extends SparseAutoencoder {
   readonly architecture = 'relu-l1' as const;
   declare readonly config: ResolvedReluL1Config;
@@ -48,15 +48,17 @@ export class ReluL1Sae extends SparseAutoencoder {
     this.l1Coefficient = this.config.l1Coefficient;
   }
 
-  /** f = ReLU(z). */
-  protected activate(xnBD: tf.Tensor2D): Encoding {
-    return { latents: { kind: 'dense', denseBN: this.preActivations(xnBD).relu() as tf.Tensor2D } };
+  /** f = ReLU(z): in a forward, at the entries with z > 0 (sparse-path.ts) where that path runs. */
+  protected activate(xnBD: tf.Tensor2D, { forLoss }: { forLoss: boolean }): Encoding {
+    const zeroN = tf.zeros([this.nLatents]) as tf.Tensor1D;
+    const code = forLoss ? this.sparsePath.encode(this, xnBD, { kind: 'above', selectN: zeroN }, zeroN) : null;
+    if (code === null) return { latents: { kind: 'dense', denseBN: this.preActivations(xnBD).relu() as tf.Tensor2D } };
+    const valuesBK = code.preActsBK.relu().mul(code.validBK) as tf.Tensor2D;
+    return { latents: { kind: 'sparse', valuesBK, indicesBK: code.indicesBK } };
   }
 
   protected override lossTerms({ act }: LossContext): Record<string, LossTerm> {
-    if (act.latents.kind !== 'dense') throw new Error('unreachable: ReLU latents are dense');
-    return {
-      l1: { value: weightedL1(act.latents.denseBN, this.wDecND as tf.Tensor2D), coefficient: this.l1Coefficient },
-    };
+    const latents = act.latents.kind === 'dense' ? act.latents.denseBN : act.latents;
+    return { l1: { value: weightedL1(latents, this.wDecND as tf.Tensor2D), coefficient: this.l1Coefficient } };
   }
 }

@@ -143,3 +143,85 @@ export function randomIndices(rng: Rng, b: number, k: number, n: number): Int32A
   }
   return out;
 }
+
+/**
+ * Sparse encode: z = (x - bDec) W + bEnc in float64, the selected entries per row (rule 'above':
+ * z > select_i; 'batch': the `keep` largest positive entries, ties to the lower flat index),
+ * padded to the largest count, and the per-row count of z > count_i.
+ */
+export function naiveSparseEncode(
+  x: Arr,
+  w: Arr,
+  bEnc: Arr,
+  bDec: Arr,
+  b: number,
+  d: number,
+  n: number,
+  rule: { kind: 'above'; select: Arr } | { kind: 'batch'; keep: number },
+  count: Arr,
+): { k: number; values: Float64Array; indices: Int32Array; valid: Float64Array; above: Float64Array } {
+  const z = new Float64Array(b * n);
+  for (let r = 0; r < b; r++)
+    for (let i = 0; i < n; i++) {
+      let s = bEnc[i];
+      for (let c = 0; c < d; c++) s += (x[r * d + c] - bDec[c]) * w[c * n + i];
+      z[r * n + i] = s;
+    }
+  const chosen = new Set<number>();
+  if (rule.kind === 'above') {
+    for (let f = 0; f < b * n; f++) if (z[f] > rule.select[f % n]) chosen.add(f);
+  } else {
+    const pos = [...z.keys()].filter((f) => z[f] > 0).sort((p, q) => z[q] - z[p] || p - q);
+    for (const f of pos.slice(0, rule.keep)) chosen.add(f);
+  }
+  const rows = Array.from({ length: b }, (_, r) => [...Array(n).keys()].filter((i) => chosen.has(r * n + i)));
+  const k = Math.max(1, ...rows.map((row) => row.length));
+  const values = new Float64Array(b * k);
+  const indices = new Int32Array(b * k);
+  const valid = new Float64Array(b * k);
+  rows.forEach((row, r) =>
+    row.forEach((i, j) => {
+      values[r * k + j] = z[r * n + i];
+      indices[r * k + j] = i;
+      valid[r * k + j] = 1;
+    }),
+  );
+  const above = Float64Array.from({ length: b }, (_, r) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (z[r * n + i] > count[i]) c++;
+    return c;
+  });
+  return { k, values, indices, valid, above };
+}
+
+/** Gradients of sum(g * values) of a sparse encode: to x [B,D], W [D,N], bEnc [N], bDec [D]. */
+export function naiveSparseEncodeGrad(
+  x: Arr,
+  w: Arr,
+  bDec: Arr,
+  indices: Arr,
+  valid: Arr,
+  g: Arr,
+  b: number,
+  d: number,
+  n: number,
+  k: number,
+): { dx: Float64Array; dw: Float64Array; dbEnc: Float64Array; dbDec: Float64Array } {
+  const dx = new Float64Array(b * d);
+  const dw = new Float64Array(d * n);
+  const dbEnc = new Float64Array(n);
+  const dbDec = new Float64Array(d);
+  for (let r = 0; r < b; r++)
+    for (let j = 0; j < k; j++) {
+      if (valid[r * k + j] === 0) continue;
+      const i = indices[r * k + j];
+      const gj = g[r * k + j];
+      dbEnc[i] += gj;
+      for (let c = 0; c < d; c++) {
+        dx[r * d + c] += gj * w[c * n + i];
+        dw[c * n + i] += gj * (x[r * d + c] - bDec[c]);
+        dbDec[c] -= gj * w[c * n + i];
+      }
+    }
+  return { dx, dw, dbEnc, dbDec };
+}
