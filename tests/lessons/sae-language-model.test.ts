@@ -14,7 +14,10 @@ import { InputError } from '../../src/core/errors';
 import { assetDir, loadCharLm } from '../../src/data/lm/assets';
 import type { CharLm } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';
-import { runExperiment } from '../../src/lesson/node';
+import { CHAR_TEXT_CHARS } from '../../src/lesson/experiment';
+import { NODE_DATA, runExperiment } from '../../src/lesson/node';
+import { build } from '../../src/server/build';
+import { ROOT } from '../../src/server/paths';
 import { latentRowsOf } from '../../src/sae/eval/latent-rows';
 import { disposeLatents } from '../../src/sae/eval/splice';
 import { generateSteered } from '../../src/sae/eval/steering';
@@ -57,6 +60,26 @@ describe('lesson 9 pieces', () => {
       }
     }
   });
+
+  test('the build serves the text and model Node reads, so the page and the script see the same data', async () => {
+    expect((await build({ steps: ['charlm'] }))[0].step).toBe('charlm');
+    const again = await build({ steps: ['charlm'] });
+    expect(again[0].skipped).toBe(true);
+    const served = path.join(ROOT, 'public/build/data/char-lm');
+    for (const [file, split] of [
+      ['train.txt', 'train'],
+      ['held-out.txt', 'heldOut'],
+    ] as const) {
+      const text = fs.readFileSync(path.join(served, file), 'utf8');
+      expect(text).toBe(await NODE_DATA.charText!(split));
+      expect(text.length).toBe(CHAR_TEXT_CHARS[split]);
+    }
+    for (const f of ['model.safetensors', 'config.json']) {
+      expect(fs.readFileSync(path.join(served, f)).equals(fs.readFileSync(path.join(assetDir('char-lm'), f)))).toBe(
+        true,
+      );
+    }
+  }, 60_000);
 
   test("the page's checkpoint decoder gives the Node loader's model (same logits)", async () => {
     const dir = assetDir('char-lm');
