@@ -210,7 +210,6 @@ export default defineExperiment({
     const T = model.config.contextLength;
     const D = model.dModel;
     const rowsPerStep = LM.windowsPerStep * (T - LM.minContext);
-    const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k, seed });
     // The trainer reads the batch this run has just computed from the model.
     let pending: Float32Array = new Float32Array(0);
     const stream = {
@@ -221,14 +220,17 @@ export default defineExperiment({
         return pending;
       },
     };
-    const trainer = new SaeTrainer(sae, stream, {
-      steps: LM.steps,
-      batchSize: rowsPerStep,
-      lr: LM.lr,
-      normalizeInput: true,
-      initSamples: LM.initWindows * (T - LM.minContext),
-    });
+    let builtSae: TopKSae | null = null;
+    let builtTrainer: SaeTrainer | null = null;
     try {
+      builtSae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k, seed });
+      builtTrainer = new SaeTrainer(builtSae, stream, {
+        steps: LM.steps,
+        batchSize: rowsPerStep,
+        lr: LM.lr,
+        normalizeInput: true,
+        initSamples: LM.initWindows * (T - LM.minContext),
+      });
       pending = await windowActivations(
         model,
         randomWindows(trainTokens, LM.initWindows, T, ctx.rng),
@@ -236,13 +238,16 @@ export default defineExperiment({
         LM.layer,
         LM.minContext,
       );
-      await trainer.initialise();
+      await builtTrainer.initialise();
     } catch (e) {
-      trainer.dispose();
-      sae.dispose();
+      // Nothing is left allocated when building fails.
+      builtTrainer?.dispose();
+      builtSae?.dispose();
       model.dispose();
       throw e;
     }
+    const sae = builtSae;
+    const trainer = builtTrainer;
     ctx.note(
       `TopK SAE, N = ${N}, k = ${k}, on the residual stream after block ${LM.layer} (D = ${D}); ${rowsPerStep} characters per step`,
     );
@@ -255,7 +260,7 @@ export default defineExperiment({
       last: null,
       history,
       model,
-      sae: sae as TopKSae,
+      sae,
       get step() {
         return step;
       },
