@@ -148,9 +148,20 @@ export const mountWidgets: MountWidgets = (root: HTMLElement, host: WidgetHost) 
     const max = Math.max(0, ...acts);
     const text = highlighted(r.text, acts, max, selectedChar);
     Array.from(text.children).forEach((s, i) => {
-      s.addEventListener('click', () => {
+      // Each character is a control: click it, or focus it and press Enter or Space.
+      s.setAttribute('role', 'button');
+      s.setAttribute('tabindex', '0');
+      const choose = () => {
         selectedChar = i;
         drawSearch();
+        (searchText.querySelectorAll('.lm-text span')[i] as HTMLElement | undefined)?.focus();
+      };
+      s.addEventListener('click', choose);
+      s.addEventListener('keydown', (e) => {
+        if ((e as KeyboardEvent).key === 'Enter' || (e as KeyboardEvent).key === ' ') {
+          e.preventDefault();
+          choose();
+        }
       });
     });
     searchText.replaceChildren(text);

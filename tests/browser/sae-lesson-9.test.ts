@@ -74,6 +74,12 @@ function sideways(page: Page): Promise<number> {
     await page.click('#lm-search-go');
     await page.waitForSelector('#lm-char-latents button.lm-chip', { timeout: 30_000 });
     expect(await page.locator('#lm-search-result .lm-text span').count()).toBe('the whale and the ship'.length);
+    // Choosing another character (here from the keyboard) lists its latents instead.
+    await page.locator('#lm-search-result .lm-text span').nth(4).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() =>
+      document.getElementById('lm-char-latents')?.textContent?.includes('(character 5)'),
+    );
     const chips = page.locator('#lm-char-latents button.lm-chip');
     expect(await chips.count()).toBeGreaterThanOrEqual(1);
     const picked = Number(await chips.first().getAttribute('data-latent'));
