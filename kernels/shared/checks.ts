@@ -51,3 +51,14 @@ export function checkBandwidth(bandwidth: number): void {
     throw new ConfigError('bandwidth', `must be a number in (0, Infinity), got ${bandwidth}`);
   }
 }
+
+/** The encoder's inputs: x [B,D], W_enc [D,N], b_enc [N], b_dec [D], all float32. */
+export function checkEncoderArgs(xBD: tf.Tensor, wEncDN: tf.Tensor, bEncN: tf.Tensor, bDecD: tf.Tensor): void {
+  checkFloat2D('xBD', xBD);
+  checkFloat2D('wEncDN', wEncDN);
+  const [d, n] = wEncDN.shape;
+  if (xBD.shape[1] !== d)
+    throw new InputError('xBD', `expected shape [*, ${d}] to match wEncDN [${d}, ${n}], got [${xBD.shape.join(', ')}]`);
+  checkFloat1D('bEncN', bEncN, n);
+  checkFloat1D('bDecD', bDecD, d);
+}

@@ -89,6 +89,48 @@ function loop(local: number, limit: number, step: number, body: number[]): numbe
 
 const set = (local: number, expr: number[]) => [...expr, ...op.set(local)];
 
+/** base + i * rowBytes: the byte address of row i. */
+const rowAt = (base: number, i: number, rowBytes: number) => [
+  ...op.get(base),
+  ...op.get(i),
+  ...op.get(rowBytes),
+  ...op.mul,
+  ...op.add,
+];
+
+/** rowBytes = d * 4 and simdBytes = rowBytes rounded down to whole f32x4 lanes. */
+const rowSizes = (d: number, rowBytes: number, simdBytes: number) => [
+  ...set(rowBytes, [...op.get(d), ...op.i32(4), ...op.mul]),
+  ...set(simdBytes, [...op.get(rowBytes), ...op.i32(-16), ...op.and]),
+];
+
+/** e, eEnd = byte offsets into `entries` of latent m's first and past-the-last entry (starts[m], starts[m+1]). */
+const latentEntries = (starts: number, m: number, e: number, eEnd: number) => {
+  const startAt = (load: number[]) => [
+    ...[...op.get(starts), ...op.get(m), ...op.i32(4), ...op.mul, ...op.add],
+    ...load,
+    ...[...op.i32(4), ...op.mul],
+  ];
+  return [...set(e, startAt(op.i32Load)), ...set(eEnd, startAt(op.i32Load4))];
+};
+
+/**
+ * Entry e of the walk: p = entries[e] (a code position b*K + j), s = v[p] and sv its splat,
+ * row = base + (p / k) * rowBytes, the row of input b in a [B,D] array at `base`.
+ */
+const loadEntry = (
+  at: { entries: number; e: number; v: number; k: number; base: number; rowBytes: number },
+  out: { p: number; s: number; sv: number; row: number },
+) => [
+  ...set(out.p, [...op.get(at.entries), ...op.get(at.e), ...op.add, ...op.i32Load]),
+  ...set(out.s, [...op.get(at.v), ...op.get(out.p), ...op.i32(4), ...op.mul, ...op.add, ...op.f32Load]),
+  ...set(out.sv, [...op.get(out.s), ...op.splat]),
+  ...set(out.row, [
+    ...[...op.get(at.base), ...op.get(out.p), ...op.get(at.k), ...op.divU],
+    ...[...op.get(at.rowBytes), ...op.mul, ...op.add],
+  ]),
+];
+
 /**
  * Both functions walk the code by latent (`entries`: the flat code positions p = b*K + j sorted
  * by idx[p], `starts[m]..starts[m+1]` those of latent m; a counting sort done in JS), so each row
@@ -107,50 +149,19 @@ function decodeBody(): number[] {
     [1, V128],
   ];
   const code = [
-    ...set(rowBytes, [...op.get(d), ...op.i32(4), ...op.mul]),
-    ...set(simdBytes, [...op.get(rowBytes), ...op.i32(-16), ...op.and]),
+    ...rowSizes(d, rowBytes, simdBytes),
     ...set(m, op.i32(0)),
     ...loop(m, b, 1, [
       // xhat[b] = b_dec for every input (m counts inputs here)
-      ...[
-        ...op.get(out),
-        ...op.get(m),
-        ...op.get(rowBytes),
-        ...op.mul,
-        ...op.add,
-        ...op.get(bDec),
-        ...op.get(rowBytes),
-      ],
+      ...[...rowAt(out, m, rowBytes), ...op.get(bDec), ...op.get(rowBytes)],
       ...op.memCopy,
     ]),
     ...set(m, op.i32(0)),
     ...loop(m, n, 1, [
-      ...set(wRow, [...op.get(w), ...op.get(m), ...op.get(rowBytes), ...op.mul, ...op.add]),
-      ...set(e, [
-        ...op.get(starts),
-        ...op.get(m),
-        ...op.i32(4),
-        ...op.mul,
-        ...op.add,
-        ...op.i32Load,
-        ...op.i32(4),
-        ...op.mul,
-      ]),
-      ...set(eEnd, [
-        ...op.get(starts),
-        ...op.get(m),
-        ...op.i32(4),
-        ...op.mul,
-        ...op.add,
-        ...op.i32Load4,
-        ...op.i32(4),
-        ...op.mul,
-      ]),
+      ...set(wRow, rowAt(w, m, rowBytes)),
+      ...latentEntries(starts, m, e, eEnd),
       ...loop(e, eEnd, 4, [
-        ...set(p, [...op.get(entries), ...op.get(e), ...op.add, ...op.i32Load]),
-        ...set(s, [...op.get(v), ...op.get(p), ...op.i32(4), ...op.mul, ...op.add, ...op.f32Load]),
-        ...set(sv, [...op.get(s), ...op.splat]),
-        ...set(o, [...op.get(out), ...op.get(p), ...op.get(k), ...op.divU, ...op.get(rowBytes), ...op.mul, ...op.add]),
+        ...loadEntry({ entries, e, v, k, base: out, rowBytes }, { p, s, sv, row: o }),
         ...set(c, op.i32(0)),
         ...loop(c, simdBytes, 16, [
           ...[...op.get(o), ...op.get(c), ...op.add], // address of xhat[b, c:c+4]
@@ -184,10 +195,7 @@ function gradBody(): number[] {
   ];
   /** dW row op= s * dy row, dv[p] = <W row, dy row>; `first` stores instead of adding (no zero fill). */
   const entry = (first: boolean) => [
-    ...set(p, [...op.get(entries), ...op.get(e), ...op.add, ...op.i32Load]),
-    ...set(s, [...op.get(v), ...op.get(p), ...op.i32(4), ...op.mul, ...op.add, ...op.f32Load]),
-    ...set(sv, [...op.get(s), ...op.splat]),
-    ...set(g, [...op.get(dy), ...op.get(p), ...op.get(k), ...op.divU, ...op.get(rowBytes), ...op.mul, ...op.add]),
+    ...loadEntry({ entries, e, v, k, base: dy, rowBytes }, { p, s, sv, row: g }),
     ...set(acc, op.v128Zero),
     ...set(c, op.i32(0)),
     ...loop(c, simdBytes, 16, [
@@ -222,32 +230,12 @@ function gradBody(): number[] {
     ...[...op.get(dv), ...op.get(p), ...op.i32(4), ...op.mul, ...op.add, ...op.get(total), ...op.f32Store],
   ];
   const code = [
-    ...set(rowBytes, [...op.get(d), ...op.i32(4), ...op.mul]),
-    ...set(simdBytes, [...op.get(rowBytes), ...op.i32(-16), ...op.and]),
+    ...rowSizes(d, rowBytes, simdBytes),
     ...set(m, op.i32(0)),
     ...loop(m, n, 1, [
-      ...set(wRow, [...op.get(w), ...op.get(m), ...op.get(rowBytes), ...op.mul, ...op.add]),
-      ...set(dwRow, [...op.get(dw), ...op.get(m), ...op.get(rowBytes), ...op.mul, ...op.add]),
-      ...set(e, [
-        ...op.get(starts),
-        ...op.get(m),
-        ...op.i32(4),
-        ...op.mul,
-        ...op.add,
-        ...op.i32Load,
-        ...op.i32(4),
-        ...op.mul,
-      ]),
-      ...set(eEnd, [
-        ...op.get(starts),
-        ...op.get(m),
-        ...op.i32(4),
-        ...op.mul,
-        ...op.add,
-        ...op.i32Load4,
-        ...op.i32(4),
-        ...op.mul,
-      ]),
+      ...set(wRow, rowAt(w, m, rowBytes)),
+      ...set(dwRow, rowAt(dw, m, rowBytes)),
+      ...latentEntries(starts, m, e, eEnd),
       // if (e == eEnd) dW row = 0 (a latent no input used) else the first entry stores, the rest add
       ...[0x02, 0x40], // block
       ...[...op.get(e), ...op.get(eEnd), ...op.ltU, 0x04, 0x40], // if e < eEnd

@@ -23,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherRows, stopGradient } from '../../src/core/autodiff';
 import { InputError } from '../../src/core/errors';
-import { checkFloat1D, checkFloat2D } from '../shared/checks';
+import { checkEncoderArgs, checkFloat1D } from '../shared/checks';
 
 /** Which entries of z a sparse encode keeps. */
 export type SelectRule = { kind: 'above'; selectN: tf.Tensor1D } | { kind: 'batch'; keep: number };
@@ -49,13 +49,8 @@ export function checkSparseEncodeArgs(
   rule: SelectRule,
   countN: tf.Tensor1D,
 ): void {
-  checkFloat2D('xBD', xBD);
-  checkFloat2D('wEncDN', wEncDN);
-  const [d, n] = wEncDN.shape;
-  if (xBD.shape[1] !== d)
-    throw new InputError('xBD', `expected shape [*, ${d}] to match wEncDN [${d}, ${n}], got [${xBD.shape.join(', ')}]`);
-  checkFloat1D('bEncN', bEncN, n);
-  checkFloat1D('bDecD', bDecD, d);
+  checkEncoderArgs(xBD, wEncDN, bEncN, bDecD);
+  const n = wEncDN.shape[1];
   checkFloat1D('countN', countN, n);
   if (rule === null || typeof rule !== 'object')
     throw new InputError('rule', "must be { kind: 'above' | 'batch', ... }");

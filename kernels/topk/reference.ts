@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp, stopGradient } from '../../src/core/autodiff';
 import { rowColumnPairs } from '../densify/reference';
-import { checkFloat1D, checkFloat2D, checkK } from '../shared/checks';
+import { checkEncoderArgs, checkFloat2D, checkK } from '../shared/checks';
 import { InputError } from '../../src/core/errors';
 
 /** Sparse code of one TopK layer: values [B,K] (float32) and latent indices [B,K] (int32). */
@@ -74,14 +74,8 @@ export function checkEncodeArgs(
   bDecD: tf.Tensor1D,
   k: number,
 ): void {
-  checkFloat2D('xBD', xBD);
-  checkFloat2D('wEncDN', wEncDN);
-  const [d, n] = wEncDN.shape;
-  if (xBD.shape[1] !== d)
-    throw new InputError('xBD', `expected shape [*, ${d}] to match wEncDN [${d}, ${n}], got [${xBD.shape.join(', ')}]`);
-  checkFloat1D('bEncN', bEncN, n);
-  checkFloat1D('bDecD', bDecD, d);
-  checkK(k, n);
+  checkEncoderArgs(xBD, wEncDN, bEncN, bDecD);
+  checkK(k, wEncDN.shape[1]);
 }
 
 /**

@@ -12,7 +12,8 @@ import { CHART_COLORS, histogramPoints } from '../../src/charts/spec';
 import type { MetricHistory } from '../../src/core/train';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
-import type { JumpReluSae } from '../../src/sae';
+import { perCoordinateMoments, thresholdGradients } from '../../src/analysis/threshold-gradients';
+import { JumpReluSae } from '../../src/sae';
 import {
   type FrontierPoint,
   type Probe,
@@ -167,51 +168,43 @@ export function kernelChart(v: KernelView, title: string): ChartSpec {
 }
 
 /**
- * Variance of the threshold gradient at fixed parameters over `batches` held-out batches of
- * TOY.batchSize, averaged over latents: the plain estimator (one batch's kernel density) against
- * the persistent KDE pooled over the SAE's `kdeWindow` previous batches. The SAE must have
- * kdeWindow > 0; its buffer is filled first (the call leaves it full: use after training).
+ * Variance of the threshold gradient at fixed parameters, averaged over latents, over `batches`
+ * fresh batches of TOY.batchSize from the run's stream: the plain estimator (one batch's kernel
+ * density) against the persistent KDE pooled over the SAE's `kdeWindow` W previous batches.
+ * Both are measured by src/analysis/threshold-gradients.ts on copies of the trained weights, with
+ * one gradient every W + 1 steps so that pooled windows do not overlap (independent samples).
+ * `reconstructionOnly`: the same with the L0 coefficient set to 0, the variance of the part of
+ * the gradient that pooling leaves alone (the reconstruction's, through JumpReLU's own kernel).
  */
 export async function thresholdGradVariance(
   exp: ToyRun,
   batches = 24,
-): Promise<{ plain: number; pooled: number; window: number }> {
-  const sae = jumpSae(exp);
-  const W = sae.kdeWindow;
+): Promise<{ plain: number; pooled: number; reconstructionOnly: number; window: number }> {
+  const trained = jumpSae(exp);
+  const W = trained.kdeWindow;
   if (W === 0) throw new RangeError('thresholdGradVariance needs an SAE with kdeWindow > 0');
-  const name = sae.thresholdParam === 'theta' ? 'threshold' : 'log_threshold';
-  const B = TOY.batchSize;
-  const D = TOY.dim;
-  const perBatch = Math.floor(TOY.heldOut / B);
-  const grad = async (b: number, training: boolean): Promise<Float32Array> => {
-    const start = (b % perBatch) * B * D;
-    // Batches beyond the held-out set are drawn fresh from the stream.
-    const rows = b < perBatch ? exp.heldOut.x.subarray(start, start + B * D) : exp.trainer.source.nextBatch(B);
-    const x = tf.tensor2d(rows, [B, D]);
-    const { loss, grads } = sae.params.gradients(() => sae.forward(x, { training }).loss);
-    const g = (await grads[name].data()) as Float32Array;
-    tf.dispose([x, loss, ...Object.values(grads)]);
-    return g;
+  const varianceAt = async (window: number, l0Coefficient = trained.l0Coefficient): Promise<number> => {
+    const probe = new JumpReluSae({ ...trained.config, kdeWindow: window, l0Coefficient });
+    const weights = trained.params.snapshot();
+    probe.params.assign(weights);
+    tf.dispose(Object.values(weights));
+    probe.inputScale = trained.inputScale;
+    const grads = await thresholdGradients(probe, exp.trainer.source, {
+      batches,
+      batchSize: TOY.batchSize,
+      warmup: window,
+      stride: window + 1,
+    });
+    probe.dispose();
+    const { variance } = perCoordinateMoments(grads);
+    return variance.reduce((a, b) => a + b, 0) / variance.length;
   };
-  const variance = (gs: Float32Array[]): number => {
-    const N = gs[0].length;
-    let total = 0;
-    for (let i = 0; i < N; i++) {
-      let mean = 0;
-      for (const g of gs) mean += g[i];
-      mean /= gs.length;
-      let v = 0;
-      for (const g of gs) v += (g[i] - mean) ** 2;
-      total += v / (gs.length - 1);
-    }
-    return total / N;
+  return {
+    plain: await varianceAt(0),
+    pooled: await varianceAt(W),
+    reconstructionOnly: await varianceAt(0, 0),
+    window: W,
   };
-  const plain: Float32Array[] = [];
-  for (let b = 0; b < batches; b++) plain.push(await grad(b, false));
-  for (let b = 0; b < W; b++) await grad(batches + b, true); // fill the buffer
-  const pooled: Float32Array[] = [];
-  for (let b = 0; b < batches; b++) pooled.push(await grad(b, true));
-  return { plain: variance(plain), pooled: variance(pooled), window: W };
 }
 
 /** Quantiles (10%, 50%, 90%) of the thresholds, for the "thresholds over training" chart. */

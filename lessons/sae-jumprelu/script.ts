@@ -216,12 +216,14 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
     thetaGradVariancePlain: variance.plain,
     thetaGradVariancePooled: variance.pooled,
     thetaGradVarianceRatio: variance.pooled / variance.plain,
+    thetaGradVarianceReconOnly: variance.reconstructionOnly,
     fvuKde: kdeMain.probe.fvu,
     l0Kde: kdeMain.probe.l0,
   });
   opts.log(
     `persistent KDE (W = ${W}): threshold-gradient variance ${variance.plain.toExponential(3)} -> ` +
       `${variance.pooled.toExponential(3)} (x${(variance.pooled / variance.plain).toFixed(3)}); ` +
+      `its reconstruction part alone (lambda = 0) ${variance.reconstructionOnly.toExponential(3)}; ` +
       `L0 ${kdeMain.probe.l0.toFixed(2)} FVU ${kdeMain.probe.fvu.toFixed(4)} against ${main.probe.l0.toFixed(2)} / ${main.probe.fvu.toFixed(4)} without`,
   );
   const kdeLambdas = s.kdeLambdas;

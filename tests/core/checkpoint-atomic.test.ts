@@ -1,7 +1,7 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, saveCheckpoint, saveSafetensors } from '../../src';
+import { tempDir } from '../setup/temp-dir';
 
 // Simulate a disk that fills up during the next write: fs.writeSync throws while `diskFull` is set.
 let diskFull = false;
@@ -18,7 +18,7 @@ jest.mock('node:fs', () => {
 const fs: typeof import('fs') = require('node:fs');
 
 test('a failed save leaves the existing checkpoint untouched and no temporary files behind', async () => {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-atomic-')), 'ckpt');
+  const dir = path.join(tempDir('gensparse-atomic-'), 'ckpt');
   const rng = new Rng(3);
   const w1 = rng.randomNormal([16]);
   await saveCheckpoint(dir, { config: { version: 1 }, tensors: { w: w1 } });
@@ -39,7 +39,7 @@ test('a failed save leaves the existing checkpoint untouched and no temporary fi
 test('the temporary file of a killed single-file write is removed by the next write of that file', async () => {
   const { spawnSync } = require('node:child_process');
   const deadPid: number = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid names no process
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-tmpfile-'));
+  const dir = tempDir('gensparse-tmpfile-');
   const file = path.join(dir, 'w.safetensors');
   const stale = path.join(dir, `.w.safetensors.${deadPid}.m3x9-0.tmp`);
   const unrelated = path.join(dir, '.w.safetensors.notes');

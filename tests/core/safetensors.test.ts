@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -15,8 +14,9 @@ import {
   type RawTensor,
   float16ToFloat32,
 } from '../../src';
+import { tempDir } from '../setup/temp-dir';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-st-'));
+const tmp = () => tempDir('gensparse-st-');
 
 function randomBytes(rng: Rng, n: number): Uint8Array {
   const out = new Uint8Array(n);

@@ -2,15 +2,15 @@
 import express from 'express';
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeChartPng } from '../../src/charts/node';
 import { experimentsRouter } from '../../src/server/experiments';
 import { VIEWS_DIR } from '../../src/server/paths';
 import { type ExperimentReport, writeReport } from '../../experiments/report';
+import { tempDir } from '../setup/temp-dir';
 
 export function makeReportsDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exp-pages-'));
+  const dir = tempDir('exp-pages-');
   const out = path.join(dir, 'toy-run');
   writeChartPng(path.join(out, 'curve.png'), {
     title: 'A curve',

@@ -1,17 +1,17 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../../experiments/experiment';
 import { type ExperimentReport, flattenNumbers, readReport, reportProblems } from '../../experiments/report';
 import { runExperiment } from '../../experiments/run';
+import { tempDir } from '../setup/temp-dir';
 
 /**
  * Runs `experiment --quick` into a fresh folder and checks what every report must satisfy:
  * report.json readable, every number finite, every figure present, no tensors left behind.
  */
 export async function runQuick(experiment: Experiment, seed = 0): Promise<{ report: ExperimentReport; dir: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `exp-${experiment.name}-`));
+  const dir = tempDir(`exp-${experiment.name}-`);
   const before = tf.memory().numTensors;
   await runExperiment(experiment, { quick: true, seed, outDir: dir, quiet: true });
   expect(tf.memory().numTensors).toBe(before);

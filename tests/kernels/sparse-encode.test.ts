@@ -77,6 +77,32 @@ describe.each(impls)('sparseEncode (%s)', (_name, fn) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test('batch rule on a large batch (the kernel brackets the threshold from a sample) equals the naive loop', async () => {
+    const [b, d, n] = [48, 6, 2048];
+    const rng = new Rng(99);
+    const x = randn(rng, b * d);
+    const w = randn(rng, d * n, 0.5);
+    const bEnc = randn(rng, n, 0.3);
+    const zeroD = new Float32Array(d);
+    const [xT, wT, beT, bdT, cntT] = [
+      tf.tensor2d(x, [b, d]),
+      tf.tensor2d(w, [d, n]),
+      tf.tensor1d(bEnc),
+      tf.tensor1d(zeroD),
+      tf.zeros([n]) as tf.Tensor1D,
+    ];
+    // a budget far below the positives, one near them, and one above them (every positive entry)
+    for (const keep of [b * 4, Math.floor(b * n * 0.45), Math.floor(b * n * 0.9)]) {
+      const want = naiveSparseEncode(x, w, bEnc, zeroD, b, d, n, { kind: 'batch', keep }, new Float32Array(n));
+      const out = fn(xT, wT, beT, bdT, { kind: 'batch', keep }, cntT);
+      expect(out.preActsBK.shape).toEqual([b, want.k]);
+      expect(Array.from(await read(out.indicesBK))).toEqual(Array.from(want.indices));
+      expect(Array.from(await read(out.validBK))).toEqual(Array.from(want.valid));
+      tf.dispose([out.preActsBK, out.indicesBK, out.validBK, out.countAboveB]);
+    }
+    tf.dispose([xT, wT, beT, bdT, cntT]);
+  });
+
   test('batch rule: ties go to the lower flat index; nothing selected pads one column', async () => {
     // x = I and b_dec = b_enc = 0 make z = W exactly.
     const z = [2, 1, 2, 0.5, 2, -1, -2, 2, 0]; // 3 x 3, four entries tie at 2

@@ -77,6 +77,7 @@ describe('the script (quick)', () => {
       'thetaGradVariancePlain',
       'thetaGradVariancePooled',
       'thetaGradVarianceRatio',
+      'thetaGradVarianceReconOnly',
       'l0Kde',
       'fvuKde',
       'jumpNearL04GapToRelu',
@@ -109,8 +110,10 @@ describe('the script (quick)', () => {
     // L0 falls with lambda, less and less (lambdas 0.1, 1, 10).
     expect(metrics.sweepL00).toBeGreaterThan(metrics.sweepL01);
     expect(metrics.sweepL00 / metrics.sweepL01).toBeGreaterThan(metrics.sweepL01 / metrics.sweepL02);
-    // The persistent KDE's variance ratio is reported as measured (the narration states the quick
-    // run's 1.29, larger than 1): only its finiteness and sign are checked.
+    // The persistent KDE's variance ratio is reported as measured (the quick run's 1.32, larger
+    // than 1); the narration's explanation: the unpooled reconstruction part alone varies more
+    // than the whole plain gradient (the two parts cancel within a batch).
     expect(metrics.thetaGradVarianceRatio).toBeGreaterThan(0);
+    expect(metrics.thetaGradVarianceReconOnly).toBeGreaterThan(metrics.thetaGradVariancePlain);
   });
 });

@@ -6,8 +6,6 @@
  * stopped, for every SAE architecture and the VAE. b_dec is not re-initialised from the data.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, saveCheckpoint } from '../../src/core/checkpoint';
 import { Rng } from '../../src/core/random';
@@ -15,6 +13,7 @@ import { SuperpositionData } from '../../src/data/synthetic';
 import { type SaeConfig, createSae } from '../../src/sae/create';
 import { SaeTrainer, type SaeTrainerConfig } from '../../src/sae/trainer';
 import { Vae, VaeTrainer, type VaeTrainConfig, gaussianRing } from '../../src/vae';
+import { tempDir } from '../setup/temp-dir';
 
 const D = 8;
 const N = 24;
@@ -56,7 +55,7 @@ test.each(configs)('SAE stopped at step 5 and resumed = never stopped, bit for b
   await trainerA.train();
   const want = await params(saeA.params);
   // Stopped at step 5, saved, everything thrown away.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-resume-'));
+  const dir = tempDir('gensparse-resume-');
   const saeB = createSae(config);
   const trainerB = new SaeTrainer(saeB, source(), trainerConfig);
   await trainerB.train({ shouldStop: () => trainerB.stepsTaken >= STOP });
@@ -117,7 +116,7 @@ test('VAE stopped at step 5 and resumed = never stopped, bit for bit', async () 
   const trainerA = new VaeTrainer(a, data, config);
   await trainerA.train();
   const want = await params(a.params);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-resume-vae-'));
+  const dir = tempDir('gensparse-resume-vae-');
   const b = model();
   const trainerB = new VaeTrainer(b, data, config);
   await trainerB.train({ shouldStop: () => trainerB.stepsTaken >= STOP });
