@@ -22,6 +22,7 @@ import type { MetricHistory, StepResult } from '../core/train';
 import type { ChartSpec } from '../charts/spec';
 import type { ImageGrid } from '../charts/images';
 import type { ArrayDataset } from '../vae/dataset';
+import type { CharLm } from '../data/lm/char-lm';
 import type { SettingSpecs, SettingValues } from './settings';
 
 export type { ImageGrid };
@@ -52,6 +53,12 @@ export interface DiagramBox {
   role: 'data' | 'map' | 'latent' | 'loss';
 }
 
+/**
+ * Characters of the character model's text a lesson sees (the first ones of each split), so the
+ * page (which downloads them) and the Node script (which reads the text packages) see the same text.
+ */
+export const CHAR_TEXT_CHARS = { train: 262144, heldOut: 16384 } as const;
+
 /** Where data comes from: the page fetches the site's MNIST subset, Node reads the IDX files. */
 export interface ExperimentData {
   /**
@@ -59,6 +66,10 @@ export interface ExperimentData {
    * Bernoulli(grey level). The page serves 10,000 training and 1,000 test images.
    */
   mnist(split: 'train' | 'test', limit?: number, binarizeSeed?: number): Promise<ArrayDataset>;
+  /** The shipped character model (assets/char-lm), a fresh copy the caller disposes. */
+  charLm?(): Promise<CharLm>;
+  /** The first `CHAR_TEXT_CHARS[split]` characters of the char model's training or held-out text. */
+  charText?(split: 'train' | 'heldOut'): Promise<string>;
 }
 
 /** What `create` receives. */
@@ -79,6 +90,11 @@ export interface ExperimentRun {
   probes(history: MetricHistory): Promise<Record<string, Figure>>;
   /** The model diagram with the live shapes (optional). */
   diagram?(): DiagramBox[];
+  /**
+   * Answers a page widget's question about the live model (optional): plain, structured-cloneable
+   * data in and out (the page asks the worker, which calls this between training steps).
+   */
+  query?(name: string, args: Record<string, unknown>): Promise<unknown>;
   /** Frees every tensor the run holds. */
   dispose(): void;
 }

@@ -10,7 +10,10 @@ import { progressBar } from '../core/progress';
 import { MetricHistory, type TrainCallbacks, trainLoop } from '../core/train';
 import { writeChartPng, writeImageGridPng } from '../charts/node';
 import { mnistDataset } from '../vae/mnist';
+import { loadCharLm } from '../data/lm/assets';
+import { loadTextSplit } from '../data/lm/text';
 import {
+  CHAR_TEXT_CHARS,
   CURVES_FIGURE,
   type Experiment,
   type ExperimentData,
@@ -21,8 +24,23 @@ import {
 import { type Ghost, curvesChart, makeGhost } from './figures';
 import { type SettingSpecs, type SettingValues, defaultSettings, settingsLabel } from './settings';
 
-/** MNIST from the IDX files (the same subset sizes the page serves). */
+let textSplit: { train: string; heldOut: string } | null = null;
+
+/** MNIST from the IDX files, the char model and its text from the package (the same subsets the page serves). */
 export const NODE_DATA: ExperimentData = {
+  async charLm() {
+    return loadCharLm().model;
+  },
+  async charText(split) {
+    if (!textSplit) {
+      const all = loadTextSplit();
+      textSplit = {
+        train: all.train.slice(0, CHAR_TEXT_CHARS.train),
+        heldOut: all.heldOut.slice(0, CHAR_TEXT_CHARS.heldOut),
+      };
+    }
+    return textSplit[split];
+  },
   async mnist(split, limit, binarizeSeed) {
     return mnistDataset({
       split,

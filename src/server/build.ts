@@ -6,6 +6,8 @@
  *   wasm   the tfjs wasm binaries, served locally (setWasmPaths points at /assets/build/wasm/)
  *   katex  KaTeX's stylesheet and fonts
  *   mnist  a uint8 subset of MNIST (10k train + 1k test images) for the browser
+ *   charlm the shipped character model (assets/char-lm) and the first characters of its training
+ *          and held-out text (CHAR_TEXT_CHARS), for lesson 9
  *   api    the TypeDoc API reference of src/index.ts, into public/build/api
  *
  * Each step records a key of its inputs (paths, sizes, modification times) and is skipped
@@ -18,9 +20,12 @@ import { API_DIR, BUILD_DIR, LESSONS_DIR, ROOT } from './paths';
 import { discoverLessons } from './lessons';
 import { mnistDataDir } from '../data/mnist';
 import { parseIdx } from '../data/idx';
+import { assetDir } from '../data/lm/assets';
+import { loadTextSplit } from '../data/lm/text';
+import { CHAR_TEXT_CHARS } from '../lesson/experiment';
 
-export type BuildStep = 'js' | 'wasm' | 'katex' | 'mnist' | 'api';
-export const ALL_STEPS: BuildStep[] = ['js', 'wasm', 'katex', 'mnist', 'api'];
+export type BuildStep = 'js' | 'wasm' | 'katex' | 'mnist' | 'charlm' | 'api';
+export const ALL_STEPS: BuildStep[] = ['js', 'wasm', 'katex', 'mnist', 'charlm', 'api'];
 
 export interface BuildOptions {
   steps?: BuildStep[];
@@ -200,6 +205,25 @@ function buildMnist(stamps: Record<string, string>, force: boolean): boolean {
   return true;
 }
 
+/**
+ * Writes data/char-lm/: the shipped model's model.safetensors and config.json, and train.txt /
+ * held-out.txt, the first CHAR_TEXT_CHARS characters of each split (what Node's NODE_DATA reads).
+ */
+function buildCharLm(stamps: Record<string, string>, force: boolean): boolean {
+  const from = assetDir('char-lm');
+  const files = ['model.safetensors', 'config.json'].map((f) => path.join(from, f));
+  const outDir = path.join(BUILD_DIR, 'data', 'char-lm');
+  const key = filesKey(files, JSON.stringify(CHAR_TEXT_CHARS));
+  if (!force && stamps.charlm === key && fs.existsSync(path.join(outDir, 'held-out.txt'))) return false;
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const f of files) fs.copyFileSync(f, path.join(outDir, path.basename(f)));
+  const split = loadTextSplit();
+  fs.writeFileSync(path.join(outDir, 'train.txt'), split.train.slice(0, CHAR_TEXT_CHARS.train));
+  fs.writeFileSync(path.join(outDir, 'held-out.txt'), split.heldOut.slice(0, CHAR_TEXT_CHARS.heldOut));
+  stamps.charlm = key;
+  return true;
+}
+
 const TYPEDOC: string = 'typedoc';
 interface TypedocModule {
   Application: {
@@ -278,6 +302,7 @@ export async function build(options: BuildOptions = {}): Promise<StepResult[]> {
       else if (step === 'wasm') ran = copyFiles(wasmPairs(), 'wasm', stamps, force);
       else if (step === 'katex') ran = copyFiles(katexPairs(), 'katex', stamps, force);
       else if (step === 'mnist') ran = buildMnist(stamps, force);
+      else if (step === 'charlm') ran = buildCharLm(stamps, force);
       else if (step === 'api') ran = await buildApi(stamps, force);
     } catch (e) {
       if (step !== 'api') throw e;

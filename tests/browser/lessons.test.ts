@@ -106,7 +106,7 @@ maybe('lessons in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    await build({ steps: ['js', 'wasm', 'katex', 'mnist'] });
+    await build({ steps: ['js', 'wasm', 'katex', 'mnist', 'charlm'] });
     site = await startServer();
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });

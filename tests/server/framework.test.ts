@@ -173,7 +173,7 @@ describe('npm run lesson (the CLI process)', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(9);
     expect(lines[0]).toMatch(/^\s*1\s+vae-intro\s+ready/);
-    expect(lines[8]).toMatch(/^\s*9\s+sae-language-model\s+coming/);
+    expect(lines[8]).toMatch(/^\s*9\s+sae-language-model\s+ready/);
   }, 60_000);
 
   test('bad arguments exit 2 with the usage; an unknown lesson exits 2', () => {

@@ -1,12 +1,13 @@
 /**
  * A lesson page's runtime: load the lesson's experiment (public/build/js/panels/<id>.js) for its
  * settings and figures, start the training worker (which picks the backend: `?backend=` forces
- * one), mount the panel, and say which backend and why.
+ * one), mount the panel (and the lesson's own widgets, when its panel.ts exports `mountWidgets`),
+ * and say which backend and why.
  */
 import { describeBackend } from '../../core/backend';
 import type { Experiment } from '../../lesson/experiment';
 import type { SettingSpecs } from '../../lesson/settings';
-import { mountPanel } from './panel-kit';
+import { type MountWidgets, mountPanel } from './panel-kit';
 import { WorkerRun } from './worker-run';
 
 async function main(): Promise<void> {
@@ -33,8 +34,10 @@ async function main(): Promise<void> {
       why.textContent = `training in a Web Worker; ${run.backendReason}`;
       badge.after(why);
     };
-    const mod = (await import(panelUrl)) as { default: Experiment<SettingSpecs> };
+    const mod = (await import(panelUrl)) as { default: Experiment<SettingSpecs>; mountWidgets?: MountWidgets };
     await mountPanel(root, mod.default, run, panelUrl, forced);
+    // A lesson's own widgets (panel.ts may export them), below the figures.
+    mod.mountWidgets?.(root, run);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     root.dataset.state = 'error';

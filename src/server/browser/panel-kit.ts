@@ -93,6 +93,19 @@ class FigureView {
   }
 }
 
+/** What a lesson's widgets may use: the run's state and its `query` (answered in the worker). */
+export interface WidgetHost {
+  readonly status: string;
+  readonly step: number;
+  query(name: string, args?: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
+ * A lesson's own widgets (a search box, a dashboard): `lessons/<id>/panel.ts` may export one
+ * `mountWidgets`, which the page calls with the panel's root once the panel is mounted.
+ */
+export type MountWidgets = (root: HTMLElement, host: WidgetHost) => void;
+
 /** What tests and curious learners read from `window.gensparsePanel`. */
 export interface PanelHandle {
   /** The page's mirror of the run in the training worker. */

@@ -6,7 +6,9 @@
  * are structured-cloneable).
  *
  * Page -> worker: {id, cmd: 'init', panelUrl, forced, settings} | {id, cmd: 'start' | 'pause' |
- *   'step' | 'clearGhosts'} | {id, cmd: 'reset', settings}; each is answered {type: 'done', id, error?}.
+ *   'step' | 'clearGhosts'} | {id, cmd: 'reset', settings} | {id, cmd: 'query', name, args} (a page
+ *   widget's question, answered by the run's `query` between training steps); each is answered
+ *   {type: 'done', id, error?, result?}.
  * Worker -> page: {type: 'backend', report, reason}, {type: 'state', ...}, {type: 'curves', ...},
  *   {type: 'figures', figures}.
  */
@@ -14,7 +16,7 @@ import { backendReason, initBrowserBackend } from '../../core/backend-browser';
 import { RunController } from '../../lesson/controller';
 import type { Experiment } from '../../lesson/experiment';
 import type { SettingSpecs, SettingValues } from '../../lesson/settings';
-import { mnistSubset } from './datasets';
+import { charLmAsset, charText, mnistSubset } from './datasets';
 
 /** What the worker posts about the run (see panel-kit's mirror). */
 export interface WorkerState {
@@ -31,6 +33,7 @@ export interface WorkerState {
 type Command =
   | { id: number; cmd: 'init'; panelUrl: string; forced: string; settings: Record<string, unknown> }
   | { id: number; cmd: 'reset'; settings: Record<string, unknown> }
+  | { id: number; cmd: 'query'; name: string; args: Record<string, unknown> }
   | { id: number; cmd: 'start' | 'pause' | 'step' | 'clearGhosts' };
 
 const channel = new MessageChannel();
@@ -84,7 +87,7 @@ async function publish(force: boolean): Promise<void> {
   }
 }
 
-async function handle(msg: Command): Promise<void> {
+async function handle(msg: Command): Promise<unknown> {
   if (msg.cmd === 'init') {
     const report = await initBrowserBackend({ backend: msg.forced });
     post({ type: 'backend', report, reason: backendReason(report, msg.forced) });
@@ -92,7 +95,7 @@ async function handle(msg: Command): Promise<void> {
     controller = new RunController({
       experiment,
       settings: msg.settings as SettingValues<SettingSpecs>,
-      data: { mnist: mnistSubset },
+      data: { mnist: mnistSubset, charLm: charLmAsset, charText },
       // A macrotask between chunks, so the page's commands (Pause) are heard.
       afterChunk: async () => {
         await publish(false);
@@ -106,6 +109,10 @@ async function handle(msg: Command): Promise<void> {
   }
   const c = controller;
   if (!c) throw new Error(`'${msg.cmd}' before 'init'`);
+  if (msg.cmd === 'query') {
+    if (!c.run?.query) throw new Error(`no model to ask '${msg.name}' (the run is ${c.status})`);
+    return c.run.query(msg.name, msg.args);
+  }
   if (msg.cmd === 'start') {
     c.start();
     void c.idle().then(() => publish(true));
@@ -122,13 +129,14 @@ async function handle(msg: Command): Promise<void> {
   }
 }
 
-// Commands run one after another, in the order they came.
+// Commands run one after another, in the order they came (a query waits for a reset to finish;
+// while training runs, 'start' has returned, so a query runs between training steps).
 let queue: Promise<void> = Promise.resolve();
 self.addEventListener('message', (e: Event) => {
   const msg = (e as MessageEvent<Command>).data;
   queue = queue.then(() =>
     handle(msg).then(
-      () => post({ type: 'done', id: msg.id }),
+      (result) => post({ type: 'done', id: msg.id, result }),
       (err: unknown) => post({ type: 'done', id: msg.id, error: err instanceof Error ? err.message : String(err) }),
     ),
   );

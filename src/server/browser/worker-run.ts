@@ -10,7 +10,7 @@ import type { Ghost } from '../../lesson/figures';
 import type { RunStatus } from '../../lesson/controller';
 import type { WorkerState } from './train-worker';
 
-type Reply = { type: 'done'; id: number; error?: string };
+type Reply = { type: 'done'; id: number; error?: string; result?: unknown };
 type Message =
   | Reply
   | WorkerState
@@ -37,7 +37,7 @@ export class WorkerRun {
 
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(workerUrl: string) {
     this.worker = new Worker(workerUrl, { type: 'module' });
@@ -81,9 +81,18 @@ export class WorkerRun {
     return this.call({ cmd: 'clearGhosts' });
   }
 
-  private call(msg: Record<string, unknown>): Promise<void> {
+  /** Asks the run in the worker (its `query`): a page widget's question, answered between training steps. */
+  query(name: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    return this.ask({ cmd: 'query', name, args });
+  }
+
+  private async call(msg: Record<string, unknown>): Promise<void> {
+    await this.ask(msg);
+  }
+
+  private ask(msg: Record<string, unknown>): Promise<unknown> {
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...msg, id });
     });
@@ -100,7 +109,7 @@ export class WorkerRun {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.error) p?.reject(new Error(m.error));
-      else p?.resolve();
+      else p?.resolve(m.result);
     } else if (m.type === 'state') {
       // A pause asked for here shows as "pausing" until the worker has stopped.
       this.status = this.status === 'pausing' && m.status === 'running' ? 'pausing' : (m.status as RunStatus);
