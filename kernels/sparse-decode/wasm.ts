@@ -10,84 +10,7 @@
  * then runs the JS loops.
  */
 
-// --- a minimal WebAssembly assembler: just what these two functions use ---------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (n: number) => [0x41, ...sleb(n)],
-  add: [0x6a],
-  mul: [0x6c],
-  ltU: [0x49],
-  geU: [0x4f],
-  and: [0x71],
-  divU: [0x6e],
-  i32Load: [0x28, 2, 0],
-  i32Load4: [0x28, 2, 4], // the next int32 (offset 4 bytes)
-  f32Load: [0x2a, 2, 0],
-  f32Store: [0x38, 2, 0],
-  f32Add: [0x92],
-  f32Mul: [0x94],
-  v128Load: [0xfd, 0x00, 2, 0], // align 4 bytes: rows start anywhere a float may
-  v128Store: [0xfd, 0x0b, 2, 0],
-  v128Zero: [0xfd, 0x0c, ...new Array(16).fill(0)],
-  splat: [0xfd, 0x13],
-  lane: (i: number) => [0xfd, 0x1f, i],
-  f32x4Add: [0xfd, ...uleb(0xe4)],
-  f32x4Mul: [0xfd, ...uleb(0xe6)],
-  memCopy: [0xfc, ...uleb(10), 0, 0],
-  memFill: [0xfc, ...uleb(11), 0],
-};
-
-/** `for (; local < limit; local += step) body`, with `local` and `limit` i32 locals. */
-function loop(local: number, limit: number, step: number, body: number[]): number[] {
-  return [
-    ...[0x02, 0x40, 0x03, 0x40], // block, loop
-    ...op.get(local),
-    ...op.get(limit),
-    ...op.geU,
-    ...[0x0d, 1], // br_if out of the block
-    ...body,
-    ...op.get(local),
-    ...op.i32(step),
-    ...op.add,
-    ...op.set(local),
-    ...[0x0c, 0], // br to the loop
-    ...[0x0b, 0x0b], // end loop, end block
-  ];
-}
-
-const set = (local: number, expr: number[]) => [...expr, ...op.set(local)];
+import { F32, I32, V128, heapModule, locals, loop, op, set } from '../shared/wasm-asm';
 
 /** base + i * rowBytes: the byte address of row i. */
 const rowAt = (base: number, i: number, rowBytes: number) => [
@@ -143,7 +66,7 @@ function decodeBody(): number[] {
   const [v, w, bDec, out, entries, starts, b, k, d, n] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [m, c, o, e, eEnd, p, wRow, rowBytes, simdBytes] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
   const [s, sv] = [19, 20];
-  const locals = [
+  const localRuns: [number, number][] = [
     [9, I32],
     [1, F32],
     [1, V128],
@@ -180,7 +103,7 @@ function decodeBody(): number[] {
       ]),
     ]),
   ];
-  return [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code, 0x0b];
+  return [...locals(localRuns), ...code, 0x0b];
 }
 
 /** grad(dy, v, w, dv, dw, entries, starts, k, d, n): byte offsets, then counts. */
@@ -188,7 +111,7 @@ function gradBody(): number[] {
   const [dy, v, w, dv, dw, entries, starts, k, d, n] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [m, c, g, e, eEnd, p, wRow, dwRow, rowBytes, simdBytes] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
   const [s, total, sv, acc, gv, wv] = [20, 21, 22, 23, 24, 25];
-  const locals = [
+  const localRuns: [number, number][] = [
     [10, I32],
     [2, F32],
     [4, V128],
@@ -250,35 +173,7 @@ function gradBody(): number[] {
       ...[0x0b, 0x0b], // end if, end block
     ]),
   ];
-  return [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code, 0x0b];
-}
-
-/** The module's bytes; `shared` for the threaded build's shared memory (max 4 GiB). */
-function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const memoryLimits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
-  const name = (s: string) => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-  const decode = decodeBody();
-  const grad = gradBody();
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(new Array(10).fill([I32])), 0]])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]])),
-    ...section(3, vec([[0], [0]])),
-    ...section(
-      7,
-      vec([
-        [...name('decode'), 0x00, 0],
-        [...name('grad'), 0x00, 1],
-      ]),
-    ),
-    ...section(
-      10,
-      vec([
-        [...uleb(decode.length), ...decode],
-        [...uleb(grad.length), ...grad],
-      ]),
-    ),
-  ]);
+  return [...locals(localRuns), ...code, 0x0b];
 }
 
 export interface SparseDecodeSimd {
@@ -322,27 +217,14 @@ export function sortByLatent(idx: Int32Array, n: number, starts: Int32Array, ent
   for (let p = 0; p < idx.length; p++) entries[cursor[idx[p]]++] = p;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SparseDecodeSimd | null>();
-
 /**
  * The SIMD functions bound to the wasm backend's heap, or null (not the wasm backend, or no
  * WebAssembly SIMD here). Instantiated once per heap.
  */
 export function sparseDecodeSimd(backend: unknown): SparseDecodeSimd | null {
-  const module = (backend as { wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } })
-    .wasm;
-  const memory = module?.wasmMemory ?? module?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
-  if (instances.has(memory)) return instances.get(memory) ?? null;
-  let made: SparseDecodeSimd | null = null;
-  try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-    const exports = instance.exports as unknown as Omit<SparseDecodeSimd, 'memory'>;
-    made = { memory, decode: exports.decode, grad: exports.grad };
-  } catch {
-    made = null; // no SIMD (or bulk memory) in this engine: the JS loops run instead
-  }
-  instances.set(memory, made);
-  return made;
+  const i32s = (n: number) => new Array(n).fill(I32);
+  return heapModule(backend, 'sparse-decode', [
+    { name: 'decode', params: i32s(10), body: decodeBody() },
+    { name: 'grad', params: i32s(10), body: gradBody() },
+  ]) as SparseDecodeSimd | null;
 }

@@ -2,16 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import { adamUpdate, adamUpdateReference } from '../../kernels/adam-update';
 import { setPoisonOutputs, kernelActive } from '../../kernels/shared/js-kernel';
+import { adamSimd } from '../../kernels/adam-update/wasm';
 
 describe('adam-update kernel', () => {
   beforeAll(() => setPoisonOutputs(true));
   afterAll(() => setPoisonOutputs(false));
 
-  test('runs as a kernel on cpu and wasm', () => {
+  test('runs as a kernel on cpu and wasm; on wasm as the SIMD loop', () => {
     expect(kernelActive('GensparseAdamUpdate')).toBe(true);
+    if (tf.getBackend() === 'wasm') expect(adamSimd(tf.backend())).not.toBeNull();
   });
 
-  test.each([[[7]], [[33, 17]], [[2, 3, 5]]])(
+  test.each([[[7]], [[33, 17]], [[2, 3, 5]], [[1031]]])(
     'equals the composite reference, shape %j, three steps (rel. tol 1e-5)',
     (shape) => {
       const rng = new Rng(shape.length * 100 + shape[0]);

@@ -290,7 +290,12 @@ export async function mountPanel<S extends SettingSpecs>(
       const d = el('div');
       d.append(
         el('span', { class: 'k' }, experiment.metrics.names?.[n] ?? n),
-        el('span', { class: 'v', 'data-metric': n }, fmtMetric(v)),
+        // the SAE trainer reports deadFraction as NaN until deadWindow inputs have passed
+        el(
+          'span',
+          { class: 'v', 'data-metric': n },
+          n === 'deadFraction' && Number.isNaN(v) ? 'not yet measured' : fmtMetric(v),
+        ),
       );
       readout.append(d);
     }
