@@ -8,11 +8,13 @@
  *   (Gao et al. 2024, Sec. 4: only the k selected columns of W_enc get gradient per row):
  *     g = dy * 1[v > 0];  dbEnc[idx] += g;  dx[b] = sum_j g_bj W_enc[:, idx_bj];
  *     dW_enc[:, idx_bj] += (x_b - b_dec) g_bj;  db_dec = -sum_b dx[b]          O(B*K*D) + zeroing dW
+ *   (on wasm: the sparse decode's SIMD loops on W_enc^T, `topkEncodeGradSimd`).
  * - BatchTopK: a quickselect over the positive entries of the whole batch.
  */
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { registerJsKernel, runJs } from '../shared/js-kernel';
+import { type SparseDecodeSimd, sortByLatent, sparseDecodeSimd } from '../sparse-decode/wasm';
 
 type Arr = ArrayLike<number>;
 
@@ -290,11 +292,75 @@ registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
   return outs;
 });
 
+/**
+ * The same backward on wasm, as a sparse decode on W_enc^T [N,D] (sparse-decode/wasm.ts's SIMD
+ * loops): dx[b] = sum_j g_bj W_enc^T[idx_bj] is its forward with values g, and
+ * dW_enc^T[idx_bj] += g_bj (x_b - b_dec) the weight gradient of its backward with dy = x - b_dec.
+ * W_enc is transposed in and dW_enc^T out by the backend's own Transpose.
+ */
+function topkEncodeGradSimd(
+  backend: unknown,
+  simd: SparseDecodeSimd,
+  { dy, values, indices, x, wEnc, bDec }: Record<string, tf.TensorInfo>,
+): tf.TensorInfo[] {
+  const [b, d] = x.shape;
+  const [, n] = wEnc.shape;
+  const k = values.shape[1];
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!transpose) throw new Error(`${K.topkEncodeGrad}: no Transpose kernel on wasm`);
+  const flip = (t: tf.TensorInfo) =>
+    transpose.kernelFunc({
+      inputs: { x: t },
+      backend: backend as tf.KernelBackend,
+      attrs: { perm: [1, 0] },
+    }) as tf.TensorInfo;
+  const wT = flip(wEnc);
+  const f32 = (shape: number[]) => ({ shape, dtype: 'float32' as const });
+  const [dx, dwT, dbEnc, dbDec, ...scratch] = runJs(
+    backend,
+    [dy, values, indices, x, bDec, wT],
+    [
+      f32([b, d]),
+      f32([n, d]),
+      f32([n]),
+      f32([d]),
+      f32([b, k]),
+      f32([b, d]),
+      f32([d]),
+      f32([b, k]),
+      { shape: [n + 1 + b * k], dtype: 'int32' },
+    ],
+    ([gy, gate, idx, xs, bd, wt], [dxs, dwt, dbe, dbd, g, xc, zero, dv, sort]) => {
+      dbe.fill(0);
+      for (let i = 0; i < b * k; i++) {
+        g[i] = gate[i] > 0 ? gy[i] : 0;
+        dbe[idx[i]] += g[i];
+      }
+      for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) xc[r * d + c] = xs[r * d + c] - bd[c];
+      zero.fill(0);
+      const starts = (sort as Int32Array).subarray(0, n + 1);
+      const entries = (sort as Int32Array).subarray(n + 1);
+      sortByLatent(idx as Int32Array, n, starts, entries);
+      const [e, s] = [entries.byteOffset, starts.byteOffset];
+      simd.decode(g.byteOffset, wt.byteOffset, zero.byteOffset, dxs.byteOffset, e, s, b, k, d, n);
+      simd.grad(xc.byteOffset, g.byteOffset, wt.byteOffset, dv.byteOffset, dwt.byteOffset, e, s, k, d, n);
+      dbd.fill(0);
+      for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) dbd[c] -= dxs[r * d + c];
+    },
+  );
+  const dw = flip(dwT);
+  const disposer = backend as unknown as { disposeData(id: tf.DataId): void };
+  for (const t of [wT, dwT, ...scratch]) disposer.disposeData(t.dataId);
+  return [dx, dw, dbEnc, dbDec];
+}
+
 registerJsKernel(K.topkEncodeGrad, ({ inputs, backend }) => {
   const { dy, values, indices, x, wEnc, bDec } = inputs as Record<string, tf.TensorInfo>;
   const [b, d] = x.shape;
   const [, n] = wEnc.shape;
   const k = values.shape[1];
+  const simd = sparseDecodeSimd(backend);
+  if (simd) return topkEncodeGradSimd(backend, simd, inputs as Record<string, tf.TensorInfo>);
   return runJs(
     backend,
     [dy, values, indices, x, wEnc, bDec],
