@@ -111,7 +111,10 @@ export function sparseDecodeGradJs(
   }
 }
 
-/** On wasm: the SIMD loops of wasm.ts over tfjs's heap, with a scratch int32 [N+1+B*K] for the sort by latent. */
+/**
+ * On wasm: the SIMD loops of wasm.ts over tfjs's heap, with a scratch int32 [N+1+B*K] for the sort by
+ * latent; `gateInput` names an input whose zero entries are left out of the sort.
+ */
 function runSimd(
   backend: unknown,
   inputs: tf.TensorInfo[],
@@ -119,6 +122,7 @@ function runSimd(
   indices: tf.TensorInfo,
   n: number,
   compute: (ins: Float32Array[], outs: Float32Array[], entries: number, starts: number) => void,
+  gateInput?: number,
 ): tf.TensorInfo[] {
   const m = indices.shape[0] * indices.shape[1];
   const infos = runJs(
@@ -129,7 +133,8 @@ function runSimd(
       const scratch = outs[outs.length - 1] as Int32Array;
       const starts = scratch.subarray(0, n + 1);
       const entries = scratch.subarray(n + 1);
-      sortByLatent(ins[ins.length - 1] as Int32Array, n, starts, entries);
+      const gate = gateInput === undefined ? undefined : ins[gateInput];
+      sortByLatent(ins[ins.length - 1] as Int32Array, n, starts, entries, gate);
       compute(ins as Float32Array[], outs as Float32Array[], entries.byteOffset, starts.byteOffset);
     },
   );
@@ -152,6 +157,7 @@ registerJsKernel(K.sparseDecode, ({ inputs, backend }) => {
       n,
       ([v, w, bd], [out], entries, starts) =>
         simd.decode(v.byteOffset, w.byteOffset, bd.byteOffset, out.byteOffset, entries, starts, b, k, d, n),
+      0, // zero values add nothing (a padded code's padding): skip them
     )[0];
   return runJs(
     backend,

@@ -208,13 +208,21 @@ export interface SparseDecodeSimd {
 /**
  * Counting sort of the code positions by latent: `starts` [N+1] (starts[m]..starts[m+1] index
  * `entries`), `entries` [B*K] the positions p = b*K + j with idx[p] = m, in increasing p.
+ * With `gate`, only the positions with gate[p] != 0 are listed (entries that contribute nothing are skipped).
  */
-export function sortByLatent(idx: Int32Array, n: number, starts: Int32Array, entries: Int32Array): void {
+export function sortByLatent(
+  idx: Int32Array,
+  n: number,
+  starts: Int32Array,
+  entries: Int32Array,
+  gate?: ArrayLike<number>,
+): void {
+  const listed = (p: number) => gate === undefined || gate[p] !== 0;
   starts.fill(0);
-  for (let p = 0; p < idx.length; p++) starts[idx[p] + 1]++;
+  for (let p = 0; p < idx.length; p++) if (listed(p)) starts[idx[p] + 1]++;
   for (let m = 0; m < n; m++) starts[m + 1] += starts[m];
   const cursor = starts.slice(0, n);
-  for (let p = 0; p < idx.length; p++) entries[cursor[idx[p]]++] = p;
+  for (let p = 0; p < idx.length; p++) if (listed(p)) entries[cursor[idx[p]]++] = p;
 }
 
 /**

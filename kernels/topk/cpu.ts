@@ -340,7 +340,7 @@ function topkEncodeGradSimd(
       zero.fill(0);
       const starts = (sort as Int32Array).subarray(0, n + 1);
       const entries = (sort as Int32Array).subarray(n + 1);
-      sortByLatent(idx as Int32Array, n, starts, entries);
+      sortByLatent(idx as Int32Array, n, starts, entries, gate); // gated-off entries add nothing: skip them
       const [e, s] = [entries.byteOffset, starts.byteOffset];
       simd.decode(g.byteOffset, wt.byteOffset, zero.byteOffset, dxs.byteOffset, e, s, b, k, d, n);
       simd.grad(xc.byteOffset, g.byteOffset, wt.byteOffset, dv.byteOffset, dwt.byteOffset, e, s, k, d, n);
