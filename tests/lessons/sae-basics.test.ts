@@ -1,11 +1,3 @@
-/**
- * Lesson 4 (sae-basics): the experiment's probes against independent computations, and the
- * quick script run: every number the narration quotes exists and is finite, and the directions
- * the narration claims hold in the quick run.
- */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   type FrontierPoint,
@@ -22,7 +14,7 @@ import { MetricHistory, trainLoop } from '../../src/core/train';
 import type { Experiment } from '../../src/lesson/experiment';
 import { NODE_DATA } from '../../src/lesson/node';
 import { defaultSettings } from '../../src/lesson/settings';
-import { runLesson } from '../../src/server/lesson-cli';
+import { runQuickChecked } from './quick-run';
 
 const pt = (l0: number, fvu: number): FrontierPoint => ({ l0, fvu, architecture: 'relu-l1', label: '' });
 
@@ -107,13 +99,9 @@ describe('probes of the experiment', () => {
 describe('the script (quick)', () => {
   let metrics: Record<string, number>;
   let files: string[];
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-sae-basics-'));
   beforeAll(async () => {
-    const before = tf.memory().numTensors;
-    ({ metrics, files } = await runLesson('sae-basics', { quick: true, outDir, seed: 1, log: () => {} }));
-    expect(tf.memory().numTensors).toBe(before);
+    ({ metrics, files } = await runQuickChecked('sae-basics'));
   }, 300_000);
-  afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
   test('prints every number the narration quotes, all finite', () => {
     const quoted = [

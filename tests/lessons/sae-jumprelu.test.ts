@@ -1,16 +1,7 @@
-/**
- * Lesson 6 (sae-jumprelu): the lesson's central claim, that the batch-averaged straight-through
- * gradient of the L0 term is minus a rectangle-kernel density estimate at the threshold, checked
- * against the package's pseudo-derivatives; and the quick script run: every number the narration
- * quotes exists and is finite, and the directions it states hold in the quick run.
- */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TOY, ToyRun } from '../../lessons/sae-basics/toy';
 import { jumpReluRun, jumpSae, kernelView, quantiles } from '../../lessons/sae-jumprelu/experiment';
-import { runLesson } from '../../src/server/lesson-cli';
+import { runQuickChecked } from './quick-run';
 
 test('d(L0 term)/d theta on a batch = -(1/eps) * (fraction of inputs in the window): the KDE at theta', async () => {
   const run = await ToyRun.create(jumpReluRun(1, 20, 4, { bandwidth: 0.2 }));
@@ -48,13 +39,9 @@ test('quantiles', () => {
 describe('the script (quick)', () => {
   let metrics: Record<string, number>;
   let files: string[];
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-sae-jumprelu-'));
   beforeAll(async () => {
-    const before = tf.memory().numTensors;
-    ({ metrics, files } = await runLesson('sae-jumprelu', { quick: true, outDir, seed: 1, log: () => {} }));
-    expect(tf.memory().numTensors).toBe(before);
+    ({ metrics, files } = await runQuickChecked('sae-jumprelu'));
   }, 900_000);
-  afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
   test('prints every number the narration quotes, all finite', () => {
     const quoted = [

@@ -6,7 +6,6 @@
  * the narration quotes exists and is finite, and what the narration says was found holds.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
@@ -22,7 +21,7 @@ import { latentRowsOf } from '../../src/sae/eval/latent-rows';
 import { disposeLatents } from '../../src/sae/eval/splice';
 import { generateSteered } from '../../src/sae/eval/steering';
 import { charLmFromBytes } from '../../src/server/browser/datasets';
-import { runLesson } from '../../src/server/lesson-cli';
+import { runQuickChecked } from './quick-run';
 import experiment, {
   LM,
   type LmRun,
@@ -208,17 +207,12 @@ const QUOTED = [
 describe('lesson 9 script (quick)', () => {
   let m: Record<string, number>;
   beforeAll(async () => {
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-sae-language-model-'));
-    const before = tf.memory().numTensors;
-    try {
-      m = (await runLesson('sae-language-model', { quick: true, outDir, seed: 1, log: () => {} })).metrics;
-      for (const f of ['splice.png', 'recovered.png', 'density.png', 'opposing.png', 'splitting.png', 'curves.png']) {
-        expect([f, fs.existsSync(path.join(outDir, f))]).toEqual([f, true]);
-      }
-    } finally {
-      fs.rmSync(outDir, { recursive: true, force: true });
+    const run = await runQuickChecked('sae-language-model');
+    m = run.metrics;
+    const outDir = run.outDir;
+    for (const f of ['splice.png', 'recovered.png', 'density.png', 'opposing.png', 'splitting.png', 'curves.png']) {
+      expect([f, fs.existsSync(path.join(outDir, f))]).toEqual([f, true]);
     }
-    expect(tf.memory().numTensors).toBe(before);
   }, 400_000);
 
   test('every quoted number exists and is finite', () => {

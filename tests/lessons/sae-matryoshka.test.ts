@@ -4,11 +4,10 @@
  * finite, and what the narration says was found holds in the quick run (seed 1).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
-import { runLesson } from '../../src/server/lesson-cli';
+import { runQuickChecked } from './quick-run';
 import { literalAllPrefix } from '../../lessons/sae-matryoshka/script';
 
 test('literalAllPrefix equals a naive loop over every prefix m = 1..N', async () => {
@@ -54,17 +53,12 @@ const QUOTED = [
 describe('lesson 8 script (quick)', () => {
   let m: Record<string, number>;
   beforeAll(async () => {
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-sae-matryoshka-'));
-    const before = tf.memory().numTensors;
-    try {
-      m = (await runLesson('sae-matryoshka', { quick: true, outDir, seed: 1, log: () => {} })).metrics;
-      for (const f of ['absorption.png', 'directions.png', 'curves.png']) {
-        expect(fs.existsSync(path.join(outDir, f))).toBe(true);
-      }
-    } finally {
-      fs.rmSync(outDir, { recursive: true, force: true });
+    const run = await runQuickChecked('sae-matryoshka');
+    m = run.metrics;
+    const outDir = run.outDir;
+    for (const f of ['absorption.png', 'directions.png', 'curves.png']) {
+      expect(fs.existsSync(path.join(outDir, f))).toBe(true);
     }
-    expect(tf.memory().numTensors).toBe(before);
   }, 400_000);
 
   test('every quoted number exists and is finite', () => {

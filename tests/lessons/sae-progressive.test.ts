@@ -5,10 +5,8 @@
  * tested against naive loops in tests/analysis/.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { runLesson } from '../../src/server/lesson-cli';
+import { runQuickChecked } from './quick-run';
 
 /** The metrics narration.md quotes. */
 const QUOTED = [
@@ -33,17 +31,12 @@ const QUOTED = [
 describe('lesson 7 script (quick)', () => {
   let m: Record<string, number>;
   beforeAll(async () => {
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-sae-progressive-'));
-    const before = tf.memory().numTensors;
-    try {
-      m = (await runLesson('sae-progressive', { quick: true, outDir, seed: 1, log: () => {} })).metrics;
-      expect(fs.existsSync(path.join(outDir, 'frontier.png'))).toBe(true);
-      expect(fs.existsSync(path.join(outDir, 'nextActivation.png'))).toBe(true);
-      expect(fs.existsSync(path.join(outDir, 'batchTopk.png'))).toBe(true);
-    } finally {
-      fs.rmSync(outDir, { recursive: true, force: true });
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    const run = await runQuickChecked('sae-progressive');
+    m = run.metrics;
+    const outDir = run.outDir;
+    expect(fs.existsSync(path.join(outDir, 'frontier.png'))).toBe(true);
+    expect(fs.existsSync(path.join(outDir, 'nextActivation.png'))).toBe(true);
+    expect(fs.existsSync(path.join(outDir, 'batchTopk.png'))).toBe(true);
   }, 400_000);
 
   test('every quoted number exists and is finite', () => {

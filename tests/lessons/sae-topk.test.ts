@@ -1,15 +1,7 @@
-/**
- * Lesson 5 (sae-topk): the unit-norm decoder step against a direct computation, and the quick
- * script run: every number the narration quotes exists and is finite, and the directions the
- * narration states (what the toy showed) hold in the quick run.
- */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ToyRun } from '../../lessons/sae-basics/toy';
 import { decoderStepProbe, topkRun } from '../../lessons/sae-topk/experiment';
-import { runLesson } from '../../src/server/lesson-cli';
+import { runQuickChecked } from './quick-run';
 
 test('the decoder-step probe: rows unit norm, the projected gradient has no radial part', async () => {
   const run = await ToyRun.create(topkRun(4, 20, 2));
@@ -41,13 +33,9 @@ test('the decoder-step probe: rows unit norm, the projected gradient has no radi
 describe('the script (quick)', () => {
   let metrics: Record<string, number>;
   let files: string[];
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-sae-topk-'));
   beforeAll(async () => {
-    const before = tf.memory().numTensors;
-    ({ metrics, files } = await runLesson('sae-topk', { quick: true, outDir, seed: 1, log: () => {} }));
-    expect(tf.memory().numTensors).toBe(before);
+    ({ metrics, files } = await runQuickChecked('sae-topk'));
   }, 600_000);
-  afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
   test('prints every number the narration quotes, all finite', () => {
     const quoted = [
