@@ -93,6 +93,33 @@ class FigureView {
   }
 }
 
+/**
+ * Draws figures one per task (a `setTimeout(0)` each), so the browser gets the main thread back
+ * between two charts and no single task draws a whole set of figures (the page's long tasks were
+ * 60-190 ms on the SAE lessons when a probe's figures were drawn together). A figure that arrives
+ * while its view still waits replaces the queued one.
+ */
+class DrawQueue {
+  private readonly pending = new Map<FigureView, Figure>();
+  private scheduled = false;
+
+  draw(view: FigureView, fig: Figure): void {
+    this.pending.set(view, fig);
+    if (!this.scheduled) this.next();
+  }
+
+  private next(): void {
+    this.scheduled = this.pending.size > 0;
+    if (!this.scheduled) return;
+    setTimeout(() => {
+      const [view, fig] = this.pending.entries().next().value as [FigureView, Figure];
+      this.pending.delete(view);
+      view.draw(fig);
+      this.next();
+    }, 0);
+  }
+}
+
 /** What a lesson's widgets may use: the run's state and its `query` (answered in the worker). */
 export interface WidgetHost {
   readonly status: string;
@@ -199,13 +226,14 @@ export async function mountPanel<S extends SettingSpecs>(
   controller.onState = () => showState();
   controller.onCurves = () => drawCurves();
   // A figure the run does not make (the latent grid when Z != 2, toy-data plots on MNIST) is hidden.
+  const drawQueue = new DrawQueue();
   controller.onFigures = (figures) => {
     for (const [name, list] of views) {
       if (name === CURVES_FIGURE) continue;
       const fig = figures[name];
       for (const v of list) {
         v.box.hidden = !fig;
-        if (fig) v.draw(fig);
+        if (fig) drawQueue.draw(v, fig);
       }
     }
   };
