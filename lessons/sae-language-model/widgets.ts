@@ -10,19 +10,9 @@
  * Picking a latent anywhere (a search chip, the number box) shows its dashboard and steers it.
  */
 import type { FeatureDashboard } from '../../src/sae/eval/dashboards';
+import { el } from '../../src/server/browser/dom';
 import type { MountWidgets, WidgetHost } from '../../src/server/browser/panel-kit';
 import { LM, type SearchResult, type SteerResult } from './experiment';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  text = '',
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text) e.textContent = text;
-  return e;
-}
 
 /** A character as shown in highlighted text (a newline visible, a space kept as a space). */
 function shown(ch: string): string {

@@ -13,17 +13,9 @@ import type { Browser, Page } from 'playwright-core';
 import { build } from '../../src/server/build';
 import { discoverLessons } from '../../src/server/lessons';
 import { type Running, startServer } from '../server/helpers';
+import { CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './panel-page';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '../../test-output/screenshots');
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-];
 
 /** How far each lesson's panel trains in the test, and with which URL settings. */
 const PLAN: Record<string, { query: string; steps: number }> = {
@@ -33,7 +25,7 @@ const PLAN: Record<string, { query: string; steps: number }> = {
 };
 const DEFAULT_PLAN = { query: 'backend=wasm', steps: 100 };
 
-const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium; .ci/run does it)` : '';
+const missing = CHROMIUM_MISSING;
 if (missing) console.warn(`SKIPPING the browser tests: ${missing}`);
 const maybe = missing ? describe.skip : describe;
 

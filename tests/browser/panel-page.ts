@@ -1,8 +1,25 @@
 /**
- * Page helpers shared by the SAE lessons' browser tests: what went wrong on a page, the panel's
- * run state and its error text.
+ * Shared by the browser tests: Chromium's path and flags, and page helpers (what went wrong on a
+ * page, the panel's run state and its error text).
  */
+import * as fs from 'node:fs';
 import type { Page } from 'playwright-core';
+
+/** Debian's chromium, which the browser tests drive (.ci/run installs it). */
+export const CHROMIUM = '/usr/bin/chromium';
+/** Chromium's flags for the tests (headless in a container, no background traffic; WebGPU on). */
+export const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+];
+/** Why the browser tests cannot run here ('' when they can). */
+export const CHROMIUM_MISSING = fs.existsSync(CHROMIUM)
+  ? ''
+  : `${CHROMIUM} not found (apt-get install chromium; .ci/run does it)`;
 
 /** Console errors, page errors, failed requests and HTTP errors on a page. */
 export function watch(page: Page): string[] {

@@ -1,29 +1,11 @@
-/**
- * Lesson 9 (sae-language-model) in headless Chromium (playwright-core, Debian's chromium): the
- * page loads with no console errors, the character model and its SAE train a few steps on wasm,
- * the splice figure is drawn, and the widgets work: search lists latents per character, a picked
- * latent shows a dashboard with contexts, steering gives text that differs from the unsteered
- * text of the same seed; at 390 px nothing scrolls sideways. Screenshots (to look at): /tmp/lesson9-*.png.
- *
- * Skips visibly when /usr/bin/chromium is missing.
- */
-import * as fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { build } from '../../src/server/build';
 import { type Running, startServer } from '../server/helpers';
-import { panelError, state, watch } from './panel-page';
+import { panelError, state, watch, CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './panel-page';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const URL_PATH = '/lessons/sae-language-model?backend=wasm';
 
-const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium)` : '';
+const missing = CHROMIUM_MISSING;
 if (missing) console.warn(`SKIPPING the lesson 9 browser test: ${missing}`);
 
 /** Presses Step `n` times (each a logged step), waiting for each. */

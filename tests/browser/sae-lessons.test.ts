@@ -14,21 +14,12 @@ import { build } from '../../src/server/build';
 import { FRONTIER_DB } from '../../lessons/sae-basics/store';
 import { discoverLessons } from '../../src/server/lessons';
 import { type Running, startServer } from '../server/helpers';
-import { panelError, state, watch } from './panel-page';
+import { panelError, state, watch, CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './panel-page';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '../../test-output/screenshots');
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-];
 const IDS = ['sae-basics', 'sae-topk', 'sae-jumprelu'];
 
-const missing = !fs.existsSync(CHROMIUM) ? `${CHROMIUM} not found (apt-get install chromium)` : '';
+const missing = CHROMIUM_MISSING;
 if (missing) console.warn(`SKIPPING the SAE lesson browser tests: ${missing}`);
 const withPanels = discoverLessons().filter((l) => IDS.includes(l.id) && l.hasPanel && l.status === 'ready');
 

@@ -26,18 +26,8 @@ import {
   sliderPosition,
   sliderValue,
 } from '../../lesson/settings';
+import { el } from './dom';
 import type { WorkerRun } from './worker-run';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  text = '',
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text) e.textContent = text;
-  return e;
-}
 
 /** A metric for the readout: 4 significant digits, exponent outside [1e-3, 1e5). */
 export function fmtMetric(v: number): string {
