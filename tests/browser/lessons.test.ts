@@ -10,12 +10,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build } from '../../src/server/build';
 import { discoverLessons } from '../../src/server/lessons';
-import { type Running, startServer } from '../server/helpers';
-import { CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './panel-page';
-
-const SHOTS = path.join(__dirname, '../../test-output/screenshots');
+import type { Running } from '../server/helpers';
+import { CHROMIUM_MISSING, SHOTS, openSite, panelError, state, watch } from './panel-page';
 
 /** How far each lesson's panel trains in the test, and with which URL settings. */
 const PLAN: Record<string, { query: string; steps: number }> = {
@@ -31,40 +28,6 @@ const maybe = missing ? describe.skip : describe;
 
 const ready = discoverLessons().filter((l) => l.status === 'ready' && l.hasPanel);
 
-interface Watch {
-  problems: string[];
-}
-
-/** Records console errors, page errors, failed requests and HTTP errors on a page. */
-function watch(page: Page): Watch {
-  const w: Watch = { problems: [] };
-  page.on('console', (m) => {
-    if (m.type() === 'error') w.problems.push(`console error: ${m.text().slice(0, 300)}`);
-  });
-  page.on('pageerror', (e) => w.problems.push(`page error: ${e.message.slice(0, 300)}`));
-  page.on('requestfailed', (r) => w.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) w.problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return w;
-}
-
-async function waitState(page: Page, states: string[], timeout = 60_000): Promise<string> {
-  await page.waitForFunction((s) => s.includes(document.getElementById('panel-root')?.dataset.state ?? ''), states, {
-    timeout,
-  });
-  return page.evaluate(() => document.getElementById('panel-root')!.dataset.state!);
-}
-
-async function panelError(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      (window as unknown as { gensparsePanel?: { error?: string } }).gensparsePanel?.error ??
-      document.querySelector('.error-box')?.textContent ??
-      '',
-  );
-}
-
 /** Starts the panel, waits until `steps` steps are done, pauses; returns the chart's series. */
 async function train(page: Page, steps: number): Promise<Record<string, number[]>> {
   await page.click('#btn-start');
@@ -77,8 +40,8 @@ async function train(page: Page, steps: number): Promise<Record<string, number[]
     { timeout: 120_000 },
   );
   await page.click('#btn-pause').catch(() => undefined);
-  const state = await waitState(page, ['paused', 'done', 'error']);
-  if (state === 'error') throw new Error(`panel error: ${await panelError(page)}`);
+  const reached = await state(page, ['paused', 'done', 'error'], 60_000);
+  if (reached === 'error') throw new Error(`panel error: ${await panelError(page)}`);
   return JSON.parse((await page.getAttribute('#loss-chart', 'data-series')) ?? '{}') as Record<string, number[]>;
 }
 
@@ -98,11 +61,7 @@ maybe('lessons in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    await build({ steps: ['js', 'wasm', 'katex', 'mnist', 'charlm'] });
-    site = await startServer();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    fs.mkdirSync(SHOTS, { recursive: true });
+    ({ site, browser } = await openSite(['js', 'wasm', 'katex', 'mnist', 'charlm']));
   }, 120_000);
 
   afterAll(async () => {
@@ -116,7 +75,7 @@ maybe('lessons in headless Chromium', () => {
 
   test('the index renders all lessons without errors', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const w = watch(page);
+    const problems = watch(page);
     await page.goto(`${site.base}/`);
     expect(await page.locator('.lesson-card').count()).toBe(9);
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
@@ -129,7 +88,7 @@ maybe('lessons in headless Chromium', () => {
       expect.arrayContaining(['initBrowserBackend', 'Vae', 'VaeTrainer', 'trainLoop', 'Rng', 'kernels']),
     );
     await page.screenshot({ path: path.join(SHOTS, 'index.png') });
-    expect(w.problems).toEqual([]);
+    expect(problems).toEqual([]);
     await page.close();
   });
 
@@ -138,10 +97,10 @@ maybe('lessons in headless Chromium', () => {
     async (id) => {
       const plan = PLAN[id] ?? DEFAULT_PLAN;
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const w = watch(page);
+      const problems = watch(page);
       await page.goto(`${site.base}/lessons/${id}?${plan.query}`);
-      const state = await waitState(page, ['ready', 'error']);
-      expect([state, await panelError(page)]).toEqual(['ready', '']);
+      const reached = await state(page, ['ready', 'error'], 60_000);
+      expect([reached, await panelError(page)]).toEqual(['ready', '']);
       expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
       expect(await page.textContent('#backend')).toMatch(/^backend: wasm/);
       expect(await page.locator('section.step').count()).toBeGreaterThanOrEqual(5);
@@ -174,7 +133,7 @@ maybe('lessons in headless Chromium', () => {
 
       await page.screenshot({ path: path.join(SHOTS, `${id}.png`) });
       await shootPanel(page, `${id}-panel.png`);
-      expect(w.problems).toEqual([]);
+      expect(problems).toEqual([]);
       await page.close();
     },
     180_000,
@@ -184,9 +143,9 @@ maybe('lessons in headless Chromium', () => {
     'lesson %s at 390 px: nothing scrolls sideways; by default the backend is wasm and the badge says why',
     async (id) => {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-      const w = watch(page);
+      const problems = watch(page);
       await page.goto(`${site.base}/lessons/${id}`);
-      expect(await waitState(page, ['ready', 'error'])).toBe('ready');
+      expect(await state(page, ['ready', 'error'], 60_000)).toBe('ready');
       const [scrollWidth, clientWidth] = await page.evaluate(() => [
         document.documentElement.scrollWidth,
         document.documentElement.clientWidth,
@@ -196,7 +155,7 @@ maybe('lessons in headless Chromium', () => {
       expect(await page.textContent('#backend')).toMatch(/^backend: wasm/);
       expect(await page.textContent('#backend-why')).toMatch(/software/);
       await page.screenshot({ path: path.join(SHOTS, `${id}-390.png`), fullPage: false });
-      expect(w.problems).toEqual([]);
+      expect(problems).toEqual([]);
       await page.close();
     },
     120_000,
@@ -204,9 +163,9 @@ maybe('lessons in headless Chromium', () => {
 
   test('a Try-it button sets its settings, starts a second run, and the first stays as a ghost', async () => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-    const w = watch(page);
+    const problems = watch(page);
     await page.goto(`${site.base}/lessons/vae-reparam?backend=wasm`);
-    expect(await waitState(page, ['ready'])).toBe('ready');
+    expect(await state(page, ['ready'], 60_000)).toBe('ready');
     await train(page, 30);
     const button = page.locator('button.try-it[data-try="form=wrong"]').first();
     await button.scrollIntoViewIfNeeded();
@@ -216,7 +175,7 @@ maybe('lessons in headless Chromium', () => {
       timeout: 60_000,
     });
     await page.click('#btn-pause');
-    await waitState(page, ['paused', 'done']);
+    await state(page, ['paused', 'done'], 60_000);
     expect(await page.getAttribute('#loss-chart', 'data-ghosts')).toBe('1');
     const series = JSON.parse((await page.getAttribute('#loss-chart', 'data-series')) ?? '{}') as Record<
       string,
@@ -225,20 +184,20 @@ maybe('lessons in headless Chromium', () => {
     expect(series.loss.length).toBeGreaterThan(0);
     expect(await page.textContent('#panel-settings summary')).toContain('form=wrong');
     await page.screenshot({ path: path.join(SHOTS, 'vae-reparam-ghost.png') });
-    expect(w.problems).toEqual([]);
+    expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
 
   test('lesson vae-training on the 2-D toy data', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const w = watch(page);
+    const problems = watch(page);
     await page.goto(`${site.base}/lessons/vae-training?backend=wasm&data=ring&latentDim=2`);
-    expect(await waitState(page, ['ready', 'error'])).toBe('ready');
+    expect(await state(page, ['ready', 'error'], 60_000)).toBe('ready');
     const series = await train(page, 200);
     const loss = series.negElbo;
     expect(mean(loss.slice(-3))).toBeLessThan(mean(loss.slice(0, 3)));
     await shootPanel(page, 'vae-training-ring-panel.png');
-    expect(w.problems).toEqual([]);
+    expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
 
@@ -246,17 +205,17 @@ maybe('lessons in headless Chromium', () => {
     'the %s backend runs a panel (SwiftShader here: correctness only)',
     async (backend) => {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const w = watch(page);
+      const problems = watch(page);
       await page.goto(`${site.base}/lessons/vae-reparam?backend=${backend}`);
-      const state = await waitState(page, ['ready', 'error']);
-      expect([state, await panelError(page)]).toEqual(['ready', '']);
+      const reached = await state(page, ['ready', 'error'], 60_000);
+      expect([reached, await panelError(page)]).toEqual(['ready', '']);
       const badge = await page.textContent('#backend');
       expect(badge).toContain(`backend: ${backend}`);
       if (backend === 'webgpu') expect(badge).toContain('adapter:');
       const series = await train(page, 60);
       expect(mean(series.loss.slice(-3))).toBeLessThan(mean(series.loss.slice(0, 3)));
       await shootPanel(page, `vae-reparam-${backend}-panel.png`);
-      expect(w.problems).toEqual([]);
+      expect(problems).toEqual([]);
       await page.close();
     },
     120_000,
@@ -264,11 +223,11 @@ maybe('lessons in headless Chromium', () => {
 
   test('a link reproduces a run: same URL, same numbers; a new seed changes them and the URL', async () => {
     const page = await browser.newPage();
-    const w = watch(page);
+    const problems = watch(page);
     const url = `${site.base}/lessons/vae-reparam?backend=wasm&seed=7&samples=4`;
     const run = async (): Promise<number[]> => {
       await page.goto(url);
-      await waitState(page, ['ready']);
+      await state(page, ['ready'], 60_000);
       for (let i = 0; i < 5; i++) {
         await page.click('#btn-step');
         await page.waitForFunction(
@@ -292,9 +251,9 @@ maybe('lessons in headless Chromium', () => {
     await page.fill('#setting-seed', '8');
     await page.dispatchEvent('#setting-seed', 'change');
     await page.waitForFunction(() => new URL(location.href).searchParams.get('seed') === '8');
-    await waitState(page, ['ready']);
+    await state(page, ['ready'], 60_000);
     await page.click('#btn-step');
-    await waitState(page, ['paused']);
+    await state(page, ['paused'], 60_000);
     const c = await page.evaluate(
       () =>
         (window as unknown as { gensparsePanel: { history: { values: { loss: number }[] } } }).gensparsePanel.history
@@ -302,7 +261,7 @@ maybe('lessons in headless Chromium', () => {
     );
     expect(c).not.toBe(a[0]);
     expect(new URL(page.url()).searchParams.get('backend')).toBe('wasm');
-    expect(w.problems).toEqual([]);
+    expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
 
@@ -311,7 +270,7 @@ maybe('lessons in headless Chromium', () => {
     'the benchmark page runs the small kernel suite on wasm',
     async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-      const w = watch(page);
+      const problems = watch(page);
       await page.goto(`${site.base}/bench?backend=wasm&size=small`);
       await page.waitForFunction(() => document.getElementById('backend')?.dataset.backend === 'wasm');
       await page.click('#bench-run');
@@ -325,7 +284,7 @@ maybe('lessons in headless Chromium', () => {
       const rows = await page.locator('#bench-table tbody tr').count();
       expect(rows).toBeGreaterThan(0);
       await page.screenshot({ path: path.join(SHOTS, 'bench.png'), fullPage: true });
-      expect(w.problems).toEqual([]);
+      expect(problems).toEqual([]);
       await page.close();
     },
     180_000,

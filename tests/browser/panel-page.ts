@@ -1,25 +1,29 @@
 /**
- * Shared by the browser tests: Chromium's path and flags, and page helpers (what went wrong on a
- * page, the panel's run state and its error text).
+ * Shared by the browser tests: Chromium's path and flags, the site they open (built, served, a
+ * browser launched), and page helpers (what went wrong on a page, the panel's run state and its
+ * error text, a run to its end).
  */
 import * as fs from 'node:fs';
-import type { Page } from 'playwright-core';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { type BuildStep, build } from '../../src/server/build';
+import { type Running, startServer } from '../server/helpers';
+import { CHROMIUM, LAUNCH_ARGS } from './chromium';
 
-/** Debian's chromium, which the browser tests drive (.ci/run installs it). */
-export const CHROMIUM = '/usr/bin/chromium';
-/** Chromium's flags for the tests (headless in a container, no background traffic; WebGPU on). */
-export const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-];
-/** Why the browser tests cannot run here ('' when they can). */
-export const CHROMIUM_MISSING = fs.existsSync(CHROMIUM)
-  ? ''
-  : `${CHROMIUM} not found (apt-get install chromium; .ci/run does it)`;
+export { CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './chromium';
+
+/** Where the browser tests save their screenshots. */
+export const SHOTS = path.join(__dirname, '../../test-output/screenshots');
+
+/** Builds `steps` of the site, serves it and launches Chromium (the screenshots folder made). */
+export async function openSite(steps: BuildStep[]): Promise<{ site: Running; browser: Browser }> {
+  await build({ steps });
+  const site = await startServer();
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  return { site, browser };
+}
 
 /** Console errors, page errors, failed requests and HTTP errors on a page. */
 export function watch(page: Page): string[] {
@@ -49,4 +53,13 @@ export async function panelError(page: Page): Promise<string> {
       document.querySelector('.error-box')?.textContent ??
       '',
   );
+}
+
+/** Starts the panel and waits until the run is done (its last step). */
+export async function runToEnd(page: Page): Promise<void> {
+  await page.click('#btn-start');
+  const s = await state(page, ['done', 'error'], 240_000);
+  if (s === 'error') throw new Error(`panel error: ${await panelError(page)}`);
+  // The last draw (probe, charts) follows the last step.
+  await page.waitForTimeout(500);
 }

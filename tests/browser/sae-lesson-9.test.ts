@@ -1,7 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import { build } from '../../src/server/build';
-import { type Running, startServer } from '../server/helpers';
-import { panelError, state, watch, CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './panel-page';
+import type { Running } from '../server/helpers';
+import { CHROMIUM_MISSING, openSite, panelError, state, watch } from './panel-page';
 
 const URL_PATH = '/lessons/sae-language-model?backend=wasm';
 
@@ -29,10 +28,7 @@ function sideways(page: Page): Promise<number> {
   let browser: Browser;
 
   beforeAll(async () => {
-    await build({ steps: ['js', 'wasm', 'katex', 'charlm'] });
-    site = await startServer();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    ({ site, browser } = await openSite(['js', 'wasm', 'katex', 'charlm']));
   }, 180_000);
 
   afterAll(async () => {

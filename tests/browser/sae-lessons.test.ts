@@ -1,22 +1,10 @@
-/**
- * The SAE lessons 4-6 in headless Chromium (playwright-core, Debian's chromium): each page loads
- * with no console errors, its panel trains on wasm to the end of a run, and every chart of the
- * declared figure is drawn (tests/lessons checks in Node that the same probes have data). Lesson
- * 4: a finished run adds a point to the frontier store, which lesson 5's page reads (the frontier
- * is carried across lessons). Screenshots go to test-output/screenshots/.
- *
- * Skips visibly when /usr/bin/chromium is missing.
- */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build } from '../../src/server/build';
 import { FRONTIER_DB } from '../../lessons/sae-basics/store';
 import { discoverLessons } from '../../src/server/lessons';
-import { type Running, startServer } from '../server/helpers';
-import { panelError, state, watch, CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from './panel-page';
+import type { Running } from '../server/helpers';
+import { CHROMIUM_MISSING, SHOTS, openSite, panelError, runToEnd, state, watch } from './panel-page';
 
-const SHOTS = path.join(__dirname, '../../test-output/screenshots');
 const IDS = ['sae-basics', 'sae-topk', 'sae-jumprelu'];
 
 const missing = CHROMIUM_MISSING;
@@ -52,25 +40,12 @@ async function train(page: Page, steps: number): Promise<void> {
   await page.waitForTimeout(800); // the figures are drawn after the last chunk
 }
 
-/** Starts the panel and waits until the run is done (its last step). */
-async function runToEnd(page: Page): Promise<void> {
-  await page.click('#btn-start');
-  const s = await state(page, ['done', 'error'], 240_000);
-  if (s === 'error') throw new Error(`panel error: ${await panelError(page)}`);
-  // The last draw (probe, charts) follows the last step.
-  await page.waitForTimeout(500);
-}
-
 (missing ? describe.skip : describe)('SAE lessons 4-6 in headless Chromium', () => {
   let site: Running;
   let browser: Browser;
 
   beforeAll(async () => {
-    await build({ steps: ['js', 'wasm', 'katex'] });
-    site = await startServer();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    fs.mkdirSync(SHOTS, { recursive: true });
+    ({ site, browser } = await openSite(['js', 'wasm', 'katex']));
   }, 180_000);
 
   afterAll(async () => {

@@ -8,26 +8,16 @@ import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../server/helpers';
 import { makeReportsDir, serveReports } from './fixture';
+import { CHROMIUM, CHROMIUM_MISSING, LAUNCH_ARGS } from '../browser/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = fs.existsSync(CHROMIUM) ? '' : `${CHROMIUM} not found`;
+const missing = CHROMIUM_MISSING;
 if (missing) console.warn(`SKIPPING the experiments browser test: ${missing}`);
 const maybe = missing ? describe.skip : describe;
 
 maybe('experiments pages in a browser', () => {
   test('the list links the report; its page shows the summary table and a loaded figure, with no errors', async () => {
     const site = await serveReports(makeReportsDir());
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -59,7 +49,7 @@ maybe('experiments pages in a browser', () => {
     const names = fs.readdirSync(reports).filter((n) => fs.existsSync(path.join(reports, n, 'report.json')));
     expect(names.length).toBeGreaterThanOrEqual(9);
     const site = await startServer();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
       const wide: string[] = [];
