@@ -11,6 +11,7 @@ import {
   type Probe,
   TOY,
   ToyRun,
+  currentRunPoint,
   frontierChart,
   frontierGap,
   frontierPoints,
@@ -126,17 +127,7 @@ export default defineExperiment({
         return {
           frontier: frontierChart(
             frontierPoints(),
-            recorded
-              ? []
-              : [
-                  {
-                    name: `this run (step ${run.step})`,
-                    kind: 'scatter',
-                    color: '#000000',
-                    pointRadius: 5,
-                    points: [[probe.l0, probe.fvu]],
-                  },
-                ],
+            recorded ? [] : [currentRunPoint(`this run (step ${run.step})`, probe)],
             exerciseVerdict(),
           ),
           recovery: recoveryChart(

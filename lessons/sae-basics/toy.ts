@@ -332,6 +332,11 @@ export const ARCH_COLORS: Record<string, string> = {
   exercise: CHART_COLORS[3],
 };
 
+/** The run still training, as one black point on the frontier chart (until it finishes and is recorded). */
+export function currentRunPoint(name: string, at: { l0: number; fvu: number }): ChartSpec['series'][number] {
+  return { name, kind: 'scatter', color: '#000000', pointRadius: 5, points: [[at.l0, at.fvu]] };
+}
+
 /**
  * The frontier chart: normalised MSE (log scale) against L0, one scatter series per architecture
  * with its Pareto curve, plus `extra` series (the exercise's two runs, a live point).

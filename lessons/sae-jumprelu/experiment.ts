@@ -20,6 +20,7 @@ import {
   type RunSettings,
   TOY,
   ToyRun,
+  currentRunPoint,
   frontierChart,
   frontierPoints,
   recordFrontierPoint,
@@ -337,17 +338,7 @@ export default defineExperiment({
           coefficient: coefficientChart(frontierPoints(), 'held-out L0 and FVU, one point per finished run'),
           frontier: frontierChart(
             frontierPoints(),
-            recorded
-              ? []
-              : [
-                  {
-                    name: `this run (step ${run.step})`,
-                    kind: 'scatter',
-                    color: '#000000',
-                    pointRadius: 5,
-                    points: [[probe.l0, probe.fvu]],
-                  },
-                ],
+            recorded ? [] : [currentRunPoint(`this run (step ${run.step})`, probe)],
           ),
         };
       },

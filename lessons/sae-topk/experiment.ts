@@ -18,6 +18,7 @@ import {
   type RunSettings,
   TOY,
   ToyRun,
+  currentRunPoint,
   frontierChart,
   frontierPoints,
   recordFrontierPoint,
@@ -218,17 +219,7 @@ export default defineExperiment({
           ),
           frontier: frontierChart(
             frontierPoints(),
-            recorded
-              ? []
-              : [
-                  {
-                    name: `this run, tied (step ${pair.tied.step})`,
-                    kind: 'scatter',
-                    color: '#000000',
-                    pointRadius: 5,
-                    points: [[probe.tied.l0, probe.tied.fvu]],
-                  },
-                ],
+            recorded ? [] : [currentRunPoint(`this run, tied (step ${pair.tied.step})`, probe.tied)],
           ),
         };
       },
