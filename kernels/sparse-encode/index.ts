@@ -12,7 +12,7 @@ import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import { type SelectRule, type SelectedCode, checkSparseEncodeArgs, sparseEncodeReference } from './reference';
 import '../topk'; // registers the topkEncodeGrad kernel this op's gradient runs
 
-export { sparseEncodeReference, selectedMask } from './reference';
+export { sparseEncodeReference } from './reference';
 export type { SelectRule, SelectedCode } from './reference';
 
 tf.registerGradient({

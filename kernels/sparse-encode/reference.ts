@@ -67,7 +67,7 @@ export function checkSparseEncodeArgs(
  * Which flat entries of z [b,n] a rule selects: 1 per selected entry, in a mask of b*n bytes.
  * 'batch' ranks the positive entries by (value descending, flat index ascending) and keeps `keep`.
  */
-export function selectedMask(
+function selectedMask(
   z: ArrayLike<number>,
   b: number,
   n: number,
