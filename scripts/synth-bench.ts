@@ -10,6 +10,9 @@
  * times at full length with the sparsity coefficient bisected geometrically (L0 falls as the
  * coefficient grows), and the run whose L0 lands closest to k is the one reported (short probe
  * runs mislead: an L1 SAE's L0 keeps falling late in training).
+ *
+ * Every architecture sees the same data: each training run reads the same pre-generated rows from
+ * the start, and each evaluation replays the same stream position (so the same held-out inputs).
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
@@ -39,9 +42,10 @@ function configFor(arch: Arch, dIn: number, nLatents: number, k: number, coeffic
   }
 }
 
-async function train(config: SaeConfig, source: ArraySource, steps: number, batchSize: number, label?: string) {
+/** Trains on `rows` read from the first row: a fresh source per run, so every run sees the same batches. */
+async function train(config: SaeConfig, rows: Float32Array, steps: number, batchSize: number, label?: string) {
   const sae = createSae(config);
-  const trainer = new SaeTrainer(sae, source, {
+  const trainer = new SaeTrainer(sae, new ArraySource(rows, config.dIn), {
     steps,
     batchSize,
     normalizeInput: true,
@@ -52,8 +56,12 @@ async function train(config: SaeConfig, source: ArraySource, steps: number, batc
   return sae;
 }
 
-async function l0Of(sae: SparseAutoencoder, bench: SynthBench): Promise<number> {
-  return (await evaluateKnownTruth(sae, bench, { samples: 2048 })).saeL0;
+/** Scores `sae` on the held-out inputs that start at `at` in the bench's stream (the same inputs for every SAE). */
+function heldOut(bench: SynthBench, at: { rng: number[] }, samples: number) {
+  return (sae: SparseAutoencoder) => {
+    bench.setState(at);
+    return evaluateKnownTruth(sae, bench, { samples });
+  };
 }
 
 async function main(): Promise<void> {
@@ -81,9 +89,13 @@ async function main(): Promise<void> {
   console.log(
     `backend ${backend.name}; ${bench.numFeatures} features in d = ${bench.dim}, true L0 ${bench.expectedL0.toFixed(2)}`,
   );
-  const source = new ArraySource(bench.sample(opts.train).x, bench.dim);
+  const trainRows = bench.sample(opts.train).x;
+  const evaluationStart = bench.getState();
+  const probeL0 = heldOut(bench, evaluationStart, 2048);
+  const score = heldOut(bench, evaluationStart, 16384);
   const toy = new HierarchicalData({ seed: 2 });
-  const toySource = new ArraySource(toy.sample(65536).x, toy.dim);
+  const toyRows = toy.sample(65536).x;
+  const toyEvaluationStart = toy.getState();
 
   const results: Record<string, unknown>[] = [];
   for (const arch of ARCHITECTURES) {
@@ -97,12 +109,12 @@ async function main(): Promise<void> {
         const mid = Math.sqrt(lo * hi);
         const run = await train(
           configFor(arch, bench.dim, N, k, mid, 0),
-          source,
+          trainRows,
           steps,
           batchSize,
           `${arch} ${mid.toPrecision(3)}`,
         );
-        const l0 = await l0Of(run, bench);
+        const l0 = (await probeL0(run)).saeL0;
         console.log(`  ${arch} coefficient ${mid.toPrecision(3)}: L0 ${l0.toFixed(2)}`);
         if (Math.abs(l0 - k) < bestGap) {
           bestGap = Math.abs(l0 - k);
@@ -114,11 +126,12 @@ async function main(): Promise<void> {
         else hi = mid;
       }
     } else {
-      sae = await train(configFor(arch, bench.dim, N, k, coefficient, 0), source, steps, batchSize, arch);
+      sae = await train(configFor(arch, bench.dim, N, k, coefficient, 0), trainRows, steps, batchSize, arch);
     }
-    const truth = await evaluateKnownTruth(sae!, bench, { samples: 16384 });
+    const truth = await score(sae!);
     sae!.dispose();
-    const toySae = await train(configFor(arch, toy.dim, 20, 2, 0.3, 0), toySource, toySteps, 256);
+    const toySae = await train(configFor(arch, toy.dim, 20, 2, 0.3, 0), toyRows, toySteps, 256);
+    toy.setState(toyEvaluationStart);
     const absorption = await toyAbsorption(toySae, toy, 8192);
     toySae.dispose();
     const row = {
@@ -144,7 +157,7 @@ async function main(): Promise<void> {
       correlationRank: 8,
       trueL0: bench.expectedL0,
     },
-    sae: { nLatents: N, targetL0: k, steps, batchSize, normalizeInput: true },
+    sae: { nLatents: N, targetL0: k, steps, batchSize, normalizeInput: true, sameDataForEveryArchitecture: true },
     toy: {
       config: 'Nabeshima 2024 toy (HierarchicalData defaults)',
       nLatents: 20,

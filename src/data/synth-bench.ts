@@ -215,4 +215,14 @@ export class SynthBench implements ActivationSource {
   nextBatch(batchSize: number): Float32Array {
     return this.sample(batchSize).x;
   }
+
+  /** The stream position, so a caller can replay the same inputs (a resumed run, or one evaluation set per SAE). */
+  getState(): { rng: number[] } {
+    return { rng: this.rng.getState() };
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { rng: number[] }): void {
+    this.rng.setState(state?.rng);
+  }
 }
