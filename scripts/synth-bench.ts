@@ -20,7 +20,12 @@ import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { ArraySource } from '../src/data/source';
-import { SynthBench } from '../src/data/synth-bench';
+import {
+  type KnownTruthBench,
+  SYNTH_BENCH_PRESETS,
+  type SynthBenchPreset,
+  createSynthBench,
+} from '../src/data/synth-bench-presets';
 import { HierarchicalData } from '../src/data/synthetic';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { type SaeConfig, createSae } from '../src/sae/create';
@@ -57,7 +62,7 @@ async function train(config: SaeConfig, rows: Float32Array, steps: number, batch
 }
 
 /** Scores `sae` on the held-out inputs that start at `at` in the bench's stream (the same inputs for every SAE). */
-function heldOut(bench: SynthBench, at: { rng: number[] }, samples: number) {
+function heldOut(bench: KnownTruthBench, at: { rng: number[] }, samples: number) {
   return (sae: SparseAutoencoder) => {
     bench.setState(at);
     return evaluateKnownTruth(sae, bench, { samples });
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
     .option('--train <n>', 'training samples (pre-generated)', integer(1), 65536)
     .option('--probes <n>', 'coefficient probes for ReLU+L1 and JumpReLU', integer(1), 3)
     .option('--toy-steps <n>', 'training steps on the absorption toy', integer(1), 500)
+    .option('--preset <name>', `known-truth generator: ${SYNTH_BENCH_PRESETS.join(' or ')}`, 'synth-sae-bench')
     .option('--out <file>', 'JSON output', 'synth-bench.json')
     .parse()
     .opts();
@@ -84,8 +90,10 @@ async function main(): Promise<void> {
   const toySteps = opts.toySteps;
   const started = Date.now();
   const backend = await initBackend();
-  const benchConfig = { numFeatures: 1024, dim: 64, maxProbability: 0.15, seed: 1 };
-  const bench = new SynthBench(benchConfig);
+  // The README's earlier table used 'gensparse-v1' with maxProbability 0.15 (SynthBenchV1 directly).
+  const preset = opts.preset as SynthBenchPreset;
+  const benchConfig = { numFeatures: 1024, dim: 64, seed: 1 };
+  const bench = createSynthBench(preset, benchConfig);
   console.log(
     `backend ${backend.name}; ${bench.numFeatures} features in d = ${bench.dim}, true L0 ${bench.expectedL0.toFixed(2)}`,
   );
@@ -151,12 +159,7 @@ async function main(): Promise<void> {
   const record = {
     command: `npx tsx scripts/synth-bench.ts ${process.argv.slice(2).join(' ')}`,
     backend: backend.name,
-    bench: {
-      ...benchConfig,
-      hierarchy: { roots: 16, branching: 4, depth: 2, childCoverage: 0.5 },
-      correlationRank: 8,
-      trueL0: bench.expectedL0,
-    },
+    bench: { preset, ...benchConfig, otherSettings: 'the preset defaults', trueL0: bench.expectedL0 },
     sae: { nLatents: N, targetL0: k, steps, batchSize, normalizeInput: true, sameDataForEveryArchitecture: true },
     toy: {
       config: 'Nabeshima 2024 toy (HierarchicalData defaults)',
