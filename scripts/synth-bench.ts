@@ -33,7 +33,7 @@ import { toyAbsorption } from '../src/sae/eval/absorption';
 import { evaluateKnownTruth } from '../src/sae/eval/truth';
 import { SaeTrainer } from '../src/sae/trainer';
 
-const ARCHITECTURES = ['relu-l1', 'jumprelu', 'topk', 'batch-topk', 'matryoshka'] as const;
+const ARCHITECTURES = ['relu-l1', 'jumprelu', 'topk', 'batch-topk', 'matryoshka', 'matryoshka-batch-topk'] as const;
 type Arch = (typeof ARCHITECTURES)[number];
 
 function configFor(arch: Arch, dIn: number, nLatents: number, k: number, coefficient: number, seed: number): SaeConfig {

@@ -102,6 +102,8 @@ const configs: SaeConfig[] = [
   { architecture: 'jumprelu', dIn: D, nLatents: N, thresholdParam: 'log-theta', kdeWindow: 3 },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K, prefixes: [8, 16, 64], useKernels: false },
+  { architecture: 'matryoshka-batch-topk', dIn: D, nLatents: N, k: K },
+  { architecture: 'matryoshka-batch-topk', dIn: D, nLatents: N, k: K, useKernels: false },
 ];
 test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): %o', async (config) => {
   const sae = createSae(config);
