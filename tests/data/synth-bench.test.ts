@@ -293,3 +293,23 @@ test('the same seed gives the same stream, a saved position replays it; bad conf
   expect(() => new SynthBench({ minProbability: 0.5, maxProbability: 0.4 })).toThrow(ConfigError);
   expect(() => new SynthBench({ orthogonalization: { steps: 10, lr: 0 } })).toThrow(ConfigError);
 });
+
+test('the published SynthSAEBench-16k configuration gives its published true L0: ~34, ~25 over the first 4,096 features', () => {
+  // SAELens docs/synth_sae_bench.md: "Average L0 ~34", "~25 if we just consider the top 4096 highest-frequency
+  // features". The firing law does not involve the directions, so they are drawn in d = 8 without
+  // orthogonalisation (the published d = 768 would only make the test slower).
+  const bench = new SynthBench({
+    ...SYNTH_SAE_BENCH_16K,
+    dim: 8,
+    hierarchy: { ...SYNTH_SAE_BENCH_16K.hierarchy },
+    magnitudeMean: { ...SYNTH_SAE_BENCH_16K.magnitudeMean },
+    magnitudeStd: { ...SYNTH_SAE_BENCH_16K.magnitudeStd },
+    orthogonalization: null,
+    seed: 42,
+  });
+  expect(bench.expectedL0).toBeGreaterThan(33);
+  expect(bench.expectedL0).toBeLessThan(35);
+  const first = bench.probabilities.subarray(0, 4096).reduce((a, b) => a + b, 0);
+  expect(first).toBeGreaterThan(24.5);
+  expect(first).toBeLessThan(25.5);
+});
