@@ -8,7 +8,10 @@
  * With 3 seeds t_{0.975, 2} = 4.30: the interval is 2.2 times wider than the normal 1.96 would
  * make it, which is why the quantile is computed, not approximated.
  */
+import * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt, checkNumber } from '../core/errors';
+import { disposeOutput } from '../sae/base';
+import { BatchTopKSae } from '../sae/batch-topk';
 import type { SaeConfig } from '../sae/create';
 import { createSae } from '../sae/create';
 import { type KnownTruthMetrics, type KnownTruthSource, evaluateKnownTruth } from '../sae/eval/truth';
@@ -95,17 +98,22 @@ interface Replayable {
  * with random unit decoder rows (their initialisation, one per seed in `seeds`), never trained,
  * scored like the trained ones on `samples` inputs of `source`. Every seed sees the same inputs
  * when the source can replay its position; the source is left where the last evaluation ended.
- * A trained SAE's F1, MCC or uniqueness means something only above this row.
+ * A BatchTopK-family SAE starts with threshold 0 (every positive pre-activation fires, L0 far above
+ * k), so its threshold is first set by one training-mode selection on `calibrationBatch` inputs (the
+ * first update sets theta to the smallest kept activation): the baseline then runs at L0 near k,
+ * like the trained SAEs it is compared with. A trained SAE's F1, MCC or uniqueness means something
+ * only above this row.
  */
 export async function untrainedBaseline(
   config: SaeConfig,
   source: KnownTruthSource,
-  options: { seeds: number[]; samples?: number },
+  options: { seeds: number[]; samples?: number; calibrationBatch?: number },
 ): Promise<{ perSeed: KnownTruthMetrics[]; metrics: Record<BaselineMetric, MeanInterval> }> {
   const seeds = options.seeds;
   if (!Array.isArray(seeds) || seeds.length < 2)
     throw new InputError('seeds', `needs at least 2 seeds for an interval, got ${JSON.stringify(seeds)}`);
   seeds.forEach((s, i) => checkInt(`seeds[${i}]`, s, 0, 2 ** 32 - 1));
+  const calibrationBatch = checkInt('calibrationBatch', options.calibrationBatch ?? 1024, 1);
   const replay = 'getState' in source ? (source as KnownTruthSource & Replayable) : null;
   const start = replay?.getState();
   const perSeed: KnownTruthMetrics[] = [];
@@ -113,6 +121,12 @@ export async function untrainedBaseline(
     if (replay && start) replay.setState(start);
     const sae = createSae({ ...config, seed });
     try {
+      if (sae instanceof BatchTopKSae) {
+        const xBD = tf.tensor2d(source.sample(calibrationBatch).x, [calibrationBatch, source.dim]);
+        disposeOutput(sae.forward(xBD, { training: true }));
+        xBD.dispose();
+        if (replay && start) replay.setState(start);
+      }
       perSeed.push(await evaluateKnownTruth(sae, source, { samples: options.samples }));
     } finally {
       sae.dispose();

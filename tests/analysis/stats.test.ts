@@ -79,3 +79,15 @@ test('the untrained baseline is each seed untrained SAE scored on the same input
   expect(baseline.metrics.mcc.sd).toBeGreaterThan(0);
   await expect(untrainedBaseline(config, bench, { seeds: [1] })).rejects.toThrow(InputError);
 });
+
+test('an untrained BatchTopK baseline runs at L0 near k: its threshold comes from one batch selection', async () => {
+  const bench = new SynthBench({ numFeatures: 96, dim: 16, orthogonalization: null, seed: 3 });
+  const config: SaeConfig = { architecture: 'batch-topk', dIn: 16, nLatents: 32, k: 4 };
+  const before = tf.memory().numTensors;
+  const baseline = await untrainedBaseline(config, bench, { seeds: [1, 2, 3], samples: 1024 });
+  expect(tf.memory().numTensors).toBe(before);
+  // The threshold is the smallest of the top 4 x 1024 activations of one batch: on fresh inputs from
+  // the same law about k fire (asserted: within 25% of k), where threshold 0 lets every positive one fire.
+  expect(baseline.metrics.saeL0.mean).toBeGreaterThan(3);
+  expect(baseline.metrics.saeL0.mean).toBeLessThan(5);
+});
