@@ -103,8 +103,9 @@ export function parseArchitecture(name: string): SaeArchitecture {
 /** The SAE config the options describe. */
 export function saeConfigFromOptions(opts: TrainOptions, dIn: number): SaeConfig {
   const common = { dIn, nLatents: opts.latents, seed: opts.seed };
-  const needsK =
-    opts.architecture === 'topk' || opts.architecture === 'batch-topk' || opts.architecture === 'matryoshka';
+  const needsK = (['topk', 'batch-topk', 'matryoshka', 'matryoshka-batch-topk'] as string[]).includes(
+    opts.architecture,
+  );
   if (needsK && opts.k === undefined)
     throw new InputError('--k', `is required for --architecture ${opts.architecture}`);
   if (!needsK && opts.k !== undefined)
@@ -116,6 +117,7 @@ export function saeConfigFromOptions(opts: TrainOptions, dIn: number): SaeConfig
     case 'topk':
     case 'batch-topk':
     case 'matryoshka':
+    case 'matryoshka-batch-topk':
       return { architecture: opts.architecture, ...common, k: opts.k! };
     case 'relu-l1':
       return {
