@@ -6,10 +6,6 @@
 import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
 import { LIMITS } from '../core/limits';
 
-/** The architectures of the family. */
-export const SAE_ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
-export type SaeArchitecture = (typeof SAE_ARCHITECTURES)[number];
-
 /** Options every SAE shares. */
 export interface SaeCommonConfig {
   /** Input width D. */

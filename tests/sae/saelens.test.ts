@@ -162,7 +162,10 @@ test('loads a JumpReLU folder written by hand in SAELens layout (Gemma Scope sty
 
 test('unsupported SAELens folders fail with the field at fault', () => {
   const dir = tmp();
-  fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ architecture: 'gated', d_in: 4, d_sae: 8 }));
+  fs.writeFileSync(
+    path.join(dir, 'cfg.json'),
+    JSON.stringify({ architecture: 'no-such-architecture', d_in: 4, d_sae: 8 }),
+  );
   expect(() => loadSaeLens(dir)).toThrow(/^cfg\.architecture:/);
   fs.writeFileSync(
     path.join(dir, 'cfg.json'),
