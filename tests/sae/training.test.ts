@@ -68,6 +68,7 @@ const configs: SaeConfig[] = [
   { architecture: 'jumprelu', dIn: D, nLatents: N, thresholdParam: 'log-theta', kdeWindow: 3 },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K, prefixes: [8, 16, 64], useKernels: false },
+  { architecture: 'gated', dIn: D, nLatents: N },
 ];
 test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): %o', async (config) => {
   const sae = createSae(config);
