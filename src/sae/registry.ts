@@ -105,7 +105,7 @@ const entries = new Map<string, RegisteredArchitecture>();
 
 /**
  * Registers an architecture (at the end of its file). Throws a ConfigError if the name is taken,
- * or if another architecture already reads SAELens folders of the same SAELens name.
+ * or if another architecture already reads SAELens folders or training configs of the same SAELens name.
  */
 export function registerSaeArchitecture<C extends { architecture: string }, S extends SparseAutoencoder>(
   entry: ArchitectureEntry<C, S>,
@@ -118,6 +118,16 @@ export function registerSaeArchitecture<C extends { architecture: string }, S ex
     throw new ConfigError(
       'saeLens.readFolder',
       `'${reader.name}' already reads SAELens '${entry.saeLens.architecture}' folders; '${entry.name}' cannot too`,
+    );
+  }
+  const configName = entry.saeLens.trainingConfig?.architecture;
+  const converter = [...entries.values()].find(
+    (e) => configName && e.saeLens.trainingConfig?.architecture === configName,
+  );
+  if (converter) {
+    throw new ConfigError(
+      'saeLens.trainingConfig',
+      `'${converter.name}' already reads SAELens '${configName}' configs; '${entry.name}' cannot too`,
     );
   }
   entries.set(entry.name, entry as unknown as RegisteredArchitecture);

@@ -63,14 +63,19 @@ test('SAELens: every name we save under has exactly one reader, and training-con
   expect(new Set(configNames).size).toBe(configNames.length);
 });
 
-test('a name or an SAELens folder reader registered twice is refused', () => {
+test('a name, an SAELens folder reader or a training-config reader registered twice is refused', () => {
   const topk = findSaeArchitecture('topk')!;
   expect(() => registerSaeArchitecture({ ...topk })).toThrow(/^architecture: 'topk' is already registered/);
   const reluL1 = findSaeArchitecture('relu-l1')!;
   expect(() => registerSaeArchitecture({ ...reluL1, name: 'another-standard' })).toThrow(
     /^saeLens\.readFolder: 'relu-l1' already reads SAELens 'standard' folders/,
   );
+  const { readFolder: _reader, ...jumpReluHooks } = findSaeArchitecture('jumprelu')!.saeLens;
+  expect(() =>
+    registerSaeArchitecture({ ...findSaeArchitecture('jumprelu')!, name: 'another-jumprelu', saeLens: jumpReluHooks }),
+  ).toThrow(/^saeLens\.trainingConfig: 'jumprelu' already reads SAELens 'jumprelu' configs/);
   expect(saeArchitectureNames()).not.toContain('another-standard');
+  expect(saeArchitectureNames()).not.toContain('another-jumprelu');
 });
 
 test('usesDeadLatents: the TopK family with AuxK on, nothing else', () => {
