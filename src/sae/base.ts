@@ -10,9 +10,11 @@
  * W_enc [D,N], b_enc [N], W_dec [N,D] (one unit-norm row per latent), b_dec [D].
  *
  * An architecture (relu-l1.ts, topk.ts, ...) is one short file: its resolved config, its
- * activation (`activate`), the coefficients of MSE and FVU in its objective, and its extra loss
- * terms (`lossTerms`) as a named record with coefficients; `forward` here does the rest (the
- * shape of SAELens v6's training forward). Sparse latents are decoded by the sparse-decode op.
+ * activation (`activate`), the coefficients of MSE and FVU in its objective, its extra loss
+ * terms (`lossTerms`) as a named record with coefficients, and its registration (registry.ts);
+ * `forward` here does the rest (the shape of SAELens v6's training forward) and returns the
+ * activation's metrics (values reported, not optimised) apart from the loss terms. Sparse latents
+ * are decoded by the sparse-decode op.
  * Every op runs through `withKernels(useKernels, ...)`: false runs each kernels/<op>/reference.ts.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -73,7 +75,10 @@ export interface Encoding {
   wideLatents?: Latents;
   /** The sparse encoder's selected pre-activations, where the activation ran on them (JumpReLU's L0 reuses them). */
   selected?: SelectedCode;
-  /** Values to report that are no loss term (`SaeOutput.metrics`), named unlike the loss terms and the trainer's own metrics (loss, l0, deadFraction, lr). */
+  /**
+   * Values to report that are no loss term (`SaeOutput.metrics`), named unlike the loss terms and
+   * the trainer's own metrics (loss, l0, deadFraction, lr).
+   */
   metrics?: Record<string, tf.Scalar>;
 }
 

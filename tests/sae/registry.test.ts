@@ -119,3 +119,24 @@ describe.each([true, false])('BatchTopK inferenceL0 is a metric, not a loss term
     sae.dispose();
   });
 });
+
+test('importing any one consumer registers every architecture (no import order can skip a registration)', () => {
+  jest.isolateModules(() => {
+    const { createSae: fresh } = require('../../src/sae/create') as typeof import('../../src/sae/create');
+    const sae = fresh({ architecture: 'gated', dIn: 4, nLatents: 8, l1Coefficient: 2 });
+    const lambda: number = sae.l1Coefficient; // typed by architecture, without a cast
+    expect(lambda).toBe(2);
+    sae.dispose();
+  });
+  jest.isolateModules(() => {
+    const { parseArchitecture } = require('../../src/cli/train') as typeof import('../../src/cli/train');
+    expect(parseArchitecture('gated')).toBe('gated');
+  });
+  jest.isolateModules(() => {
+    const { saeConfigFromSaeLens } =
+      require('../../src/sae/saelens-config') as typeof import('../../src/sae/saelens-config');
+    expect(saeConfigFromSaeLens({ architecture: 'batchtopk', d_in: 4, d_sae: 8, k: 2 }).architecture).toBe(
+      'batch-topk',
+    );
+  });
+});
