@@ -105,3 +105,14 @@ test('--architecture gated trains, saves a SAELens gated folder that reloads exa
     expect(Number.isFinite(metrics[5][name])).toBe(true);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('commander accepts --architecture gated (only the missing required options are reported) and suggests for a typo', () => {
+  let err = '';
+  const program = buildProgram({ writeErr: (t) => (err += t), exitOverride: true });
+  expect(() => program.parse(['train', '--architecture', 'gated'], { from: 'user' })).toThrow();
+  expect(err).toContain("required option '--data <path>' not specified");
+  err = '';
+  const again = buildProgram({ writeErr: (t) => (err += t), exitOverride: true });
+  expect(() => again.parse(['train', '--architecture', 'gatd'], { from: 'user' })).toThrow();
+  expect(err).toContain("(did you mean 'gated'?)");
+});
