@@ -6,12 +6,16 @@
 import { ConfigError } from '../core/errors';
 import { saeArchitecture, saeLensOnlyNames } from './architectures';
 import type { SparseAutoencoder } from './base';
-import { SAELENS_FIELDS, type ResolvedCommonConfig } from './config';
+import type { ResolvedCommonConfig } from './config';
 import type { SaeArchitecture, SaeConfig, SaeConfigOf, SaeOf } from './registry';
+import { saeLensFieldNames } from './saelens-config';
 
 export type { SaeArchitecture, SaeConfig } from './registry';
 
-/** Throws a ConfigError unless `config` is an object naming one of our architectures (pointing SAELens names to the converter). */
+/**
+ * The registered architecture `config` names; a ConfigError for anything else, pointing SAELens
+ * architecture and field names to the converter (the entry's resolver checks the other keys).
+ */
 function checkedEntry(config: unknown) {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError(
@@ -20,7 +24,8 @@ function checkedEntry(config: unknown) {
     );
   }
   const name = (config as { architecture?: unknown }).architecture;
-  const saeLensKeys = Object.keys(config).filter((k) => k in SAELENS_FIELDS);
+  const saeLensFields = saeLensFieldNames();
+  const saeLensKeys = Object.keys(config).filter((k) => k in saeLensFields);
   const saeLensNames = saeLensOnlyNames();
   if ((typeof name === 'string' && name in saeLensNames) || (name === undefined && saeLensKeys.length > 0)) {
     throw new ConfigError(
@@ -29,7 +34,16 @@ function checkedEntry(config: unknown) {
         'convert an SAELens config with saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
     );
   }
-  return saeArchitecture(name);
+  const entry = saeArchitecture(name);
+  if (saeLensKeys.length > 0) {
+    const key = saeLensKeys[0];
+    throw new ConfigError(
+      key,
+      `is an SAELens field name (ours: ${saeLensFields[key]}); convert an SAELens config with ` +
+        'saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
+    );
+  }
+  return entry;
 }
 
 /** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */

@@ -33,6 +33,29 @@ const NOT_MODEL_FIELDS = [
   'gensparse',
 ];
 
+/** The fields every SAELens config shares, and ours. */
+const COMMON_FIELDS: Record<string, string> = {
+  d_in: 'dIn',
+  d_sae: 'nLatents',
+  apply_b_dec_to_input: 'applyBDecToInput',
+};
+
+/**
+ * SAELens field names whose name differs from ours, each with ours (or where that setting lives
+ * here): the common ones, every registered architecture's, and the runtime ones.
+ */
+export function saeLensFieldNames(): Record<string, string> {
+  const out: Record<string, string> = { ...COMMON_FIELDS };
+  for (const e of saeArchitectures()) Object.assign(out, e.saeLens.trainingConfig?.fields);
+  Object.assign(out, {
+    normalize_activations: '(the trainer option normalizeInput)',
+    dtype: '(always float32)',
+    device: '(the backend: initBackend)',
+  });
+  for (const [theirs, ours] of Object.entries(out)) if (theirs === ours) delete out[theirs];
+  return out;
+}
+
 /** The registered SAELens training-config names: SAELens name -> our architecture and its fields. */
 function convertible(): Record<string, { ours: string; fields: Record<string, string>; required: string[] }> {
   const out: Record<string, { ours: string; fields: Record<string, string>; required: string[] }> = {};
@@ -74,12 +97,7 @@ export function saeConfigFromSaeLens(cfg: Record<string, unknown>): SaeConfig {
       `only 'none' is supported, got ${JSON.stringify(cfg.reshape_activations)}`,
     );
   }
-  const fields: Record<string, string> = {
-    d_in: 'dIn',
-    d_sae: 'nLatents',
-    apply_b_dec_to_input: 'applyBDecToInput',
-    ...known[arch].fields,
-  };
+  const fields: Record<string, string> = { ...COMMON_FIELDS, ...known[arch].fields };
   const out: Record<string, unknown> = { architecture: known[arch].ours };
   for (const [key, value] of Object.entries(cfg)) {
     if (['architecture', 'dtype', 'normalize_activations', 'reshape_activations'].includes(key)) continue;

@@ -5,6 +5,8 @@
  * Also the two properties the registry made explicit: metrics apart from loss terms (BatchTopK's
  * inferenceL0, against a plain count) and usesDeadLatents on the class.
  */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../src/core/errors';
 import { Rng } from '../../src/core/random';
@@ -121,22 +123,17 @@ describe.each([true, false])('BatchTopK inferenceL0 is a metric, not a loss term
 });
 
 test('importing any one consumer registers every architecture (no import order can skip a registration)', () => {
-  jest.isolateModules(() => {
-    const { createSae: fresh } = require('../../src/sae/create') as typeof import('../../src/sae/create');
-    const sae = fresh({ architecture: 'gated', dIn: 4, nLatents: 8, l1Coefficient: 2 });
-    const lambda: number = sae.l1Coefficient; // typed by architecture, without a cast
-    expect(lambda).toBe(2);
-    sae.dispose();
-  });
-  jest.isolateModules(() => {
-    const { parseArchitecture } = require('../../src/cli/train') as typeof import('../../src/cli/train');
-    expect(parseArchitecture('gated')).toBe('gated');
-  });
-  jest.isolateModules(() => {
-    const { saeConfigFromSaeLens } =
-      require('../../src/sae/saelens-config') as typeof import('../../src/sae/saelens-config');
-    expect(saeConfigFromSaeLens({ architecture: 'batchtopk', d_in: 4, d_sae: 8, k: 2 }).architecture).toBe(
-      'batch-topk',
-    );
-  });
-});
+  // A fresh process per consumer module, importing that module alone.
+  const ROOT = path.resolve(__dirname, '../..');
+  const TSX = require.resolve('tsx/cli', { paths: [ROOT] });
+  const checks: [string, string][] = [
+    ['src/sae/create', "m.createSae({ architecture: 'gated', dIn: 4, nLatents: 8 }).architecture"],
+    ['src/cli/train', "m.parseArchitecture('gated')"],
+    ['src/sae/saelens-config', "m.saeConfigFromSaeLens({ architecture: 'gated', d_in: 4, d_sae: 8 }).architecture"],
+  ];
+  for (const [file, expr] of checks) {
+    const script = `const m = require(${JSON.stringify(path.join(ROOT, file))}); console.log(${expr});`;
+    const r = spawnSync(process.execPath, [TSX, '--eval', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect([file, r.status, r.stdout.trim()]).toEqual([file, 0, 'gated']);
+  }
+}, 120_000);
