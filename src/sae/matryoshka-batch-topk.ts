@@ -15,12 +15,20 @@ import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, checkInt } from '../core/errors';
 import type { LossContext, LossTerm } from './base';
 import {
+  BATCH_TOPK_SAELENS_FOLDER,
   type BatchTopKConfig,
   BatchTopKSae,
   type ResolvedBatchTopKOptions,
   resolveBatchTopKConfig,
 } from './batch-topk';
 import { prefixListFvu, prefixListFvuDense } from './losses';
+import { registerSaeArchitecture } from './registry';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    'matryoshka-batch-topk': { config: MatryoshkaBatchTopKConfig; sae: MatryoshkaBatchTopKSae };
+  }
+}
 
 /** Config of the Matryoshka-BatchTopK SAE. */
 export interface MatryoshkaBatchTopKConfig extends Omit<BatchTopKConfig, 'architecture'> {
@@ -94,3 +102,12 @@ export class MatryoshkaBatchTopKSae extends BatchTopKSae {
     return { prefixFvu: { value: prefixFvu, coefficient: 1 }, ...super.lossTerms(context) };
   }
 }
+
+registerSaeArchitecture({
+  name: 'matryoshka-batch-topk',
+  resolve: resolveMatryoshkaBatchTopKConfig,
+  create: (config: MatryoshkaBatchTopKConfig) => new MatryoshkaBatchTopKSae(config),
+  // Saved as BatchTopK is (the same inference); only our own config block restores the groups.
+  saeLens: BATCH_TOPK_SAELENS_FOLDER,
+  cli: { k: { field: 'k', meaning: 'active latents per input', required: true } },
+});

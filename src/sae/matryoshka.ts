@@ -17,7 +17,14 @@ import { ConfigError, checkInt } from '../core/errors';
 import type { LossContext, LossTerm } from './base';
 import { type ResolvedCommonConfig, resolveCommon } from './config';
 import { allPrefixFvu, prefixListFvu } from './losses';
+import { registerSaeArchitecture } from './registry';
 import { type ResolvedTopKOptions, type TopKConfig, TopKSae, resolveTopKOptions } from './topk';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    matryoshka: { config: MatryoshkaConfig; sae: MatryoshkaSae };
+  }
+}
 
 /** Config of the Matryoshka SAE (a TopK SAE with a nested-prefix loss). */
 export interface MatryoshkaConfig extends Omit<TopKConfig, 'architecture' | 'multiTopK'> {
@@ -79,3 +86,12 @@ export class MatryoshkaSae extends TopKSae {
     };
   }
 }
+
+registerSaeArchitecture({
+  name: 'matryoshka',
+  resolve: resolveMatryoshkaConfig,
+  create: (config: MatryoshkaConfig) => new MatryoshkaSae(config),
+  // Saved as SAELens' TopK (the same inference); only our own config block restores the prefixes.
+  saeLens: { architecture: 'topk', cfgFields: (sae) => ({ k: sae.k }) },
+  cli: { k: { field: 'k', meaning: 'active latents per input', required: true } },
+});

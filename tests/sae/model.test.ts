@@ -174,7 +174,7 @@ describe('bad configs throw ConfigError naming the argument', () => {
     ['lambda < 0 (L0)', { architecture: 'jumprelu', dIn: 4, nLatents: 8, l0Coefficient: -0.1 }, 'l0Coefficient'],
     ['bandwidth 0', { architecture: 'jumprelu', dIn: 4, nLatents: 8, bandwidth: 0 }, 'bandwidth'],
     ['threshold param', { architecture: 'jumprelu', dIn: 4, nLatents: 8, thresholdParam: 'sqrt' }, 'thresholdParam'],
-    ['unknown architecture', { architecture: 'gated', dIn: 4, nLatents: 8 }, 'architecture'],
+    ['unknown architecture', { architecture: 'no-such-architecture', dIn: 4, nLatents: 8 }, 'architecture'],
     ['dIn 0', { architecture: 'topk', dIn: 0, nLatents: 8, k: 1 }, 'dIn'],
     ['multiTopK 4k > n', { architecture: 'topk', dIn: 4, nLatents: 8, k: 3, multiTopK: true }, 'k'],
     [

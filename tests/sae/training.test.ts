@@ -104,6 +104,7 @@ const configs: SaeConfig[] = [
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K, prefixes: [8, 16, 64], useKernels: false },
   { architecture: 'matryoshka-batch-topk', dIn: D, nLatents: N, k: K },
   { architecture: 'matryoshka-batch-topk', dIn: D, nLatents: N, k: K, useKernels: false },
+  { architecture: 'gated', dIn: D, nLatents: N },
 ];
 test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): %o', async (config) => {
   const sae = createSae(config);
