@@ -11,8 +11,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { describeBackend } from '../src/core/backend';
-import { EXPERIMENTS, findExperiment } from './index';
-import { runExperiment } from './run';
+import { STUDIES, findStudy } from './index';
+import { runStudy } from './run';
 import { experimentsTable, reproductionTable } from './table';
 
 function parseSeed(value: string): number {
@@ -42,18 +42,18 @@ const program = new Command()
       return;
     }
     if (opts.list || !name) {
-      for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(22)} ${e.title}\n`);
+      for (const e of STUDIES) process.stdout.write(`${e.name.padEnd(22)} ${e.title}\n`);
       if (!opts.list) process.exitCode = 1;
       return;
     }
-    const experiment = findExperiment(name);
+    const experiment = findStudy(name);
     if (!experiment) {
-      program.error(`unknown experiment '${name}'; one of: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+      program.error(`unknown experiment '${name}'; one of: ${STUDIES.map((e) => e.name).join(', ')}`);
       return;
     }
     const backend = await initBackend({ backend: opts.backend });
     process.stderr.write(`backend: ${describeBackend(backend)}\n`);
-    const report = await runExperiment(experiment, { quick: Boolean(opts.quick), seed: opts.seed, outDir: opts.out });
+    const report = await runStudy(experiment, { quick: Boolean(opts.quick), seed: opts.seed, outDir: opts.out });
     process.stdout.write(`${report.summary.trim()}\n\nwall time ${report.wallSeconds} s\n`);
   });
 

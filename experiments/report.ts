@@ -33,7 +33,7 @@ export interface FigureEntry {
 }
 
 /** What report.json holds. */
-export interface ExperimentReport {
+export interface StudyReport {
   name: string;
   title: string;
   question: string;
@@ -69,7 +69,7 @@ export function flattenNumbers(numbers: Numbers, prefix = ''): Array<[string, nu
 }
 
 /** Writes report.json and summary.md into `report`'s folder (created) and returns the report path. */
-export function writeReport(outDir: string, report: ExperimentReport): string {
+export function writeReport(outDir: string, report: StudyReport): string {
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'report.json');
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -78,8 +78,8 @@ export function writeReport(outDir: string, report: ExperimentReport): string {
 }
 
 /** Reads a report.json back, checking the fields the page relies on. */
-export function readReport(file: string): ExperimentReport {
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as ExperimentReport;
+export function readReport(file: string): StudyReport {
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyReport;
   const required = ['name', 'title', 'question', 'command', 'summary', 'numbers', 'figures', 'wallSeconds'] as const;
   for (const field of required) {
     if (report[field] === undefined) throw new InputError(file, `has no '${field}'`);
@@ -89,9 +89,9 @@ export function readReport(file: string): ExperimentReport {
 
 /**
  * The consistency problems of a report (empty when none): every number finite, every figure
- * file present, the summary and question non-empty. Experiment tests add their own checks.
+ * file present, the summary and question non-empty. Study tests add their own checks.
  */
-export function reportProblems(outDir: string, report: ExperimentReport): string[] {
+export function reportProblems(outDir: string, report: StudyReport): string[] {
   const problems: string[] = [];
   if (!report.summary.trim()) problems.push('empty summary');
   if (!report.question.trim()) problems.push('empty question');
