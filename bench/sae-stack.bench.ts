@@ -7,12 +7,18 @@
  * B=1024 at S = 1, 4 only: each SAE there holds 134 MB of float32 (W_enc, W_dec, their gradients
  * and Adam's two moments), so S = 16 (2.1 GB before the step's temporaries) exceeds what the wasm
  * backend's memory can hold.
+ * Beside them, the batched matmul a stacked layer would use, [S,B,D] x [S,D,N], with the core's
+ * per-item wasm kernel (src/core/wasm-matmul.ts) against tfjs's own wasm kernel, and S separate
+ * matmuls as the floor it should reach.
  */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../src/core/random';
+import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { createSae } from '../src/sae/create';
 import { SaeTrainer } from '../src/sae/trainer';
 import { readAndDispose } from '../src/core/train';
-import type { BenchRow } from './harness';
+import { type BenchRow, timeIt } from './harness';
 import { LARGE, SMALL, type Shape, fixedSource, metricTensors, sizeLabel } from './sae.bench';
 
 /** S TopK SAEs of one shape, seeds 0 .. S-1. */
@@ -61,8 +67,39 @@ async function stackedVsSeparate(shape: Shape, s: number, reps: number, warmup: 
   return [median(times[0]), median(times[1])];
 }
 
+/** The batched encoder matmul of a stack: the core's kernel, tfjs's own (wasm only), S separate products. */
+async function batchedMatMulRow({ D, N, B }: Shape, s: number, reps: number): Promise<BenchRow> {
+  const rng = new Rng(3);
+  const xSBD = rng.randomNormal([s, B, D]);
+  const wSDN = rng.randomNormal([s, D, N]);
+  const xs = tf.unstack(xSBD);
+  const ws = tf.unstack(wSDN);
+  const fast = await timeIt(() => tf.matMul(xSBD, wSDN), { reps });
+  const separate = await timeIt(() => xs.map((x, i) => tf.matMul(x, ws[i])), { reps });
+  let stock: number | undefined;
+  if (tf.getBackend() === 'wasm') {
+    uninstallFastWasmMatMul();
+    try {
+      stock = await timeIt(() => tf.matMul(xSBD, wSDN), { warmup: 0, reps: Math.min(reps, 2) });
+    } finally {
+      installFastWasmMatMul();
+    }
+  }
+  tf.dispose([xSBD, wSDN, ...xs, ...ws]);
+  return {
+    section: 'sae-stack',
+    name: `batched matmul [${s},${B},${D}] x [${s},${D},${N}] (reference: tfjs's own wasm kernel)`,
+    referenceMs: stock,
+    fastMs: fast,
+    note: `${s} separate matmuls: ${separate.toFixed(1)} ms (${(fast / separate).toFixed(2)}x)`,
+  };
+}
+
 export default async function (): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  rows.push(await batchedMatMulRow(SMALL, 4, 30));
+  rows.push(await batchedMatMulRow(SMALL, 16, 30));
+  rows.push(await batchedMatMulRow(LARGE, 4, 3));
   const plan: [Shape, number[], number, number][] = [
     [SMALL, [1, 4, 16], 20, 3],
     [LARGE, [1, 4], 3, 1],
