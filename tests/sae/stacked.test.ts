@@ -25,13 +25,13 @@ const trainerConfig: SaeTrainerConfig = {
   normalizeInput: true,
 };
 
-/** Member i of each architecture's stack: its own seed, and its own k where there is one. */
+/** Member i of each architecture's stack: its own seed, and its own k (or sparsity coefficient) where there is one. */
 const stacks: [string, (i: number) => SaeConfig][] = [
-  ['relu-l1', (i) => ({ architecture: 'relu-l1', dIn: D, nLatents: N, seed: 2 + i })],
+  ['relu-l1', (i) => ({ architecture: 'relu-l1', dIn: D, nLatents: N, l1Coefficient: 0.5 + i, seed: 2 + i })],
   ['topk', (i) => ({ architecture: 'topk', dIn: D, nLatents: N, k: 2 + i, kAux: 4, seed: 2 + i })],
   ['multi-topk', (i) => ({ architecture: 'topk', dIn: D, nLatents: N, k: 2 + i, multiTopK: true, seed: 2 + i })],
   ['batch-topk', (i) => ({ architecture: 'batch-topk', dIn: D, nLatents: N, k: 2 + i, seed: 2 + i })],
-  ['jumprelu', (i) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, seed: 2 + i })],
+  ['jumprelu', (i) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, l0Coefficient: 0.5 + i, seed: 2 + i })],
   ['jumprelu-kde', (i) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, kdeWindow: 2, seed: 2 + i })],
   ['matryoshka', (i) => ({ architecture: 'matryoshka', dIn: D, nLatents: N, k: 2 + i, seed: 2 + i })],
 ];
