@@ -13,7 +13,7 @@ import { initBackend } from '../src/core/backend-node';
 import { describeBackend } from '../src/core/backend';
 import { EXPERIMENTS, findExperiment } from './index';
 import { runExperiment } from './run';
-import { experimentsTable } from './table';
+import { experimentsTable, reproductionTable } from './table';
 
 function parseSeed(value: string): number {
   const n = integer(0)(value);
@@ -27,6 +27,7 @@ const program = new Command()
   .argument('[name]', 'the experiment (see --list)')
   .option('--list', 'list the experiments')
   .option('--table', "print the README's table of headline numbers from the committed reports")
+  .option('--reproduction', "print the README's reproduction table (published claims) from the committed reports")
   .option('--quick', 'the small configuration the tests use (seconds)')
   .option('--seed <n>', 'seed of everything random', parseSeed, 0)
   .option('--out <dir>', 'report folder')
@@ -34,6 +35,10 @@ const program = new Command()
   .action(async (name: string | undefined, opts) => {
     if (opts.table) {
       process.stdout.write(`${experimentsTable()}\n`);
+      return;
+    }
+    if (opts.reproduction) {
+      process.stdout.write(`${reproductionTable()}\n`);
       return;
     }
     if (opts.list || !name) {

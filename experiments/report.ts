@@ -8,9 +8,13 @@
  *
  * `numbers` holds every number the summary quotes, as a tree of named numbers and arrays:
  * tests check it for consistency, the README table quotes its headline entries.
+ * `reproduction` (optional) holds the rows of the reproduction table this experiment measures
+ * (src/analysis/reproduction.ts: claim, source, published number, our setting, mean and 95%
+ * interval over seeds, untrained baseline, verdict by one rule).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkRow, type ReproductionRow } from '../src/analysis/reproduction';
 import { InputError } from '../src/core/errors';
 
 /** A tree of named numbers (arrays for per-width, per-step or per-seed values). */
@@ -46,6 +50,8 @@ export interface ExperimentReport {
   summary: string;
   numbers: Numbers;
   figures: FigureEntry[];
+  /** Rows of the reproduction table (published claims this run measures over seeds). */
+  reproduction?: ReproductionRow[];
 }
 
 /** Every number in the tree with its dotted path (arrays indexed: `widths.2`). */
@@ -95,5 +101,12 @@ export function reportProblems(outDir: string, report: ExperimentReport): string
     if (!f.caption.trim()) problems.push(`figure ${f.file} has no caption`);
   }
   if (!(report.wallSeconds >= 0)) problems.push(`wallSeconds = ${report.wallSeconds}`);
+  (report.reproduction ?? []).forEach((row, i) => {
+    try {
+      checkRow(row, `reproduction.${i}`);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  });
   return problems;
 }

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type ReproductionRow, reproductionMarkdown } from '../src/analysis/reproduction';
 import { sig } from './common';
 import { EXPERIMENTS } from './index';
 import { type ExperimentReport, readReport } from './report';
@@ -81,4 +82,18 @@ export function experimentsTable(reportsDir = path.join(__dirname, 'reports')): 
   return ['| experiment | headline numbers (full run) | command | wall time |', '|---|---|---|---|', ...rows].join(
     '\n',
   );
+}
+
+/** Every reproduction row of the committed reports, in experiment order. */
+export function reproductionRows(reportsDir = path.join(__dirname, 'reports')): ReproductionRow[] {
+  return EXPERIMENTS.flatMap((e) => {
+    const file = path.join(reportsDir, e.name, 'report.json');
+    return fs.existsSync(file) ? (readReport(file).reproduction ?? []) : [];
+  });
+}
+
+/** The README's reproduction table (src/analysis/reproduction.ts), or a line saying no report has rows yet. */
+export function reproductionTable(reportsDir = path.join(__dirname, 'reports')): string {
+  const rows = reproductionRows(reportsDir);
+  return rows.length === 0 ? 'No committed report has reproduction rows yet.' : reproductionMarkdown(rows);
 }

@@ -147,8 +147,9 @@ export function runMembers(opts: TrainOptions, dIn: number): RunMember[] {
 /** The SAE config the options describe. */
 export function saeConfigFromOptions(opts: SaeOptions, dIn: number): SaeConfig {
   const common = { dIn, nLatents: opts.latents, seed: opts.seed };
-  const needsK =
-    opts.architecture === 'topk' || opts.architecture === 'batch-topk' || opts.architecture === 'matryoshka';
+  const needsK = (['topk', 'batch-topk', 'matryoshka', 'matryoshka-batch-topk'] as string[]).includes(
+    opts.architecture,
+  );
   if (needsK && opts.k === undefined)
     throw new InputError('--k', `is required for --architecture ${opts.architecture}`);
   if (!needsK && opts.k !== undefined)
@@ -160,6 +161,7 @@ export function saeConfigFromOptions(opts: SaeOptions, dIn: number): SaeConfig {
     case 'topk':
     case 'batch-topk':
     case 'matryoshka':
+    case 'matryoshka-batch-topk':
       return { architecture: opts.architecture, ...common, k: opts.k! };
     case 'relu-l1':
       return {

@@ -44,6 +44,11 @@ export interface BatchTopKConfig extends SaeCommonConfig {
 /** The BatchTopK config with every default filled in. */
 export type ResolvedBatchTopKConfig = ResolvedCommonConfig & Required<BatchTopKConfig>;
 
+/** What a BatchTopK SAE's subclass (Matryoshka on BatchTopK) hands to its constructor: the options resolved, its own name. */
+export type ResolvedBatchTopKOptions = Omit<ResolvedBatchTopKConfig, 'architecture'> & {
+  architecture: 'matryoshka-batch-topk';
+};
+
 /** Validates a BatchTopK config and fills in its defaults (before anything is allocated). */
 export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTopKConfig {
   const common = resolveCommon(config, ['k', 'thresholdDecay', 'auxKCoefficient', 'kAux']);
@@ -57,10 +62,10 @@ export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTo
   };
 }
 
-/** The BatchTopK SAE (dense latents; in a forward on cpu/wasm, a padded sparse code: sparse-path.ts). */
+/** The BatchTopK SAE (dense latents; in a forward on cpu/wasm, a padded sparse code: sparse-path.ts); Matryoshka-BatchTopK extends it. */
 export class BatchTopKSae extends SparseAutoencoder {
-  readonly architecture = 'batch-topk' as const;
-  declare readonly config: ResolvedBatchTopKConfig;
+  readonly architecture: 'batch-topk' | 'matryoshka-batch-topk' = 'batch-topk';
+  declare readonly config: ResolvedBatchTopKConfig | ResolvedBatchTopKOptions;
   protected readonly reconstruction = { mse: 0, fvu: 1 };
   readonly k: number;
   readonly thresholdDecay: number;
@@ -69,8 +74,8 @@ export class BatchTopKSae extends SparseAutoencoder {
   /** Threshold updates so far (the first one sets theta to the batch minimum). */
   thresholdUpdates = 0;
 
-  constructor(config: BatchTopKConfig) {
-    super(resolveBatchTopKConfig(config));
+  constructor(config: BatchTopKConfig | ResolvedBatchTopKOptions) {
+    super(config.architecture === 'batch-topk' ? resolveBatchTopKConfig(config) : config);
     ({ k: this.k, thresholdDecay: this.thresholdDecay, auxKCoefficient: this.auxKCoefficient } = this.config);
     this.kAux = this.config.kAux;
     this.params.add('threshold', tf.scalar(0), false);

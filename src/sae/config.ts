@@ -7,7 +7,14 @@ import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
 import { LIMITS } from '../core/limits';
 
 /** The architectures of the family. */
-export const SAE_ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
+export const SAE_ARCHITECTURES = [
+  'relu-l1',
+  'topk',
+  'batch-topk',
+  'jumprelu',
+  'matryoshka',
+  'matryoshka-batch-topk',
+] as const;
 export type SaeArchitecture = (typeof SAE_ARCHITECTURES)[number];
 
 /** Options every SAE shares. */

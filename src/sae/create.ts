@@ -10,11 +10,18 @@ import { SAELENS_ARCHITECTURES } from './saelens-config';
 import { type BatchTopKConfig, BatchTopKSae } from './batch-topk';
 import { type JumpReluConfig, JumpReluSae } from './jumprelu';
 import { type MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
+import { type MatryoshkaBatchTopKConfig, MatryoshkaBatchTopKSae } from './matryoshka-batch-topk';
 import { type ReluL1Config, ReluL1Sae } from './relu-l1';
 import { type TopKConfig, TopKSae } from './topk';
 
 /** The config of any SAE of the family; `architecture` picks the model. */
-export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluConfig | MatryoshkaConfig;
+export type SaeConfig =
+  | ReluL1Config
+  | TopKConfig
+  | BatchTopKConfig
+  | JumpReluConfig
+  | MatryoshkaConfig
+  | MatryoshkaBatchTopKConfig;
 
 /** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
 export function createSae(config: ReluL1Config): ReluL1Sae;
@@ -22,6 +29,7 @@ export function createSae(config: TopKConfig): TopKSae;
 export function createSae(config: BatchTopKConfig): BatchTopKSae;
 export function createSae(config: JumpReluConfig): JumpReluSae;
 export function createSae(config: MatryoshkaConfig): MatryoshkaSae;
+export function createSae(config: MatryoshkaBatchTopKConfig): MatryoshkaBatchTopKSae;
 export function createSae(config: SaeConfig): SparseAutoencoder;
 export function createSae(config: SaeConfig): SparseAutoencoder {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
@@ -50,6 +58,8 @@ export function createSae(config: SaeConfig): SparseAutoencoder {
       return new JumpReluSae(config);
     case 'matryoshka':
       return new MatryoshkaSae(config);
+    case 'matryoshka-batch-topk':
+      return new MatryoshkaBatchTopKSae(config);
     default: {
       throw new ConfigError(
         'architecture',

@@ -44,10 +44,13 @@ export type { BatchTopKConfig } from './batch-topk';
 export { JumpReluSae, rectangleKernel } from './jumprelu';
 /** Config of the JumpReLU SAE. */
 export type { JumpReluConfig } from './jumprelu';
-/** Matryoshka with prefix lists or every prefix (block size 1). */
+/** Matryoshka on TopK with prefix lists or every prefix (block size 1, the default). */
 export { MatryoshkaSae } from './matryoshka';
 /** Config of the Matryoshka SAE. */
 export type { MatryoshkaConfig } from './matryoshka';
+/** Matryoshka on BatchTopK with the published groups [N/16, N/16, N/8, N/4, N/2] (Bussmann et al. 2025). */
+export { MatryoshkaBatchTopKSae, publishedGroupSizes } from './matryoshka-batch-topk';
+export type { MatryoshkaBatchTopKConfig } from './matryoshka-batch-topk';
 /** Build any architecture from its config. */
 export { createSae, saeConfigOf } from './create';
 /** The union of all SAE configs. */

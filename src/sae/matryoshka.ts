@@ -1,5 +1,7 @@
 /**
- * Matryoshka sparse autoencoder, down to block size 1 (every prefix of the dictionary).
+ * Matryoshka sparse autoencoder on TopK, down to block size 1 (every prefix of the dictionary, the
+ * default: a layout no public library uses). The published layout, BatchTopK latents with the
+ * groups [N/16, N/16, N/8, N/4, N/2], is 'matryoshka-batch-topk' (matryoshka-batch-topk.ts).
  *
  * Bussmann, Nabeshima, Karvonen & Nanda 2025, "Learning Multi-Level Features with Matryoshka
  * Sparse Autoencoders", arXiv:2503.17547; Nabeshima 2024 ("Matryoshka Sparse Autoencoders",

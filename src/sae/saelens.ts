@@ -45,6 +45,7 @@ export function saeLensArchitecture(sae: SparseAutoencoder): 'standard' | 'topk'
     case 'matryoshka':
       return 'topk';
     case 'batch-topk':
+    case 'matryoshka-batch-topk':
     case 'jumprelu':
       return 'jumprelu';
   }
@@ -190,7 +191,7 @@ export function loadSaeLens(
         if (want && t.shape.join() !== want.join())
           throw new InputError('overrides', `change the SAE's sizes to [${want}], but ${name} is [${t.shape}]`);
       }
-      if (sae.architecture === 'batch-topk' && tensors.threshold) {
+      if ((sae.architecture === 'batch-topk' || sae.architecture === 'matryoshka-batch-topk') && tensors.threshold) {
         // SAELens' BatchTopK-as-JumpReLU: one global threshold, the same for every latent.
         tf.tidy(() => sae.params.assign({ threshold: tensors.threshold.max() }));
       }
