@@ -34,6 +34,10 @@ const stacks: [string, (i: number) => SaeConfig][] = [
   ['jumprelu', (i) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, l0Coefficient: 0.5 + i, seed: 2 + i })],
   ['jumprelu-kde', (i) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, kdeWindow: 2, seed: 2 + i })],
   ['matryoshka', (i) => ({ architecture: 'matryoshka', dIn: D, nLatents: N, k: 2 + i, seed: 2 + i })],
+  [
+    'matryoshka-batch-topk',
+    (i) => ({ architecture: 'matryoshka-batch-topk', dIn: D, nLatents: 32, k: 2 + i, seed: 2 + i }),
+  ],
 ];
 
 async function params(p: { names(): string[]; get(name: string): tf.Variable }): Promise<Record<string, number[]>> {
