@@ -49,7 +49,7 @@ export function formatComparison(rows: BenchRow[]): string {
   if (ours.size === 0 && torch.size === 0) return '';
   const f = (ms?: number) => (ms === undefined ? '—' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
   const lines = [
-    '| step | this package ms | x its encoder-matmul floor | PyTorch CPU ms (dense) | package / PyTorch |',
+    '| step | this package ms | x its encoder-matmul floor | PyTorch CPU ms (dense, but the sparsify-style rows) | package / PyTorch |',
     '|---|---:|---:|---:|---:|',
   ];
   for (const [key, label] of ORDER) {
