@@ -14,6 +14,12 @@ export function integer(min: number): (value: string) => number {
   };
 }
 
+/** A comma-separated list of integers >= min (one value is a list of one): '8,16,32' -> [8, 16, 32]. */
+export function integerList(min: number): (value: string) => number[] {
+  const one = integer(min);
+  return (value) => value.split(',').map((part) => one(part.trim()));
+}
+
 /** A finite number > 0. */
 export function positiveNumber(value: string): number {
   const n = Number(value);
