@@ -38,6 +38,7 @@ const stacks: [string, (i: number) => SaeConfig][] = [
     'matryoshka-batch-topk',
     (i) => ({ architecture: 'matryoshka-batch-topk', dIn: D, nLatents: 32, k: 2 + i, seed: 2 + i }),
   ],
+  ['gated', (i) => ({ architecture: 'gated', dIn: D, nLatents: N, l1Coefficient: 0.5 + i, seed: 2 + i })],
 ];
 
 async function params(p: { names(): string[]; get(name: string): tf.Variable }): Promise<Record<string, number[]>> {
