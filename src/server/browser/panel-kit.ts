@@ -274,7 +274,11 @@ export async function mountPanel<S extends SettingSpecs>(
     root.dataset.step = String(c.step);
     root.dataset.ghosts = String(c.ghostCount);
     const busy = c.status === 'loading' || c.status === 'error' || c.status === 'done';
-    bStart.disabled = busy || c.status === 'running' || c.status === 'pausing';
+    // Start stays pressable while loading: the run starts once it is ready (WorkerRun queues it).
+    bStart.disabled =
+      c.startQueued || c.status === 'error' || c.status === 'done' || c.status === 'running' || c.status === 'pausing';
+    bStart.setAttribute('aria-busy', String(c.startQueued));
+    root.dataset.startQueued = String(c.startQueued);
     bPause.disabled = c.status !== 'running';
     bStep.disabled = busy || c.status === 'running' || c.status === 'pausing';
     bReset.disabled = c.status === 'loading';
@@ -286,7 +290,9 @@ export async function mountPanel<S extends SettingSpecs>(
         : c.status === 'done'
           ? ' · done'
           : c.status === 'loading'
-            ? ' · loading…'
+            ? c.startQueued
+              ? ' · loading… training starts when ready'
+              : ' · loading…'
             : '';
     status.textContent = `step ${c.step}${rateText}${word}`;
     noteLine.textContent = c.note;
@@ -352,6 +358,8 @@ export async function mountPanel<S extends SettingSpecs>(
   }
 
   bStart.addEventListener('click', startRun);
+  // The buttons as they are while the first model loads (before the worker's first state).
+  showState();
   bPause.addEventListener('click', () => controller.pause());
   bStep.addEventListener('click', () => void controller.stepOnce());
   bReset.addEventListener('click', () => void apply(values, false));

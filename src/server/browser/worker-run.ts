@@ -52,7 +52,16 @@ export class WorkerRun {
     return this.call({ cmd: 'init', panelUrl: new URL(panelUrl, location.href).href, forced, settings });
   }
 
+  /** Start was pressed while the run was still loading: it starts as soon as the run is ready. */
+  startQueued = false;
+
+  /** Starts training; pressed while the run is loading (the page just opened), it is queued. */
   start(): void {
+    if (this.status === 'loading') {
+      this.startQueued = true;
+      this.onState();
+      return;
+    }
     if (!(this.status === 'ready' || this.status === 'paused')) return;
     this.status = 'running';
     this.onState();
@@ -119,6 +128,10 @@ export class WorkerRun {
       this.error = m.error;
       this.ghostCount = m.ghosts;
       this.diagram = m.diagram as DiagramBox[];
+      if (this.startQueued && this.status !== 'loading') {
+        this.startQueued = false;
+        if (this.status === 'ready' || this.status === 'paused') return this.start();
+      }
       this.onState();
     } else if (m.type === 'backend') {
       this.backend = m.report;
