@@ -128,11 +128,11 @@ export class WorkerRun {
       this.error = m.error;
       this.ghostCount = m.ghosts;
       this.diagram = m.diagram as DiagramBox[];
-      if (this.startQueued && this.status !== 'loading') {
-        this.startQueued = false;
-        if (this.status === 'ready' || this.status === 'paused') return this.start();
-      }
-      this.onState();
+      // A Start pressed while loading: now is the time (start() redraws); an error drops it.
+      const startNow = this.startQueued && (this.status === 'ready' || this.status === 'paused');
+      if (this.status !== 'loading') this.startQueued = false;
+      if (startNow) this.start();
+      else this.onState();
     } else if (m.type === 'backend') {
       this.backend = m.report;
       this.backendReason = m.reason;
