@@ -18,7 +18,7 @@ import { initBackend } from '../core/backend-node';
 import { ConfigError, InputError } from '../core/errors';
 import { NotAClone, findPackageRoot, runExperimentCommand, runLessonCommand, runServeCommand } from './course';
 import { EVAL_BATCH_SIZE, runEval } from './eval';
-import { fraction, integer, nonNegativeNumber, positiveNumber } from './args';
+import { fraction, integer, nonNegativeNumber, outputFolder, positiveNumber } from './args';
 import { LR_SCHEDULES, type LrSchedule, type TrainOptions, parseArchitecture, runTrain } from './train';
 
 function architecture(value: string) {
@@ -95,7 +95,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option('--buffer-rows <n>', 'rows in the shuffling buffer (default min(65536, 256 MiB of rows))', integer(1))
     .option('--eval-rows <n>', 'held-out rows evaluated at the end (default min(65536, 256 MiB of rows))', integer(1))
     .option('--seed <n>', 'seed of the initialisation and the data order', integer(0), 0)
-    .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json')
+    .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json', outputFolder)
     .option(
       '--resume',
       'continue the run in --out from its last checkpoint (same options; bit-identical result)',
@@ -154,7 +154,11 @@ Example:
       integer(1),
     )
     .option('--batch-size <n>', 'rows per forward pass', integer(1), EVAL_BATCH_SIZE)
-    .option('--out <dir>', 'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)')
+    .option(
+      '--out <dir>',
+      'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)',
+      outputFolder,
+    )
     .addHelpText(
       'after',
       `

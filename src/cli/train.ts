@@ -175,6 +175,8 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
     const { trainRows, heldOutRows } = splitRows(rowSet.rows, opts.heldOut);
     const D = rowSet.dim;
     const config = saeConfigFromOptions(opts, D);
+    // Before anything is written: a config the SAE refuses (k > latents, ...) must leave --out untouched.
+    sae = createSae(config);
     const bufferRows = opts.bufferRows ?? Math.min(trainRows, defaultRowsInMemory(D));
     fs.mkdirSync(out, { recursive: true });
     const run = {
@@ -195,7 +197,6 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       capacity: bufferRows,
       seed: opts.seed,
     });
-    sae = createSae(config);
     const checkpointDir = path.join(out, 'checkpoint');
     trainer = new SaeTrainer(sae, source, {
       steps: opts.steps,
@@ -297,9 +298,16 @@ function checkResumable(opts: TrainOptions): void {
     if (JSON.stringify(saved[key]) !== JSON.stringify(now[key]))
       throw new InputError(
         '--resume',
-        `the run in ${opts.out} was started with ${key} = ${JSON.stringify(saved[key])}, now ${JSON.stringify(now[key])}; resume with the same options`,
+        `the run in ${opts.out} was started with ${key} = ${JSON.stringify(saved[key])}, now ${JSON.stringify(now[key])}; ` +
+          `resume with the same options: ${optionAsGiven(key, saved[key])}`,
       );
   }
+}
+
+/** How a saved option is written on the command line ('--checkpoint-every 10', 'without --k'). */
+function optionAsGiven(key: string, value: unknown): string {
+  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return value === undefined ? `without ${flag}` : `${flag} ${String(value)}`;
 }
 
 /** Drops the records of steps after `step` (logged by a run killed after its last checkpoint). */

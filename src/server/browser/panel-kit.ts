@@ -143,11 +143,13 @@ export async function mountPanel<S extends SettingSpecs>(
   run: WorkerRun,
   panelUrl: string,
   forcedBackend: string,
+  /** Problems with the URL found before the panel (an unknown ?backend=), shown with the settings' own. */
+  pageProblems: string[] = [],
 ): Promise<PanelHandle> {
   const specs = experiment.settings;
   const parsed = readSettings(specs, location.search);
   let values: SettingValues<S> = parsed.values;
-  const urlProblems = [...parsed.problems, ...(experiment.check?.(values) ?? [])];
+  const urlProblems = [...pageProblems, ...parsed.problems, ...(experiment.check?.(values) ?? [])];
   if (experiment.check?.(values).length) values = readSettings(specs, '').values;
   root.textContent = '';
   root.append(el('h3', { class: 'panel-title' }, experiment.title));
@@ -379,10 +381,13 @@ export async function mountPanel<S extends SettingSpecs>(
       await apply(next, true);
     },
   };
-  // "Try it" buttons in the narration.
+  // "Try it" buttons in the narration. On a phone the panel sits above the text, out of sight
+  // from a button further down: bring it into view, or the run would start unseen.
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button.try-it[data-try]'))) {
     b.disabled = false;
     b.addEventListener('click', () => {
+      const box = (root.closest('#panel') ?? root).getBoundingClientRect();
+      if (box.bottom < 0 || box.top > window.innerHeight) root.scrollIntoView({ block: 'start' });
       void handle.tryIt(b.dataset.try ?? '').catch((e: Error) => showProblems([e.message]));
     });
   }

@@ -37,13 +37,17 @@ export class WorkerRun {
 
   private readonly worker: Worker;
   private nextId = 1;
+  /** Why the worker itself failed (it answers nothing more); '' while it works. */
+  private workerFailure = '';
   private readonly pending = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(workerUrl: string) {
     this.worker = new Worker(workerUrl, { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<Message>) => this.receive(e.data);
     this.worker.onerror = (e) => {
-      this.fail(`the training worker failed: ${e.message}`);
+      // A worker whose script did not load reports an event without a message.
+      this.workerFailure = `the training worker failed: ${e.message || `${workerUrl} did not load`}`;
+      this.fail(this.workerFailure);
     };
   }
 
@@ -100,6 +104,7 @@ export class WorkerRun {
   }
 
   private ask(msg: Record<string, unknown>): Promise<unknown> {
+    if (this.workerFailure) return Promise.reject(new Error(this.workerFailure));
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -107,9 +112,13 @@ export class WorkerRun {
     });
   }
 
+  /** The run failed: every call still waiting (init, above all) fails with the reason. */
   private fail(message: string): void {
     this.error = message;
     this.status = 'error';
+    this.startQueued = false;
+    for (const p of this.pending.values()) p.reject(new Error(message));
+    this.pending.clear();
     this.onState();
   }
 
