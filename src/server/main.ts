@@ -25,14 +25,10 @@ async function main(): Promise<void> {
   console.log(
     `build finished in ${((Date.now() - t0) / 1000).toFixed(1)} s (the API reference follows in the background)`,
   );
-  const api = startApiBuild(log);
-  let server: http.Server;
-  try {
-    server = await listen(createApp({ apiStatus: api.status }), port, host);
-  } catch (e) {
-    api.stop();
-    throw e;
-  }
+  // Started once the port is ours (a port in use ends the start before any child exists).
+  let api: ApiBuild | null = null;
+  const server = await listen(createApp({ apiStatus: () => api?.status() ?? { state: 'building' } }), port, host);
+  api = startApiBuild(log);
   stopOnSignals(server, api);
   const addr = server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;

@@ -126,6 +126,30 @@ test('npm start serves the lessons at once and the API reference once its backgr
   }
 }, 150_000);
 
+test('npm start on a port already in use says so and how to pick another, then exits', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+  const port = (blocker.address() as net.AddressInfo).port;
+  try {
+    const r = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('npm', ['start'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      child.once('exit', (code) => resolve({ code, output }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('EADDRINUSE');
+    expect(r.output).toContain('PORT=<n> npm start picks another port');
+  } finally {
+    blocker.close();
+  }
+}, 120_000);
+
 const ways: [string, string[]][] = [
   ['npm start', ['start']],
   ['gensparse serve', ['run', 'gensparse', '--', 'serve', '--port', '0']],
