@@ -79,14 +79,24 @@ maybe('a new user on a lesson page', () => {
     180_000,
   );
 
-  test('an unknown ?backend= is reported and the automatic choice used; the URL keeps the settings only', async () => {
+  test('an unknown ?backend= is reported at once and the automatic choice used; the URL keeps the settings only', async () => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     const problems = watch(page);
-    await page.goto(`${site.base}/lessons/vae-intro?backend=wegbpu&seed=3`);
-    expect(await state(page, ['ready', 'error'], 60_000)).toBe('ready');
-    expect(await page.textContent('#panel-problems')).toContain(
-      'backend=wegbpu is not one of webgpu, webgl, wasm, cpu; choosing one',
+    await page.goto(`${site.base}/lessons/vae-intro?backend=wegbpu&seed=3`, { waitUntil: 'commit' });
+    // Said from the first frame of the panel, while the model is still loading.
+    const said = await page.waitForFunction(
+      () => {
+        const root = document.getElementById('panel-root');
+        const line = document.getElementById('panel-problems')?.textContent;
+        return line ? { line, state: root?.dataset.state } : null;
+      },
+      null,
+      { polling: 'raf', timeout: 60_000 },
     );
+    const { line, state: stateThen } = (await said.jsonValue()) as { line: string; state: string };
+    expect(line).toContain('backend=wegbpu is not one of webgpu, webgl, wasm, cpu; choosing one');
+    expect(stateThen).toBe('loading');
+    expect(await state(page, ['ready', 'error'], 60_000)).toBe('ready');
     expect(await page.textContent('#backend')).toMatch(/^backend: (webgpu|webgl|wasm|cpu)/);
     const url = new URL(page.url());
     expect(url.searchParams.get('backend')).toBeNull();

@@ -393,8 +393,9 @@ export async function mountPanel<S extends SettingSpecs>(
   }
 
   writeUrl();
-  await controller.init(panelUrl, forcedBackend, values as Record<string, unknown>);
+  // Shown at once: the first model may take seconds to build, and the URL already changed.
   showProblems(urlProblems);
+  await controller.init(panelUrl, forcedBackend, values as Record<string, unknown>);
   (window as unknown as { gensparsePanel: PanelHandle }).gensparsePanel = handle;
   return handle;
 }
