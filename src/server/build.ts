@@ -266,7 +266,9 @@ async function buildApi(stamps: Record<string, string>, force: boolean): Promise
   });
   const project = await app.convert();
   if (!project) throw new Error('TypeDoc could not convert src/index.ts');
-  const tmp = `${API_DIR}.tmp`;
+  // One folder per process: two servers of one clone may build the reference at the same time.
+  removeAbandonedApiFolders();
+  const tmp = `${API_DIR}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await app.generateDocs(project, tmp);
   moveInlineScripts(tmp);
@@ -274,6 +276,28 @@ async function buildApi(stamps: Record<string, string>, force: boolean): Promise
   fs.renameSync(tmp, API_DIR);
   stamps.api = key;
   return true;
+}
+
+/** Removes the half-built references of builds that were stopped (the server stopped during its API build). */
+export function removeAbandonedApiFolders(): void {
+  const prefix = `${path.basename(API_DIR)}.tmp-`;
+  if (!fs.existsSync(BUILD_DIR)) return;
+  for (const name of fs.readdirSync(BUILD_DIR)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
+    fs.rmSync(path.join(BUILD_DIR, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Builds that run at once (the server's background API build beside a restart, or a test's build)
  * must not undo each other's step keys: a key another build writes while this one runs survives it.
+ * Each API build writes into its own folder; those of stopped builds are removed, those of running
+ * ones kept.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build } from '../../src/server/build';
-import { BUILD_DIR } from '../../src/server/paths';
+import { build, removeAbandonedApiFolders } from '../../src/server/build';
+import { API_DIR, BUILD_DIR } from '../../src/server/paths';
 
 const STAMPS = path.join(BUILD_DIR, '.stamps.json');
 const FOREIGN = 'written-by-another-build';
@@ -40,4 +42,18 @@ test('a step key written by another build while this one runs is kept, and this 
   // And both steps are now seen as unchanged.
   const again = await build({ steps: ['katex', 'wasm'] });
   expect(again.map((r) => r.skipped)).toEqual([true, true]);
+});
+
+test("a stopped API build's folder is removed; a running build's is kept", () => {
+  const gone = 2 ** 22 + 12345; // above the largest pid Linux allows (2^22), so no process has it
+  const stopped = `${API_DIR}.tmp-${gone}`;
+  const running = `${API_DIR}.tmp-${process.ppid}`; // jest's parent process: alive
+  for (const d of [stopped, running]) fs.mkdirSync(path.join(d, 'assets'), { recursive: true });
+  try {
+    removeAbandonedApiFolders();
+    expect(fs.existsSync(stopped)).toBe(false);
+    expect(fs.existsSync(running)).toBe(true);
+  } finally {
+    for (const d of [stopped, running]) fs.rmSync(d, { recursive: true, force: true });
+  }
 });
