@@ -11,7 +11,7 @@ import { type SaeConfig, type SparseAutoencoder, createSae } from '../src/sae';
 import { charAbsorption, toyAbsorption } from '../src/sae/eval/absorption';
 import { evaluateKnownTruth } from '../src/sae/eval/truth';
 import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 
 export const ABSORPTION_ARCHITECTURES = ['TopK', 'Matryoshka (prefixes)', 'Matryoshka (every prefix)'] as const;
 
@@ -30,7 +30,7 @@ function configOf(
   return { architecture: 'matryoshka', dIn, nLatents: n, k, seed, prefixes: 'all' };
 }
 
-export const absorption: Experiment = {
+export const absorption: Study = {
   name: 'absorption',
   title: 'Feature absorption: TopK against Matryoshka',
   question:

@@ -13,11 +13,11 @@ import {
 import { paretoFront } from '../src/charts';
 import { BatchTopKSae } from '../src/sae';
 import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 
 export const BATCHTOPK_MODES = ['batch', 'global', 'perLatent'] as const;
 
-export const batchtopkThreshold: Experiment = {
+export const batchtopkThreshold: Study = {
   name: 'batchtopk-threshold',
   title: 'BatchTopK at inference: one threshold or one per latent',
   question:

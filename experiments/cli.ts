@@ -11,9 +11,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { describeBackend } from '../src/core/backend';
-import { EXPERIMENTS, findExperiment } from './index';
-import { runExperiment } from './run';
-import { experimentsTable } from './table';
+import { STUDIES, findStudy } from './index';
+import { runStudy } from './run';
+import { experimentsTable, reproductionTable } from './table';
 
 function parseSeed(value: string): number {
   const n = integer(0)(value);
@@ -27,6 +27,7 @@ const program = new Command()
   .argument('[name]', 'the experiment (see --list)')
   .option('--list', 'list the experiments')
   .option('--table', "print the README's table of headline numbers from the committed reports")
+  .option('--reproduction', "print the README's reproduction table (published claims) from the committed reports")
   .option('--quick', 'the small configuration the tests use (seconds)')
   .option('--seed <n>', 'seed of everything random', parseSeed, 0)
   .option('--out <dir>', 'report folder')
@@ -36,19 +37,23 @@ const program = new Command()
       process.stdout.write(`${experimentsTable()}\n`);
       return;
     }
+    if (opts.reproduction) {
+      process.stdout.write(`${reproductionTable()}\n`);
+      return;
+    }
     if (opts.list || !name) {
-      for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(22)} ${e.title}\n`);
+      for (const e of STUDIES) process.stdout.write(`${e.name.padEnd(22)} ${e.title}\n`);
       if (!opts.list) process.exitCode = 1;
       return;
     }
-    const experiment = findExperiment(name);
+    const experiment = findStudy(name);
     if (!experiment) {
-      program.error(`unknown experiment '${name}'; one of: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+      program.error(`unknown experiment '${name}'; one of: ${STUDIES.map((e) => e.name).join(', ')}`);
       return;
     }
     const backend = await initBackend({ backend: opts.backend });
     process.stderr.write(`backend: ${describeBackend(backend)}\n`);
-    const report = await runExperiment(experiment, { quick: Boolean(opts.quick), seed: opts.seed, outDir: opts.out });
+    const report = await runStudy(experiment, { quick: Boolean(opts.quick), seed: opts.seed, outDir: opts.out });
     process.stdout.write(`${report.summary.trim()}\n\nwall time ${report.wallSeconds} s\n`);
   });
 

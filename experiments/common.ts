@@ -16,7 +16,7 @@ import {
   denseLatents,
   evaluateSae,
 } from '../src/sae';
-import type { ExperimentContext } from './experiment';
+import type { StudyContext } from './study';
 
 const cache = new Map<string, Promise<CharLmActivations>>();
 
@@ -45,7 +45,7 @@ export function shuffledRows(data: Float32Array, dim: number, seed: number): Arr
 
 /** Trains `sae` with a progress bar; returns the metric history (the trainer is freed). */
 export async function trainWithProgress(
-  ctx: ExperimentContext,
+  ctx: StudyContext,
   label: string,
   sae: SparseAutoencoder,
   source: ConstructorParameters<typeof SaeTrainer>[1],

@@ -9,7 +9,7 @@
  */
 import { createSae } from '../src/sae';
 import { charResiduals, evaluateOn, mean, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 import type { Numbers } from './report';
 
 /** The four conditions, in the order they are reported. */
@@ -20,7 +20,7 @@ export const DEAD_LATENT_CONDITIONS = [
   { id: 'independent', tiedInit: false, auxK: false },
 ] as const;
 
-export const deadLatents: Experiment = {
+export const deadLatents: Study = {
   name: 'dead-latents',
   title: 'Dead latents: tied initialisation and AuxK',
   question:

@@ -17,7 +17,7 @@ import { evaluateKnownTruth } from '../src/sae/eval/truth';
 import { spliceEvaluate } from '../src/sae/eval/splice';
 import type { ActivationSource } from '../src/data/source';
 import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment, ExperimentContext } from './experiment';
+import type { Study, StudyContext } from './study';
 
 /** One evaluated point. */
 interface Point {
@@ -82,7 +82,7 @@ function familySettings(D: number, n: number, quick: boolean) {
 
 /** Trains every family on `source` and evaluates each SAE (and each Multi-TopK read) with `evaluate`. */
 async function sweep(
-  ctx: ExperimentContext,
+  ctx: StudyContext,
   label: string,
   D: number,
   n: number,
@@ -118,14 +118,7 @@ async function sweep(
 
 const FAMILIES = ['ReLU+L1', 'JumpReLU', 'TopK', 'BatchTopK', 'Matryoshka', 'Multi-TopK'];
 
-function draw(
-  ctx: ExperimentContext,
-  file: string,
-  title: string,
-  points: Point[],
-  y: 'fvu' | 'score',
-  yTitle: string,
-) {
+function draw(ctx: StudyContext, file: string, title: string, points: Point[], y: 'fvu' | 'score', yTitle: string) {
   const better = y === 'fvu' ? 'lower' : 'higher';
   const all = points.map((p) => [Math.max(p.l0, 1e-2), p[y]] as [number, number]);
   const mask = paretoMask(all, better);
@@ -159,7 +152,7 @@ function draw(
   );
 }
 
-export const frontier: Experiment = {
+export const frontier: Study = {
   name: 'frontier',
   title: 'Frontiers of every architecture',
   question:

@@ -3,14 +3,14 @@ import { absorption } from './absorption';
 import { batchtopkThreshold } from './batchtopk-threshold';
 import { deadLatents } from './dead-latents';
 import { frontier } from './frontier';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 import { opposingDirections } from './opposing-directions';
 import { progressive } from './progressive';
 import { shuffling } from './shuffling';
 import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
 
-export const EXPERIMENTS: Experiment[] = [
+export const STUDIES: Study[] = [
   frontier,
   deadLatents,
   opposingDirections,
@@ -23,6 +23,6 @@ export const EXPERIMENTS: Experiment[] = [
 ];
 
 /** The experiment called `name`, or undefined. */
-export function findExperiment(name: string): Experiment | undefined {
-  return EXPERIMENTS.find((e) => e.name === name);
+export function findStudy(name: string): Study | undefined {
+  return STUDIES.find((e) => e.name === name);
 }

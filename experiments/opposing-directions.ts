@@ -12,7 +12,7 @@ import { Rng } from '../src/core/random';
 import { showContext } from '../src/data/lm';
 import { createSae } from '../src/sae';
 import { charResiduals, latentColumns, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 
 export const OPPOSING_THRESHOLDS = [0.9, 0.7, 0.5] as const;
 
@@ -21,7 +21,7 @@ function randomDictionary(rng: Rng, n: number, d: number): tf.Tensor2D {
   return tf.tidy(() => rng.randomNormal([n, d]) as tf.Tensor2D);
 }
 
-export const opposingDirections: Experiment = {
+export const opposingDirections: Study = {
   name: 'opposing-directions',
   title: 'Opposing decoder directions',
   question:

@@ -8,9 +8,9 @@ import { fvuAtK, progressiveRatios } from '../src/analysis/progressive';
 import { histogramPoints } from '../src/charts';
 import { TopKSae } from '../src/sae';
 import { charResiduals, mean, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 
-export const progressive: Experiment = {
+export const progressive: Study = {
   name: 'progressive',
   title: 'Progressive codes: Multi-TopK read at any k',
   question:

@@ -8,9 +8,13 @@
  *
  * `numbers` holds every number the summary quotes, as a tree of named numbers and arrays:
  * tests check it for consistency, the README table quotes its headline entries.
+ * `reproduction` (optional) holds the rows of the reproduction table this experiment measures
+ * (src/analysis/reproduction.ts: claim, source, published number, our setting, mean and 95%
+ * interval over seeds, untrained baseline, verdict by one rule).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkRow, type ReproductionRow } from '../src/analysis/reproduction';
 import { InputError } from '../src/core/errors';
 
 /** A tree of named numbers (arrays for per-width, per-step or per-seed values). */
@@ -29,7 +33,7 @@ export interface FigureEntry {
 }
 
 /** What report.json holds. */
-export interface ExperimentReport {
+export interface StudyReport {
   name: string;
   title: string;
   question: string;
@@ -46,6 +50,8 @@ export interface ExperimentReport {
   summary: string;
   numbers: Numbers;
   figures: FigureEntry[];
+  /** Rows of the reproduction table (published claims this run measures over seeds). */
+  reproduction?: ReproductionRow[];
 }
 
 /** Every number in the tree with its dotted path (arrays indexed: `widths.2`). */
@@ -63,7 +69,7 @@ export function flattenNumbers(numbers: Numbers, prefix = ''): Array<[string, nu
 }
 
 /** Writes report.json and summary.md into `report`'s folder (created) and returns the report path. */
-export function writeReport(outDir: string, report: ExperimentReport): string {
+export function writeReport(outDir: string, report: StudyReport): string {
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'report.json');
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -72,8 +78,8 @@ export function writeReport(outDir: string, report: ExperimentReport): string {
 }
 
 /** Reads a report.json back, checking the fields the page relies on. */
-export function readReport(file: string): ExperimentReport {
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as ExperimentReport;
+export function readReport(file: string): StudyReport {
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyReport;
   const required = ['name', 'title', 'question', 'command', 'summary', 'numbers', 'figures', 'wallSeconds'] as const;
   for (const field of required) {
     if (report[field] === undefined) throw new InputError(file, `has no '${field}'`);
@@ -83,9 +89,9 @@ export function readReport(file: string): ExperimentReport {
 
 /**
  * The consistency problems of a report (empty when none): every number finite, every figure
- * file present, the summary and question non-empty. Experiment tests add their own checks.
+ * file present, the summary and question non-empty. Study tests add their own checks.
  */
-export function reportProblems(outDir: string, report: ExperimentReport): string[] {
+export function reportProblems(outDir: string, report: StudyReport): string[] {
   const problems: string[] = [];
   if (!report.summary.trim()) problems.push('empty summary');
   if (!report.question.trim()) problems.push('empty question');
@@ -95,5 +101,12 @@ export function reportProblems(outDir: string, report: ExperimentReport): string
     if (!f.caption.trim()) problems.push(`figure ${f.file} has no caption`);
   }
   if (!(report.wallSeconds >= 0)) problems.push(`wallSeconds = ${report.wallSeconds}`);
+  (report.reproduction ?? []).forEach((row, i) => {
+    try {
+      checkRow(row, `reproduction.${i}`);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  });
   return problems;
 }

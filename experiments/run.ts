@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { type Experiment, makeContext } from './experiment';
-import { type ExperimentReport, type FigureEntry, writeReport } from './report';
+import { type Study, makeContext } from './study';
+import { type StudyReport, type FigureEntry, writeReport } from './report';
 
-/** Options of `runExperiment`. */
+/** Options of `runStudy`. */
 export interface RunOptions {
   quick?: boolean;
   seed?: number;
@@ -30,7 +30,7 @@ export function commandOf(name: string, options: { quick: boolean; seed: number;
 }
 
 /** Runs `experiment` and writes its report; returns the report. */
-export async function runExperiment(experiment: Experiment, options: RunOptions = {}): Promise<ExperimentReport> {
+export async function runStudy(experiment: Study, options: RunOptions = {}): Promise<StudyReport> {
   const quick = options.quick ?? false;
   const seed = options.seed ?? 0;
   const outDir = options.outDir ?? defaultOutDir(experiment.name, quick);
@@ -42,7 +42,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions 
   const started = performance.now();
   const result = await experiment.run(ctx);
   const wallSeconds = (performance.now() - started) / 1000;
-  const report: ExperimentReport = {
+  const report: StudyReport = {
     name: experiment.name,
     title: experiment.title,
     question: experiment.question,

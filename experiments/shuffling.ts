@@ -9,7 +9,7 @@ import { neighbourCosine, tokensToReach } from '../src/analysis/shuffling';
 import { ActivationBuffer, ArraySource } from '../src/data';
 import { TopKSae } from '../src/sae';
 import { charResiduals, evaluateOn, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 
 export const SHUFFLING_ORDERS = ['sequential', 'shuffled'] as const;
 type Order = (typeof SHUFFLING_ORDERS)[number];
@@ -22,7 +22,7 @@ interface Run {
   final: number;
 }
 
-export const shuffling: Experiment = {
+export const shuffling: Study = {
   name: 'shuffling',
   title: 'Shuffled against sequential activations',
   question:

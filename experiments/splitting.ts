@@ -13,14 +13,14 @@ import { TopKSae } from '../src/sae';
 import { decoderDirections } from '../src/sae/eval/latent-rows';
 import { type KnownTruthMetrics, evaluateKnownTruth } from '../src/sae/eval/truth';
 import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment, ExperimentContext } from './experiment';
+import type { Study, StudyContext } from './study';
 
 const TAU = 0.5; // match threshold on decoder cosine
 const DISTINCT = 0.5; // children whose pairwise cosines are all below this replace their parent
 
 /** Trains one TopK SAE per width on `source()`. */
 async function trainWidths(
-  ctx: ExperimentContext,
+  ctx: StudyContext,
   label: string,
   D: number,
   widths: number[],
@@ -106,7 +106,7 @@ async function splitAnalysis(saes: TopKSae[], D: number, treeCount: number) {
   return { decoders, fractions, trees };
 }
 
-export const splitting: Experiment = {
+export const splitting: Study = {
   name: 'splitting',
   title: 'Feature splitting across widths, and stitching',
   question:

@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type ReproductionRow, reproductionMarkdown } from '../src/analysis/reproduction';
 import { sig } from './common';
-import { EXPERIMENTS } from './index';
-import { type ExperimentReport, readReport } from './report';
+import { STUDIES } from './index';
+import { type StudyReport, readReport } from './report';
 
 // biome-ignore lint/suspicious/noExplicitAny: report numbers are a free-form tree, read by name here
 type N = Record<string, any>;
@@ -71,14 +72,28 @@ const HEADLINES: Record<string, (n: N) => string> = {
 
 /** The markdown table (experiments without a committed full run say so). */
 export function experimentsTable(reportsDir = path.join(__dirname, 'reports')): string {
-  const rows = EXPERIMENTS.map((e) => {
+  const rows = STUDIES.map((e) => {
     const file = path.join(reportsDir, e.name, 'report.json');
     if (!fs.existsSync(file)) return `| ${e.name} | no committed full run | \`npm run experiment -- ${e.name}\` | - |`;
-    const r: ExperimentReport = readReport(file);
+    const r: StudyReport = readReport(file);
     const headline = HEADLINES[e.name]?.(r.numbers as N) ?? '';
     return `| [${e.name}](experiments/reports/${e.name}/summary.md) | ${headline} | \`${r.command}\` | ${Math.round(r.wallSeconds)} s |`;
   });
   return ['| experiment | headline numbers (full run) | command | wall time |', '|---|---|---|---|', ...rows].join(
     '\n',
   );
+}
+
+/** Every reproduction row of the committed reports, in experiment order. */
+export function reproductionRows(reportsDir = path.join(__dirname, 'reports')): ReproductionRow[] {
+  return STUDIES.flatMap((e) => {
+    const file = path.join(reportsDir, e.name, 'report.json');
+    return fs.existsSync(file) ? (readReport(file).reproduction ?? []) : [];
+  });
+}
+
+/** The README's reproduction table (src/analysis/reproduction.ts), or a line saying no report has rows yet. */
+export function reproductionTable(reportsDir = path.join(__dirname, 'reports')): string {
+  const rows = reproductionRows(reportsDir);
+  return rows.length === 0 ? 'No committed report has reproduction rows yet.' : reproductionMarkdown(rows);
 }

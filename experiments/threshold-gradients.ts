@@ -13,9 +13,9 @@ import { perCoordinateMoments, thresholdGradients } from '../src/analysis/thresh
 import { paretoFront } from '../src/charts';
 import { JumpReluSae } from '../src/sae';
 import { charResiduals, evaluateOn, mean, randomRows, shuffledRows, sig, trainWithProgress } from './common';
-import type { Experiment } from './experiment';
+import type { Study } from './study';
 
-export const thresholdGradientsExperiment: Experiment = {
+export const thresholdGradientsExperiment: Study = {
   name: 'threshold-gradients',
   title: 'JumpReLU threshold gradients and the persistent KDE',
   question:

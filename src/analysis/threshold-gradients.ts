@@ -40,7 +40,7 @@ export async function thresholdGradients(
     const { loss, grads } = sae.params.gradients(() => {
       const o = sae.forward(xBD, { training: true });
       const kept = o.loss;
-      for (const v of [o.recon, ...Object.values(o.losses)]) if (v !== kept) v.dispose();
+      for (const v of [o.recon, ...Object.values(o.losses), ...Object.values(o.metrics)]) if (v !== kept) v.dispose();
       if (o.latents.kind === 'dense') o.latents.denseBN.dispose();
       else tf.dispose([o.latents.valuesBK, o.latents.indicesBK]);
       return kept;

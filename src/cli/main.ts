@@ -19,7 +19,15 @@ import { ConfigError, InputError } from '../core/errors';
 import { NotAClone, findPackageRoot, runExperimentCommand, runLessonCommand, runServeCommand } from './course';
 import { EVAL_BATCH_SIZE, runEval } from './eval';
 import { fraction, integer, nonNegativeNumber, outputFolder, positiveNumber } from './args';
-import { LR_SCHEDULES, type LrSchedule, type TrainOptions, parseArchitecture, runTrain } from './train';
+import {
+  LR_SCHEDULES,
+  type LrSchedule,
+  type TrainOptions,
+  architectureHelp,
+  parseArchitecture,
+  runTrain,
+  trainFlagHelp,
+} from './train';
 
 function architecture(value: string) {
   try {
@@ -68,14 +76,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       '.npy or .safetensors file [rows, dim] (float32/float16/bf16), or a folder of them',
     )
     .option('--tensor <name>', 'tensor to read from a .safetensors file that holds several')
-    .addOption(
-      new Option('--architecture <name>', 'relu-l1, topk, batch-topk, jumprelu or matryoshka')
-        .argParser(architecture)
-        .default('topk'),
-    )
+    .addOption(new Option('--architecture <name>', architectureHelp()).argParser(architecture).default('topk'))
     .requiredOption('--latents <n>', 'number of latents N (the dictionary size)', integer(1))
-    .option('--k <n>', 'active latents per input (topk, batch-topk, matryoshka)', integer(1))
-    .option('--sparsity-coefficient <x>', 'L1 (relu-l1) or L0 (jumprelu) coefficient', nonNegativeNumber)
+    .option('--k <n>', trainFlagHelp('k'), integer(1))
+    .option('--sparsity-coefficient <x>', trainFlagHelp('sparsityCoefficient'), nonNegativeNumber)
     .requiredOption('--steps <n>', 'optimisation steps', integer(1))
     .option('--batch-size <n>', 'inputs per step', integer(1), 1024)
     .option('--lr <x>', 'peak learning rate (default 2e-4 / sqrt(N / 2^14), Gao et al. 2024)', positiveNumber)

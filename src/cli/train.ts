@@ -29,8 +29,10 @@ import { InputError } from '../core/errors';
 import { progressBar } from '../core/progress';
 import type { TrainCallbacks, TrainState } from '../core/train';
 import { ActivationBuffer } from '../data/buffer';
-import { SAE_ARCHITECTURES, type SaeArchitecture, type SparseAutoencoder } from '../sae/base';
-import { type SaeConfig, createSae } from '../sae/create';
+import { saeArchitecture, saeArchitectureNames, saeArchitectures } from '../sae/architectures';
+import type { SparseAutoencoder } from '../sae/base';
+import { type SaeArchitecture, type SaeConfig, createSae } from '../sae/create';
+import type { TrainFlag } from '../sae/registry';
 import { evaluateSae } from '../sae/metrics';
 import { loadSaeLens, saveSaeLens } from '../sae/saelens';
 import { SaeTrainer } from '../sae/trainer';
@@ -49,9 +51,9 @@ export interface TrainOptions {
   tensor?: string;
   architecture: SaeArchitecture;
   latents: number;
-  /** Active latents (topk, batch-topk, matryoshka). */
+  /** Active latents (the architectures that read --k: `trainFlagHelp('k')`). */
   k?: number;
-  /** The L1 (relu-l1) or L0 (jumprelu) coefficient; the architecture's default when absent. */
+  /** The architecture's sparsity coefficient (L1, L0: `trainFlagHelp('sparsityCoefficient')`); its default when absent. */
   sparsityCoefficient?: number;
   steps: number;
   batchSize: number;
@@ -91,45 +93,48 @@ export interface TrainSummary {
   stopped: boolean;
 }
 
+/** The command-line name of each flag an architecture may read (registry.ts `TrainFlag`). */
+export const TRAIN_FLAG_NAMES: Record<TrainFlag, string> = { k: '--k', sparsityCoefficient: '--sparsity-coefficient' };
+
 /** The architecture named by `--architecture`, or an InputError with a suggestion. */
 export function parseArchitecture(name: string): SaeArchitecture {
-  if ((SAE_ARCHITECTURES as readonly string[]).includes(name)) return name as SaeArchitecture;
-  throw new InputError(
-    '--architecture',
-    `'${name}' is not one of ${SAE_ARCHITECTURES.join(', ')}${didYouMean(name, SAE_ARCHITECTURES)}`,
-  );
+  const names = saeArchitectureNames();
+  if ((names as string[]).includes(name)) return name as SaeArchitecture;
+  throw new InputError('--architecture', `'${name}' is not one of ${names.join(', ')}${didYouMean(name, names)}`);
 }
 
-/** The SAE config the options describe. */
-export function saeConfigFromOptions(opts: TrainOptions, dIn: number): SaeConfig {
-  const common = { dIn, nLatents: opts.latents, seed: opts.seed };
-  const needsK =
-    opts.architecture === 'topk' || opts.architecture === 'batch-topk' || opts.architecture === 'matryoshka';
-  if (needsK && opts.k === undefined)
-    throw new InputError('--k', `is required for --architecture ${opts.architecture}`);
-  if (!needsK && opts.k !== undefined)
-    throw new InputError('--k', `has no meaning for --architecture ${opts.architecture}; use --sparsity-coefficient`);
-  if (needsK && opts.sparsityCoefficient !== undefined)
-    throw new InputError('--sparsity-coefficient', `has no meaning for --architecture ${opts.architecture}; use --k`);
-  const coefficient = opts.sparsityCoefficient;
-  switch (opts.architecture) {
-    case 'topk':
-    case 'batch-topk':
-    case 'matryoshka':
-      return { architecture: opts.architecture, ...common, k: opts.k! };
-    case 'relu-l1':
-      return {
-        architecture: 'relu-l1',
-        ...common,
-        ...(coefficient === undefined ? {} : { l1Coefficient: coefficient }),
-      };
-    case 'jumprelu':
-      return {
-        architecture: 'jumprelu',
-        ...common,
-        ...(coefficient === undefined ? {} : { l0Coefficient: coefficient }),
-      };
+/** `--architecture`'s help: the registered names ('relu-l1, topk, ... or gated'). */
+export function architectureHelp(): string {
+  const names = saeArchitectureNames();
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+}
+
+/** A flag's help from the architectures that read it: 'L1 coefficient (relu-l1, gated) or L0 coefficient (jumprelu)'. */
+export function trainFlagHelp(flag: TrainFlag): string {
+  const byMeaning = new Map<string, string[]>();
+  for (const e of saeArchitectures()) {
+    const use = e.cli[flag];
+    if (use) byMeaning.set(use.meaning, [...(byMeaning.get(use.meaning) ?? []), e.name]);
   }
+  return [...byMeaning].map(([meaning, names]) => `${meaning} (${names.join(', ')})`).join(' or ');
+}
+
+/** The SAE config the options describe: each flag the architecture reads sets its config field. */
+export function saeConfigFromOptions(opts: TrainOptions, dIn: number): SaeConfig {
+  const { name, cli } = saeArchitecture(opts.architecture);
+  const config: Record<string, unknown> = { architecture: name, dIn, nLatents: opts.latents, seed: opts.seed };
+  const reads = (Object.keys(cli) as TrainFlag[]).map((f) => TRAIN_FLAG_NAMES[f]);
+  for (const flag of Object.keys(TRAIN_FLAG_NAMES) as TrainFlag[]) {
+    const [value, use] = [opts[flag], cli[flag]];
+    if (use?.required && value === undefined)
+      throw new InputError(TRAIN_FLAG_NAMES[flag], `is required for --architecture ${name}`);
+    if (!use && value !== undefined) {
+      const instead = reads.length > 0 ? `; use ${reads.join(' or ')}` : '';
+      throw new InputError(TRAIN_FLAG_NAMES[flag], `has no meaning for --architecture ${name}${instead}`);
+    }
+    if (use && value !== undefined) config[use.field] = value;
+  }
+  return config as unknown as SaeConfig;
 }
 
 /** Writes each reported step as one JSON line (a plotting tool reads it with pandas.read_json(lines=True)). */

@@ -5,8 +5,12 @@ export * from './idx';
 export * from './source';
 /** Synthetic features with ground truth: SuperpositionData, HierarchicalData (the absorption toy). */
 export * from './synthetic';
-/** SynthBench: a SynthSAEBench-style known-truth generator (Zipf, hierarchy, correlations) at laptop scale. */
+/** SynthBench: SynthSAEBench's known-truth generator with its published parameters, at laptop scale. */
 export * from './synth-bench';
+/** The earlier known-truth generator, kept as the preset 'gensparse-v1'. */
+export * from './synth-bench-v1';
+/** Both generators by name: createSynthBench('synth-sae-bench' | 'gensparse-v1', ...). */
+export * from './synth-bench-presets';
 /** Ground-truth metrics: mean max cosine similarity, recovered features, absorption rate. */
 export * from './metrics';
 /** The activation mixing buffer (shuffled or sequential), itself an ActivationSource. */

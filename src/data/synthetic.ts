@@ -307,6 +307,32 @@ export function randomDirections(rng: Rng, m: number, d: number, orthonormal: bo
   return Float32Array.from(out);
 }
 
+/**
+ * Phi(x), the standard normal CDF: erfc(-x / sqrt(2)) / 2, with erfc from its Chebyshev fit
+ * (Press et al., Numerical Recipes, 2nd ed., section 6.2, `erfcc`: fractional error < 1.2e-7).
+ */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const erfc =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
 /** Phi^-1(q), the standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(q: number): number {
   if (q <= 0) return -Infinity;

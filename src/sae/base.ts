@@ -10,9 +10,11 @@
  * W_enc [D,N], b_enc [N], W_dec [N,D] (one unit-norm row per latent), b_dec [D].
  *
  * An architecture (relu-l1.ts, topk.ts, ...) is one short file: its resolved config, its
- * activation (`activate`), the coefficients of MSE and FVU in its objective, and its extra loss
- * terms (`lossTerms`) as a named record with coefficients; `forward` here does the rest (the
- * shape of SAELens v6's training forward). Sparse latents are decoded by the sparse-decode op.
+ * activation (`activate`), the coefficients of MSE and FVU in its objective, its extra loss
+ * terms (`lossTerms`) as a named record with coefficients, and its registration (registry.ts);
+ * `forward` here does the rest (the shape of SAELens v6's training forward) and returns the
+ * activation's metrics (values reported, not optimised) apart from the loss terms. Sparse latents
+ * are decoded by the sparse-decode op.
  * Every op runs through `withKernels(useKernels, ...)`: false runs each kernels/<op>/reference.ts.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -22,15 +24,15 @@ import { Rng } from '../core/random';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import { sparseDecode } from '../../kernels/sparse-decode';
 import type { SelectedCode } from '../../kernels/sparse-encode';
-import { type ResolvedCommonConfig, type SaeArchitecture, checkForwardOptions } from './config';
+import { type ResolvedCommonConfig, checkForwardOptions } from './config';
 import { removeParallelGrad, unitRows } from './geometry';
 import { type DataInitOptions, initFromData } from './init';
 import { type Latents, latentTensors } from './latents';
 import { type AuxKWeights, batchFvu, squaredError } from './losses';
 import { SparsePath } from './sparse-path';
 
-export { SAE_ARCHITECTURES, checkK, checkCoefficient } from './config';
-export type { SaeArchitecture, SaeCommonConfig } from './config';
+export { checkK, checkCoefficient } from './config';
+export type { SaeCommonConfig } from './config';
 export { denseLatents, scatterLatents, firedCounts } from './latents';
 export type { Latents } from './latents';
 export type { DataInitOptions } from './init';
@@ -44,6 +46,8 @@ export interface SaeOutput {
   losses: { mse: tf.Scalar; fvu: tf.Scalar } & Record<string, tf.Scalar>;
   /** The training objective sum_t c_t L_t. */
   loss: tf.Scalar;
+  /** Values reported beside the losses that are no part of the objective (BatchTopK's `inferenceL0`). */
+  metrics: Record<string, tf.Scalar>;
 }
 
 /** Options of one forward pass. */
@@ -71,8 +75,11 @@ export interface Encoding {
   wideLatents?: Latents;
   /** The sparse encoder's selected pre-activations, where the activation ran on them (JumpReLU's L0 reuses them). */
   selected?: SelectedCode;
-  /** Latents per input the inference threshold keeps (BatchTopK in training; reported only). */
-  inferenceL0?: tf.Scalar;
+  /**
+   * Values to report that are no loss term (`SaeOutput.metrics`), named unlike the loss terms and
+   * the trainer's own metrics (loss, l0, deadFraction, lr).
+   */
+  metrics?: Record<string, tf.Scalar>;
 }
 
 /** What `lossTerms` sees of one forward pass. */
@@ -85,15 +92,22 @@ export interface LossContext {
 
 /** Disposes every tensor of a forward record. */
 export function disposeOutput(out: SaeOutput): void {
-  const ts = [out.recon, out.loss, ...Object.values(out.losses), ...latentTensors(out.latents)];
+  const ts = [
+    out.recon,
+    out.loss,
+    ...Object.values(out.losses),
+    ...Object.values(out.metrics),
+    ...latentTensors(out.latents),
+  ];
   for (const t of ts) if (!t.isDisposed) t.dispose();
 }
 
 /** The base class: parameters, the template forward, the decoder constraint and data initialisation. */
 export abstract class SparseAutoencoder {
-  abstract readonly architecture: SaeArchitecture;
+  /** The registered name (registry.ts). */
+  abstract readonly architecture: string;
   /** The resolved config the SAE was built from (every default filled in; saved beside the weights). */
-  readonly config: ResolvedCommonConfig & { architecture: SaeArchitecture };
+  readonly config: ResolvedCommonConfig & { architecture: string };
   readonly dIn: number;
   readonly nLatents: number;
   readonly tiedInit: boolean;
@@ -110,7 +124,7 @@ export abstract class SparseAutoencoder {
   protected readonly sparsePath = new SparsePath();
 
   /** `config` must be resolved and validated already (each architecture's `resolve...Config`): this allocates. */
-  constructor(config: ResolvedCommonConfig & { architecture: SaeArchitecture }) {
+  constructor(config: ResolvedCommonConfig & { architecture: string }) {
     this.config = config;
     ({ dIn: this.dIn, nLatents: this.nLatents, tiedInit: this.tiedInit, seed: this.seed } = config);
     ({ applyBDecToInput: this.applyBDecToInput, useKernels: this.useKernels } = config);
@@ -204,7 +218,15 @@ export abstract class SparseAutoencoder {
     );
   }
 
-  /** The template: normalise, activate, decode, then every loss term and their weighted sum. */
+  /**
+   * Does a loss read the dead latents the trainer passes (`ForwardOptions.deadLatents`, the TopK
+   * family's AuxK)? The trainer tracks them only for such SAEs.
+   */
+  get usesDeadLatents(): boolean {
+    return false;
+  }
+
+  /** The template: normalise, activate, decode, then every loss term, their weighted sum, and the metrics. */
   forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
     checkForwardOptions(options, this.nLatents);
     return withKernels(this.useKernels, () =>
@@ -224,7 +246,11 @@ export abstract class SparseAutoencoder {
           loss = loss === null ? weighted : (loss.add(weighted) as tf.Scalar);
         }
         const losses = Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, t.value])) as SaeOutput['losses'];
-        return { latents: act.latents, recon: this.toInputUnits(xhatBD), losses, loss: loss ?? tf.scalar(0) };
+        const metrics = act.metrics ?? {};
+        const clash = Object.keys(metrics).find((name) => name in losses);
+        if (clash) throw new Error(`${this.architecture}: metric '${clash}' has the name of a loss term`);
+        const recon = this.toInputUnits(xhatBD);
+        return { latents: act.latents, recon, losses, loss: loss ?? tf.scalar(0), metrics };
       }),
     );
   }

@@ -27,6 +27,13 @@ import {
   resolveKAux,
 } from './config';
 import { deadLatentAuxK } from './losses';
+import { registerSaeArchitecture, standardWeightShapes } from './registry';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    'batch-topk': { config: BatchTopKConfig; sae: BatchTopKSae };
+  }
+}
 
 /** Config of the BatchTopK SAE. */
 export interface BatchTopKConfig extends SaeCommonConfig {
@@ -44,6 +51,11 @@ export interface BatchTopKConfig extends SaeCommonConfig {
 /** The BatchTopK config with every default filled in. */
 export type ResolvedBatchTopKConfig = ResolvedCommonConfig & Required<BatchTopKConfig>;
 
+/** What a BatchTopK SAE's subclass (Matryoshka on BatchTopK) hands to its constructor: the options resolved, its own name. */
+export type ResolvedBatchTopKOptions = Omit<ResolvedBatchTopKConfig, 'architecture'> & {
+  architecture: 'matryoshka-batch-topk';
+};
+
 /** Validates a BatchTopK config and fills in its defaults (before anything is allocated). */
 export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTopKConfig {
   const common = resolveCommon(config, ['k', 'thresholdDecay', 'auxKCoefficient', 'kAux']);
@@ -57,10 +69,10 @@ export function resolveBatchTopKConfig(config: BatchTopKConfig): ResolvedBatchTo
   };
 }
 
-/** The BatchTopK SAE (dense latents; in a forward on cpu/wasm, a padded sparse code: sparse-path.ts). */
+/** The BatchTopK SAE (dense latents; in a forward on cpu/wasm, a padded sparse code: sparse-path.ts); Matryoshka-BatchTopK extends it. */
 export class BatchTopKSae extends SparseAutoencoder {
-  readonly architecture = 'batch-topk' as const;
-  declare readonly config: ResolvedBatchTopKConfig;
+  readonly architecture: 'batch-topk' | 'matryoshka-batch-topk' = 'batch-topk';
+  declare readonly config: ResolvedBatchTopKConfig | ResolvedBatchTopKOptions;
   protected readonly reconstruction = { mse: 0, fvu: 1 };
   readonly k: number;
   readonly thresholdDecay: number;
@@ -69,8 +81,8 @@ export class BatchTopKSae extends SparseAutoencoder {
   /** Threshold updates so far (the first one sets theta to the batch minimum). */
   thresholdUpdates = 0;
 
-  constructor(config: BatchTopKConfig) {
-    super(resolveBatchTopKConfig(config));
+  constructor(config: BatchTopKConfig | ResolvedBatchTopKOptions) {
+    super(config.architecture === 'batch-topk' ? resolveBatchTopKConfig(config) : config);
     ({ k: this.k, thresholdDecay: this.thresholdDecay, auxKCoefficient: this.auxKCoefficient } = this.config);
     this.kAux = this.config.kAux;
     this.params.add('threshold', tf.scalar(0), false);
@@ -84,7 +96,9 @@ export class BatchTopKSae extends SparseAutoencoder {
   /**
    * Training: the batch's top floor(kB) (and theta moves towards the smallest kept activation);
    * otherwise f = ReLU(z) * 1[ReLU(z) > theta], independent of the batch. A training forward also
-   * counts, per input, the latents the threshold (before this step's update) would keep.
+   * reports the metric `inferenceL0`: mean_b #{i: ReLU(z_bi) > theta}, the latents per input the
+   * threshold (before this step's update) would keep. Training L0 is k by construction; evaluation
+   * (and a saved model) uses the threshold, so this is the L0 a user will see.
    */
   protected activate(xnBD: tf.Tensor2D, { training, forLoss }: { training: boolean; forLoss: boolean }): Encoding {
     const keep = Math.max(1, Math.min(xnBD.shape[0] * this.nLatents, Math.floor(this.k * xnBD.shape[0])));
@@ -96,14 +110,14 @@ export class BatchTopKSae extends SparseAutoencoder {
       const valuesBK = code.preActsBK.relu().mul(code.validBK) as tf.Tensor2D;
       if (training) this.updateThreshold(valuesBK);
       const latents = { kind: 'sparse' as const, valuesBK, indicesBK: code.indicesBK };
-      return { latents, inferenceL0: training ? (code.countAboveB.mean() as tf.Scalar) : undefined };
+      return { latents, metrics: training ? { inferenceL0: code.countAboveB.mean() as tf.Scalar } : {} };
     }
     const zBN = this.preActivations(xnBD);
     if (!training) return { latents: { kind: 'dense', denseBN: this.thresholded(zBN) } };
     const inferenceL0 = untaped((z, th) => z.relu().greater(th).cast('float32').sum(1).mean(), zBN, this.threshold);
     const fBN = batchTopkActivation(zBN, this.k);
     this.updateThreshold(fBN);
-    return { latents: { kind: 'dense', denseBN: fBN }, inferenceL0: inferenceL0 as tf.Scalar };
+    return { latents: { kind: 'dense', denseBN: fBN }, metrics: { inferenceL0: inferenceL0 as tf.Scalar } };
   }
 
   /** ReLU(z) * 1[ReLU(z) > theta] with theta read on the device. */
@@ -115,19 +129,18 @@ export class BatchTopKSae extends SparseAutoencoder {
     });
   }
 
-  /**
-   * AuxK, and in training `inferenceL0` (coefficient 0, reported only): the latents per input that
-   * the threshold would keep, mean_b #{i: ReLU(z_bi) > theta}. Training L0 is k by construction;
-   * evaluation (and a saved model) uses the threshold, so this is the L0 a user will see.
-   */
-  protected override lossTerms({ xnBD, xhatBD, act, options }: LossContext): Record<string, LossTerm> {
+  /** AuxK reads the dead latents unless its coefficient is 0. */
+  override get usesDeadLatents(): boolean {
+    return this.auxKCoefficient > 0;
+  }
+
+  /** AuxK over the dead latents (0 without dead latents or with alpha = 0). */
+  protected override lossTerms({ xnBD, xhatBD, options }: LossContext): Record<string, LossTerm> {
     const value =
       this.auxKCoefficient === 0
         ? tf.scalar(0)
         : deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, options.deadLatents, this.kAux);
-    const terms: Record<string, LossTerm> = { auxK: { value, coefficient: this.auxKCoefficient } };
-    if (act.inferenceL0) terms.inferenceL0 = { value: act.inferenceL0, coefficient: 0 };
-    return terms;
+    return { auxK: { value, coefficient: this.auxKCoefficient } };
   }
 
   /** theta <- decay * theta + (1 - decay) * min{f > 0} (the first update sets theta = min). @param fBN dense [B,N] or sparse values [B,K] */
@@ -158,3 +171,32 @@ export class BatchTopKSae extends SparseAutoencoder {
     return tf.tidy(() => tf.fill([this.nLatents], 1).mul(this.threshold) as tf.Tensor1D);
   }
 }
+
+/**
+ * How SAELens holds a BatchTopK SAE (and Matryoshka on BatchTopK): a JumpReLU whose threshold is
+ * theta for every latent (`thresholdN`).
+ */
+export const BATCH_TOPK_SAELENS_FOLDER = {
+  architecture: 'jumprelu',
+  weightShapes: (dIn: number, nLatents: number) => ({ ...standardWeightShapes(dIn, nLatents), threshold: [nLatents] }),
+  loadWeights: (sae: BatchTopKSae, tensors: Record<string, tf.Tensor>) => {
+    // One global threshold: the same for every latent in a folder saved this way.
+    tf.tidy(() => sae.params.assign({ threshold: tensors.threshold.max() }));
+    sae.loadWeights(tensors);
+  },
+};
+
+registerSaeArchitecture({
+  name: 'batch-topk',
+  resolve: resolveBatchTopKConfig,
+  create: (config: BatchTopKConfig) => new BatchTopKSae(config),
+  saeLens: {
+    ...BATCH_TOPK_SAELENS_FOLDER,
+    trainingConfig: {
+      architecture: 'batchtopk',
+      fields: { k: 'k', aux_loss_coefficient: 'auxKCoefficient' },
+      required: ['k'],
+    },
+  },
+  cli: { k: { field: 'k', meaning: 'active latents per input', required: true } },
+});

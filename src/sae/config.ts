@@ -6,10 +6,6 @@
 import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
 import { LIMITS } from '../core/limits';
 
-/** The architectures of the family. */
-export const SAE_ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
-export type SaeArchitecture = (typeof SAE_ARCHITECTURES)[number];
-
 /** Options every SAE shares. */
 export interface SaeCommonConfig {
   /** Input width D. */
@@ -49,24 +45,9 @@ export const COMMON_KEYS = [
   'maxParameters',
 ] as const;
 
-/** SAELens field names (v6 cfg.json and training configs) and ours. */
-export const SAELENS_FIELDS: Record<string, string> = {
-  d_in: 'dIn',
-  d_sae: 'nLatents',
-  apply_b_dec_to_input: 'applyBDecToInput',
-  l1_coefficient: 'l1Coefficient',
-  l0_coefficient: 'l0Coefficient',
-  jumprelu_bandwidth: 'bandwidth',
-  jumprelu_init_threshold: 'initialThreshold',
-  aux_loss_coefficient: 'auxKCoefficient',
-  normalize_activations: '(the trainer option normalizeInput)',
-  dtype: '(always float32)',
-  device: '(the backend: initBackend)',
-};
-
 /**
- * Throws unless `config` is a plain object whose keys are all in `allowed`: an SAELens field name
- * points to the converter, any other unknown key lists the keys that exist.
+ * Throws unless `config` is a plain object whose keys are all in `allowed`; an unknown key lists
+ * the keys that exist. (`createSae` first points SAELens field names to the converter.)
  */
 export function checkKeys(config: unknown, architecture: string, allowed: readonly string[]): void {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
@@ -74,13 +55,6 @@ export function checkKeys(config: unknown, architecture: string, allowed: readon
   }
   for (const key of Object.keys(config)) {
     if (allowed.includes(key)) continue;
-    if (key in SAELENS_FIELDS) {
-      throw new ConfigError(
-        key,
-        `is an SAELens field name (ours: ${SAELENS_FIELDS[key]}); convert an SAELens config with ` +
-          'saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
-      );
-    }
     throw new ConfigError(key, `is not an option of the '${architecture}' SAE; the options are ${allowed.join(', ')}`);
   }
 }

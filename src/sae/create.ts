@@ -1,29 +1,22 @@
 /**
  * One entry point for the whole family: `createSae(config)` builds the architecture that
- * `config.architecture` names, so trainers, lessons and the SAELens loader treat them alike.
- * Overloaded by architecture: `createSae({architecture: 'topk', ...}).k` type-checks.
+ * `config.architecture` names (looked up in the registry), so trainers, lessons and the SAELens
+ * loader treat them alike. Typed by architecture: `createSae({architecture: 'topk', ...}).k` type-checks.
  */
 import { ConfigError } from '../core/errors';
+import { saeArchitecture, saeLensOnlyNames } from './architectures';
 import type { SparseAutoencoder } from './base';
-import { SAELENS_FIELDS, SAE_ARCHITECTURES } from './config';
-import { SAELENS_ARCHITECTURES } from './saelens-config';
-import { type BatchTopKConfig, BatchTopKSae } from './batch-topk';
-import { type JumpReluConfig, JumpReluSae } from './jumprelu';
-import { type MatryoshkaConfig, MatryoshkaSae } from './matryoshka';
-import { type ReluL1Config, ReluL1Sae } from './relu-l1';
-import { type TopKConfig, TopKSae } from './topk';
+import type { ResolvedCommonConfig } from './config';
+import type { SaeArchitecture, SaeConfig, SaeConfigOf, SaeOf } from './registry';
+import { saeLensFieldNames } from './saelens-config';
 
-/** The config of any SAE of the family; `architecture` picks the model. */
-export type SaeConfig = ReluL1Config | TopKConfig | BatchTopKConfig | JumpReluConfig | MatryoshkaConfig;
+export type { SaeArchitecture, SaeConfig } from './registry';
 
-/** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
-export function createSae(config: ReluL1Config): ReluL1Sae;
-export function createSae(config: TopKConfig): TopKSae;
-export function createSae(config: BatchTopKConfig): BatchTopKSae;
-export function createSae(config: JumpReluConfig): JumpReluSae;
-export function createSae(config: MatryoshkaConfig): MatryoshkaSae;
-export function createSae(config: SaeConfig): SparseAutoencoder;
-export function createSae(config: SaeConfig): SparseAutoencoder {
+/**
+ * The registered architecture `config` names; a ConfigError for anything else, pointing SAELens
+ * architecture and field names to the converter (the entry's resolver checks the other keys).
+ */
+function checkedEntry(config: unknown) {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError(
       'config',
@@ -31,32 +24,36 @@ export function createSae(config: SaeConfig): SparseAutoencoder {
     );
   }
   const name = (config as { architecture?: unknown }).architecture;
-  const saeLensKeys = Object.keys(config).filter((k) => k in SAELENS_FIELDS);
-  if ((typeof name === 'string' && name in SAELENS_ARCHITECTURES) || (name === undefined && saeLensKeys.length > 0)) {
+  const saeLensFields = saeLensFieldNames();
+  const saeLensKeys = Object.keys(config).filter((k) => k in saeLensFields);
+  const saeLensNames = saeLensOnlyNames();
+  if ((typeof name === 'string' && name in saeLensNames) || (name === undefined && saeLensKeys.length > 0)) {
     throw new ConfigError(
       'architecture',
-      `${name === undefined ? `missing, and ${saeLensKeys.join(', ')} are SAELens field names` : `'${name}' is an SAELens architecture name (ours: '${SAELENS_ARCHITECTURES[String(name)]}')`}; ` +
+      `${name === undefined ? `missing, and ${saeLensKeys.join(', ')} are SAELens field names` : `'${name}' is an SAELens architecture name (ours: '${saeLensNames[String(name)]}')`}; ` +
         'convert an SAELens config with saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
     );
   }
-  switch (config.architecture) {
-    case 'relu-l1':
-      return new ReluL1Sae(config);
-    case 'topk':
-      return new TopKSae(config);
-    case 'batch-topk':
-      return new BatchTopKSae(config);
-    case 'jumprelu':
-      return new JumpReluSae(config);
-    case 'matryoshka':
-      return new MatryoshkaSae(config);
-    default: {
-      throw new ConfigError(
-        'architecture',
-        `must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got '${String(name)}'`,
-      );
-    }
+  const entry = saeArchitecture(name);
+  if (saeLensKeys.length > 0) {
+    const key = saeLensKeys[0];
+    throw new ConfigError(
+      key,
+      `is an SAELens field name (ours: ${saeLensFields[key]}); convert an SAELens config with ` +
+        'saeConfigFromSaeLens(cfg) from src/sae/saelens-config.ts',
+    );
   }
+  return entry;
+}
+
+/** Builds the SAE that `config.architecture` names; unknown names throw a ConfigError listing the known ones. */
+export function createSae<A extends SaeArchitecture>(config: SaeConfigOf<A> & { architecture: A }): SaeOf<A> {
+  return checkedEntry(config).create(config as SaeConfig) as SaeOf<A>;
+}
+
+/** The config with every default filled in and checked (a ConfigError naming the field), allocating nothing. */
+export function resolveSaeConfig(config: SaeConfig): ResolvedCommonConfig & { architecture: SaeArchitecture } {
+  return checkedEntry(config).resolve(config) as ResolvedCommonConfig & { architecture: SaeArchitecture };
 }
 
 /** The config an SAE was built from, every default filled in (to save it beside the weights and rebuild it). */

@@ -1,15 +1,30 @@
 /**
  * The sparse-autoencoder family (browser-safe): one contract and template (`base`), every loss
- * term (`losses`), five architectures, one trainer, held-out metrics. SAELens files are in `./node`.
+ * term (`losses`), the architecture registry and its architectures, one trainer, held-out
+ * metrics. SAELens files are in `./node`.
  */
 /** The shared contract and the one template forward. */
 export { SparseAutoencoder, disposeOutput } from './base';
 /** Types of the shared contract. */
 export type { SaeOutput, ForwardOptions, DataInitOptions, LossTerm, LossContext, Encoding } from './base';
 /** Config shared by every architecture. */
-export { SAE_ARCHITECTURES, checkK, checkCoefficient, checkBoolean } from './config';
+export { checkK, checkCoefficient, checkBoolean } from './config';
 /** Types of the shared config. */
-export type { SaeArchitecture, SaeCommonConfig } from './config';
+export type { SaeCommonConfig } from './config';
+/** The architecture registry: register one, look them up (every architecture below registers itself). */
+export { registerSaeArchitecture, standardWeightShapes } from './registry';
+/** Types of the registry. */
+export type {
+  SaeArchitecture,
+  SaeArchitectureTypes,
+  ArchitectureEntry,
+  RegisteredArchitecture,
+  SaeLensHooks,
+  TrainFlag,
+  TrainFlagUse,
+} from './registry';
+/** Lookups over the registered architectures. */
+export { saeArchitecture, saeArchitectures, saeArchitectureNames, findSaeArchitecture } from './architectures';
 /** Latents in their two layouts. */
 export { denseLatents, scatterLatents, firedCounts } from './latents';
 /** The latents record. */
@@ -44,12 +59,19 @@ export type { BatchTopKConfig } from './batch-topk';
 export { JumpReluSae, rectangleKernel } from './jumprelu';
 /** Config of the JumpReLU SAE. */
 export type { JumpReluConfig } from './jumprelu';
-/** Matryoshka with prefix lists or every prefix (block size 1). */
+/** Matryoshka on TopK with prefix lists or every prefix (block size 1, the default). */
 export { MatryoshkaSae } from './matryoshka';
 /** Config of the Matryoshka SAE. */
 export type { MatryoshkaConfig } from './matryoshka';
+/** Matryoshka on BatchTopK with the published groups [N/16, N/16, N/8, N/4, N/2] (Bussmann et al. 2025). */
+export { MatryoshkaBatchTopKSae, publishedGroupSizes } from './matryoshka-batch-topk';
+export type { MatryoshkaBatchTopKConfig } from './matryoshka-batch-topk';
+/** Gated SAE: a gate path and a magnitude path (Rajamanoharan et al. 2024a). */
+export { GatedSae } from './gated';
+/** Config of the Gated SAE. */
+export type { GatedConfig } from './gated';
 /** Build any architecture from its config. */
-export { createSae, saeConfigOf } from './create';
+export { createSae, resolveSaeConfig, saeConfigOf } from './create';
 /** The union of all SAE configs. */
 export type { SaeConfig } from './create';
 /** The trainer for the whole family and the reference learning rate. */

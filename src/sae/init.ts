@@ -3,7 +3,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt, checkOneOf, checkShape } from '../core/errors';
-import type { SparseAutoencoder } from './base';
 import { geometricMedian } from './geometry';
 
 /** Options of `initFromData`. */
@@ -16,6 +15,13 @@ export interface DataInitOptions {
   medianIterations?: number;
 }
 
+/** What data initialisation sets: b_dec and the input scale of an SAE of input width dIn. */
+export interface DataInitTarget {
+  readonly dIn: number;
+  readonly bDecD: tf.Variable;
+  inputScale: number;
+}
+
 /**
  * Sets b_dec (and the input scale s) from a sample of inputs [M,D], before training: s so that
  * E||s x||^2 = D when `normalizeInput` (SAELens `expected_average_only_in`), b_dec the geometric
@@ -23,7 +29,7 @@ export interface DataInitOptions {
  * (sparsify) or zeros (SAELens).
  */
 export async function initFromData(
-  sae: SparseAutoencoder,
+  sae: DataInitTarget,
   sampleMD: tf.Tensor2D,
   options: DataInitOptions = {},
 ): Promise<void> {

@@ -32,6 +32,13 @@ import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
 import { l0Penalty, pooledL0 } from './losses';
+import { registerSaeArchitecture, standardWeightShapes } from './registry';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    jumprelu: { config: JumpReluConfig; sae: JumpReluSae };
+  }
+}
 
 /** Config of the JumpReLU SAE. */
 export interface JumpReluConfig extends SaeCommonConfig {
@@ -259,3 +266,23 @@ export class JumpReluSae extends SparseAutoencoder {
     super.dispose();
   }
 }
+
+registerSaeArchitecture({
+  name: 'jumprelu',
+  resolve: resolveJumpReluConfig,
+  create: (config: JumpReluConfig) => new JumpReluSae(config),
+  saeLens: {
+    architecture: 'jumprelu', // theta itself on disk (`thresholdN`), whichever parametrisation trained it
+    readFolder: (_cfg, common) => ({ architecture: 'jumprelu' as const, ...common }),
+    weightShapes: (dIn, nLatents) => ({ ...standardWeightShapes(dIn, nLatents), threshold: [nLatents] }),
+    trainingConfig: {
+      architecture: 'jumprelu',
+      fields: {
+        l0_coefficient: 'l0Coefficient',
+        jumprelu_bandwidth: 'bandwidth',
+        jumprelu_init_threshold: 'initialThreshold',
+      },
+    },
+  },
+  cli: { sparsityCoefficient: { field: 'l0Coefficient', meaning: 'L0 coefficient' } },
+});

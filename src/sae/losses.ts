@@ -170,6 +170,33 @@ export function prefixListFvu(
 }
 
 /**
+ * `prefixListFvu` on dense latents f [B,N] (BatchTopK's, whose count per input varies): the
+ * reconstruction of prefix m_g adds the block f[:, m_{g-1}:m_g] W_dec[m_{g-1}:m_g] to that of
+ * m_{g-1}, so all G terms cost one B x N x D product:
+ *   L = (1/G) sum_g sum_b ||x'_b - (sum_{i<m_g} f_bi W_dec,i + b_dec)||^2 / sum_b ||x'_b - mean(x')||^2
+ * @param fBN [B,N] @param wDecND [N,D] @param bDecD [D] @param xnBD [B,D] @param prefixes m_1 < ... < m_G = N
+ */
+export function prefixListFvuDense(
+  fBN: tf.Tensor2D,
+  wDecND: tf.Tensor2D,
+  bDecD: tf.Tensor1D,
+  xnBD: tf.Tensor2D,
+  prefixes: number[],
+): tf.Scalar {
+  return tf.tidy(() => {
+    let reconBD: tf.Tensor2D = tf.zerosLike(xnBD).add(bDecD);
+    let start = 0;
+    const terms = prefixes.map((end) => {
+      const blockBD = fBN.slice([0, start], [-1, end - start]).matMul(wDecND.slice([start, 0], [end - start, -1]));
+      reconBD = reconBD.add(blockBD) as tf.Tensor2D;
+      start = end;
+      return xnBD.sub(reconBD).square().sum();
+    });
+    return tf.addN(terms).div(totalVariance(xnBD).mul(prefixes.length)) as tf.Scalar;
+  });
+}
+
+/**
  * The L0 penalty with its theta gradient pooled over W past steps (a persistent kernel density
  * estimate, jumprelu.ts): the value stays l0, the gradient is 1/(W+1) of this step's plus
  * W/(W+1) of the pooled one:

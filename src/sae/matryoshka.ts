@@ -1,5 +1,7 @@
 /**
- * Matryoshka sparse autoencoder, down to block size 1 (every prefix of the dictionary).
+ * Matryoshka sparse autoencoder on TopK, down to block size 1 (every prefix of the dictionary, the
+ * default: a layout no public library uses). The published layout, BatchTopK latents with the
+ * groups [N/16, N/16, N/8, N/4, N/2], is 'matryoshka-batch-topk' (matryoshka-batch-topk.ts).
  *
  * Bussmann, Nabeshima, Karvonen & Nanda 2025, "Learning Multi-Level Features with Matryoshka
  * Sparse Autoencoders", arXiv:2503.17547; Nabeshima 2024 ("Matryoshka Sparse Autoencoders",
@@ -15,7 +17,14 @@ import { ConfigError, checkInt } from '../core/errors';
 import type { LossContext, LossTerm } from './base';
 import { type ResolvedCommonConfig, resolveCommon } from './config';
 import { allPrefixFvu, prefixListFvu } from './losses';
+import { registerSaeArchitecture } from './registry';
 import { type ResolvedTopKOptions, type TopKConfig, TopKSae, resolveTopKOptions } from './topk';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    matryoshka: { config: MatryoshkaConfig; sae: MatryoshkaSae };
+  }
+}
 
 /** Config of the Matryoshka SAE (a TopK SAE with a nested-prefix loss). */
 export interface MatryoshkaConfig extends Omit<TopKConfig, 'architecture' | 'multiTopK'> {
@@ -77,3 +86,12 @@ export class MatryoshkaSae extends TopKSae {
     };
   }
 }
+
+registerSaeArchitecture({
+  name: 'matryoshka',
+  resolve: resolveMatryoshkaConfig,
+  create: (config: MatryoshkaConfig) => new MatryoshkaSae(config),
+  // Saved as SAELens' TopK (the same inference); only our own config block restores the prefixes.
+  saeLens: { architecture: 'topk', cfgFields: (sae) => ({ k: sae.k }) },
+  cli: { k: { field: 'k', meaning: 'active latents per input', required: true } },
+});

@@ -12,6 +12,13 @@ import * as tf from '@tensorflow/tfjs';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
 import { weightedL1 } from './losses';
+import { registerSaeArchitecture } from './registry';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    'relu-l1': { config: ReluL1Config; sae: ReluL1Sae };
+  }
+}
 
 /** Config of the ReLU + L1 SAE. */
 export interface ReluL1Config extends SaeCommonConfig {
@@ -62,3 +69,15 @@ export class ReluL1Sae extends SparseAutoencoder {
     return { l1: { value: weightedL1(latents, this.wDecND as tf.Tensor2D), coefficient: this.l1Coefficient } };
   }
 }
+
+registerSaeArchitecture({
+  name: 'relu-l1',
+  resolve: resolveReluL1Config,
+  create: (config) => new ReluL1Sae(config),
+  saeLens: {
+    architecture: 'standard',
+    readFolder: (_cfg, common) => ({ architecture: 'relu-l1' as const, ...common }),
+    trainingConfig: { architecture: 'standard', fields: { l1_coefficient: 'l1Coefficient' } },
+  },
+  cli: { sparsityCoefficient: { field: 'l1Coefficient', meaning: 'L1 coefficient' } },
+});

@@ -1,28 +1,17 @@
 /**
  * SAELens v6 configs as ours: `saeConfigFromSaeLens(cfg)` turns an SAELens config object
- * (`cfg.json`, or the SAE part of a training config; sae_lens/saes/sae.py, topk_sae.py,
- * batchtopk_sae.py, jumprelu_sae.py) into a config `createSae` takes.
- *
- *   SAELens                                ours
- *   architecture 'standard'                'relu-l1'      l1_coefficient -> l1Coefficient
- *   architecture 'topk'                    'topk'         k -> k, aux_loss_coefficient -> auxKCoefficient
- *   architecture 'batchtopk'               'batch-topk'   k -> k, aux_loss_coefficient -> auxKCoefficient
- *   architecture 'jumprelu'                'jumprelu'     l0_coefficient -> l0Coefficient,
- *                                                         jumprelu_bandwidth -> bandwidth,
- *                                                         jumprelu_init_threshold -> initialThreshold
- *   d_in, d_sae, apply_b_dec_to_input      dIn, nLatents, applyBDecToInput
+ * (`cfg.json`, or the SAE part of a training config; sae_lens/saes/*.py) into a config `createSae`
+ * takes. Each architecture registers the SAELens training-config name it reads and the field
+ * mapping (registry.ts `SaeLensHooks.trainingConfig`), e.g. 'standard' -> 'relu-l1' with
+ * l1_coefficient -> l1Coefficient; d_in, d_sae, apply_b_dec_to_input map to dIn, nLatents,
+ * applyBDecToInput for all.
  * Free metadata and runtime fields (device, metadata, model_name, hook_name, ...) are not part of
  * a model config and are left out; anything else unknown, a dtype other than float32, input
  * normalisation or reshaping throws a ConfigError naming the field.
  */
 import { ConfigError } from '../core/errors';
-import type { SaeConfig } from './create';
-
-/** SAELens architecture names that differ from ours (same-named ones, 'topk' and 'jumprelu', map to themselves). */
-export const SAELENS_ARCHITECTURES: Record<string, string> = {
-  standard: 'relu-l1',
-  batchtopk: 'batch-topk',
-};
+import { saeArchitectures } from './architectures';
+import type { SaeConfig } from './registry';
 
 /** SAELens fields that describe where activations come from or where the model runs, not the model. */
 const NOT_MODEL_FIELDS = [
@@ -44,17 +33,38 @@ const NOT_MODEL_FIELDS = [
   'gensparse',
 ];
 
-/** The SAELens field -> our field, per architecture (beyond d_in, d_sae, apply_b_dec_to_input). */
-const ARCHITECTURE_FIELDS: Record<string, Record<string, string>> = {
-  standard: { l1_coefficient: 'l1Coefficient' },
-  topk: { k: 'k', aux_loss_coefficient: 'auxKCoefficient' },
-  batchtopk: { k: 'k', aux_loss_coefficient: 'auxKCoefficient' },
-  jumprelu: {
-    l0_coefficient: 'l0Coefficient',
-    jumprelu_bandwidth: 'bandwidth',
-    jumprelu_init_threshold: 'initialThreshold',
-  },
+/** The fields every SAELens config shares, and ours. */
+const COMMON_FIELDS: Record<string, string> = {
+  d_in: 'dIn',
+  d_sae: 'nLatents',
+  apply_b_dec_to_input: 'applyBDecToInput',
 };
+
+/**
+ * SAELens field names whose name differs from ours, each with ours (or where that setting lives
+ * here): the common ones, every registered architecture's, and the runtime ones.
+ */
+export function saeLensFieldNames(): Record<string, string> {
+  const out: Record<string, string> = { ...COMMON_FIELDS };
+  for (const e of saeArchitectures()) Object.assign(out, e.saeLens.trainingConfig?.fields);
+  Object.assign(out, {
+    normalize_activations: '(the trainer option normalizeInput)',
+    dtype: '(always float32)',
+    device: '(the backend: initBackend)',
+  });
+  for (const [theirs, ours] of Object.entries(out)) if (theirs === ours) delete out[theirs];
+  return out;
+}
+
+/** The registered SAELens training-config names: SAELens name -> our architecture and its fields. */
+function convertible(): Record<string, { ours: string; fields: Record<string, string>; required: string[] }> {
+  const out: Record<string, { ours: string; fields: Record<string, string>; required: string[] }> = {};
+  for (const e of saeArchitectures()) {
+    const t = e.saeLens.trainingConfig;
+    if (t) out[t.architecture] = { ours: e.name, fields: t.fields, required: t.required ?? [] };
+  }
+  return out;
+}
 
 /** Our config for an SAELens v6 config object (see the module comment for the mapping). */
 export function saeConfigFromSaeLens(cfg: Record<string, unknown>): SaeConfig {
@@ -62,10 +72,11 @@ export function saeConfigFromSaeLens(cfg: Record<string, unknown>): SaeConfig {
     throw new ConfigError('cfg', `must be an SAELens config object, got ${String(cfg)}`);
   }
   const arch = cfg.architecture;
-  if (typeof arch !== 'string' || !(arch in ARCHITECTURE_FIELDS)) {
+  const known = convertible();
+  if (typeof arch !== 'string' || !(arch in known)) {
     throw new ConfigError(
       'cfg.architecture',
-      `must be one of ${Object.keys(ARCHITECTURE_FIELDS)
+      `must be one of ${Object.keys(known)
         .map((a) => `'${a}'`)
         .join(', ')} (SAELens names), got ${JSON.stringify(arch)}`,
     );
@@ -86,13 +97,8 @@ export function saeConfigFromSaeLens(cfg: Record<string, unknown>): SaeConfig {
       `only 'none' is supported, got ${JSON.stringify(cfg.reshape_activations)}`,
     );
   }
-  const fields: Record<string, string> = {
-    d_in: 'dIn',
-    d_sae: 'nLatents',
-    apply_b_dec_to_input: 'applyBDecToInput',
-    ...ARCHITECTURE_FIELDS[arch],
-  };
-  const out: Record<string, unknown> = { architecture: SAELENS_ARCHITECTURES[arch] ?? arch };
+  const fields: Record<string, string> = { ...COMMON_FIELDS, ...known[arch].fields };
+  const out: Record<string, unknown> = { architecture: known[arch].ours };
   for (const [key, value] of Object.entries(cfg)) {
     if (['architecture', 'dtype', 'normalize_activations', 'reshape_activations'].includes(key)) continue;
     if (NOT_MODEL_FIELDS.includes(key)) continue;
@@ -105,7 +111,7 @@ export function saeConfigFromSaeLens(cfg: Record<string, unknown>): SaeConfig {
     }
     out[ours] = value;
   }
-  for (const key of ['d_in', 'd_sae', ...(arch === 'topk' || arch === 'batchtopk' ? ['k'] : [])]) {
+  for (const key of ['d_in', 'd_sae', ...known[arch].required]) {
     if (cfg[key] === undefined) throw new ConfigError(`cfg.${key}`, `is required for architecture '${arch}'`);
   }
   return out as unknown as SaeConfig;

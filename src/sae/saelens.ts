@@ -5,15 +5,15 @@
  *   <dir>/cfg.json                 {"architecture", "d_in", "d_sae", "dtype", "device",
  *                                   "apply_b_dec_to_input", "normalize_activations", "reshape_activations",
  *                                   "metadata", "k" (topk only), "gensparse" (our full config)}
- *   <dir>/sae_weights.safetensors  W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae], b_dec [d_in],
- *                                  threshold [d_sae] (jumprelu)
+ *   <dir>/sae_weights.safetensors  W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae], b_dec [d_in]
+ *                                  and the architecture's own tensors (a JumpReLU's threshold [d_sae])
  *
- * Our architecture -> SAELens: relu-l1 -> "standard"; topk and matryoshka -> "topk" (same
- * inference: scatter(ReLU(topk(z, k)))); batch-topk -> "jumprelu" with theta for every latent
- * (SAELens saves BatchTopK the same way); jumprelu -> "jumprelu" (theta itself, not log theta).
- * The input normalisation is folded into the weights first, so `normalize_activations` is "none"
- * (SAELens `fold_activation_norm_scaling_factor`). SAELens ignores unknown cfg fields, so our
- * own config travels in "gensparse" and restores the exact architecture on load here.
+ * Each architecture registers its SAELens side (registry.ts `SaeLensHooks`): the SAELens name it
+ * is saved under, its extra cfg.json fields, its tensors, and which SAELens folders without our
+ * config block it reads. The input normalisation is folded into the weights first, so
+ * `normalize_activations` is "none" (SAELens `fold_activation_norm_scaling_factor`). SAELens
+ * ignores unknown cfg fields, so our own config travels in "gensparse" and restores the exact
+ * architecture on load here.
  * Node only (files).
  */
 import * as fs from 'node:fs';
@@ -30,24 +30,17 @@ import {
 } from '../core/checkpoint';
 import { InputError } from '../core/errors';
 import { LIMITS, checkParamCount } from '../core/limits';
+import { saeArchitecture, saeArchitectures } from './architectures';
 import type { SparseAutoencoder } from './base';
 import { type SaeConfig, createSae, saeConfigOf } from './create';
+import { standardWeightShapes } from './registry';
 
 /** SAELens' free metadata (model_name, hook_name, context_size, dataset_path, ...). */
 export type SaeLensMetadata = Record<string, string | number | boolean | null>;
 
 /** The SAELens architecture name an SAE is saved under. */
-export function saeLensArchitecture(sae: SparseAutoencoder): 'standard' | 'topk' | 'jumprelu' {
-  switch (sae.architecture) {
-    case 'relu-l1':
-      return 'standard';
-    case 'topk':
-    case 'matryoshka':
-      return 'topk';
-    case 'batch-topk':
-    case 'jumprelu':
-      return 'jumprelu';
-  }
+export function saeLensArchitecture(sae: SparseAutoencoder): string {
+  return saeArchitecture(sae.architecture).saeLens.architecture;
 }
 
 /**
@@ -56,16 +49,16 @@ export function saeLensArchitecture(sae: SparseAutoencoder): 'standard' | 'topk'
  * weights of one save never sit beside the config of another; see core/atomic.ts).
  */
 export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata: SaeLensMetadata = {}): Promise<void> {
-  const weights = sae.foldedWeights();
+  const hooks = saeArchitecture(sae.architecture).saeLens;
+  const weights = hooks.saveWeights ? hooks.saveWeights(sae) : sae.foldedWeights();
   let bytes: Uint8Array;
   try {
     bytes = await safetensorsBytes(weights);
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
-  const architecture = saeLensArchitecture(sae);
   const cfg: Record<string, unknown> = {
-    architecture,
+    architecture: hooks.architecture,
     d_in: sae.dIn,
     d_sae: sae.nLatents,
     dtype: 'float32',
@@ -74,8 +67,8 @@ export async function saveSaeLens(dir: string, sae: SparseAutoencoder, metadata:
     normalize_activations: 'none',
     reshape_activations: 'none',
     metadata,
+    ...hooks.cfgFields?.(sae),
   };
-  if (architecture === 'topk') cfg.k = (sae as unknown as { k: number }).k;
   cfg.gensparse = saeConfigOf(sae);
   writeFolderAtomic(dir, { 'sae_weights.safetensors': bytes, 'cfg.json': `${JSON.stringify(cfg, null, 2)}\n` });
 }
@@ -91,8 +84,8 @@ const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
 
 /**
  * Loads an SAE saved by SAELens (or by `saveSaeLens`). Our own "gensparse" config wins when
- * present; otherwise the SAELens architecture maps to ours ("standard" -> relu-l1, "topk" ->
- * topk with cfg.k, "jumprelu" -> jumprelu). `overrides` (e.g. `{useKernels: false}`) apply last.
+ * present; otherwise the architecture registered to read that SAELens name builds it ("standard"
+ * -> relu-l1, "topk" -> topk with cfg.k, ...). `overrides` (e.g. `{useKernels: false}`) apply last.
  *
  * Everything is checked before the model is built: cfg.json (a JSON object, sizes within
  * `maxParameters`), then the weights file's header (names, shapes and dtypes against cfg.json,
@@ -134,31 +127,28 @@ export function loadSaeLens(
         `must be an SAE config with dIn ${dIn} and nLatents ${dSae} (cfg.d_in, cfg.d_sae) in ${cfgFile}`,
       );
     }
+    const savedAs = saeArchitecture(own.architecture).saeLens.architecture;
+    if (savedAs !== cfg.architecture) {
+      throw new InputError(
+        'cfg.architecture',
+        `is '${cfg.architecture}', but a '${own.architecture}' SAE (cfg.gensparse) is saved as '${savedAs}' in ${cfgFile}`,
+      );
+    }
     config = own;
-  } else if (cfg.architecture === 'standard') {
-    config = { architecture: 'relu-l1', ...common };
-  } else if (cfg.architecture === 'topk') {
-    if (cfg.k === undefined) throw new InputError('cfg.k', `missing for architecture 'topk' in ${cfgFile}`);
-    config = { architecture: 'topk', k: cfg.k as number, ...common };
-  } else if (cfg.architecture === 'jumprelu') {
-    config = { architecture: 'jumprelu', ...common };
   } else {
-    throw new InputError(
-      'cfg.architecture',
-      `'${cfg.architecture}' is not supported; one of 'standard', 'topk', 'jumprelu'`,
-    );
+    const reader = saeArchitectures().find((e) => e.saeLens.readFolder && e.saeLens.architecture === cfg.architecture);
+    if (!reader?.saeLens.readFolder) {
+      const names = saeArchitectures().flatMap((e) => (e.saeLens.readFolder ? [`'${e.saeLens.architecture}'`] : []));
+      throw new InputError('cfg.architecture', `'${cfg.architecture}' is not supported; one of ${names.join(', ')}`);
+    }
+    config = reader.saeLens.readFolder(cfg, common, cfgFile) as SaeConfig;
   }
+  const hooks = saeArchitecture(config.architecture).saeLens;
 
   // The weights: names, shapes and dtypes from the header, before any tensor or model exists.
   const weightsFile = path.join(dir, 'sae_weights.safetensors');
   const header = readSafetensorsHeader(weightsFile, opts);
-  const expected: Record<string, number[]> = {
-    W_enc: [dIn, dSae],
-    W_dec: [dSae, dIn],
-    b_enc: [dSae],
-    b_dec: [dIn],
-    ...(cfg.architecture === 'jumprelu' ? { threshold: [dSae] } : {}),
-  };
+  const expected = (hooks.weightShapes ?? standardWeightShapes)(dIn, dSae);
   const names = Object.keys(header.entries);
   const missing = Object.keys(expected).filter((n) => !names.includes(n));
   const extra = names.filter((n) => !(n in expected));
@@ -190,11 +180,8 @@ export function loadSaeLens(
         if (want && t.shape.join() !== want.join())
           throw new InputError('overrides', `change the SAE's sizes to [${want}], but ${name} is [${t.shape}]`);
       }
-      if (sae.architecture === 'batch-topk' && tensors.threshold) {
-        // SAELens' BatchTopK-as-JumpReLU: one global threshold, the same for every latent.
-        tf.tidy(() => sae.params.assign({ threshold: tensors.threshold.max() }));
-      }
-      sae.loadWeights(tensors);
+      if (hooks.loadWeights) hooks.loadWeights(sae, tensors);
+      else sae.loadWeights(tensors);
       return sae;
     } catch (e) {
       sae.dispose();

@@ -9,7 +9,7 @@
  * The encoder is the `topkEncode` op (sparse backward on cpu/wasm); decoding is the sparse-decode op.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../core/errors';
+import { ConfigError, InputError } from '../core/errors';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import { topkEncode } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
@@ -24,6 +24,13 @@ import {
 } from './config';
 import type { Latents } from './latents';
 import { batchFvu, deadLatentAuxK } from './losses';
+import { registerSaeArchitecture } from './registry';
+
+declare module './registry' {
+  interface SaeArchitectureTypes {
+    topk: { config: TopKConfig; sae: TopKSae };
+  }
+}
 
 /** Config of the TopK SAE. */
 export interface TopKConfig extends SaeCommonConfig {
@@ -75,19 +82,30 @@ export function resolveTopKConfig(config: TopKConfig): ResolvedTopKConfig {
   return { architecture: 'topk', ...common, ...resolveTopKOptions(config, common.nLatents, common.dIn) };
 }
 
-/** The TopK SAE (sparse latents); Matryoshka extends it. */
+/** A resolved config of TopK or of an architecture built on it. */
+type ResolvedTopKFamilyConfig = ResolvedCommonConfig & ResolvedTopKOptions & { architecture: string };
+
+/** The TopK SAE (sparse latents); other architectures extend it (Matryoshka). */
 export class TopKSae extends SparseAutoencoder {
-  readonly architecture: 'topk' | 'matryoshka' = 'topk';
-  declare readonly config: ResolvedCommonConfig & ResolvedTopKOptions & { architecture: 'topk' | 'matryoshka' };
+  readonly architecture: string = 'topk';
+  declare readonly config: ResolvedTopKFamilyConfig;
   protected readonly reconstruction = { mse: 0, fvu: 1 };
   readonly k: number;
   readonly auxKCoefficient: number;
   readonly kAux: number;
   readonly multiTopK: boolean;
 
-  constructor(config: TopKConfig | (ResolvedCommonConfig & ResolvedTopKOptions & { architecture: 'matryoshka' })) {
-    super(config.architecture === 'topk' ? resolveTopKConfig(config) : config);
+  /** A subclass (another architecture name) passes its own config, resolved. */
+  constructor(config: TopKConfig | ResolvedTopKFamilyConfig) {
+    super(
+      config.architecture === 'topk' ? resolveTopKConfig(config as TopKConfig) : (config as ResolvedTopKFamilyConfig),
+    );
     ({ k: this.k, auxKCoefficient: this.auxKCoefficient, kAux: this.kAux, multiTopK: this.multiTopK } = this.config);
+  }
+
+  /** AuxK reads the dead latents unless its coefficient is 0. */
+  override get usesDeadLatents(): boolean {
+    return this.auxKCoefficient > 0;
   }
 
   /** Latents with any k' in [1, N] (the point of Multi-TopK training). */
@@ -129,3 +147,23 @@ export class TopKSae extends SparseAutoencoder {
     return terms;
   }
 }
+
+registerSaeArchitecture({
+  name: 'topk',
+  resolve: resolveTopKConfig,
+  create: (config: TopKConfig) => new TopKSae(config),
+  saeLens: {
+    architecture: 'topk',
+    readFolder: (cfg, common, file) => {
+      if (cfg.k === undefined) throw new InputError('cfg.k', `missing for architecture 'topk' in ${file}`);
+      return { architecture: 'topk' as const, k: cfg.k as number, ...common };
+    },
+    cfgFields: (sae) => ({ k: sae.k }),
+    trainingConfig: {
+      architecture: 'topk',
+      fields: { k: 'k', aux_loss_coefficient: 'auxKCoefficient' },
+      required: ['k'],
+    },
+  },
+  cli: { k: { field: 'k', meaning: 'active latents per input', required: true } },
+});

@@ -60,8 +60,8 @@ export interface SaeTrainerConfig extends DataInitOptions, ScheduleOptions {
   /**
    * Read metrics (and refresh the dead set) every this many steps. Default 10. The metric record:
    * loss, l0 (mean active latents per input of the training latents: BatchTopK's is k by
-   * construction, its `inferenceL0` term counts ReLU(z) > theta, what evaluation sees), deadFraction
-   * (NaN until `deadWindow` inputs), lr, and every loss term of the SAE (mse, fvu, ...).
+   * construction, its `inferenceL0` metric counts ReLU(z) > theta, what evaluation sees), deadFraction
+   * (NaN until `deadWindow` inputs), lr, every loss term of the SAE (mse, fvu, ...) and its metrics.
    */
   logEvery?: number;
   /** Progress callbacks (a progress bar, charts); `train({callbacks})` adds more. */
@@ -147,16 +147,10 @@ export class SaeTrainer {
     return Int32Array.from(out);
   }
 
-  /** Does the SAE have a loss (AuxK) that reads the dead set? */
-  private usesDeadLatents(): boolean {
-    const coefficient = (this.sae as Partial<{ auxKCoefficient: number }>).auxKCoefficient;
-    return coefficient !== undefined && coefficient > 0;
-  }
-
   /** One optimisation step; returns the metric record as scalars (read back by the loop on log steps). */
   async step(): Promise<StepResult & Record<string, tf.Scalar | number>> {
     const { sae, batchSize: B } = this;
-    if (this.stepsTaken % this.logEvery === 0 && this.usesDeadLatents()) this.deadM = await this.deadLatents();
+    if (this.stepsTaken % this.logEvery === 0 && sae.usesDeadLatents) this.deadM = await this.deadLatents();
     const dead = this.deadM;
     const xBD = tf.tensor2d(this.checkedBatch(B), [B, sae.dIn]);
     let firedN: tf.Tensor1D | null = null;
@@ -167,6 +161,7 @@ export class SaeTrainer {
       for (const [name, t] of Object.entries(out.losses)) {
         terms[OWN_METRICS.includes(name) ? `${name}Term` : name] = tf.keep(t);
       }
+      for (const [name, t] of Object.entries(out.metrics)) terms[name] = tf.keep(t);
       return out.loss;
     });
     sae.constrainDecoderGrad(grads);

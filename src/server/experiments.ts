@@ -3,7 +3,8 @@
  * (experiments/reports/<name>/report.json, its summary.md and PNG figures; written by
  * `npm run experiment -- <name>`).
  *
- *   GET /experiments                 every report: title, question, wall time, command
+ *   GET /experiments                 the reproduction table (rows from every report's `reproduction`),
+ *                                    then every report: title, question, wall time, command
  *   GET /experiments/<name>          one report: question, command, wall time, summary, figures
  *   GET /experiments/<name>/<f>.png  a figure listed in that report (nothing else is served)
  *
@@ -13,6 +14,7 @@ import express from 'express';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Marked } from 'marked';
+import { REPRODUCTION_HEADERS, type ReproductionRow, reproductionCells } from '../analysis/reproduction';
 import { ROOT, isInside } from './paths';
 
 /** Where the committed reports live. */
@@ -35,6 +37,23 @@ export interface ShownReport {
   finishedAt: string;
   summary: string;
   figures: Array<{ file: string; title: string; caption: string }>;
+  reproduction?: ReproductionRow[];
+}
+
+/** One row of the reproduction table as the page shows it: its cells, or why it cannot be shown. */
+export type ShownReproductionRow = { experiment: string; cells: string[] } | { experiment: string; error: string };
+
+/** The reproduction rows of `reports`, each rendered to cells (a malformed row shows its error, not a verdict). */
+export function reproductionRowsOf(reports: ShownReport[]): ShownReproductionRow[] {
+  return reports.flatMap((r) =>
+    (r.reproduction ?? []).map((row) => {
+      try {
+        return { experiment: r.name, cells: reproductionCells(row) };
+      } catch (e) {
+        return { experiment: r.name, error: (e as Error).message };
+      }
+    }),
+  );
 }
 
 /** The report in `dir/<name>/report.json`, or null when absent or unreadable. */
@@ -67,7 +86,12 @@ const markdown = new Marked({ gfm: true });
 export function experimentsRouter(reportsDir = REPORTS_DIR): express.Router {
   const router = express.Router();
   router.get('/', (_req, res) => {
-    res.render('experiments', { title: 'Experiments | gensparse', reports: listReports(reportsDir) });
+    const reports = listReports(reportsDir);
+    res.render('experiments', {
+      title: 'Experiments | gensparse',
+      reports,
+      reproduction: { headers: REPRODUCTION_HEADERS, rows: reproductionRowsOf(reports) },
+    });
   });
   router.get('/:name', (req, res, next) => {
     const report = readShownReport(reportsDir, String(req.params.name));

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { writeChartPng } from '../../src/charts/node';
 import { experimentsRouter } from '../../src/server/experiments';
 import { VIEWS_DIR } from '../../src/server/paths';
-import { type ExperimentReport, writeReport } from '../../experiments/report';
+import { type StudyReport, writeReport } from '../../experiments/report';
 import { tempDir } from '../setup/temp-dir';
 
 export function makeReportsDir(): string {
@@ -28,7 +28,7 @@ export function makeReportsDir(): string {
       },
     ],
   });
-  const report: ExperimentReport = {
+  const report: StudyReport = {
     name: 'toy-run',
     title: 'A toy run',
     question: 'Does the loss fall?',

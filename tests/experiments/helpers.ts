@@ -1,19 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Experiment } from '../../experiments/experiment';
-import { type ExperimentReport, flattenNumbers, readReport, reportProblems } from '../../experiments/report';
-import { runExperiment } from '../../experiments/run';
+import type { Study } from '../../experiments/study';
+import { type StudyReport, flattenNumbers, readReport, reportProblems } from '../../experiments/report';
+import { runStudy } from '../../experiments/run';
 import { tempDir } from '../setup/temp-dir';
 
 /**
  * Runs `experiment --quick` into a fresh folder and checks what every report must satisfy:
  * report.json readable, every number finite, every figure present, no tensors left behind.
  */
-export async function runQuick(experiment: Experiment, seed = 0): Promise<{ report: ExperimentReport; dir: string }> {
+export async function runQuick(experiment: Study, seed = 0): Promise<{ report: StudyReport; dir: string }> {
   const dir = tempDir(`exp-${experiment.name}-`);
   const before = tf.memory().numTensors;
-  await runExperiment(experiment, { quick: true, seed, outDir: dir, quiet: true });
+  await runStudy(experiment, { quick: true, seed, outDir: dir, quiet: true });
   expect(tf.memory().numTensors).toBe(before);
   const report = readReport(path.join(dir, 'report.json'));
   expect(reportProblems(dir, report)).toEqual([]);
@@ -25,7 +25,7 @@ export async function runQuick(experiment: Experiment, seed = 0): Promise<{ repo
 }
 
 /** Every number under `numbers.<at>` (flattened). */
-export function numbersAt(report: ExperimentReport, at: string): number[] {
+export function numbersAt(report: StudyReport, at: string): number[] {
   return flattenNumbers(report.numbers)
     .filter(([p]) => p === at || p.startsWith(`${at}.`))
     .map(([, v]) => v);

@@ -2,18 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { EXPERIMENTS } from '../../experiments';
-import {
-  type ExperimentReport,
-  flattenNumbers,
-  readReport,
-  reportProblems,
-  writeReport,
-} from '../../experiments/report';
+import { STUDIES } from '../../experiments';
+import { type StudyReport, flattenNumbers, readReport, reportProblems, writeReport } from '../../experiments/report';
 import { commandOf } from '../../experiments/run';
 import { experimentsTable } from '../../experiments/table';
 
-const report: ExperimentReport = {
+const report: StudyReport = {
   name: 'x',
   title: 'X',
   question: 'Why?',
@@ -66,15 +60,15 @@ test('the CLI lists every experiment by name', () => {
     .trim()
     .split('\n')
     .map((l) => l.split(/\s+/)[0]);
-  expect(names).toEqual(EXPERIMENTS.map((e) => e.name));
+  expect(names).toEqual(STUDIES.map((e) => e.name));
   expect(new Set(names).size).toBe(names.length);
 });
 
 test('the README table has one row per experiment, each with its command', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exp-table-'));
   const lines = experimentsTable(dir).split('\n');
-  expect(lines).toHaveLength(2 + EXPERIMENTS.length);
-  EXPERIMENTS.forEach((e, i) => {
+  expect(lines).toHaveLength(2 + STUDIES.length);
+  STUDIES.forEach((e, i) => {
     expect(lines[2 + i]).toContain(`npm run experiment -- ${e.name}`);
     expect(lines[2 + i]).toContain('no committed full run');
   });

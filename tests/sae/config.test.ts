@@ -117,7 +117,7 @@ test('saeConfigFromSaeLens maps SAELens v6 configs of every supported architectu
     expect([sae.dIn, sae.nLatents, sae.applyBDecToInput]).toEqual([6, 12, false]);
     sae.dispose();
   }
-  expect(() => saeConfigFromSaeLens({ architecture: 'gated', d_in: 4, d_sae: 8 })).toThrow(
+  expect(() => saeConfigFromSaeLens({ architecture: 'no-such-architecture', d_in: 4, d_sae: 8 })).toThrow(
     /^cfg\.architecture: must be one of 'standard', 'topk', 'batchtopk', 'jumprelu'/,
   );
   expect(() => saeConfigFromSaeLens({ architecture: 'topk', d_in: 4, d_sae: 8 })).toThrow(/^cfg\.k: is required/);

@@ -9,7 +9,7 @@ import { Rng } from '../../src/core/random';
 import { type SaeConfig, createSae } from '../../src/sae/create';
 import { Vae } from '../../src/vae';
 
-const ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const;
+const ARCHITECTURES = ['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka', 'matryoshka-batch-topk'] as const;
 
 describe.each(ARCHITECTURES)('%s', (architecture) => {
   test.each([true, false])('forward on [0, dIn] throws InputError naming x (useKernels %s)', (useKernels) => {

@@ -65,47 +65,51 @@ test('geometric median: the sum of unit vectors towards the points vanishes (Wei
   expect(Math.hypot(...mean.map((m, j) => m - y[j]))).toBeGreaterThan(0.5);
 });
 
-describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka'] as const)('%s', (architecture) => {
-  test('decoder rows stay unit-norm after training steps, and folding the input scale keeps the function', async () => {
-    const src = new SuperpositionData({
-      numFeatures: 40,
-      dim: 10,
-      probability: 0.05,
-      seed: 2,
-      magnitude: { kind: 'constant', value: 5 },
+describe.each(['relu-l1', 'topk', 'batch-topk', 'jumprelu', 'matryoshka', 'matryoshka-batch-topk'] as const)(
+  '%s',
+  (architecture) => {
+    test('decoder rows stay unit-norm after training steps, and folding the input scale keeps the function', async () => {
+      const src = new SuperpositionData({
+        numFeatures: 40,
+        dim: 10,
+        probability: 0.05,
+        seed: 2,
+        magnitude: { kind: 'constant', value: 5 },
+      });
+      // each architecture's own options only (unknown keys are rejected)
+      const k = architecture === 'relu-l1' || architecture === 'jumprelu' ? {} : { k: 3 };
+      const sae = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
+      const trainer = new SaeTrainer(sae, src, {
+        steps: 5,
+        batchSize: 32,
+        lr: 1e-2,
+        initSamples: 256,
+        normalizeInput: true,
+      });
+      await trainer.train();
+      expect(sae.inputScale).not.toBeCloseTo(1, 2);
+      const norms = rowsOf(await sae.wDecND.data(), 32, 10).map((r) => Math.hypot(...r));
+      for (const n of norms) expect(n).toBeCloseTo(1, 5);
+      // Folded weights in input units reproduce the same reconstruction with s = 1.
+      const x = tf.tensor2d(src.nextBatch(16), [16, 10]);
+      const before = sae.forward(x);
+      const copy = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
+      const folded = sae.foldedWeights();
+      copy.loadWeights(folded);
+      if (architecture === 'batch-topk' || architecture === 'matryoshka-batch-topk')
+        copy.params.assign({ threshold: sae.params.get('threshold') });
+      const after = copy.forward(x);
+      expect(relErr(await after.recon.data(), await before.recon.data())).toBeLessThan(1e-5);
+      disposeOutput(before);
+      disposeOutput(after);
+      tf.dispose(Object.values(folded));
+      x.dispose();
+      trainer.dispose();
+      sae.dispose();
+      copy.dispose();
     });
-    // each architecture's own options only (unknown keys are rejected)
-    const k = architecture === 'relu-l1' || architecture === 'jumprelu' ? {} : { k: 3 };
-    const sae = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
-    const trainer = new SaeTrainer(sae, src, {
-      steps: 5,
-      batchSize: 32,
-      lr: 1e-2,
-      initSamples: 256,
-      normalizeInput: true,
-    });
-    await trainer.train();
-    expect(sae.inputScale).not.toBeCloseTo(1, 2);
-    const norms = rowsOf(await sae.wDecND.data(), 32, 10).map((r) => Math.hypot(...r));
-    for (const n of norms) expect(n).toBeCloseTo(1, 5);
-    // Folded weights in input units reproduce the same reconstruction with s = 1.
-    const x = tf.tensor2d(src.nextBatch(16), [16, 10]);
-    const before = sae.forward(x);
-    const copy = createSae({ architecture, dIn: 10, nLatents: 32, ...k } as SaeConfig);
-    const folded = sae.foldedWeights();
-    copy.loadWeights(folded);
-    if (architecture === 'batch-topk') copy.params.assign({ threshold: sae.params.get('threshold') });
-    const after = copy.forward(x);
-    expect(relErr(await after.recon.data(), await before.recon.data())).toBeLessThan(1e-5);
-    disposeOutput(before);
-    disposeOutput(after);
-    tf.dispose(Object.values(folded));
-    x.dispose();
-    trainer.dispose();
-    sae.dispose();
-    copy.dispose();
-  });
-});
+  },
+);
 
 test.each([true, false])(
   'Matryoshka model loss = naive all-prefix loss / (N * batch variance) (useKernels=%s)',
@@ -170,7 +174,7 @@ describe('bad configs throw ConfigError naming the argument', () => {
     ['lambda < 0 (L0)', { architecture: 'jumprelu', dIn: 4, nLatents: 8, l0Coefficient: -0.1 }, 'l0Coefficient'],
     ['bandwidth 0', { architecture: 'jumprelu', dIn: 4, nLatents: 8, bandwidth: 0 }, 'bandwidth'],
     ['threshold param', { architecture: 'jumprelu', dIn: 4, nLatents: 8, thresholdParam: 'sqrt' }, 'thresholdParam'],
-    ['unknown architecture', { architecture: 'gated', dIn: 4, nLatents: 8 }, 'architecture'],
+    ['unknown architecture', { architecture: 'no-such-architecture', dIn: 4, nLatents: 8 }, 'architecture'],
     ['dIn 0', { architecture: 'topk', dIn: 0, nLatents: 8, k: 1 }, 'dIn'],
     ['multiTopK 4k > n', { architecture: 'topk', dIn: 4, nLatents: 8, k: 3, multiTopK: true }, 'k'],
     [

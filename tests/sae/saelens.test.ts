@@ -26,6 +26,7 @@ describe.each([
   ['batch-topk', 'jumprelu'],
   ['jumprelu', 'jumprelu'],
   ['matryoshka', 'topk'],
+  ['gated', 'gated'],
 ] as const)('%s round trip (saved as SAELens "%s")', (architecture, saeLensName) => {
   test('cfg.json fields, weight shapes, same reconstruction after load', async () => {
     const src = new SuperpositionData({
@@ -42,6 +43,7 @@ describe.each([
       'batch-topk': { k: 3 },
       jumprelu: { thresholdParam: 'log-theta' },
       matryoshka: { k: 3 },
+      gated: { l1Coefficient: 0.5 },
     };
     const sae = createSae({ architecture, dIn: D, nLatents: N, ...own[architecture] } as SaeConfig);
     const trainer = new SaeTrainer(sae, src, {
@@ -81,7 +83,7 @@ describe.each([
     fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify(cfg));
     const plain = loadSaeLens(dir);
     expect(plain.architecture).toBe(
-      ({ standard: 'relu-l1', topk: 'topk', jumprelu: 'jumprelu' } as const)[saeLensName],
+      ({ standard: 'relu-l1', topk: 'topk', jumprelu: 'jumprelu', gated: 'gated' } as const)[saeLensName],
     );
     if (architecture !== 'matryoshka' && architecture !== 'relu-l1') {
       const after = plain.forward(x);
@@ -162,7 +164,10 @@ test('loads a JumpReLU folder written by hand in SAELens layout (Gemma Scope sty
 
 test('unsupported SAELens folders fail with the field at fault', () => {
   const dir = tmp();
-  fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ architecture: 'gated', d_in: 4, d_sae: 8 }));
+  fs.writeFileSync(
+    path.join(dir, 'cfg.json'),
+    JSON.stringify({ architecture: 'no-such-architecture', d_in: 4, d_sae: 8 }),
+  );
   expect(() => loadSaeLens(dir)).toThrow(/^cfg\.architecture:/);
   fs.writeFileSync(
     path.join(dir, 'cfg.json'),

@@ -93,6 +93,7 @@ const configs: SaeConfig[] = [
   { architecture: 'batch-topk', dIn: D, nLatents: N, k: 2 },
   { architecture: 'jumprelu', dIn: D, nLatents: N },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: 2 },
+  { architecture: 'gated', dIn: D, nLatents: N },
 ];
 test.each(configs)('the same metrics for every architecture: %o', async (config) => {
   const sae = createSae(config);

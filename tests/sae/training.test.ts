@@ -1,7 +1,11 @@
 /**
  * Training on synthetic superposition data with known directions (src/data/synthetic.ts):
- * a TopK SAE recovers them, tied init leaves fewer dead latents than untied init on the same
- * seed, and no architecture leaks tensors over many steps (AuxK and the KDE buffer included).
+ * a TopK SAE recovers them from tied and from untied init, tied init starts every encoder row on its
+ * decoder row, and no architecture leaks tensors over many steps (AuxK and the KDE buffer included).
+ *
+ * Which init leaves fewer dead latents is not asserted: on one seed at this length the order is a
+ * coin flip that a wider run reverses (issue 22), so it belongs to an experiment with several
+ * seeds and intervals, not to a unit test.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createSae, type SaeConfig } from '../../src/sae/create';
@@ -16,9 +20,29 @@ const N = 64;
 const K = 4;
 const data = () => new SuperpositionData({ numFeatures: M, dim: D, probability: 3 / M, seed: 1 });
 
+/** Mean over latents of the cosine between encoder column i and decoder row i. */
+async function encoderDecoderCosine(sae: { wEncDN: tf.Variable; wDecND: tf.Variable }): Promise<number> {
+  const enc = (await sae.wEncDN.data()) as Float32Array; // [D, N]
+  const dec = (await sae.wDecND.data()) as Float32Array; // [N, D]
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    let dot = 0;
+    let ee = 0;
+    let dd = 0;
+    for (let j = 0; j < D; j++) {
+      dot += enc[j * N + i] * dec[i * D + j];
+      ee += enc[j * N + i] ** 2;
+      dd += dec[i * D + j] ** 2;
+    }
+    total += dot / Math.sqrt(ee * dd);
+  }
+  return total / N;
+}
+
 async function trainTopK(tiedInit: boolean) {
   const src = data();
   const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: K, tiedInit, seed: 5 });
+  const initCosine = await encoderDecoderCosine(sae);
   const chance = featureRecovery({
     decoder: (await sae.wDecND.data()) as Float32Array,
     directions: src.directions,
@@ -41,10 +65,17 @@ async function trainTopK(tiedInit: boolean) {
   const dead = (await trainer.deadLatents()).length;
   trainer.dispose();
   sae.dispose();
-  return { chance: chance.meanMaxCosine, mmcs: rec.meanMaxCosine, recovered: rec.recovered, dead, fvu: ev.fvu };
+  return {
+    initCosine,
+    chance: chance.meanMaxCosine,
+    mmcs: rec.meanMaxCosine,
+    recovered: rec.recovered,
+    dead,
+    fvu: ev.fvu,
+  };
 }
 
-test('TopK SAE recovers the true directions; tied init leaves fewer dead latents than untied', async () => {
+test('TopK SAE recovers the true directions from tied and untied init; tied init starts aligned', async () => {
   const tied = await trainTopK(true);
   const untied = await trainTopK(false);
   // Chance level: a random unit decoder's mean max cosine to 32 random directions in d=16 is ~0.57
@@ -54,9 +85,12 @@ test('TopK SAE recovers the true directions; tied init leaves fewer dead latents
   expect(tied.mmcs).toBeGreaterThan(0.9);
   expect(tied.recovered).toBeGreaterThanOrEqual(0.75 * M);
   expect(tied.fvu).toBeLessThan(0.2);
-  // Same data, same seed, same steps: only the encoder init differs (measured 6 vs 10 dead of 64).
-  expect(tied.dead).toBeLessThan(untied.dead);
-  expect(tied.mmcs).toBeGreaterThan(untied.mmcs);
+  // The mechanism tied init relies on: each latent's encoder row starts on its decoder row (cosine 1),
+  // where an independent init starts near orthogonal (|cosine| ~ 1/sqrt(D) = 0.25 for one latent).
+  expect(tied.initCosine).toBeCloseTo(1, 5);
+  expect(Math.abs(untied.initCosine)).toBeLessThan(0.15);
+  // Untied init trains too: far above chance, though it starts unaligned.
+  expect(untied.mmcs).toBeGreaterThan(untied.chance + 0.2);
 });
 
 const configs: SaeConfig[] = [
@@ -68,6 +102,9 @@ const configs: SaeConfig[] = [
   { architecture: 'jumprelu', dIn: D, nLatents: N, thresholdParam: 'log-theta', kdeWindow: 3 },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K },
   { architecture: 'matryoshka', dIn: D, nLatents: N, k: K, prefixes: [8, 16, 64], useKernels: false },
+  { architecture: 'matryoshka-batch-topk', dIn: D, nLatents: N, k: K },
+  { architecture: 'matryoshka-batch-topk', dIn: D, nLatents: N, k: K, useKernels: false },
+  { architecture: 'gated', dIn: D, nLatents: N },
 ];
 test.each(configs)('no tensor leaks over 30 steps (with dead latents for AuxK): %o', async (config) => {
   const sae = createSae(config);

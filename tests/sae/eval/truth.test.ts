@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../../src/core/errors';
 import { Rng } from '../../../src/core/random';
 import { SynthBench } from '../../../src/data/synth-bench';
+import { SynthBenchV1 } from '../../../src/data/synth-bench-v1';
 import { absCosineMatrix, maxSimilarityAssignment } from '../../../src/sae/eval/assignment';
 import { latentRowsOf } from '../../../src/sae/eval/latent-rows';
 import { rowCosines, seedStability } from '../../../src/sae/eval/stability';
@@ -167,7 +168,7 @@ describe('KnownTruthStats', () => {
   });
 });
 
-describe('SynthBench generator', () => {
+describe("SynthBenchV1 generator (the preset 'gensparse-v1')", () => {
   const config = {
     numFeatures: 120,
     dim: 24,
@@ -180,7 +181,7 @@ describe('SynthBench generator', () => {
   };
 
   test('marginal firing rates match the exact probabilities; the hierarchy holds on every row', () => {
-    const bench = new SynthBench(config);
+    const bench = new SynthBenchV1(config);
     const n = 20000;
     const m = bench.numFeatures;
     const { codes, x } = bench.sample(n);
@@ -222,9 +223,9 @@ describe('SynthBench generator', () => {
   });
 
   test('loadings correlate firing: aligned pairs co-fire more than independent ones; rank 0 is independent', () => {
-    const correlated = new SynthBench({ ...config, hierarchy: null, correlationRank: 1, correlationScale: 0.9 });
-    const independent = new SynthBench({ ...config, hierarchy: null, correlationRank: 0 });
-    const excess = (bench: SynthBench, sameSign: boolean) => {
+    const correlated = new SynthBenchV1({ ...config, hierarchy: null, correlationRank: 1, correlationScale: 0.9 });
+    const independent = new SynthBenchV1({ ...config, hierarchy: null, correlationRank: 0 });
+    const excess = (bench: SynthBenchV1, sameSign: boolean) => {
       const n = 10000;
       const m = bench.numFeatures;
       const { codes } = bench.sample(n);
@@ -256,13 +257,13 @@ describe('SynthBench generator', () => {
   });
 
   test('the same seed gives the same stream; an oversized hierarchy is a ConfigError', () => {
-    const a = new SynthBench({ ...config }).sample(5);
-    const b = new SynthBench({ ...config }).sample(5);
+    const a = new SynthBenchV1({ ...config }).sample(5);
+    const b = new SynthBenchV1({ ...config }).sample(5);
     expect(Array.from(a.x)).toEqual(Array.from(b.x));
-    expect(() => new SynthBench({ numFeatures: 7, hierarchy: { roots: 2, branching: 3, depth: 1 } })).toThrow(
+    expect(() => new SynthBenchV1({ numFeatures: 7, hierarchy: { roots: 2, branching: 3, depth: 1 } })).toThrow(
       /needs 8/,
     );
-    expect(() => new SynthBench({ numFeatures: 7, hierarchy: { roots: 2, branching: 0, depth: 1 } })).toThrow(
+    expect(() => new SynthBenchV1({ numFeatures: 7, hierarchy: { roots: 2, branching: 0, depth: 1 } })).toThrow(
       ConfigError,
     );
   });

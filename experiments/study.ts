@@ -1,6 +1,7 @@
 /**
- * The shape of one experiment and the context the runner hands it. An experiment is a
- * module `experiments/<name>.ts` exporting an `Experiment`: it trains what it needs (with
+ * The shape of one research study (what `npm run experiment -- <name>` runs) and the context the
+ * runner hands it; named Study so it is not confused with a lesson's Experiment (src/lesson). A
+ * study is a module `experiments/<name>.ts` exporting a `Study`: it trains what it needs (with
  * progress bars), draws its figures through `ctx.figure`, and returns its summary and
  * numbers; the runner times it and writes the report (report.ts).
  */
@@ -12,7 +13,7 @@ import type { TrainCallbacks } from '../src/core/train';
 import type { FigureEntry, Numbers } from './report';
 
 /** What the runner gives an experiment. */
-export interface ExperimentContext {
+export interface StudyContext {
   /** The small configuration of the tests (seconds), or the full one (minutes). */
   quick: boolean;
   /** Seed of everything random in the run. */
@@ -28,20 +29,20 @@ export interface ExperimentContext {
 }
 
 /** What an experiment returns. */
-export interface ExperimentResult {
+export interface StudyResult {
   /** Markdown: what was found, with the numbers as measured. */
   summary: string;
   numbers: Numbers;
 }
 
 /** One experiment. */
-export interface Experiment {
+export interface Study {
   /** The CLI name (`npm run experiment -- <name>`). */
   name: string;
   title: string;
   /** The research question, one or two sentences. */
   question: string;
-  run(ctx: ExperimentContext): Promise<ExperimentResult>;
+  run(ctx: StudyContext): Promise<StudyResult>;
 }
 
 /** Builds the context of one run; `figures` collects what `figure` drew. */
@@ -51,7 +52,7 @@ export function makeContext(options: {
   outDir: string;
   quiet?: boolean;
   figures: FigureEntry[];
-}): ExperimentContext {
+}): StudyContext {
   const { quick, seed, outDir, quiet = false, figures } = options;
   return {
     quick,
