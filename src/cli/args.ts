@@ -2,6 +2,7 @@
  * Parsers for command-line option values (commander's `argParser`), shared by the CLI and the
  * scripts: a bad value is rejected with a message naming the allowed range, never read as NaN.
  */
+import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
 /** An integer >= min. */
@@ -42,4 +43,12 @@ export function fraction(value: string): number {
   if (value.trim() === '' || !(n >= 0 && n < 1))
     throw new InvalidArgumentError(`must be a fraction in [0, 1), got '${value}'`);
   return n;
+}
+
+/** An output folder: one that exists already must be a folder, not a file (it is written into). */
+export function outputFolder(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must name a folder');
+  if (fs.existsSync(value) && !fs.statSync(value).isDirectory())
+    throw new InvalidArgumentError(`'${value}' is a file; name a folder (it is created if missing)`);
+  return value;
 }

@@ -18,7 +18,7 @@ import { initBackend } from '../core/backend-node';
 import { ConfigError, InputError } from '../core/errors';
 import { NotAClone, findPackageRoot, runExperimentCommand, runLessonCommand, runServeCommand } from './course';
 import { EVAL_BATCH_SIZE, runEval } from './eval';
-import { fraction, integer, integerList, nonNegativeNumber, positiveNumber } from './args';
+import { fraction, integer, integerList, nonNegativeNumber, outputFolder, positiveNumber } from './args';
 import {
   LR_SCHEDULES,
   type LrSchedule,
@@ -105,7 +105,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       integer(1),
       1,
     )
-    .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json')
+    .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json', outputFolder)
     .option(
       '--resume',
       'continue the run in --out from its last checkpoint (same options; bit-identical result)',
@@ -171,7 +171,11 @@ Several SAEs in one run (trained together, each on the same batches as a run of 
       integer(1),
     )
     .option('--batch-size <n>', 'rows per forward pass', integer(1), EVAL_BATCH_SIZE)
-    .option('--out <dir>', 'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)')
+    .option(
+      '--out <dir>',
+      'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)',
+      outputFolder,
+    )
     .addHelpText(
       'after',
       `

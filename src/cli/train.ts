@@ -231,6 +231,8 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       if (logged)
         throw new InputError('--out', `${out} already holds a run (${logged}); choose another folder or --resume`);
     }
+    // Before anything is written: a config the SAE refuses (k > latents, ...) must leave --out untouched.
+    for (const m of members) saes.push(createSae(m.config));
     const bufferRows = opts.bufferRows ?? Math.min(trainRows, defaultRowsInMemory(D));
     for (const d of dirs) fs.mkdirSync(d, { recursive: true });
     const run = {
@@ -251,7 +253,6 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       capacity: bufferRows,
       seed: opts.seed,
     });
-    for (const m of members) saes.push(createSae(m.config));
     const stacked = members.length > 1;
     trainer = new SaeTrainer(saes, source, {
       steps: opts.steps,
@@ -403,9 +404,16 @@ function checkResumable(opts: TrainOptions): void {
     if (JSON.stringify(saved[key]) !== JSON.stringify(now[key]))
       throw new InputError(
         '--resume',
-        `the run in ${opts.out} was started with ${key} = ${JSON.stringify(saved[key])}, now ${JSON.stringify(now[key])}; resume with the same options`,
+        `the run in ${opts.out} was started with ${key} = ${JSON.stringify(saved[key])}, now ${JSON.stringify(now[key])}; ` +
+          `resume with the same options: ${optionAsGiven(key, saved[key])}`,
       );
   }
+}
+
+/** How a saved option is written on the command line ('--checkpoint-every 10', 'without --k'). */
+function optionAsGiven(key: string, value: unknown): string {
+  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return value === undefined ? `without ${flag}` : `${flag} ${String(value)}`;
 }
 
 /** Drops the records of steps after `step` (logged by a run killed after its last checkpoint). */
