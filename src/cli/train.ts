@@ -33,7 +33,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, readJsonObject, saveCheckpoint, writeFileAtomic } from '../core/checkpoint';
-import { InputError } from '../core/errors';
+import { ConfigError, InputError } from '../core/errors';
 import { progressBar } from '../core/progress';
 import type { TrainCallbacks, TrainState } from '../core/train';
 import { ActivationBuffer } from '../data/buffer';
@@ -181,6 +181,26 @@ export function saeConfigFromOptions(opts: SaeOptions, dIn: number): SaeConfig {
   return config as unknown as SaeConfig;
 }
 
+/** Config fields every architecture reads from a common flag. */
+const COMMON_FLAGS: Record<string, string> = { nLatents: '--latents', seed: '--seed' };
+
+/**
+ * `createSae`, its ConfigError renamed after the flag the user typed (`k` -> `--k`,
+ * `l1Coefficient` -> `--sparsity-coefficient`, `nLatents` -> `--latents`), so the message names the knob.
+ */
+function createSaeForFlags(config: SaeConfig): SparseAutoencoder {
+  try {
+    return createSae(config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const { cli } = saeArchitecture(config.architecture);
+    const fromFlag = (Object.keys(cli) as TrainFlag[]).find((f) => cli[f]?.field === e.argument);
+    const flag = fromFlag ? TRAIN_FLAG_NAMES[fromFlag] : COMMON_FLAGS[e.argument];
+    if (!flag) throw e;
+    throw new InputError(flag, e.message.slice(e.argument.length + 2));
+  }
+}
+
 /**
  * Writes each reported step as one JSON line (a plotting tool reads it with pandas.read_json(lines=True)).
  * `member`: write that SAE's metrics of a stack's record (`memberMetrics`).
@@ -232,7 +252,7 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
         throw new InputError('--out', `${out} already holds a run (${logged}); choose another folder or --resume`);
     }
     // Before anything is written: a config the SAE refuses (k > latents, ...) must leave --out untouched.
-    for (const m of members) saes.push(createSae(m.config));
+    for (const m of members) saes.push(createSaeForFlags(m.config));
     const bufferRows = opts.bufferRows ?? Math.min(trainRows, defaultRowsInMemory(D));
     for (const d of dirs) fs.mkdirSync(d, { recursive: true });
     const run = {

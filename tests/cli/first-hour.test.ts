@@ -83,7 +83,7 @@ describe('non-finite activations are named by file, row and column', () => {
 test('k > latents is refused by name and --out is left untouched (a corrected rerun can use it)', () => {
   const r = gensparse(['train', '--data', acts, '--latents', '16', '--k', '40', '--steps', '5', '--out', 'k-run']);
   expect(r.status).toBe(2);
-  expect(r.stderr).toContain('must be an integer in [1, nLatents=16], got 40');
+  expect(r.stderr).toContain('--k: must be an integer in [1, nLatents=16], got 40');
   expect(fs.existsSync(path.join(dir, 'k-run'))).toBe(false);
 }, 120_000);
 
