@@ -45,7 +45,7 @@ export async function timeIt(
   return times[Math.floor(times.length / 2)];
 }
 
-/** Formats rows as a Markdown table (pasteable into the README). */
+/** Formats rows as a Markdown table (pasteable into docs/benchmarks.md). */
 export function formatTable(rows: BenchRow[]): string {
   const f = (ms?: number) =>
     ms === undefined ? '' : ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3);

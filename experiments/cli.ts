@@ -26,8 +26,11 @@ const program = new Command()
   .description('Runs one of the research experiments and writes its report.')
   .argument('[name]', 'the experiment (see --list)')
   .option('--list', 'list the experiments')
-  .option('--table', "print the README's table of headline numbers from the committed reports")
-  .option('--reproduction', "print the README's reproduction table (published claims) from the committed reports")
+  .option('--table', 'print the table of headline numbers in docs/results.md from the committed reports')
+  .option(
+    '--reproduction',
+    'print the reproduction table (published claims) for docs/results.md from the committed reports',
+  )
   .option('--quick', 'the small configuration the tests use (seconds)')
   .option('--seed <n>', 'seed of everything random', parseSeed, 0)
   .option('--out <dir>', 'report folder')

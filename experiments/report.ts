@@ -1,5 +1,5 @@
 /**
- * The report every experiment writes (the /experiments page and the README read it):
+ * The report every experiment writes (the /experiments page and docs/results.md read it):
  *
  *   <out>/report.json   { name, title, question, command, seed, quick, wallSeconds, backend,
  *                         finishedAt, summary, numbers, figures: [{ file, title, caption }] }
@@ -7,7 +7,7 @@
  *   <out>/*.png         the figures, drawn by the chart stack (src/charts)
  *
  * `numbers` holds every number the summary quotes, as a tree of named numbers and arrays:
- * tests check it for consistency, the README table quotes its headline entries.
+ * tests check it for consistency, the table in docs/results.md quotes its headline entries.
  * `reproduction` (optional) holds the rows of the reproduction table this experiment measures
  * (src/analysis/reproduction.ts: claim, source, published number, our setting, mean and 95%
  * interval over seeds, untrained baseline, verdict by one rule).

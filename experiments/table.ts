@@ -1,7 +1,7 @@
 /**
- * The README's table of experiments: one row per experiment with its headline numbers, the
+ * The table of experiments in docs/results.md: one row per experiment with its headline numbers, the
  * command of its committed full run and the wall time, read from experiments/reports/<name>/report.json.
- * `npm run experiment -- --table` prints it.
+ * `npm run experiment -- --table` prints it; its links are relative to docs/.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -70,14 +70,14 @@ const HEADLINES: Record<string, (n: N) => string> = {
     `per-latent ${n.l0.perLatent.map((v: number, i: number) => sig(v / n.ks[i], 2)).join(', ')}`,
 };
 
-/** The markdown table (experiments without a committed full run say so). */
+/** The markdown table (experiments without a committed full run say so), as docs/results.md holds it. */
 export function experimentsTable(reportsDir = path.join(__dirname, 'reports')): string {
   const rows = STUDIES.map((e) => {
     const file = path.join(reportsDir, e.name, 'report.json');
     if (!fs.existsSync(file)) return `| ${e.name} | no committed full run | \`npm run experiment -- ${e.name}\` | - |`;
     const r: StudyReport = readReport(file);
     const headline = HEADLINES[e.name]?.(r.numbers as N) ?? '';
-    return `| [${e.name}](experiments/reports/${e.name}/summary.md) | ${headline} | \`${r.command}\` | ${Math.round(r.wallSeconds)} s |`;
+    return `| [${e.name}](../experiments/reports/${e.name}/summary.md) | ${headline} | \`${r.command}\` | ${Math.round(r.wallSeconds)} s |`;
   });
   return ['| experiment | headline numbers (full run) | command | wall time |', '|---|---|---|---|', ...rows].join(
     '\n',
@@ -92,7 +92,7 @@ export function reproductionRows(reportsDir = path.join(__dirname, 'reports')): 
   });
 }
 
-/** The README's reproduction table (src/analysis/reproduction.ts), or a line saying no report has rows yet. */
+/** The reproduction table for docs/results.md (src/analysis/reproduction.ts), or a line saying no report has rows yet. */
 export function reproductionTable(reportsDir = path.join(__dirname, 'reports')): string {
   const rows = reproductionRows(reportsDir);
   return rows.length === 0 ? 'No committed report has reproduction rows yet.' : reproductionMarkdown(rows);

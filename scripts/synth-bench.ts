@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const lr = opts.lr === undefined ? referenceLearningRate(N) : checkNumber('--lr', opts.lr, { min: 0, minOpen: true });
   const started = Date.now();
   const backend = await initBackend();
-  // The README's earlier table used 'gensparse-v1' with maxProbability 0.15 (SynthBenchV1 directly).
+  // The earlier table in docs/evaluation.md used 'gensparse-v1' with maxProbability 0.15 (SynthBenchV1 directly).
   const preset = opts.preset as SynthBenchPreset;
   const benchConfig = { numFeatures: 1024, dim: 64, seed: 1 };
   const bench = createSynthBench(preset, benchConfig);

@@ -5,7 +5,7 @@
  *
  *   npx tsx scripts/train-char-lm.ts [--steps 600] [--batch 32] [--lr 0.003] [--seed 1] [--out assets/char-lm]
  *
- * The shipped weights came from the defaults (see the README for the time it took).
+ * The shipped weights came from the defaults (docs/library.md gives the time it took).
  */
 import * as path from 'node:path';
 import { Command } from 'commander';

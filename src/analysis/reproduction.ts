@@ -2,7 +2,7 @@
  * The reproduction table: one row per published claim, with our setting, our number as a mean and
  * 95% interval over seeds, the untrained baseline of the same metric, and a verdict that follows
  * one explicit rule (`verdictOf`). Experiments put their rows in their report.json
- * (`reproduction`, experiments/report.ts); the README (`npm run experiment -- --reproduction`) and
+ * (`reproduction`, experiments/report.ts); docs/results.md (`npm run experiment -- --reproduction`) and
  * the /experiments page render the same cells (`reproductionCells`).
  *
  * The verdict rule, in order:

@@ -1,6 +1,6 @@
 /**
  * The reproduction table (src/analysis/reproduction.ts): the verdict rule case by case, the
- * checks that keep an unsupported row out, the markdown, the README command's collection from
+ * checks that keep an unsupported row out, the markdown, the `--reproduction` command's collection from
  * report files, and the /experiments page rendering the same cells (escaped).
  */
 import * as fs from 'node:fs';
@@ -87,7 +87,7 @@ test('markdown: a header, one line per row with seeds, interval, baseline and ve
   expect(md[3]).toContain('a \\| b');
 });
 
-test('rows travel in report.json: the README table collects them, the /experiments page shows them escaped', async () => {
+test('rows travel in report.json: the docs/results.md table collects them, the /experiments page shows them escaped', async () => {
   const dir = makeReportsDir();
   const file = path.join(dir, 'toy-run', 'report.json');
   const report = readReport(file);
@@ -95,7 +95,7 @@ test('rows travel in report.json: the README table collects them, the /experimen
   expect(reportProblems(path.join(dir, 'toy-run'), readReport(file))).toEqual([]);
   const broken = { ...report, reproduction: [row({ ours: iv([0.1, 0.2]) })] };
   expect(reportProblems(path.join(dir, 'toy-run'), broken)[0]).toMatch(/reproduction\.0\.ours/);
-  // The README command reads every experiment's committed report; this folder holds none of them.
+  // The `--reproduction` command reads every experiment's committed report; this folder holds none of them.
   expect(reproductionRows(dir)).toEqual([]);
   expect(reproductionTable(dir)).toBe('No committed report has reproduction rows yet.');
   const site = await serveReports(dir);

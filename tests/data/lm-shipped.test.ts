@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CharLmActivations, showContext } from '../../src/data/lm/activations';
 import {
@@ -14,10 +16,16 @@ import { loadTextSplit } from '../../src/data/lm/text';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { loadMnist } from '../../src/data/mnist';
 
-/** The held-out loss the README states for assets/char-lm (nats/char on the first 32,768 held-out characters). */
+/** The held-out loss docs/library.md states for assets/char-lm (nats/char on the first 32,768 held-out characters). */
 const STATED_HELD_OUT_LOSS = 1.9597;
-/** The MNIST test accuracy the README states for assets/mnist-mlp. */
+/** The MNIST test accuracy docs/library.md states for assets/mnist-mlp. */
 const STATED_TEST_ACCURACY = 0.9776;
+
+test('docs/library.md states the numbers these tests check', () => {
+  const guide = fs.readFileSync(path.join(__dirname, '../../docs/library.md'), 'utf8');
+  expect(guide).toContain(`held-out loss of ${STATED_HELD_OUT_LOSS.toFixed(3)} nats/char`);
+  expect(guide).toContain(`${(100 * STATED_TEST_ACCURACY).toFixed(2)}% test accuracy`);
+});
 
 describe('the shipped character model', () => {
   let model: CharLm;

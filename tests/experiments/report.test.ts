@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { STUDIES } from '../../experiments';
 import { type StudyReport, flattenNumbers, readReport, reportProblems, writeReport } from '../../experiments/report';
 import { commandOf } from '../../experiments/run';
-import { experimentsTable } from '../../experiments/table';
+import { experimentsTable, reproductionRows, reproductionTable } from '../../experiments/table';
 
 const report: StudyReport = {
   name: 'x',
@@ -64,7 +64,15 @@ test('the CLI lists every experiment by name', () => {
   expect(new Set(names).size).toBe(names.length);
 });
 
-test('the README table has one row per experiment, each with its command', () => {
+test('docs/results.md holds the tables `--table` and `--reproduction` print from the committed reports', () => {
+  const results = fs.readFileSync(path.join(__dirname, '../../docs/results.md'), 'utf8');
+  expect(results).toContain(experimentsTable());
+  // Until an experiment commits reproduction rows, `--reproduction` prints one line, not a table.
+  if (reproductionRows().length > 0) expect(results).toContain(reproductionTable());
+  else expect(reproductionTable()).toBe('No committed report has reproduction rows yet.');
+});
+
+test('the results table has one row per experiment, each with its command', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exp-table-'));
   const lines = experimentsTable(dir).split('\n');
   expect(lines).toHaveLength(2 + STUDIES.length);

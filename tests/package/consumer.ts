@@ -96,33 +96,3 @@ export function makeConsumer(
   }
   return project;
 }
-
-/** A fenced code block of the README. */
-export interface ReadmeBlock {
-  /** 1-based line of the opening fence. */
-  line: number;
-  lang: string;
-  code: string;
-  /** Set by a `<!-- readme-test: typecheck only (why) -->` line just above the fence. */
-  typecheckOnly: boolean;
-}
-
-/** Every ts/js/typescript/javascript block of a markdown text, in order. */
-export function readmeCodeBlocks(markdown: string): ReadmeBlock[] {
-  const lines = markdown.split('\n');
-  const blocks: ReadmeBlock[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(ts|js|typescript|javascript)\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
-    blocks.push({
-      line: start + 1,
-      lang: open[1],
-      code: `${body.join('\n')}\n`,
-      typecheckOnly: start > 0 && /^<!-- readme-test: typecheck only/.test(lines[start - 1]),
-    });
-  }
-  return blocks;
-}

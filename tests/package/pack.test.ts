@@ -2,13 +2,14 @@
  * What a user who runs `npm install gensparse` gets: the package is packed once, "installed" into an
  * empty CommonJS project and an empty ES-module project (see consumer.ts for how, offline), and
  *   - a CommonJS script requires it and trains a few SAE steps;
- *   - every ts/js code block of README.md is type-checked in strict mode in both projects, and the
- *     ones not marked `<!-- readme-test: typecheck only (why) -->` are compiled and run in both.
+ *   - every ts/js code block of README.md and docs/*.md is type-checked in strict mode in both projects,
+ *     and the ones not marked `<!-- readme-test: typecheck only (why) -->` are compiled and run in both.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type PackedPackage, ROOT, makeConsumer, packOnce, readmeCodeBlocks } from './consumer';
+import { type DocBlock, docCodeBlocks, docFiles, relativeLinks } from '../docs/markdown';
+import { type PackedPackage, ROOT, makeConsumer, packOnce } from './consumer';
 
 let packed: PackedPackage;
 let cjs: string;
@@ -29,11 +30,19 @@ function node(cwd: string, args: string[], timeout = 120_000): string {
 }
 
 test('the tarball ships the library, the command and their sources; not the course', () => {
-  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'src/index.ts', 'README.md'])
+  for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'src/index.ts', ...docFiles()])
     expect(packed.files).toContain(f);
   // The course runs from a clone: no site, lesson framework, lessons, tests, benchmarks or experiments.
   const course = /^(dist\/)?src\/(server|lesson)\/|^(tests|bench|lessons|views|scripts|experiments|public)\//;
   expect(packed.files.filter((f) => course.test(f))).toEqual([]);
+});
+
+test('every file the shipped README links is in the tarball (the docs pages, the license)', () => {
+  const linked = relativeLinks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'))
+    .map((l) => l.target.split('#')[0])
+    .filter((f) => f !== '');
+  expect(linked.length).toBeGreaterThan(0);
+  expect(linked.filter((f) => !packed.files.includes(f))).toEqual([]);
 });
 
 test('the tarball ships the MIT license that package.json declares', () => {
@@ -159,11 +168,13 @@ test('the gensparse command is installed: --help, and the course says it runs fr
   expect(stderr).toContain('gensparse lesson runs from a clone of the repository');
 });
 
-describe('README examples', () => {
-  const blocks = readmeCodeBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
-  const file = (b: { line: number }) => `example-line-${b.line}`;
+describe('README and docs examples', () => {
+  const blocks = docCodeBlocks();
+  // docs/library.md line 12 -> example-docs-library-line-12.ts: tsc's message names the block's file and line.
+  const file = (b: DocBlock) => `example-${b.file.replace(/\.md$/, '').replace(/\W+/g, '-')}-line-${b.line}`;
 
-  test('the README has code blocks to check, and at least one runs', () => {
+  test('the README and docs have code blocks to check, and at least one runs', () => {
+    expect(blocks.filter((b) => b.file === 'README.md').length).toBeGreaterThanOrEqual(1);
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     expect(blocks.filter((b) => !b.typecheckOnly).length).toBeGreaterThanOrEqual(3);
   });
@@ -196,7 +207,7 @@ describe('README examples', () => {
       } catch (e) {
         output = String((e as { stdout?: string }).stdout ?? e);
       }
-      // tsc names the file, so the failing block's README line is in the message.
+      // tsc names the file, so the failing block's file and line are in the message.
       expect(output).toBe('');
     }, 200_000);
   }
@@ -204,7 +215,7 @@ describe('README examples', () => {
   for (const b of blocks) {
     if (b.typecheckOnly) continue;
     for (const kind of ['cjs', 'esm'] as const) {
-      test(`README line ${b.line} runs as written (${kind === 'cjs' ? 'CommonJS' : 'ES module'})`, () => {
+      test(`${b.file} line ${b.line} runs as written (${kind === 'cjs' ? 'CommonJS' : 'ES module'})`, () => {
         const project = kind === 'cjs' ? cjs : esm;
         const compiled = path.join(project, 'build', `${file(b)}.js`);
         expect(fs.existsSync(compiled)).toBe(true);

@@ -3,7 +3,7 @@
  * works once its background build is done.
  *
  * Stopping the server the ways users and process managers do: `npm start` and `gensparse serve`
- * (through `npm run gensparse`, as the README runs it in a clone) are started as a user starts them,
+ * (through `npm run gensparse`, as docs/cli.md runs it in a clone) are started as a user starts them,
  * on a free port, and SIGTERM or SIGINT is sent to the process that was started (npm) only, not to its
  * process group. The port must be free afterwards and no process started below it may remain (the
  * server, the background API build, esbuild's service).

@@ -3,7 +3,7 @@
  *
  * `assets/char-lm/` holds `model.safetensors` and `config.json`, written by
  * `scripts/train-char-lm.ts` through the core `saveCheckpoint`. The held-out loss that
- * the README states is measured on `HELD_OUT_EVAL_CHARS` characters at the start of the
+ * docs/library.md states is measured on `HELD_OUT_EVAL_CHARS` characters at the start of the
  * held-out text (`evaluateShippedCharLm`), and the tests check it. `assets/mnist-mlp/`
  * holds the MNIST classifier written by `scripts/train-mnist-mlp.ts`.
  */
