@@ -4,7 +4,7 @@
  * (one dense encoder matmul [1024,512] x [512,8192], which any SAE step pays), PyTorch's time,
  * and package / PyTorch (below 1: the package is faster).
  */
-import type { BenchRow } from './harness';
+import type { BenchRow } from '../kernels/bench/harness';
 
 const ORDER: [string, string][] = [
   ['floor', 'encoder matmul [1024,512] x [512,8192]'],

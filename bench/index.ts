@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { initBackend, describeBackend } from '../src';
 import { formatComparison } from './compare';
-import { type BenchRow, formatTable } from './harness';
+import { type BenchRow, formatTable } from '../kernels/bench/harness';
 
 /** Edit distance (insertions, deletions, substitutions), for "did you mean". */
 export function editDistance(a: string, b: string): number {

@@ -12,11 +12,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/random';
-import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
+import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../kernels/wasm-patches/matmul';
 import { createSae, type SaeConfig } from '../src/sae/create';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { SaeTrainer } from '../src/sae/trainer';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
 const D = 512;
 const N = 8192;

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkRow, type ReproductionRow } from '../src/analysis/reproduction';
-import { InputError } from '../src/core/errors';
+import { InputError } from '../src/base/errors';
 
 /** A tree of named numbers (arrays for per-width, per-step or per-seed values). */
 export type NumberValue = number | NumberValue[] | Numbers;

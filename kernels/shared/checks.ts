@@ -3,7 +3,7 @@
  * same inputs with the same message (a ConfigError or InputError naming the argument).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError, checkInt } from '../../src/core/errors';
+import { ConfigError, InputError, checkInt } from '../../src/base/errors';
 
 /** Throws unless `t` is a float32 tensor of rank 2. */
 export function checkFloat2D(name: string, t: tf.Tensor): void {

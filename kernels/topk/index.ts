@@ -10,7 +10,7 @@ import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
-import { stopGradient } from '../../src/core/autodiff';
+import { stopGradient } from '../../src/base/autodiff';
 import { checkFloat2D, checkK } from '../shared/checks';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import {
@@ -21,7 +21,7 @@ import {
   topkEncodeReference,
 } from './reference';
 import { rowColumnPairs } from '../densify';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 
 export type { SparseCode } from './reference';
 export {

@@ -9,10 +9,10 @@
  *   d f_bj / d z_{b, idx_bj} = 1[f_bj > 0]   (scattered back into a dense [B,N] gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp, stopGradient } from '../../src/core/autodiff';
+import { customOp, stopGradient } from '../../src/base/autodiff';
 import { rowColumnPairs } from '../densify/reference';
 import { checkEncoderArgs, checkFloat2D, checkK } from '../shared/checks';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 
 /** Sparse code of one TopK layer: values [B,K] (float32) and latent indices [B,K] (int32). */
 export interface SparseCode {

@@ -14,7 +14,7 @@
  * of any such thresholds, or of the batch selection itself (`thetaN` null).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { batchTopkActivation } from '../../kernels/topk';
 import type { BatchTopKSae } from '../sae';
 

@@ -4,7 +4,7 @@
  * (normalised MSE) or maximised (fraction of loss recovered, F1). "Judge MSE and L0 together:
  * a frontier, not either alone" (REFERENCES.md, Analyses).
  */
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 
 /** Does (x1, y1) dominate (x2, y2)? Lower x is better; y better by `better`. */
 export function dominates(a: [number, number], b: [number, number], better: 'lower' | 'higher'): boolean {

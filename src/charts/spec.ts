@@ -11,7 +11,7 @@
  *   clipping), and a series spanning decades asks for `log: true`;
  * - the legend sits above the plot area, so it never covers data.
  */
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../base/errors';
 
 /** The colour cycle (Okabe-Ito, readable for colour-blind viewers). */
 export const CHART_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];

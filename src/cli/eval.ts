@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeChartPng } from '../charts/node';
 import { writeFileAtomic } from '../core/checkpoint';
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 import type { SaeEvaluation } from '../sae/metrics';
 import { evaluateSae } from '../sae/metrics';
 import { loadSaeLens } from '../sae/saelens';

@@ -25,7 +25,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, readJsonObject, saveCheckpoint, writeFileAtomic } from '../core/checkpoint';
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 import { progressBar } from '../core/progress';
 import type { TrainCallbacks, TrainState } from '../core/train';
 import { ActivationBuffer } from '../data/buffer';

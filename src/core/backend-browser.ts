@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { type BackendCandidate, type BackendReport, switchBackend, selectBackend } from './backend';
-import { installFastWasmMatMul } from './wasm-matmul';
-import { installSharedWasmIdentity } from './wasm-identity';
+import { installFastWasmMatMul } from '../../kernels/wasm-patches/matmul';
+import { installSharedWasmIdentity } from '../../kernels/wasm-patches/identity';
 
 /** The browser candidates, fastest first. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;

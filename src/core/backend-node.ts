@@ -14,9 +14,9 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendCandidate, type BackendReport, oneLine, selectBackend, switchBackend } from './backend';
-import { ConfigError } from './errors';
-import { installFastWasmMatMul } from './wasm-matmul';
-import { installSharedWasmIdentity } from './wasm-identity';
+import { ConfigError } from '../base/errors';
+import { installFastWasmMatMul } from '../../kernels/wasm-patches/matmul';
+import { installSharedWasmIdentity } from '../../kernels/wasm-patches/identity';
 import { WASM_MAX_THREADS, createWasmSync, newWasmBackend, startWasmSync, startWasmThreaded } from './wasm-node';
 
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;

@@ -10,7 +10,7 @@
  * so the browser bundle never sees Node's `require`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from './errors';
+import { ConfigError } from '../base/errors';
 
 /** A backend we may try: `load()` registers and activates it (returning facts for the report), or throws why not. */
 export interface BackendCandidate {

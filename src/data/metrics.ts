@@ -22,7 +22,7 @@
  *     absorption rate with a high recall is a parent latent with holes, which is absorption; a low
  *     recall means l(P) is not a parent latent at all.
  */
-import { InputError, checkInt, checkNumber } from '../core/errors';
+import { InputError, checkInt, checkNumber } from '../base/errors';
 
 /** A dictionary and the true features to compare it with. */
 export interface DictionaryVsTruth {

@@ -7,7 +7,7 @@
  * is one window plus the batch being returned.
  */
 import * as fs from 'node:fs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { float16ToFloat32 } from '../core/safetensors';
 import { checkBytes, LIMITS } from '../core/limits';
 import { type SeekableSource, type SourcePosition, checkBatchSize, checkRowsLeft } from './source';

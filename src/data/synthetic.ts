@@ -21,7 +21,7 @@
  *   parent (none of them with 0.4), 8 independent features with p = 0.05, binary magnitudes,
  *   orthonormal directions in d = 20 (3 + 9 + 8 = 20 features).
  */
-import { ConfigError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { ConfigError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { Rng } from '../core/random';
 import type { ActivationSource } from './source';
 

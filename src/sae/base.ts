@@ -18,7 +18,7 @@
  * Every op runs through `withKernels(useKernels, ...)`: false runs each kernels/<op>/reference.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkShape } from '../core/errors';
+import { InputError, checkShape } from '../base/errors';
 import { Params, init } from '../core/params';
 import { Rng } from '../core/random';
 import { withKernels } from '../../kernels/shared/js-kernel';

@@ -14,8 +14,8 @@
  * sparse code (sparse-path.ts, kernels/sparse-encode).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient, untaped } from '../core/autodiff';
-import { checkInt, checkNumber } from '../core/errors';
+import { stopGradient, untaped } from '../base/autodiff';
+import { checkInt, checkNumber } from '../base/errors';
 import { batchTopkActivation } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import {

@@ -3,7 +3,7 @@
  * checks. Each architecture resolves its whole config (these plus its own fields) BEFORE any
  * weight is allocated, so a bad value throws a ConfigError naming it and nothing leaks.
  */
-import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../base/errors';
 import { LIMITS } from '../core/limits';
 
 /** Options every SAE shares. */

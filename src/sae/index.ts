@@ -82,5 +82,3 @@ export type { SaeTrainerConfig } from './trainer';
 export { evaluateSae, densityHistogram } from './metrics';
 /** Result and options of `evaluateSae`. */
 export type { SaeEvaluation, EvaluateOptions } from './metrics';
-/** The evaluation suite: splicing, SAEBench record, known truth, absorption, stability, dashboards, steering. */
-export * from './eval';

@@ -26,8 +26,8 @@
  * losses.ts `pooledL0`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherRows, stopGradient, untaped } from '../core/autodiff';
-import { InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { gatherRows, stopGradient, untaped } from '../base/autodiff';
+import { InputError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';

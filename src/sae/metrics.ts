@@ -15,7 +15,7 @@
  *   "Addressing Feature Suppression in SAEs"; 1 = unbiased, < 1 = shrinkage)
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import type { ActivationSource } from '../data/source';
 import { type SparseAutoencoder, disposeOutput, firedCounts } from './base';
 

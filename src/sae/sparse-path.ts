@@ -14,7 +14,7 @@
  * try the sparse one again every 16th step. Both paths compute the same loss and gradients.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { type SelectRule, type SelectedCode, sparseEncode, sparseEncodeActive } from '../../kernels/sparse-encode';
 
 /** Widest code (as a fraction of N) the sparse path is used for. */

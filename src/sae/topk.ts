@@ -9,7 +9,7 @@
  * The encoder is the `topkEncode` op (sparse backward on cpu/wasm); decoding is the sparse-decode op.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError } from '../core/errors';
+import { ConfigError, InputError } from '../base/errors';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import { topkEncode } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';

@@ -5,7 +5,7 @@
  */
 import { build } from './build';
 import { createApp, listen } from './app';
-import { checkInt } from '../core/errors';
+import { checkInt } from '../base/errors';
 
 async function main(): Promise<void> {
   const port = checkInt('PORT', Number(process.env.PORT ?? 3000), 0, 65535);

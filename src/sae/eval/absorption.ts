@@ -25,7 +25,7 @@
  *   Reported pooled and per child character.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError, checkInt, checkNumber } from '../../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../../base/errors';
 import { CharLmActivations } from '../../data/lm/activations';
 import type { CharLm } from '../../data/lm/char-lm';
 import { type ParentAbsorption, absorptionRate } from '../../data/metrics';

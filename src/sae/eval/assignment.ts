@@ -6,7 +6,7 @@
  * SAEs trained with different seeds (seed stability; Paulo & Belrose 2025, arXiv:2501.16615).
  */
 import { munkres } from 'munkres';
-import { InputError, checkInt } from '../../core/errors';
+import { InputError, checkInt } from '../../base/errors';
 
 /** Matched pairs: `rows[p]` goes with `cols[p]` at similarity `values[p]`, sorted by row. */
 export interface Assignment {

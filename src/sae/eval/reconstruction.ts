@@ -20,7 +20,7 @@
  * The total sum of squares uses per-dimension sums and sums of squares in float64:
  * sum_b ||x_b - mean||^2 = sum_j (S2_j - S1_j^2 / M).
  */
-import { InputError } from '../../core/errors';
+import { InputError } from '../../base/errors';
 import type { LatentRows } from './latent-rows';
 
 /** The reconstruction metrics of one evaluation set (JSON-able). */

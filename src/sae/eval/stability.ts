@@ -9,7 +9,7 @@
  * direction, so it is not the same feature.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../../core/errors';
+import { InputError, checkInt } from '../../base/errors';
 import { maxSimilarityAssignment } from './assignment';
 
 /** What `seedStability` returns (JSON-able). */

@@ -16,7 +16,7 @@
  * - Explained variance, L0, dead latents: the pooled reconstruction metrics (`ReconstructionStats`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../../core/errors';
+import { InputError, checkInt } from '../../base/errors';
 import type { SyntheticSample } from '../../data/synthetic';
 import type { SparseAutoencoder } from '../base';
 import { absCosineMatrix, maxSimilarityAssignment } from './assignment';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../../src/core/errors';
+import { ConfigError } from '../../../src/base/errors';
 import { Rng } from '../../../src/core/random';
 import { SynthBench } from '../../../src/data/synth-bench';
 import { SynthBenchV1 } from '../../../src/data/synth-bench-v1';

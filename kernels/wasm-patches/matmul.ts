@@ -8,7 +8,7 @@
  *
  * The fix: wrap the wasm `BatchMatMul` and `_FusedMatMul` kernels so that a transposed
  * input is transposed explicitly first (an O(size) copy), then the plain XNNPACK path runs.
- * Results are identical up to float summation order; `tests/core/wasm-matmul.test.ts` checks.
+ * Results are identical up to float summation order; `tests/kernels/wasm-matmul.test.ts` checks.
  */
 import * as tf from '@tensorflow/tfjs';
 
