@@ -14,7 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ChartSpec } from '../../src/charts/spec';
-import { CHART_COLORS, paretoFront } from '../../src/charts/spec';
+import { CHART_COLORS } from '../../src/charts/spec';
+import { paretoFront } from '../../src/analysis/frontier';
 import { type MetricHistory, type StepResult, type TrainCallbacks, trainLoop } from '../../src/core/train';
 import { featureRecovery } from '../../src/data/metrics';
 import { type SyntheticSample, SuperpositionData } from '../../src/data/synthetic';

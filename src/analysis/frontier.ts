@@ -30,3 +30,8 @@ export function paretoPoints(points: Array<[number, number]>, better: 'lower' | 
     .sort((a, b) => a[0] - b[0] || (better === 'lower' ? a[1] - b[1] : b[1] - a[1]));
   return kept.filter((p, i) => i === 0 || p[0] !== kept[i - 1][0] || p[1] !== kept[i - 1][1]);
 }
+
+/** The front when both axes are minimised (L0 and FVU): `paretoPoints(points, 'lower')`. */
+export function paretoFront(points: Array<[number, number]>): Array<[number, number]> {
+  return paretoPoints(points, 'lower');
+}

@@ -115,13 +115,3 @@ export function histogramPoints(
   }
   return counts.map((c, b) => [lo + (b + 0.5) * width, c]);
 }
-
-/** The points of the Pareto frontier (lowest y for each x, both minimised), sorted by x. */
-export function paretoFront(points: Array<[number, number]>): Array<[number, number]> {
-  const sorted = points
-    .filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]))
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const front: Array<[number, number]> = [];
-  for (const p of sorted) if (front.length === 0 || p[1] < front[front.length - 1][1]) front.push(p);
-  return front;
-}

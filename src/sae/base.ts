@@ -31,7 +31,7 @@ import { type Latents, latentTensors } from './latents';
 import { type AuxKWeights, batchFvu, squaredError } from './losses';
 import { SparsePath } from './sparse-path';
 
-export { checkK, checkCoefficient } from './config';
+export { checkCoefficient } from './config';
 export type { SaeCommonConfig } from './config';
 export { denseLatents, scatterLatents, firedCounts } from './latents';
 export type { Latents } from './latents';

@@ -8,7 +8,8 @@ export { SparseAutoencoder, disposeOutput } from './base';
 /** Types of the shared contract. */
 export type { SaeOutput, ForwardOptions, DataInitOptions, LossTerm, LossContext, Encoding } from './base';
 /** Config shared by every architecture. */
-export { checkK, checkCoefficient, checkBoolean } from './config';
+export { checkCoefficient, checkBoolean } from './config';
+export { checkK } from '../../kernels/shared/checks';
 /** Types of the shared config. */
 export type { SaeCommonConfig } from './config';
 /** The architecture registry: register one, look them up (every architecture below registers itself). */

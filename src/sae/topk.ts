@@ -18,12 +18,12 @@ import {
   type SaeCommonConfig,
   checkBoolean,
   checkCoefficient,
-  checkK,
   resolveCommon,
   resolveKAux,
 } from './config';
 import type { Latents } from './latents';
 import { batchFvu, deadLatentAuxK } from './losses';
+import { checkK } from '../../kernels/shared/checks';
 import { registerSaeArchitecture } from './registry';
 
 declare module './registry' {
