@@ -12,7 +12,7 @@
  */
 import { writeChartPng } from '../../src/charts/node';
 import { progressBar } from '../../src/core/progress';
-import { runExperiment, writeFigures } from '../../src/lesson/node';
+import { runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import experiment from './experiment';
 import {
   EXERCISE,
@@ -25,13 +25,6 @@ import {
   rescalingProbe,
 } from './toy';
 import * as path from 'node:path';
-
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
 
 /** The L1 coefficients of the sweep, and the steps of each run. */
 export function sweepSettings(quick: boolean): { lambdas: number[]; steps: number } {
@@ -46,7 +39,7 @@ export function reluRun(lambda: number, steps: number, seed: number, tiedInit = 
 /** A progress bar per run (stderr). */
 export const bar = (label: string, steps: number) => progressBar({ label, total: steps, show: ['loss', 'l0'] });
 
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const { lambdas, steps } = sweepSettings(opts.quick);
   opts.log(
     `toy: ${TOY.numFeatures} features in d = ${TOY.dim}, p = ${TOY.probability}, ${TOY.nLatents} latents; ` +

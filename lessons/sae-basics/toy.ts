@@ -17,9 +17,10 @@ import type { ChartSpec } from '../../src/charts/spec';
 import { CHART_COLORS } from '../../src/charts/spec';
 import { paretoFront } from '../../src/analysis/frontier';
 import { type MetricHistory, type StepResult, type TrainCallbacks, trainLoop } from '../../src/core/train';
-import { featureRecovery } from '../../src/data/metrics';
+import { featureRecovery } from '../../src/sae/eval/truth';
 import { type SyntheticSample, SuperpositionData } from '../../src/data/synthetic';
-import { type SaeConfig, SaeTrainer, type SparseAutoencoder, createSae, evaluateSae, weightedL1 } from '../../src/sae';
+import { type SaeConfig, SaeTrainer, type SparseAutoencoder, createSae, weightedL1 } from '../../src/sae';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 import { denseLatents } from '../../src/sae/base';
 
 /** The running example: the same toy data and dictionary size in lessons 4, 5 and 6. */

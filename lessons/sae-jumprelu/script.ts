@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { writeChartPng } from '../../src/charts/node';
 import { CHART_COLORS } from '../../src/charts/spec';
 import type { MetricHistory } from '../../src/core/train';
-import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
+import { ghostOf, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { type FrontierPoint, frontierChart, frontierGap, sweep } from '../sae-basics/toy';
 import { bar, reluRun } from '../sae-basics/script';
 import { topkRun } from '../sae-topk/experiment';
@@ -43,14 +43,7 @@ export function jumpSettings(quick: boolean) {
       };
 }
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const out = (name: string) => path.join(opts.outDir, name);
   const s = jumpSettings(opts.quick);
   const { steps, lambdas, bandwidths } = s;

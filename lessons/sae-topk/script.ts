@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import { writeChartPng } from '../../src/charts/node';
 import type { Ghost } from '../../src/lesson/figures';
-import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
+import { ghostOf, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { type FrontierPoint, type Probe, frontierChart, frontierGap, sweep } from '../sae-basics/toy';
 import { bar, reluRun } from '../sae-basics/script';
 import experiment, { deadChart, decoderStepProbe, topkRun } from './experiment';
@@ -24,14 +24,7 @@ export function topkSettings(quick: boolean) {
     : { steps: 1000, ks: [1, 2, 8, 12], reluLambdas: [0.3, 1, 2.5] };
 }
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const out = (name: string) => path.join(opts.outDir, name);
   const { steps, ks, reluLambdas } = topkSettings(opts.quick);
   const k = 4; // the toy's mean number of active features; its tied, AuxK-on run is also a frontier point

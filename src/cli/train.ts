@@ -33,7 +33,7 @@ import { saeArchitecture, saeArchitectureNames, saeArchitectures } from '../sae/
 import type { SparseAutoencoder } from '../sae/base';
 import { type SaeArchitecture, type SaeConfig, createSae } from '../sae/create';
 import type { TrainFlag } from '../sae/registry';
-import { evaluateSae } from '../sae/metrics';
+import { evaluateSae } from '../sae/eval/reconstruction';
 import { loadSaeLens, saveSaeLens } from '../sae/saelens';
 import { SaeTrainer } from '../sae/trainer';
 import { RowRangeSource, defaultRowsInMemory, openRowSet, splitRows } from './data';

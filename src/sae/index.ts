@@ -79,7 +79,3 @@ export type { SaeConfig } from './create';
 export { SaeTrainer, referenceLearningRate } from './trainer';
 /** Trainer options. */
 export type { SaeTrainerConfig } from './trainer';
-/** Held-out metrics: MSE, FVU over the whole set, L0, dead fraction, density histogram, reconstruction bias. */
-export { evaluateSae, densityHistogram } from './metrics';
-/** Result and options of `evaluateSae`. */
-export type { SaeEvaluation, EvaluateOptions } from './metrics';

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildProgram } from '../../src/cli/main';
 import { Rng } from '../../src/core/random';
 import { openNpy, writeNpy } from '../../src/data/npy';
-import { evaluateSae } from '../../src/sae/metrics';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 import { loadSaeLens } from '../../src/sae/saelens';
 
 const ROOT = path.resolve(__dirname, '../..');
