@@ -65,6 +65,11 @@ export const NODE_DATA: ExperimentData = {
   },
 };
 
+/** A progress bar (stderr) for one run of a sweep, showing its loss and L0. */
+export function sweepProgressBar(label: string, steps: number): TrainCallbacks {
+  return progressBar({ label, total: steps, show: ['loss', 'l0'] });
+}
+
 export interface RunExperimentOptions<S extends SettingSpecs> {
   /** Where MNIST comes from (default: the same subset sizes as the page). */
   data?: ExperimentData;
