@@ -4,7 +4,7 @@
  * tfjs-backend-wasm hands a matmul to XNNPACK only when neither input is transposed
  * (tfjs PR #2532); `transposeA`/`transposeB` fall back to a slow loop. Autodiff's matmul
  * gradients are exactly those transposed forms (dA = dY B^T, dB = A^T dY), so every
- * backward pass took the slow path: measured here 11-17x slower (../shared/REFERENCES.md).
+ * backward pass took the slow path (the timings are in the README's benchmark table, `core`).
  *
  * The fix: wrap the wasm `BatchMatMul` and `_FusedMatMul` kernels so that a transposed
  * input is transposed explicitly first (an O(size) copy), then the plain XNNPACK path runs.

@@ -1,8 +1,8 @@
 /**
  * Frontiers: a run is Pareto-optimal when no other run is at least as good on both axes and
  * strictly better on one. The x axis (L0) is always minimised; the y axis is minimised
- * (normalised MSE) or maximised (fraction of loss recovered, F1). "Judge MSE and L0 together:
- * a frontier, not either alone" (REFERENCES.md, Analyses).
+ * (normalised MSE) or maximised (fraction of loss recovered, F1). MSE and L0 are judged together,
+ * on a frontier, never either alone (Gao et al. 2024, arXiv:2406.04093, Sec. 2.4 and Fig. 1).
  */
 import { InputError } from '../base/errors';
 

@@ -45,8 +45,8 @@ export async function webgpuAdapterInfo(): Promise<string | null> {
 }
 
 /**
- * Software renderers: a GPU backend on one of these is far slower than wasm (measured here:
- * matmul at 0.3-3.6 GFLOP/s on SwiftShader against ~20 on wasm).
+ * Software renderers: a GPU backend on one of these is far slower than wasm (a matmul runs an
+ * order of magnitude slower on SwiftShader than on wasm).
  */
 export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software/i;
 

@@ -8,7 +8,7 @@
  *   (`wasmThreads` or `GENSPARSE_WASM_THREADS` to change it).
  * - Nothing at all: importing this module makes a synchronous single-threaded wasm tfjs's default
  *   backend (`registerLazyWasm`), so a script that never calls `initBackend()` does not silently
- *   run on tfjs's plain-JS `cpu` backend (12-29x slower). Its first tensor starts wasm and one
+ *   run on tfjs's plain-JS `cpu` backend (an order of magnitude slower). Its first tensor starts wasm and one
  *   line on stderr says so; if wasm cannot start, one line says why and that cpu is slow.
  */
 import * as os from 'node:os';

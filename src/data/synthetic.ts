@@ -63,7 +63,7 @@ export interface SuperpositionConfig extends SyntheticBase {
   correlationGroupSize?: number;
 }
 
-/** Options of `HierarchicalData`; every field defaults to the toy of REFERENCES.md. */
+/** Options of `HierarchicalData`; every field defaults to Nabeshima's toy (see the module comment). */
 export interface HierarchicalConfig extends SyntheticBase {
   /** Embedding dimension d (default 20). */
   dim?: number;
