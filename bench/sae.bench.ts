@@ -5,7 +5,7 @@
  *   - the floor: one dense encoder matmul [1024,512] x [512,8192], which any TopK step must pay;
  *   - the naive composite TopK step (`useKernels: false`: dense TopK mask, autodiff through
  *     dense matmuls), measured once, and on wasm also with tfjs's stock matmul kernels (before
- *     the core's explicit-transpose fix), the ~24 s figure of the issue.
+ *     the core's explicit-transpose fix).
  * ReLU + L1 and JumpReLU are timed at a trained SAE's sparsity (L0 about k, `atTrainedSparsity`),
  * BatchTopK at its budget k: all three then run the sparse path on cpu/wasm (src/sae/sparse-path.ts).
  * `SAE_BENCH_QUICK=1` skips the stock-kernel naive step (the slowest row).

@@ -164,7 +164,7 @@ describe('SuperpositionData', () => {
 });
 
 describe('HierarchicalData', () => {
-  test('the default is the REFERENCES.md toy: 3 parents x 3 children + 8 independent, orthonormal in d = 20', () => {
+  test("the default is Nabeshima's toy: 3 parents x 3 children + 8 independent, orthonormal in d = 20", () => {
     const data = new HierarchicalData({ seed: 11 });
     expect(data.numFeatures).toBe(20);
     expect(data.dim).toBe(20);
