@@ -6,7 +6,7 @@
  * PyTorch's time, and package / PyTorch (below 1: the package is faster). The sparsify-style
  * PyTorch TopK step (`topk-sparsify`) is compared with the package's TopK step.
  */
-import type { BenchRow } from './harness';
+import type { BenchRow } from '../kernels/bench/harness';
 
 const ORDER: [string, string][] = [
   ['floor', 'encoder matmul [1024,512] x [512,8192]'],

@@ -1,11 +1,11 @@
 /**
  * Core benchmarks: the raw matmul rate of the active backend, and an MLP training step
- * with tfjs's own wasm matmul kernels vs the explicit-transpose fix (src/core/wasm-matmul.ts).
+ * with tfjs's own wasm matmul kernels vs the explicit-transpose fix (kernels/wasm-patches/matmul.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Params, Rng, init, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
 import { setUseKernels } from '../kernels';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
 /** One Adam step of a 784-512-512-10 ReLU MLP classifier on a batch of 256 (softmax cross-entropy). */
 function mlpStep(): { step: () => tf.Scalar; dispose: () => void } {

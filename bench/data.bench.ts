@@ -12,7 +12,7 @@ import { halfTable } from '../src/data/row-file';
 import { NpyWriter, openNpy } from '../src/data/npy';
 import { ArraySource } from '../src/data/source';
 import { HierarchicalData, SuperpositionData } from '../src/data/synthetic';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
 const MiB = 1024 * 1024;
 

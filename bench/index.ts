@@ -8,29 +8,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { initBackend, describeBackend } from '../src';
+import { closestName } from '../src/cli/suggest';
 import { formatComparison } from './compare';
-import { type BenchRow, formatTable } from './harness';
-
-/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length];
-}
+import { type BenchRow, formatTable } from '../kernels/bench/harness';
 
 /** The sections named in `wanted` that do not exist, each as "unknown ... did you mean ...". */
 export function unknownSections(wanted: string[], sections: string[]): string[] {
   return wanted
     .filter((w) => !sections.includes(w))
     .map((w) => {
-      const best = [...sections].sort((a, b) => editDistance(w, a) - editDistance(w, b))[0];
-      const hint =
-        best !== undefined && editDistance(w, best) <= Math.max(2, w.length / 2) ? `; did you mean '${best}'?` : '';
+      const best = closestName(w, sections);
+      const hint = best !== undefined ? `; did you mean '${best}'?` : '';
       return `unknown benchmark section '${w}'${hint} (sections: ${sections.join(', ')})`;
     });
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, listen } from '../src/server/app';
 import { build } from '../src/server/build';
 import { discoverLessons } from '../src/server/lessons';
-import type { BenchRow } from './harness';
+import type { BenchRow } from '../kernels/bench/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WARMUP_MS = 3000;

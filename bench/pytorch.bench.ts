@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BenchRow } from './harness';
+import type { BenchRow } from '../kernels/bench/harness';
 
 const LABELS: Record<string, string> = {
   floor: 'encoder matmul [1024,512] x [512,8192]',

@@ -8,17 +8,17 @@
  * and Adam's two moments), so S = 16 (2.1 GB before the step's temporaries) exceeds what the wasm
  * backend's memory can hold.
  * Beside them, the batched matmul a stacked layer would use, [S,B,D] x [S,D,N], with the core's
- * per-item wasm kernel (src/core/wasm-matmul.ts) against tfjs's own wasm kernel, and S separate
+ * per-item wasm kernel (kernels/wasm-patches/matmul.ts) against tfjs's own wasm kernel, and S separate
  * matmuls as the floor it should reach.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/random';
-import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
+import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../kernels/wasm-patches/matmul';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { createSae } from '../src/sae/create';
 import { SaeTrainer } from '../src/sae/trainer';
 import { readAndDispose } from '../src/core/train';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 import { LARGE, SMALL, type Shape, fixedSource, metricTensors, sizeLabel } from './sae.bench';
 
 /** S TopK SAEs of one shape, seeds 0 .. S-1. */

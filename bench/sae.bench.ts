@@ -7,18 +7,18 @@
  *   - the floor: one dense encoder matmul [1024,512] x [512,8192], which any TopK step must pay;
  *   - the naive composite TopK step (`useKernels: false`: dense TopK mask, autodiff through
  *     dense matmuls), measured once, and on wasm also with tfjs's stock matmul kernels (before
- *     the core's explicit-transpose fix), the ~24 s figure of the issue.
+ *     the core's explicit-transpose fix).
  * ReLU + L1 and JumpReLU are timed at a trained SAE's sparsity (L0 about k, `atTrainedSparsity`),
  * BatchTopK at its budget k: all three then run the sparse path on cpu/wasm (src/sae/sparse-path.ts).
  * `SAE_BENCH_QUICK=1` skips the stock-kernel naive step (the slowest row).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/random';
-import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../src/core/wasm-matmul';
+import { installFastWasmMatMul, uninstallFastWasmMatMul } from '../kernels/wasm-patches/matmul';
 import { createSae, type SaeConfig } from '../src/sae/create';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { SaeTrainer } from '../src/sae/trainer';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
 /** A benchmark size: input dim, latents, active latents, batch. */
 export interface Shape {

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as kernels from '../kernels';
 import { Rng } from '../src/core/random';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
 /** Copy bandwidth (bytes/ms) of a 64 MiB Float32Array copy, best of 5. */
 function copyBandwidth(): number {

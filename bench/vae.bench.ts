@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, fastWasmMatMulInstalled, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
 import { Vae, type VaeConfig, VaeTrainer, iwaeBound, sampleLatent } from '../src/vae';
-import { type BenchRow, timeIt } from './harness';
+import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
 const B = 128;
 

@@ -10,7 +10,7 @@ import {
   firingRates,
   thresholdedMetrics,
 } from '../src/analysis/batchtopk-threshold';
-import { paretoFront } from '../src/charts';
+import { paretoFront } from '../src/analysis/frontier';
 import { BatchTopKSae } from '../src/sae';
 import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
 import type { Study } from './study';

@@ -8,14 +8,8 @@ import { Rng } from '../src/core/random';
 import { type ActivationSource, ArraySource } from '../src/data/source';
 import { loadCharLmActivations } from '../src/data/lm/node';
 import type { CharLmActivations } from '../src/data/lm';
-import {
-  type SaeEvaluation,
-  SaeTrainer,
-  type SaeTrainerConfig,
-  type SparseAutoencoder,
-  denseLatents,
-  evaluateSae,
-} from '../src/sae';
+import { SaeTrainer, type SaeTrainerConfig, type SparseAutoencoder, denseLatents } from '../src/sae';
+import { type SaeEvaluation, evaluateSae } from '../src/sae/eval/reconstruction';
 import type { StudyContext } from './study';
 
 const cache = new Map<string, Promise<CharLmActivations>>();

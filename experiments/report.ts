@@ -1,58 +1,16 @@
 /**
- * The report every experiment writes (the /experiments page and docs/results.md read it):
- *
- *   <out>/report.json   { name, title, question, command, seed, quick, wallSeconds, backend,
- *                         finishedAt, summary, numbers, figures: [{ file, title, caption }] }
- *   <out>/summary.md    the same summary (markdown: what was found, numbers as measured)
- *   <out>/*.png         the figures, drawn by the chart stack (src/charts)
- *
- * `numbers` holds every number the summary quotes, as a tree of named numbers and arrays:
- * tests check it for consistency, the table in docs/results.md quotes its headline entries.
- * `reproduction` (optional) holds the rows of the reproduction table this experiment measures
- * (src/analysis/reproduction.ts: claim, source, published number, our setting, mean and 95%
- * interval over seeds, untrained baseline, verdict by one rule).
+ * Writes, reads and checks the report every study writes (report.json, summary.md and the PNG
+ * figures in one folder, read by the /experiments pages and quoted by docs/results.md; the schema,
+ * `StudyReport`, is src/analysis/report.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkRow, type ReproductionRow } from '../src/analysis/reproduction';
-import { InputError } from '../src/core/errors';
+import { checkRow } from '../src/analysis/reproduction';
+import type { FigureEntry, NumberValue, Numbers, StudyReport } from '../src/analysis/report';
+import { InputError } from '../src/base/errors';
 
-/** A tree of named numbers (arrays for per-width, per-step or per-seed values). */
-export type NumberValue = number | NumberValue[] | Numbers;
-export interface Numbers {
-  [name: string]: NumberValue;
-}
-
-/** One figure of a report: a PNG beside report.json. */
-export interface FigureEntry {
-  /** File name inside the report folder. */
-  file: string;
-  title: string;
-  /** What the figure shows and what to look for. */
-  caption: string;
-}
-
-/** What report.json holds. */
-export interface StudyReport {
-  name: string;
-  title: string;
-  question: string;
-  /** The command that reproduces this run. */
-  command: string;
-  seed: number;
-  quick: boolean;
-  wallSeconds: number;
-  /** The tfjs backend it ran on. */
-  backend: string;
-  /** ISO time the run finished. */
-  finishedAt: string;
-  /** Markdown: what was found, numbers as measured. */
-  summary: string;
-  numbers: Numbers;
-  figures: FigureEntry[];
-  /** Rows of the reproduction table (published claims this run measures over seeds). */
-  reproduction?: ReproductionRow[];
-}
+/** The schema's types, for the studies. */
+export type { FigureEntry, NumberValue, Numbers, StudyReport };
 
 /** Every number in the tree with its dotted path (arrays indexed: `widths.2`). */
 export function flattenNumbers(numbers: Numbers, prefix = ''): Array<[string, number]> {

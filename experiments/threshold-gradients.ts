@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { perCoordinateMoments, thresholdGradients } from '../src/analysis/threshold-gradients';
-import { paretoFront } from '../src/charts';
+import { paretoFront } from '../src/analysis/frontier';
 import { JumpReluSae } from '../src/sae';
 import { charResiduals, evaluateOn, mean, randomRows, shuffledRows, sig, trainWithProgress } from './common';
 import type { Study } from './study';

@@ -23,7 +23,7 @@ import { integer } from '../src/cli/args';
 import { initBackend } from '../src/core/backend-node';
 import { progressBar } from '../src/core/progress';
 import { meanInterval, untrainedBaseline } from '../src/analysis/stats';
-import { checkInt, checkNumber } from '../src/core/errors';
+import { checkInt, checkNumber } from '../src/base/errors';
 import { Rng } from '../src/core/random';
 import { type ActivationSource, ArraySource } from '../src/data/source';
 import {

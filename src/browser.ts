@@ -7,6 +7,8 @@ export * from './core';
 export * from './core/backend-browser';
 export * from './vae';
 export * from './sae';
+/** The SAE evaluation suite: splicing, SAEBench record, known truth, absorption, stability, dashboards, steering. */
+export * from './sae/eval';
 export * from './data';
 export * from './analysis';
 export * as kernels from '../kernels';

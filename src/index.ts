@@ -9,6 +9,8 @@ export * from './core/node';
 export * from './vae';
 export * from './vae/node';
 export * from './sae';
+/** The SAE evaluation suite: splicing, SAEBench record, known truth, absorption, stability, dashboards, steering. */
+export * from './sae/eval';
 export * from './sae/node';
 export * from './data';
 export * from './data/node';

@@ -6,7 +6,7 @@
  * the SAE's dense view of TopK latents).
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp } from '../../src/core/autodiff';
+import { customOp } from '../../src/base/autodiff';
 
 /** [B*K, 2] (row, column) pairs for scatterND / gatherND from indices [B,K]. */
 export function rowColumnPairs(indicesBK: tf.Tensor2D): tf.Tensor2D {

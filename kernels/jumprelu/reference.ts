@@ -9,7 +9,7 @@
  * [B,N] with one threshold per entry (its gradient then is not summed over the batch).
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp } from '../../src/core/autodiff';
+import { customOp } from '../../src/base/autodiff';
 import { checkBandwidth, checkFloat1D, checkFloat2D, checkSameShape } from '../shared/checks';
 
 /**

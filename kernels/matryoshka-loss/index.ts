@@ -9,7 +9,7 @@ import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
-import { stopGradient } from '../../src/core/autodiff';
+import { stopGradient } from '../../src/base/autodiff';
 import { kernelActive, runKernel } from '../shared/js-kernel';
 import { checkMatryoshkaArgs, matryoshkaAllPrefixLossReference } from './reference';
 

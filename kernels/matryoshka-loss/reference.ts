@@ -12,9 +12,9 @@
  * against) and in bench/ (the naive baseline).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherRows, stopGradient } from '../../src/core/autodiff';
+import { gatherRows, stopGradient } from '../../src/base/autodiff';
 import { checkFloat2D, checkSparseCode } from '../shared/checks';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 
 /** Shared checks: sparse code [B,K], wDec [N,D], residual [B,D]. */
 export function checkMatryoshkaArgs(

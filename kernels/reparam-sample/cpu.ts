@@ -4,9 +4,9 @@
  *             and eps itself as a second output (one pass, nothing uploaded)
  *   backward: dlogVar = ((dy * eps) * exp(0.5 logVar)) * 0.5 from the saved eps (index.ts), the
  *             composite's own backward
- * Why eps is kept here: measured on wasm ([1024, 2048], npm run bench kernels), regenerating eps
- * in the backward (log, sqrt, sin, cos per element in scalar JS) made forward + backward 302 ms
- * against the composite's 263 ms; storing it costs one [B,Z] array and the forward stays fused.
+ * Why eps is kept here: regenerating eps in the backward (log, sqrt, sin, cos per element in
+ * scalar JS) made forward + backward slower than the composite on wasm (`npm run bench kernels`);
+ * storing it costs one [B,Z] array and the forward stays fused.
  * (The WebGL/WebGPU kernels regenerate eps: there memory traffic, not arithmetic, is the cost.)
  */
 import type * as tf from '@tensorflow/tfjs';

@@ -3,7 +3,7 @@
  * same inputs with the same message (a ConfigError or InputError naming the argument).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError, checkInt } from '../../src/core/errors';
+import { ConfigError, InputError, checkInt } from '../../src/base/errors';
 
 /** Throws unless `t` is a float32 tensor of rank 2. */
 export function checkFloat2D(name: string, t: tf.Tensor): void {
@@ -34,9 +34,12 @@ export function checkSparseCode(values: tf.Tensor, indices: tf.Tensor): void {
   checkSameShape('indicesBK', indices, values.shape);
 }
 
-/** Throws unless k is an integer in [1, n]. */
-export function checkK(k: number, n: number): void {
-  checkInt('k', k, 1, n);
+/** Throws unless k (active latents per row) is an integer in [1, n], n the latents, naming the argument. */
+export function checkK(argument: string, k: number, n: number): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n) {
+    throw new ConfigError(argument, `must be an integer in [1, nLatents=${n}], got ${k}`);
+  }
+  return k;
 }
 
 /** Throws unless seed and step are integers in [0, 2^32). */

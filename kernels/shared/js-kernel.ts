@@ -11,7 +11,7 @@
  * 0x7fffffff (int) before the kernel runs, so an element the kernel forgets to write fails.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/base/errors';
 
 /** Backends that run the JS kernels. */
 export const JS_BACKENDS = ['cpu', 'wasm'] as const;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { densify } from '../densify';
 import { checkFloat1D, checkFloat2D, checkSparseCode } from '../shared/checks';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 
 /** Shared argument checks of sparseDecode (reference and kernels). */
 export function checkDecodeArgs(

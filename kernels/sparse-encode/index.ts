@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import './cpu';
-import { stopGradient } from '../../src/core/autodiff';
+import { stopGradient } from '../../src/base/autodiff';
 import { K } from '../shared/kernel-names';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import { type SelectRule, type SelectedCode, checkSparseEncodeArgs, sparseEncodeReference } from './reference';

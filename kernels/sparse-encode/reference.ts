@@ -21,8 +21,8 @@
  * through the dense matmul); kernels/sparse-encode/cpu.ts backpropagates through the entries only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherRows, stopGradient } from '../../src/core/autodiff';
-import { InputError } from '../../src/core/errors';
+import { gatherRows, stopGradient } from '../../src/base/autodiff';
+import { InputError } from '../../src/base/errors';
 import { checkEncoderArgs, checkFloat1D } from '../shared/checks';
 
 /** Which entries of z a sparse encode keeps. */

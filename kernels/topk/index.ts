@@ -10,24 +10,25 @@ import './cpu';
 import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
-import { stopGradient } from '../../src/core/autodiff';
+import { stopGradient } from '../../src/base/autodiff';
 import { checkFloat2D, checkK } from '../shared/checks';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
 import {
   type SparseCode,
   batchTopkActivationReference,
+  batchTopkKeep,
   checkEncodeArgs,
   topkActivationReference,
   topkEncodeReference,
 } from './reference';
 import { rowColumnPairs } from '../densify';
-import { InputError } from '../../src/core/errors';
 
 export type { SparseCode } from './reference';
 export {
   topkActivationReference,
   topkEncodeReference,
   batchTopkActivationReference,
+  batchTopkKeep,
   thresholdActivation,
 } from './reference';
 
@@ -92,7 +93,7 @@ tf.registerGradient({
 export function topkActivation(preActsBN: tf.Tensor2D, k: number): SparseCode {
   if (!kernelActive(K.topk)) return topkActivationReference(preActsBN, k);
   checkFloat2D('preActsBN', preActsBN);
-  checkK(k, preActsBN.shape[1]);
+  checkK('k', k, preActsBN.shape[1]);
   const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(K.topk, { x: preActsBN }, { k, n: preActsBN.shape[1] });
   return { valuesBK, indicesBK: detachIndices(indices) };
 }
@@ -137,9 +138,6 @@ export function batchTopkActivation(preActsBN: tf.Tensor2D, k: number): tf.Tenso
   if (!kernelActive(K.batchTopk)) return batchTopkActivationReference(preActsBN, k);
   checkFloat2D('preActsBN', preActsBN);
   const [b, n] = preActsBN.shape;
-  if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0 || k > n) {
-    throw new InputError('k', `must be a number in (0, ${n}], got ${k}`);
-  }
-  const keep = Math.max(1, Math.min(b * n, Math.floor(k * b)));
+  const keep = batchTopkKeep(k, b, n);
   return runKernel<tf.Tensor2D>(K.batchTopk, { x: preActsBN }, { keep });
 }

@@ -9,10 +9,10 @@
  *   d f_bj / d z_{b, idx_bj} = 1[f_bj > 0]   (scattered back into a dense [B,N] gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp, stopGradient } from '../../src/core/autodiff';
+import { customOp, stopGradient, untaped } from '../../src/base/autodiff';
 import { rowColumnPairs } from '../densify/reference';
 import { checkEncoderArgs, checkFloat2D, checkK } from '../shared/checks';
-import { InputError } from '../../src/core/errors';
+import { InputError, describeValue } from '../../src/base/errors';
 
 /** Sparse code of one TopK layer: values [B,K] (float32) and latent indices [B,K] (int32). */
 export interface SparseCode {
@@ -28,7 +28,7 @@ export interface SparseCode {
 export function topkActivationReference(preActsBN: tf.Tensor2D, k: number): SparseCode {
   checkFloat2D('preActsBN', preActsBN);
   const [b, n] = preActsBN.shape;
-  checkK(k, n);
+  checkK('k', k, n);
   const indicesBK = tf.tidy(() => stopGradient(tf.topk(preActsBN, k, true).indices)) as tf.Tensor2D; // no tape path through ints
   const select = customOp(([z], save) => {
     const pairs = rowColumnPairs(indicesBK);
@@ -75,7 +75,18 @@ export function checkEncodeArgs(
   k: number,
 ): void {
   checkEncoderArgs(xBD, wEncDN, bEncN, bDecD);
-  checkK(k, wEncDN.shape[1]);
+  checkK('k', k, wEncDN.shape[1]);
+}
+
+/**
+ * How many entries BatchTopK keeps in a batch of B rows of N latents: floor(k * B), at least 1 and
+ * at most B * N (k is the average number of active latents per row and may be fractional).
+ */
+export function batchTopkKeep(k: number, b: number, n: number): number {
+  if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0 || k > n) {
+    throw new InputError('k', `must be a number in (0, ${n}], got ${k}`);
+  }
+  return Math.max(1, Math.min(b * n, Math.floor(k * b)));
 }
 
 /**
@@ -86,10 +97,7 @@ export function checkEncodeArgs(
 export function batchTopkActivationReference(preActsBN: tf.Tensor2D, k: number): tf.Tensor2D {
   checkFloat2D('preActsBN', preActsBN);
   const [b, n] = preActsBN.shape;
-  if (typeof k !== 'number' || !Number.isFinite(k) || k <= 0 || k > n) {
-    throw new InputError('k', `must be a number in (0, ${n}], got ${k}`);
-  }
-  const keep = Math.max(1, Math.min(b * n, Math.floor(k * b)));
+  const keep = batchTopkKeep(k, b, n);
   const select = customOp(([z], save) => {
     const flat = z.reshape([1, b * n]);
     const idx = tf.topk(flat, keep, true).indices.reshape([keep, 1]);
@@ -105,17 +113,24 @@ export function batchTopkActivationReference(preActsBN: tf.Tensor2D, k: number):
 }
 
 /**
- * BatchTopK at inference (Bussmann et al. 2024, Sec. 3): f = ReLU(z) * 1[ReLU(z) > theta]
- * with one global threshold theta (an EMA of the smallest kept activation during training).
- * @param preActsBN [B,N]  @returns [B,N]
+ * BatchTopK at inference (Bussmann et al. 2024, Sec. 3): f = ReLU(z) * 1[ReLU(z) > theta], with
+ * one global theta (a number >= 0 or a scalar tensor: the EMA of the smallest kept activation
+ * during training) or one theta per latent ([N]; +Infinity never fires). The mask is a constant
+ * for autodiff (a comparison has no gradient), so df/dz = 1[ReLU(z) > theta].
+ * @param preActsBN [B,N]  @param theta number, scalar tensor or [N]  @returns [B,N]
  */
-export function thresholdActivation(preActsBN: tf.Tensor2D, theta: number): tf.Tensor2D {
+export function thresholdActivation(preActsBN: tf.Tensor2D, theta: number | tf.Tensor): tf.Tensor2D {
   checkFloat2D('preActsBN', preActsBN);
-  if (typeof theta !== 'number' || !Number.isFinite(theta) || theta < 0) {
-    throw new InputError('theta', `must be a number in [0, Infinity), got ${theta}`);
+  const n = preActsBN.shape[1];
+  if (typeof theta === 'number') {
+    if (!Number.isFinite(theta) || theta < 0)
+      throw new InputError('theta', `must be a number in [0, Infinity), got ${theta}`);
+  } else if (!(theta instanceof tf.Tensor) || !(theta.rank === 0 || (theta.rank === 1 && theta.shape[0] === n))) {
+    throw new InputError('theta', `must be a number, a scalar tensor or a [${n}] tensor, got ${describeValue(theta)}`);
   }
   return tf.tidy(() => {
-    const f = preActsBN.relu();
-    return f.mul(f.greater(theta).cast('float32')) as tf.Tensor2D;
+    const reluBN = preActsBN.relu();
+    const thetaT = typeof theta === 'number' ? tf.scalar(theta) : theta;
+    return reluBN.mul(untaped((r, th) => r.greater(th).cast('float32'), reluBN, thetaT)) as tf.Tensor2D;
   });
 }

@@ -10,43 +10,19 @@
  *   curves.png, recovery.png, shrinkage.png   the page's figures for the middle lambda
  * and returns every number the narration quotes.
  */
-import { writeChartPng } from '../../src/charts/node';
-import { progressBar } from '../../src/core/progress';
-import { runExperiment, writeFigures } from '../../src/lesson/node';
-import experiment from './experiment';
-import {
-  EXERCISE,
-  type FrontierPoint,
-  type Probe,
-  type RunSettings,
-  TOY,
-  frontierChart,
-  frontierGap,
-  rescalingProbe,
-} from './toy';
 import * as path from 'node:path';
-
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
+import { writeChartPng } from '../../src/charts/node';
+import { runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
+import { type FrontierPoint, frontierChart, frontierGap } from '../../src/lesson/sae-frontier';
+import { type Probe, TOY } from '../../src/lesson/sae-toy';
+import experiment, { EXERCISE, rescalingProbe } from './experiment';
 
 /** The L1 coefficients of the sweep, and the steps of each run. */
 export function sweepSettings(quick: boolean): { lambdas: number[]; steps: number } {
   return quick ? { lambdas: [0.5, 1.5, 3], steps: 400 } : { lambdas: [0.3, 0.6, 1, 1.5, 2.5, 4], steps: 1000 };
 }
 
-/** One ReLU + L1 run at lambda (tied initialisation unless told otherwise), for the other lessons' frontiers. */
-export function reluRun(lambda: number, steps: number, seed: number, tiedInit = true): RunSettings {
-  return { sae: { architecture: 'relu-l1', l1Coefficient: lambda, seed, tiedInit }, steps };
-}
-
-/** A progress bar per run (stderr). */
-export const bar = (label: string, steps: number) => progressBar({ label, total: steps, show: ['loss', 'l0'] });
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const { lambdas, steps } = sweepSettings(opts.quick);
   opts.log(
     `toy: ${TOY.numFeatures} features in d = ${TOY.dim}, p = ${TOY.probability}, ${TOY.nLatents} latents; ` +

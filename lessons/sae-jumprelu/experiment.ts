@@ -14,17 +14,8 @@ import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
 import { perCoordinateMoments, thresholdGradients } from '../../src/analysis/threshold-gradients';
 import { JumpReluSae } from '../../src/sae';
-import {
-  type FrontierPoint,
-  type Probe,
-  type RunSettings,
-  TOY,
-  ToyRun,
-  currentRunPoint,
-  frontierChart,
-  frontierPoints,
-  recordFrontierPoint,
-} from '../sae-basics/toy';
+import { type FrontierPoint, FrontierRuns, currentRunPoint, frontierChart } from '../../src/lesson/sae-frontier';
+import { type Probe, type RunSettings, TOY, ToyRun } from '../../src/lesson/sae-toy';
 
 /** Steps of one run: the page's run and the script's full run. */
 export const STEPS = 800;
@@ -257,99 +248,105 @@ export function coefficientChart(points: FrontierPoint[], title: string): ChartS
   };
 }
 
-export default defineExperiment({
-  title: 'A JumpReLU SAE trained with straight-through estimators',
-  settings: {
-    lambda: { kind: 'number', label: 'L0 coefficient lambda', default: 1, min: 0, max: 1000, slider: 'log' },
-    bandwidth: { kind: 'number', label: 'bandwidth eps', default: 0.05, min: 1e-4, max: 2, slider: 'log' },
-    thresholdParam: {
-      kind: 'choice',
-      label: 'stored as',
-      default: 'theta',
-      options: ['theta', 'log-theta'],
-      help: 'train theta itself (SAELens) or log theta (the paper)',
+/** Lesson 6's experiment, recording its finished runs in `frontier`. */
+export function saeJumpReluExperiment(frontier: FrontierRuns) {
+  return defineExperiment({
+    title: 'A JumpReLU SAE trained with straight-through estimators',
+    settings: {
+      lambda: { kind: 'number', label: 'L0 coefficient lambda', default: 1, min: 0, max: 1000, slider: 'log' },
+      bandwidth: { kind: 'number', label: 'bandwidth eps', default: 0.05, min: 1e-4, max: 2, slider: 'log' },
+      thresholdParam: {
+        kind: 'choice',
+        label: 'stored as',
+        default: 'theta',
+        options: ['theta', 'log-theta'],
+        help: 'train theta itself (SAELens) or log theta (the paper)',
+      },
+      kde: { kind: 'bool', label: `persistent KDE (pool ${KDE_WINDOW} steps)`, default: false },
+      seed: seedSetting(1),
     },
-    kde: { kind: 'bool', label: `persistent KDE (pool ${KDE_WINDOW} steps)`, default: false },
-    seed: seedSetting(1),
-  },
-  metrics: {
-    chart: ['loss', 'mse'],
-    yTitle: 'per input, normalised units',
-    log: true,
-    readout: ['loss', 'mse', 'l0', 'heldOutFvu', 'theta50', 'recovered'],
-    names: { loss: 'loss = MSE + lambda L0', mse: 'MSE', theta50: 'median theta', heldOutFvu: 'FVU (held out)' },
-  },
-  figures: {
-    kernel: {
-      title: 'What the estimator sees: one latent near its threshold',
-      caption: 'Only pre-activations inside the window [theta - eps/2, theta + eps/2] move theta.',
+    metrics: {
+      chart: ['loss', 'mse'],
+      yTitle: 'per input, normalised units',
+      log: true,
+      readout: ['loss', 'mse', 'l0', 'heldOutFvu', 'theta50', 'recovered'],
+      names: { loss: 'loss = MSE + lambda L0', mse: 'MSE', theta50: 'median theta', heldOutFvu: 'FVU (held out)' },
     },
-    thresholds: { title: 'Thresholds over training', caption: 'Quantiles over the 128 latents.' },
-    coefficient: {
-      title: 'L0 and MSE against the L0 coefficient (your finished runs)',
-      caption: 'Finish runs at several lambda: past a point L0 stops coming down.',
+    figures: {
+      kernel: {
+        title: 'What the estimator sees: one latent near its threshold',
+        caption: 'Only pre-activations inside the window [theta - eps/2, theta + eps/2] move theta.',
+      },
+      thresholds: { title: 'Thresholds over training', caption: 'Quantiles over the 128 latents.' },
+      coefficient: {
+        title: 'L0 and MSE against the L0 coefficient (your finished runs)',
+        caption: 'Finish runs at several lambda: past a point L0 stops coming down.',
+      },
+      frontier: {
+        title: 'The MSE/L0 frontier with JumpReLU (runs kept across lessons 4-6)',
+        caption: 'A finished run adds its point beside your ReLU + L1 and TopK runs.',
+      },
     },
-    frontier: {
-      title: 'The MSE/L0 frontier with JumpReLU (runs kept across lessons 4-6)',
-      caption: 'A finished run adds its point beside your ReLU + L1 and TopK runs.',
-    },
-  },
-  logEvery: 20,
-  maxSteps: STEPS,
-  async create(ctx) {
-    const s = ctx.settings;
-    const run = await ToyRun.create(
-      jumpReluRun(s.lambda, STEPS, s.seed, {
-        bandwidth: s.bandwidth,
-        thresholdParam: s.thresholdParam as 'theta' | 'log-theta',
-        kdeWindow: s.kde ? KDE_WINDOW : 0,
-      }),
-    );
-    ctx.note(
-      `JumpReLU on the ${TOY.numFeatures}-feature toy (true L0 = 4), inputs scaled to E||x||^2 = ${TOY.dim}; ` +
-        `a run is ${STEPS} steps.`,
-    );
-    let probe: Probe | null = null;
-    let recorded = false;
-    const label = `lambda=${s.lambda}${s.bandwidth === 0.05 ? '' : `, eps ${s.bandwidth}`}${s.thresholdParam === 'theta' ? '' : ', log theta'}${s.kde ? ', KDE' : ''}`;
-    return {
-      run,
-      async oneStep(i) {
-        const r = (await run.oneStep()) ?? {};
-        if ((i + 1) % 20 !== 0 && i + 1 < STEPS) return r;
-        const [q10, q50, q90] = quantiles(await thresholds(run));
-        const out: Record<string, tf.Scalar | number> = { ...r, theta10: q10, theta50: q50, theta90: q90 };
-        if ((i + 1) % 100 === 0 || i + 1 >= STEPS) {
+    logEvery: 20,
+    maxSteps: STEPS,
+    async create(ctx) {
+      const s = ctx.settings;
+      const run = await ToyRun.create(
+        jumpReluRun(s.lambda, STEPS, s.seed, {
+          bandwidth: s.bandwidth,
+          thresholdParam: s.thresholdParam as 'theta' | 'log-theta',
+          kdeWindow: s.kde ? KDE_WINDOW : 0,
+        }),
+      );
+      ctx.note(
+        `JumpReLU on the ${TOY.numFeatures}-feature toy (true L0 = 4), inputs scaled to E||x||^2 = ${TOY.dim}; ` +
+          `a run is ${STEPS} steps.`,
+      );
+      let probe: Probe | null = null;
+      let recorded = false;
+      const label = `lambda=${s.lambda}${s.bandwidth === 0.05 ? '' : `, eps ${s.bandwidth}`}${s.thresholdParam === 'theta' ? '' : ', log theta'}${s.kde ? ', KDE' : ''}`;
+      return {
+        run,
+        async oneStep(i) {
+          const r = (await run.oneStep()) ?? {};
+          if ((i + 1) % 20 !== 0 && i + 1 < STEPS) return r;
+          const [q10, q50, q90] = quantiles(await thresholds(run));
+          const out: Record<string, tf.Scalar | number> = { ...r, theta10: q10, theta50: q50, theta90: q90 };
+          if ((i + 1) % 100 === 0 || i + 1 >= STEPS) {
+            probe = await run.probe();
+            Object.assign(out, { heldOutFvu: probe.fvu, recovered: probe.recovered });
+          }
+          return out;
+        },
+        async probes(history) {
           probe = await run.probe();
-          Object.assign(out, { heldOutFvu: probe.fvu, recovered: probe.recovered });
-        }
-        return out;
-      },
-      async probes(history) {
-        probe = await run.probe();
-        if (run.step >= STEPS && !recorded) {
-          recorded = true;
-          recordFrontierPoint({ l0: probe.l0, fvu: probe.fvu, architecture: 'jumprelu', label, coefficient: s.lambda });
-        }
-        const view = await kernelView(run);
-        return {
-          kernel: kernelChart(view, `eps = ${s.bandwidth}: the window against the spread of z`),
-          thresholds: thresholdsChart(history, `stored as ${s.thresholdParam}, lambda = ${s.lambda}`),
-          coefficient: coefficientChart(frontierPoints(), 'held-out L0 and FVU, one point per finished run'),
-          frontier: frontierChart(
-            frontierPoints(),
-            recorded ? [] : [currentRunPoint(`this run (step ${run.step})`, probe)],
-          ),
-        };
-      },
-      diagram: () => [
-        { label: 'x', shape: [TOY.batchSize, TOY.dim], role: 'data' as const },
-        { label: 'W_enc, b_enc', shape: [TOY.dim, TOY.nLatents], role: 'map' as const },
-        { label: 'f = z H(z - theta)', shape: [TOY.batchSize, TOY.nLatents], role: 'latent' as const },
-        { label: 'W_dec (unit rows)', shape: [TOY.nLatents, TOY.dim], role: 'map' as const },
-        { label: 'MSE + lambda L0', shape: [], role: 'loss' as const },
-      ],
-      dispose: () => run.dispose(),
-    };
-  },
-});
+          if (run.step >= STEPS && !recorded) {
+            recorded = true;
+            frontier.record({ l0: probe.l0, fvu: probe.fvu, architecture: 'jumprelu', label, coefficient: s.lambda });
+          }
+          const view = await kernelView(run);
+          return {
+            kernel: kernelChart(view, `eps = ${s.bandwidth}: the window against the spread of z`),
+            thresholds: thresholdsChart(history, `stored as ${s.thresholdParam}, lambda = ${s.lambda}`),
+            coefficient: coefficientChart(frontier.points(), 'held-out L0 and FVU, one point per finished run'),
+            frontier: frontierChart(
+              frontier.points(),
+              recorded ? [] : [currentRunPoint(`this run (step ${run.step})`, probe)],
+            ),
+          };
+        },
+        diagram: () => [
+          { label: 'x', shape: [TOY.batchSize, TOY.dim], role: 'data' as const },
+          { label: 'W_enc, b_enc', shape: [TOY.dim, TOY.nLatents], role: 'map' as const },
+          { label: 'f = z H(z - theta)', shape: [TOY.batchSize, TOY.nLatents], role: 'latent' as const },
+          { label: 'W_dec (unit rows)', shape: [TOY.nLatents, TOY.dim], role: 'map' as const },
+          { label: 'MSE + lambda L0', shape: [], role: 'loss' as const },
+        ],
+        dispose: () => run.dispose(),
+      };
+    },
+  });
+}
+
+/** The experiment with its runs kept in memory (the script, the tests); the page gives it the browser's store (panel.ts). */
+export default saeJumpReluExperiment(new FrontierRuns());

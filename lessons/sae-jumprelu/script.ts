@@ -16,10 +16,15 @@ import * as path from 'node:path';
 import { writeChartPng } from '../../src/charts/node';
 import { CHART_COLORS } from '../../src/charts/spec';
 import type { MetricHistory } from '../../src/core/train';
-import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
-import { type FrontierPoint, frontierChart, frontierGap, sweep } from '../sae-basics/toy';
-import { bar, reluRun } from '../sae-basics/script';
-import { topkRun } from '../sae-topk/experiment';
+import {
+  ghostOf,
+  runExperiment,
+  writeFigures,
+  type LessonScriptOptions,
+  sweepProgressBar,
+} from '../../src/lesson/node';
+import { type FrontierPoint, frontierChart, frontierGap } from '../../src/lesson/sae-frontier';
+import { sweep, reluRun, topkRun } from '../../src/lesson/sae-toy';
 import experiment, { STEPS, jumpReluRun, kernelView, thresholdGradVariance } from './experiment';
 
 /** Runs of the script: fewer and shorter with --quick (about 8 runs of 300 steps), 16 runs of 800 steps in full. */
@@ -43,14 +48,7 @@ export function jumpSettings(quick: boolean) {
       };
 }
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const out = (name: string) => path.join(opts.outDir, name);
   const s = jumpSettings(opts.quick);
   const { steps, lambdas, bandwidths } = s;
@@ -135,7 +133,10 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   const lambdaRuns = [];
   for (const l of lambdas) {
     if (l === lambda) lambdaRuns.push(mainPoint(`lambda=${l}`));
-    else lambdaRuns.push(...(await sweep([{ label: `lambda=${l}`, settings: jumpReluRun(l, steps, opts.seed) }], bar)));
+    else
+      lambdaRuns.push(
+        ...(await sweep([{ label: `lambda=${l}`, settings: jumpReluRun(l, steps, opts.seed) }], sweepProgressBar)),
+      );
   }
   lambdaRuns.forEach((r, i) => {
     metrics[`sweepLambda${i}`] = lambdas[i];
@@ -181,7 +182,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
       epsRuns.push(
         ...(await sweep(
           [{ label: `eps=${e}`, settings: jumpReluRun(lambda, steps, opts.seed, { bandwidth: e }) }],
-          bar,
+          sweepProgressBar,
         )),
       );
   }
@@ -232,7 +233,7 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
       label: `lambda=${l}, KDE`,
       settings: jumpReluRun(l, steps, opts.seed, { kdeWindow: W }),
     })),
-    bar,
+    sweepProgressBar,
   );
   const jumpFront: FrontierPoint[] = lambdaRuns.map((r) => r.point);
   kdeRuns.unshift({
@@ -254,11 +255,11 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   const { ks, reluLambdas } = s;
   const reluPts = await sweep(
     reluLambdas.map((l) => ({ label: `lambda=${l}`, settings: reluRun(l, steps, opts.seed) })),
-    bar,
+    sweepProgressBar,
   );
   const topkPts = await sweep(
     ks.map((k) => ({ label: `k=${k}`, settings: topkRun(k, steps, opts.seed) })),
-    bar,
+    sweepProgressBar,
   );
   const reluFront = reluPts.map((r) => r.point);
   const topkFront = topkPts.map((r) => r.point);

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { countBelow, expectedOpposingCount, minOtherCosines } from '../../src/analysis/opposing';
 import type { ChartSpec } from '../../src/charts/spec';
 import { CHART_COLORS, histogramPoints } from '../../src/charts/spec';
-import { ConfigError, InputError, checkInt, checkNumber } from '../../src/core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../../src/base/errors';
 import type { Rng } from '../../src/core/random';
 import type { StepResult } from '../../src/core/train';
 import type { CharLm } from '../../src/data/lm/char-lm';

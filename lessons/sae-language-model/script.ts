@@ -19,18 +19,11 @@ import { CHART_COLORS, type ChartSpec } from '../../src/charts/spec';
 import { Rng } from '../../src/core/random';
 import { CharLmActivations } from '../../src/data/lm/activations';
 import { CharVocab } from '../../src/data/lm/vocab';
-import { NODE_DATA, runExperiment, writeFigures } from '../../src/lesson/node';
+import { NODE_DATA, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { SaeTrainer, type TopKSae, createSae } from '../../src/sae';
 import { type ContextExample, DashboardCollector } from '../../src/sae/eval/dashboards';
 import { spliceEvaluate, windowIds } from '../../src/sae/eval/splice';
 import experiment, { LM, type LmRun, windowActivations } from './experiment';
-
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
 
 /** Splitting: widths n, 2n, 4n, and the decoder-cosine threshold of a match (as experiments/splitting.ts). */
 export const SPLITTING = { widths: [128, 256, 512], k: 8, tau: 0.5 } as const;
@@ -41,7 +34,7 @@ function context(ex: ContextExample): string {
   return `${t.slice(0, ex.index)}[${t[ex.index]}]${t.slice(ex.index + 1)}`;
 }
 
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const steps = opts.quick ? 150 : 600;
   let live: LmRun | null = null;
   const capturing = {

@@ -11,16 +11,17 @@
  *
  * Metrics (every step, on the device): the mean cosine of each child's latent with its parent's
  * direction (absorption shows as child latents that lean towards the parent). Probes on held-out
- * inputs (drawn before training): the absorption rate (src/data/metrics.ts), ground-truth
+ * inputs (drawn before training): the absorption rate (src/sae/eval/truth.ts), ground-truth
  * recovery (mean max cosine) and FVU, and the decoder directions of one family.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ChartSpec } from '../../src/charts/spec';
 import { CHART_COLORS } from '../../src/charts/spec';
 import type { StepResult } from '../../src/core/train';
-import { absorptionRate, featureRecovery } from '../../src/data/metrics';
+import { absorptionRate, featureRecovery } from '../../src/sae/eval/truth';
 import { HierarchicalData } from '../../src/data/synthetic';
-import { type SaeConfig, SaeTrainer, type SparseAutoencoder, createSae, evaluateSae } from '../../src/sae';
+import { type SaeConfig, SaeTrainer, type SparseAutoencoder, createSae } from '../../src/sae';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 import { denseLatents } from '../../src/sae/base';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';

@@ -14,17 +14,10 @@ import * as tf from '@tensorflow/tfjs';
 import { matryoshkaAllPrefixLoss } from '../../kernels/matryoshka-loss';
 import { matryoshkaAllPrefixLossReference } from '../../kernels/matryoshka-loss/reference';
 import { Rng } from '../../src/core/random';
-import { runExperiment, writeFigures } from '../../src/lesson/node';
+import { runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import experiment, { ARCHS, type HierarchyRun } from './experiment';
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const steps = opts.quick ? 300 : 600;
   const result = await runExperiment(experiment, { settings: { seed: opts.seed }, steps, log: opts.log });
   const r = result.run as HierarchyRun;

@@ -9,17 +9,10 @@
  * batchTopk.png (BatchTopK's held-out L0 under the batch rule and the two thresholds).
  * --quick trains 300 steps instead of 600.
  */
-import { runExperiment, writeFigures } from '../../src/lesson/node';
+import { runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import experiment, { type ProgressiveRun } from './experiment';
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const steps = opts.quick ? 300 : 600;
   const result = await runExperiment(experiment, { settings: { seed: opts.seed }, steps, log: opts.log });
   const run = result.run as ProgressiveRun;

@@ -13,25 +13,11 @@ import type { MetricHistory } from '../../src/core/train';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
 import { removeParallelGrad } from '../../src/sae';
-import {
-  type Probe,
-  type RunSettings,
-  TOY,
-  ToyRun,
-  currentRunPoint,
-  frontierChart,
-  frontierPoints,
-  recordFrontierPoint,
-} from '../sae-basics/toy';
+import { FrontierRuns, currentRunPoint, frontierChart } from '../../src/lesson/sae-frontier';
+import { type Probe, TOY, ToyRun, topkRun } from '../../src/lesson/sae-toy';
 
 /** Steps of one run: the page's run and the script's full run (as lesson 4's). */
 export const STEPS = 1000;
-
-/** Settings of one TopK run on the toy. */
-export function topkRun(k: number, steps: number, seed: number, tiedInit = true, auxK = true): RunSettings {
-  // AuxK off is a zero coefficient: the dead latents are still counted, nothing revives them.
-  return { sae: { architecture: 'topk', k, tiedInit, auxKCoefficient: auxK ? 1 / 32 : 0, seed }, steps };
-}
 
 /** Two TopK SAEs, tied and untied initialisation, on the same data stream and weight seed. */
 export class TiedPair {
@@ -148,89 +134,102 @@ export function deadChart(history: MetricHistory, title: string, ghosts: ChartSp
   };
 }
 
-export default defineExperiment({
-  title: 'TopK SAEs side by side: tied against untied initialisation',
-  settings: {
-    k: { kind: 'int', label: 'k (active latents per input)', default: 4, min: 1, max: 32, slider: 'log' },
-    auxK: { kind: 'bool', label: 'AuxK (dead latents reconstruct the residual)', default: true },
-    seed: seedSetting(1),
-  },
-  metrics: {
-    chart: ['tied.loss', 'untied.loss'],
-    yTitle: 'loss: FVU of the batch (+ AuxK / 32)',
-    log: true,
-    readout: ['tied.fvu', 'untied.fvu', 'tied.deadFraction', 'untied.deadFraction', 'tiedRecovered', 'untiedRecovered'],
-    names: {
-      'tied.loss': 'loss, tied init',
-      'untied.loss': 'loss, untied init',
-      'tied.fvu': 'FVU, tied',
-      'untied.fvu': 'FVU, untied',
-      'tied.deadFraction': 'dead, tied',
-      'untied.deadFraction': 'dead, untied',
-      tiedRecovered: 'recovered, tied',
-      untiedRecovered: 'recovered, untied',
+/** Lesson 5's experiment, recording its finished runs in `frontier`. */
+export function saeTopkExperiment(frontier: FrontierRuns) {
+  return defineExperiment({
+    title: 'TopK SAEs side by side: tied against untied initialisation',
+    settings: {
+      k: { kind: 'int', label: 'k (active latents per input)', default: 4, min: 1, max: 32, slider: 'log' },
+      auxK: { kind: 'bool', label: 'AuxK (dead latents reconstruct the residual)', default: true },
+      seed: seedSetting(1),
     },
-  },
-  figures: {
-    dead: {
-      title: 'Dead latents over training',
-      caption: `A latent is dead when it fired on none of the last ${TOY.deadWindow} inputs (10 batches).`,
-    },
-    recovery: {
-      title: 'Recovered directions, tied against untied',
-      caption: 'Best cosine of each of the 64 true directions with any decoder row.',
-    },
-    frontier: {
-      title: 'The MSE/L0 frontier with TopK (runs kept across lessons 4-6)',
-      caption: 'A finished run adds its tied SAE as a TopK point beside your ReLU + L1 runs of lesson 4.',
-    },
-  },
-  logEvery: 10,
-  maxSteps: STEPS,
-  async create(ctx) {
-    const s = ctx.settings;
-    const pair = await TiedPair.create(s.k, STEPS, s.seed, s.auxK);
-    ctx.note(
-      `Two TopK SAEs (k = ${s.k}) on the same ${TOY.numFeatures}-feature toy and seed; only the encoder's ` +
-        `initialisation differs. AuxK ${s.auxK ? 'on' : 'off'}.`,
-    );
-    let probe: { tied: Probe; untied: Probe } | null = null;
-    let recorded = false;
-    return {
-      pair,
-      async oneStep(i) {
-        const r = await pair.oneStep();
-        if ((i + 1) % 100 !== 0 && i + 1 < STEPS) return r;
-        probe = await pair.probe();
-        return { ...r, tiedRecovered: probe.tied.recovered, untiedRecovered: probe.untied.recovered };
-      },
-      async probes(history) {
-        probe = await pair.probe();
-        if (pair.tied.step >= STEPS && !recorded) {
-          recorded = true;
-          recordFrontierPoint({ l0: probe.tied.l0, fvu: probe.tied.fvu, architecture: 'topk', label: `k=${s.k}` });
-        }
-        return {
-          dead: deadChart(history, `k = ${s.k}, AuxK ${s.auxK ? 'on' : 'off'}`),
-          recovery: pairRecoveryChart(
-            probe.tied.maxCosine,
-            probe.untied.maxCosine,
-            `recovered at cos >= 0.9: tied ${probe.tied.recovered}, untied ${probe.untied.recovered} of ${TOY.numFeatures}`,
-          ),
-          frontier: frontierChart(
-            frontierPoints(),
-            recorded ? [] : [currentRunPoint(`this run, tied (step ${pair.tied.step})`, probe.tied)],
-          ),
-        };
-      },
-      diagram: () => [
-        { label: 'x', shape: [TOY.batchSize, TOY.dim], role: 'data' as const },
-        { label: 'W_enc (= W_dec^T at init, or not)', shape: [TOY.dim, TOY.nLatents], role: 'map' as const },
-        { label: 'f = ReLU(topk(z, k))', shape: [TOY.batchSize, s.k], role: 'latent' as const },
-        { label: 'W_dec (unit rows)', shape: [TOY.nLatents, TOY.dim], role: 'map' as const },
-        { label: 'FVU + AuxK / 32', shape: [], role: 'loss' as const },
+    metrics: {
+      chart: ['tied.loss', 'untied.loss'],
+      yTitle: 'loss: FVU of the batch (+ AuxK / 32)',
+      log: true,
+      readout: [
+        'tied.fvu',
+        'untied.fvu',
+        'tied.deadFraction',
+        'untied.deadFraction',
+        'tiedRecovered',
+        'untiedRecovered',
       ],
-      dispose: () => pair.dispose(),
-    };
-  },
-});
+      names: {
+        'tied.loss': 'loss, tied init',
+        'untied.loss': 'loss, untied init',
+        'tied.fvu': 'FVU, tied',
+        'untied.fvu': 'FVU, untied',
+        'tied.deadFraction': 'dead, tied',
+        'untied.deadFraction': 'dead, untied',
+        tiedRecovered: 'recovered, tied',
+        untiedRecovered: 'recovered, untied',
+      },
+    },
+    figures: {
+      dead: {
+        title: 'Dead latents over training',
+        caption: `A latent is dead when it fired on none of the last ${TOY.deadWindow} inputs (10 batches).`,
+      },
+      recovery: {
+        title: 'Recovered directions, tied against untied',
+        caption: 'Best cosine of each of the 64 true directions with any decoder row.',
+      },
+      frontier: {
+        title: 'The MSE/L0 frontier with TopK (runs kept across lessons 4-6)',
+        caption: 'A finished run adds its tied SAE as a TopK point beside your ReLU + L1 runs of lesson 4.',
+      },
+    },
+    logEvery: 10,
+    maxSteps: STEPS,
+    async create(ctx) {
+      const s = ctx.settings;
+      const pair = await TiedPair.create(s.k, STEPS, s.seed, s.auxK);
+      ctx.note(
+        `Two TopK SAEs (k = ${s.k}) on the same ${TOY.numFeatures}-feature toy and seed; only the encoder's ` +
+          `initialisation differs. AuxK ${s.auxK ? 'on' : 'off'}.`,
+      );
+      let probe: { tied: Probe; untied: Probe } | null = null;
+      let recorded = false;
+      return {
+        pair,
+        async oneStep(i) {
+          const r = await pair.oneStep();
+          if ((i + 1) % 100 !== 0 && i + 1 < STEPS) return r;
+          probe = await pair.probe();
+          return { ...r, tiedRecovered: probe.tied.recovered, untiedRecovered: probe.untied.recovered };
+        },
+        async probes(history) {
+          probe = await pair.probe();
+          if (pair.tied.step >= STEPS && !recorded) {
+            recorded = true;
+            frontier.record({ l0: probe.tied.l0, fvu: probe.tied.fvu, architecture: 'topk', label: `k=${s.k}` });
+          }
+          return {
+            dead: deadChart(history, `k = ${s.k}, AuxK ${s.auxK ? 'on' : 'off'}`),
+            recovery: pairRecoveryChart(
+              probe.tied.maxCosine,
+              probe.untied.maxCosine,
+              `recovered at cos >= 0.9: tied ${probe.tied.recovered}, untied ${probe.untied.recovered} of ${TOY.numFeatures}`,
+            ),
+            frontier: frontierChart(
+              frontier.points(),
+              recorded ? [] : [currentRunPoint(`this run, tied (step ${pair.tied.step})`, probe.tied)],
+            ),
+          };
+        },
+        diagram: () => [
+          { label: 'x', shape: [TOY.batchSize, TOY.dim], role: 'data' as const },
+          { label: 'W_enc (= W_dec^T at init, or not)', shape: [TOY.dim, TOY.nLatents], role: 'map' as const },
+          { label: 'f = ReLU(topk(z, k))', shape: [TOY.batchSize, s.k], role: 'latent' as const },
+          { label: 'W_dec (unit rows)', shape: [TOY.nLatents, TOY.dim], role: 'map' as const },
+          { label: 'FVU + AuxK / 32', shape: [], role: 'loss' as const },
+        ],
+        dispose: () => pair.dispose(),
+      };
+    },
+  });
+}
+
+/** The experiment with its runs kept in memory (the script, the tests); the page gives it the browser's store (panel.ts). */
+export default saeTopkExperiment(new FrontierRuns());

@@ -12,10 +12,16 @@
 import * as path from 'node:path';
 import { writeChartPng } from '../../src/charts/node';
 import type { Ghost } from '../../src/lesson/figures';
-import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
-import { type FrontierPoint, type Probe, frontierChart, frontierGap, sweep } from '../sae-basics/toy';
-import { bar, reluRun } from '../sae-basics/script';
-import experiment, { deadChart, decoderStepProbe, topkRun } from './experiment';
+import {
+  ghostOf,
+  runExperiment,
+  writeFigures,
+  type LessonScriptOptions,
+  sweepProgressBar,
+} from '../../src/lesson/node';
+import { type FrontierPoint, frontierChart, frontierGap } from '../../src/lesson/sae-frontier';
+import { type Probe, sweep, reluRun, topkRun } from '../../src/lesson/sae-toy';
+import experiment, { deadChart, decoderStepProbe } from './experiment';
 
 /** Runs of the script: 8 runs of 300 steps with --quick, 11 runs of 1000 steps in full (as lesson 4's). */
 export function topkSettings(quick: boolean) {
@@ -24,14 +30,7 @@ export function topkSettings(quick: boolean) {
     : { steps: 1000, ks: [1, 2, 8, 12], reluLambdas: [0.3, 1, 2.5] };
 }
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const out = (name: string) => path.join(opts.outDir, name);
   const { steps, ks, reluLambdas } = topkSettings(opts.quick);
   const k = 4; // the toy's mean number of active features; its tied, AuxK-on run is also a frontier point
@@ -96,11 +95,11 @@ export default async function run(opts: Opts): Promise<Record<string, number>> {
   opts.log(`frontier: ReLU + L1 at lambda = ${reluLambdas.join(', ')}; TopK at k = ${ks.join(', ')} and ${k}`);
   const reluPts = await sweep(
     reluLambdas.map((l) => ({ label: `lambda=${l}`, settings: reluRun(l, steps, opts.seed) })),
-    bar,
+    sweepProgressBar,
   );
   const topkPts = await sweep(
     ks.map((kk) => ({ label: `k=${kk}`, settings: topkRun(kk, steps, opts.seed) })),
-    bar,
+    sweepProgressBar,
   );
   // k = 4 was trained above (tied, AuxK on: the same settings as topkRun(4, ...)).
   const at = ks.findIndex((kk) => kk > k);

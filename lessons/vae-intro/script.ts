@@ -14,16 +14,9 @@
  * and the data's entropy log 8 + log(2 pi e 0.15^2) = 1.12 nats, the lowest average -log p(x).
  */
 import experiment, { RING } from './experiment';
-import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
+import { ghostOf, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const steps = opts.quick ? 1000 : 3000;
   const entropy = Math.log(RING.components) + Math.log(2 * Math.PI * Math.E * RING.std ** 2);
   opts.log(`an autoencoder and a VAE on a ring of ${RING.components} Gaussians, ${steps} steps each`);

@@ -18,17 +18,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { gaussianKl, reparameterize, standardNormal } from '../../src/vae';
 import { writeChartPng } from '../../src/charts/node';
-import { ghostOf, runExperiment, writeFigures } from '../../src/lesson/node';
+import { ghostOf, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import experiment from './experiment';
 
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const n = opts.quick ? 20000 : 200000;
   const steps = opts.quick ? 300 : 1000;
   const out = (name: string) => path.join(opts.outDir, name);

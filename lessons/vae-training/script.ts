@@ -21,17 +21,10 @@ import * as tf from '@tensorflow/tfjs';
 import { writeChartPng } from '../../src/charts/node';
 import { readAndDispose } from '../../src/core';
 import type { ExperimentData } from '../../src/lesson/experiment';
-import { runExperiment, writeFigures } from '../../src/lesson/node';
+import { runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { type ArrayDataset, type Vae, evaluateVae, latentActivity, sliceRows } from '../../src/vae';
 import { mnistDataset, saveVae } from '../../src/vae/node';
 import experiment, { TEST_BINARIZE_SEED } from './experiment';
-
-interface Opts {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
 
 /** Sizes of the default run and of `--quick` (about a minute). */
 function sizes(quick: boolean) {
@@ -58,7 +51,7 @@ function sizes(quick: boolean) {
       };
 }
 
-export default async function run(opts: Opts): Promise<Record<string, number>> {
+export default async function run(opts: LessonScriptOptions): Promise<Record<string, number>> {
   const s = sizes(opts.quick);
   const out = (name: string) => path.join(opts.outDir, name);
   const data: ExperimentData = {

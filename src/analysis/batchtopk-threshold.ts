@@ -14,8 +14,8 @@
  * of any such thresholds, or of the batch selection itself (`thetaN` null).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
-import { batchTopkActivation } from '../../kernels/topk';
+import { InputError, checkInt } from '../base/errors';
+import { batchTopkActivation, thresholdActivation } from '../../kernels/topk';
 import type { BatchTopKSae } from '../sae';
 
 /** Per latent i, the fraction of rows with selectedMN[m, i] > 0. @param selectedMN row-major [M, N] */
@@ -53,10 +53,7 @@ export function calibrateThresholds(
 
 /** Inference latents with per-latent thresholds: f = ReLU(z) * 1[ReLU(z) > theta]. @returns [B, N] */
 export function thresholdedLatents(sae: BatchTopKSae, xBD: tf.Tensor2D, thetaN: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const reluBN = sae.preActivations(sae.normalise(xBD)).relu();
-    return reluBN.mul(reluBN.greater(thetaN)) as tf.Tensor2D;
-  });
+  return tf.tidy(() => thresholdActivation(sae.preActivations(sae.normalise(xBD)), thetaN));
 }
 
 /** ReLU(z) of rows [M, D] and the BatchTopK selection over batches of `batchSize`, both [M, N] row-major. */

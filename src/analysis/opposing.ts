@@ -16,7 +16,7 @@
  *   E[#{i : minCos_i < -t}] = n (1 - (1 - q)^(n - 1)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInt, checkNumber, checkShape } from '../core/errors';
+import { checkInt, checkNumber, checkShape } from '../base/errors';
 
 /** Per latent, the most negative cosine to any other latent and which latent it is. */
 export interface MinCosines {

@@ -10,7 +10,7 @@
  *   not naturally k-sparse); near 0 the k-th is the last one that matters.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import type { TopKSae } from '../sae';
 
 /** Held-out FVU of `sae` read at `k` (any k in [1, N]) on rows [M, D], in batches of `batchSize`. */

@@ -14,7 +14,7 @@
  *    not reproduced when it is violated (with the measured reason the experiment states), and
  *    inconclusive when the interval contains the number.
  */
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 import type { MeanInterval } from './stats';
 
 /** What our setting was: sizes, samples seen, learning rate, seeds. */

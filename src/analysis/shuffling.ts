@@ -8,7 +8,7 @@
  * - `tokensToReach`: the first point where a loss curve (tokens, loss) reaches `target`, linearly
  *   interpolated between the two evaluations that bracket it; null when it never does.
  */
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { Rng } from '../core/random';
 
 /**

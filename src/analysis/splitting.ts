@@ -18,7 +18,7 @@
  * latent whose children are near-copies of each other (split too finely) is kept; a latent
  * with no children is kept; latents new at a width start their own walk there.
  */
-import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../base/errors';
 
 /** One SAE's decoder: rows [n, D] row-major. */
 export interface Decoder {

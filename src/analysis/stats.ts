@@ -9,7 +9,7 @@
  * make it, which is why the quantile is computed, not approximated.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt, checkNumber } from '../core/errors';
+import { InputError, checkInt, checkNumber } from '../base/errors';
 import { disposeOutput } from '../sae/base';
 import { BatchTopKSae } from '../sae/batch-topk';
 import type { SaeConfig } from '../sae/create';

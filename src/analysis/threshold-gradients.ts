@@ -14,7 +14,7 @@
  * do not overlap (independent samples).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import type { ActivationSource } from '../data/source';
 import type { JumpReluSae } from '../sae';
 

@@ -2,7 +2,7 @@
  * Image grids (digits, decoder rows as images): pixels, not a chart, so no axes. One layout
  * function gives the RGBA bitmap that the page puts on a canvas and Node writes as a PNG.
  */
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 
 /** A grid of grey-level images in [0, 1]. */
 export interface ImageGrid {

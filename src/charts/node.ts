@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { GlobalFonts, createCanvas } from '@napi-rs/canvas';
 import { PNG } from 'pngjs';
 import { Chart, registerables } from 'chart.js';
-import { checkInt } from '../core/errors';
+import { checkInt } from '../base/errors';
 import { toChartJsConfig } from './chartjs';
 import type { ChartSpec } from './spec';
 import { type ImageGrid, imageGridRgba } from './images';

@@ -11,7 +11,7 @@
  *   clipping), and a series spanning decades asks for `log: true`;
  * - the legend sits above the plot area, so it never covers data.
  */
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../base/errors';
 
 /** The colour cycle (Okabe-Ito, readable for colour-blind viewers). */
 export const CHART_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
@@ -114,14 +114,4 @@ export function histogramPoints(
     counts[Math.min(bins - 1, Math.floor((v - lo) / width))]++;
   }
   return counts.map((c, b) => [lo + (b + 0.5) * width, c]);
-}
-
-/** The points of the Pareto frontier (lowest y for each x, both minimised), sorted by x. */
-export function paretoFront(points: Array<[number, number]>): Array<[number, number]> {
-  const sorted = points
-    .filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]))
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const front: Array<[number, number]> = [];
-  for (const p of sorted) if (front.length === 0 || p[1] < front[front.length - 1][1]) front.push(p);
-  return front;
 }

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { openNpy } from '../data/npy';
 import type { RowFileSource } from '../data/row-file';
 import { openSafetensors } from '../data/safetensors-reader';

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeBackend } from '../core/backend';
 import { initBackend } from '../core/backend-node';
-import { ConfigError, InputError } from '../core/errors';
+import { ConfigError, InputError } from '../base/errors';
 import { NotAClone, findPackageRoot, runExperimentCommand, runLessonCommand, runServeCommand } from './course';
 import { EVAL_BATCH_SIZE, runEval } from './eval';
 import { fraction, integer, integerList, nonNegativeNumber, outputFolder, positiveNumber } from './args';

@@ -33,7 +33,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, readJsonObject, saveCheckpoint, writeFileAtomic } from '../core/checkpoint';
-import { ConfigError, InputError } from '../core/errors';
+import { ConfigError, InputError } from '../base/errors';
 import { progressBar } from '../core/progress';
 import type { TrainCallbacks, TrainState } from '../core/train';
 import { ActivationBuffer } from '../data/buffer';
@@ -41,7 +41,7 @@ import { saeArchitecture, saeArchitectureNames, saeArchitectures } from '../sae/
 import type { SparseAutoencoder } from '../sae/base';
 import { type SaeArchitecture, type SaeConfig, createSae } from '../sae/create';
 import type { TrainFlag } from '../sae/registry';
-import { evaluateSae } from '../sae/metrics';
+import { evaluateSae } from '../sae/eval/reconstruction';
 import { loadSaeLens, saveSaeLens } from '../sae/saelens';
 import { SaeTrainer, memberMetrics } from '../sae/trainer';
 import { RowRangeSource, defaultRowsInMemory, openRowSet, splitRows } from './data';

@@ -33,7 +33,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from './errors';
+import { InputError } from '../base/errors';
 
 /** Writes `data` to `file` atomically (temp file + fsync + rename), first removing temp files of killed writes. */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {

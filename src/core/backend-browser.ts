@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { type BackendCandidate, type BackendReport, switchBackend, selectBackend } from './backend';
-import { installFastWasmMatMul } from './wasm-matmul';
-import { installSharedWasmIdentity } from './wasm-identity';
+import { installFastWasmMatMul } from '../../kernels/wasm-patches/matmul';
+import { installSharedWasmIdentity } from '../../kernels/wasm-patches/identity';
 
 // Defined beside the backend report (no backend imports), so a page can check `?backend=` cheaply.
 export { BROWSER_BACKENDS } from './backend';
@@ -45,8 +45,8 @@ export async function webgpuAdapterInfo(): Promise<string | null> {
 }
 
 /**
- * Software renderers: a GPU backend on one of these is far slower than wasm (measured here:
- * matmul at 0.3-3.6 GFLOP/s on SwiftShader against ~20 on wasm).
+ * Software renderers: a GPU backend on one of these is far slower than wasm (a matmul runs an
+ * order of magnitude slower on SwiftShader than on wasm).
  */
 export const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software/i;
 

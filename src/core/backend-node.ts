@@ -8,15 +8,15 @@
  *   (`wasmThreads` or `GENSPARSE_WASM_THREADS` to change it).
  * - Nothing at all: importing this module makes a synchronous single-threaded wasm tfjs's default
  *   backend (`registerLazyWasm`), so a script that never calls `initBackend()` does not silently
- *   run on tfjs's plain-JS `cpu` backend (12-29x slower). Its first tensor starts wasm and one
+ *   run on tfjs's plain-JS `cpu` backend (an order of magnitude slower). Its first tensor starts wasm and one
  *   line on stderr says so; if wasm cannot start, one line says why and that cpu is slow.
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendCandidate, type BackendReport, oneLine, selectBackend, switchBackend } from './backend';
-import { ConfigError } from './errors';
-import { installFastWasmMatMul } from './wasm-matmul';
-import { installSharedWasmIdentity } from './wasm-identity';
+import { ConfigError } from '../base/errors';
+import { installFastWasmMatMul } from '../../kernels/wasm-patches/matmul';
+import { installSharedWasmIdentity } from '../../kernels/wasm-patches/identity';
 import { WASM_MAX_THREADS, createWasmSync, newWasmBackend, startWasmSync, startWasmThreaded } from './wasm-node';
 
 export const NODE_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;

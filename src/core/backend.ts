@@ -10,7 +10,7 @@
  * so the browser bundle never sees Node's `require`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from './errors';
+import { ConfigError } from '../base/errors';
 
 /** The browser candidates, fastest first (`initBrowserBackend` in backend-browser.ts loads them). */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { recoverFolder, writeFileAtomic, writeFolderAtomic } from './atomic';
-import { InputError } from './errors';
+import { InputError } from '../base/errors';
 
 export { recoverFolder, writeFileAtomic, writeFolderAtomic };
 import { LIMITS, checkBytes } from './limits';

@@ -2,8 +2,8 @@
  * The shared tensor core (browser-safe): seeded randomness, parameters, Adam, the training
  * loop, safetensors bytes, backend selection. Node-only parts are in `./node`.
  */
-export * from './errors';
-export * from './autodiff';
+export * from '../base/errors';
+export * from '../base/autodiff';
 export * from './limits';
 export * from './random';
 export * from './params';
@@ -11,5 +11,5 @@ export * from './optim';
 export * from './train';
 export * from './safetensors';
 export * from './backend';
-export * from './wasm-matmul';
-export * from './wasm-identity';
+export * from '../../kernels/wasm-patches/matmul';
+export * from '../../kernels/wasm-patches/identity';

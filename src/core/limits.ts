@@ -7,7 +7,7 @@
  * Each default is overridable per call (a loader's `maxBytes` / `maxHeaderBytes` /
  * `maxConfigBytes`, a model's `maxParameters`), never by a global switch.
  */
-import { ConfigError, InputError } from './errors';
+import { ConfigError, InputError } from '../base/errors';
 
 export const LIMITS = {
   /**

@@ -11,7 +11,7 @@
  * The per-parameter update is `kernels/adam-update` (one pass on cpu/wasm; composite elsewhere).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt, checkNumber, checkOneOf } from './errors';
+import { ConfigError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { adamUpdate } from '../../kernels/adam-update';
 
 /** A learning rate as a function of the (0-based) step number. */

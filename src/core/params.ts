@@ -6,7 +6,7 @@
  * two SAEs can both have a `W_enc`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt } from './errors';
+import { ConfigError, checkInt } from '../base/errors';
 import type { Rng } from './random';
 
 let nextContainerId = 0;

@@ -7,7 +7,7 @@
  * seed from this generator, so the same Rng seed gives the same tensors everywhere.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt, checkNumber } from './errors';
+import { ConfigError, checkInt, checkNumber } from '../base/errors';
 
 function splitmix32(state: number): () => number {
   return () => {

@@ -10,7 +10,7 @@
  * `checkpoint.ts` adds atomic file writes in Node.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from './errors';
+import { InputError } from '../base/errors';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

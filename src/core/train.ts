@@ -8,7 +8,7 @@
  * `yieldEvery` steps so a browser page stays responsive.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { checkInt } from './errors';
+import { checkInt } from '../base/errors';
 
 export type Metrics = Record<string, number>;
 export type StepResult = Record<string, tf.Scalar | number> | undefined;

@@ -23,7 +23,7 @@
  * CLI's default 65,536 rows). `setState()` re-reads those rows from the source, so a buffer over a
  * reopened file continues with exactly the batches the stopped one would have handed out.
  */
-import { ConfigError, InputError, checkInt } from '../core/errors';
+import { ConfigError, InputError, checkInt } from '../base/errors';
 import { Rng } from '../core/random';
 import { LIMITS } from '../core/limits';
 import {

@@ -10,7 +10,7 @@
  *   [rest]     the values, C order (last dimension fastest)
  * MNIST images: type 0x08, R = 3, dims [count, 28, 28]; labels: type 0x08, R = 1, dims [count].
  */
-import { InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { InputError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { Rng } from '../core/random';
 
 /** The element types an IDX file can hold, by type code. */

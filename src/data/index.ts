@@ -11,8 +11,6 @@ export * from './synth-bench';
 export * from './synth-bench-v1';
 /** Both generators by name: createSynthBench('synth-sae-bench' | 'gensparse-v1', ...). */
 export * from './synth-bench-presets';
-/** Ground-truth metrics: mean max cosine similarity, recovered features, absorption rate. */
-export * from './metrics';
 /** The activation mixing buffer (shuffled or sequential), itself an ActivationSource. */
 export * from './buffer';
 export * from './lm';

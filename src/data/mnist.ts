@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { InputError, checkOneOf } from '../core/errors';
+import { InputError, checkOneOf } from '../base/errors';
 import { optionalPackageDir } from './optional-package';
 import { type ImageOptions, type ImageSet, parseIdx, toImageSet } from './idx';
 

@@ -14,7 +14,7 @@
  * [a, b, ..., dim] is read as rows = a * b * ... vectors of length dim (e.g. [contexts, tokens, d_model]).
  */
 import * as fs from 'node:fs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { statFile, writeFileAtomic } from '../core/checkpoint';
 import { checkBytes } from '../core/limits';
 import { type RowElement, type RowFileOptions, RowFileSource, checkFileSize } from './row-file';

@@ -4,7 +4,7 @@
  * loaders find them here, and say how to install one that is missing.
  */
 import * as path from 'node:path';
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 
 /** The folder of an installed package (resolved through its package.json, not its code). */
 export function optionalPackageDir(pkg: string, usedFor: string): string {

@@ -9,7 +9,7 @@
  * rows = a * b * ... vectors of length dim.
  */
 import { readSafetensorsHeader } from '../core/checkpoint';
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 import type { SafetensorsHeaderOptions } from '../core/safetensors';
 import { type RowElement, type RowFileOptions, RowFileSource } from './row-file';
 

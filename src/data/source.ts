@@ -3,7 +3,7 @@
  * activation buffer, .npy and .safetensors files, a model's hidden layer. The SAE trainer
  * reads batches from it and never needs to know where they come from.
  */
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { LIMITS } from '../core/limits';
 
 /**

@@ -4,7 +4,7 @@
  * - 'gensparse-v1': the generator this package used before (synth-bench-v1.ts), kept so that
  *   reports made with it can be rerun.
  */
-import { checkOneOf } from '../core/errors';
+import { checkOneOf } from '../base/errors';
 import type { ActivationSource } from './source';
 import { SynthBench } from './synth-bench';
 import { SynthBenchV1 } from './synth-bench-v1';

@@ -23,7 +23,7 @@
  * - Magnitude noise: a firing feature's magnitude is |magnitudeMean + magnitudeStd * N(0, 1)|.
  * - Optional isotropic Gaussian noise on x.
  */
-import { ConfigError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, checkInt, checkNumber } from '../base/errors';
 import { Rng } from '../core/random';
 import type { ActivationSource } from './source';
 import { type SyntheticSample, normalQuantile, randomDirections } from './synthetic';

@@ -39,7 +39,7 @@
  * inactive parent are never drawn: their draws would be discarded, so skipping them leaves the law
  * unchanged (SAELens draws every feature and then zeroes them).
  */
-import { ConfigError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, checkInt, checkNumber } from '../base/errors';
 import { Rng } from '../core/random';
 import type { ActivationSource } from './source';
 import { type SyntheticSample, normalCdf, normalQuantile, randomDirections } from './synthetic';

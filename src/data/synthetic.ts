@@ -21,7 +21,7 @@
  *   parent (none of them with 0.4), 8 independent features with p = 0.05, binary magnitudes,
  *   orthonormal directions in d = 20 (3 + 9 + 8 = 20 features).
  */
-import { ConfigError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { ConfigError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { Rng } from '../core/random';
 import type { ActivationSource } from './source';
 
@@ -63,7 +63,7 @@ export interface SuperpositionConfig extends SyntheticBase {
   correlationGroupSize?: number;
 }
 
-/** Options of `HierarchicalData`; every field defaults to the toy of REFERENCES.md. */
+/** Options of `HierarchicalData`; every field defaults to Nabeshima's toy (see the module comment). */
 export interface HierarchicalConfig extends SyntheticBase {
   /** Embedding dimension d (default 20). */
   dim?: number;

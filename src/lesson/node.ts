@@ -24,6 +24,20 @@ import {
 import { type Ghost, curvesChart, makeGhost } from './figures';
 import { type SettingSpecs, type SettingValues, defaultSettings, settingsLabel } from './settings';
 
+/**
+ * What `npm run lesson` passes to a lesson's Node script (the default export of
+ * lessons/<id>/script.ts): a short run or the full one, the folder for its PNGs, the seed, and
+ * where to print progress lines.
+ */
+export interface LessonScriptOptions {
+  quick: boolean;
+  outDir: string;
+  seed: number;
+  log: (line: string) => void;
+}
+/** A lesson's Node script: runs the experiment and returns its key numbers. */
+export type LessonScript = (opts: LessonScriptOptions) => Promise<Record<string, number>>;
+
 let textSplit: { train: string; heldOut: string } | null = null;
 
 /** MNIST from the IDX files, the char model and its text from the package (the same subsets the page serves). */
@@ -50,6 +64,11 @@ export const NODE_DATA: ExperimentData = {
     });
   },
 };
+
+/** A progress bar (stderr) for one run of a sweep, showing its loss and L0. */
+export function sweepProgressBar(label: string, steps: number): TrainCallbacks {
+  return progressBar({ label, total: steps, show: ['loss', 'l0'] });
+}
 
 export interface RunExperimentOptions<S extends SettingSpecs> {
   /** Where MNIST comes from (default: the same subset sizes as the page). */

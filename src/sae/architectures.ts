@@ -4,7 +4,7 @@
  * are exported from this module only, so no caller can look an architecture up before all of
  * them have registered, whatever order it imports things in.
  */
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../base/errors';
 import { type RegisteredArchitecture, type SaeArchitecture, registeredEntries } from './registry';
 import './relu-l1';
 import './topk';

@@ -18,7 +18,7 @@
  * Every op runs through `withKernels(useKernels, ...)`: false runs each kernels/<op>/reference.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkShape } from '../core/errors';
+import { InputError, checkShape } from '../base/errors';
 import { Params, init } from '../core/params';
 import { Rng } from '../core/random';
 import { withKernels } from '../../kernels/shared/js-kernel';
@@ -31,7 +31,7 @@ import { type Latents, latentTensors } from './latents';
 import { type AuxKWeights, batchFvu, squaredError } from './losses';
 import { SparsePath } from './sparse-path';
 
-export { checkK, checkCoefficient } from './config';
+export { checkCoefficient } from './config';
 export type { SaeCommonConfig } from './config';
 export { denseLatents, scatterLatents, firedCounts } from './latents';
 export type { Latents } from './latents';

@@ -14,19 +14,19 @@
  * sparse code (sparse-path.ts, kernels/sparse-encode).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient, untaped } from '../core/autodiff';
-import { checkInt, checkNumber } from '../core/errors';
-import { batchTopkActivation } from '../../kernels/topk';
+import { stopGradient, untaped } from '../base/autodiff';
+import { checkInt, checkNumber } from '../base/errors';
+import { batchTopkActivation, batchTopkKeep, thresholdActivation } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import {
   type ResolvedCommonConfig,
   type SaeCommonConfig,
   checkCoefficient,
-  checkK,
   resolveCommon,
   resolveKAux,
 } from './config';
 import { deadLatentAuxK } from './losses';
+import { checkK } from '../../kernels/shared/checks';
 import { registerSaeArchitecture, standardWeightShapes } from './registry';
 
 declare module './registry' {
@@ -101,7 +101,7 @@ export class BatchTopKSae extends SparseAutoencoder {
    * (and a saved model) uses the threshold, so this is the L0 a user will see.
    */
   protected activate(xnBD: tf.Tensor2D, { training, forLoss }: { training: boolean; forLoss: boolean }): Encoding {
-    const keep = Math.max(1, Math.min(xnBD.shape[0] * this.nLatents, Math.floor(this.k * xnBD.shape[0])));
+    const keep = batchTopkKeep(this.k, xnBD.shape[0], this.nLatents);
     const thetaN = tf.fill([this.nLatents], 1).mul(this.threshold) as tf.Tensor1D;
     const rule = training ? { kind: 'batch' as const, keep } : { kind: 'above' as const, selectN: thetaN };
     const code = forLoss ? this.sparsePath.encode(this, xnBD, rule, thetaN) : null;
@@ -113,20 +113,11 @@ export class BatchTopKSae extends SparseAutoencoder {
       return { latents, metrics: training ? { inferenceL0: code.countAboveB.mean() as tf.Scalar } : {} };
     }
     const zBN = this.preActivations(xnBD);
-    if (!training) return { latents: { kind: 'dense', denseBN: this.thresholded(zBN) } };
+    if (!training) return { latents: { kind: 'dense', denseBN: thresholdActivation(zBN, this.threshold) } };
     const inferenceL0 = untaped((z, th) => z.relu().greater(th).cast('float32').sum(1).mean(), zBN, this.threshold);
     const fBN = batchTopkActivation(zBN, this.k);
     this.updateThreshold(fBN);
     return { latents: { kind: 'dense', denseBN: fBN }, metrics: { inferenceL0: inferenceL0 as tf.Scalar } };
-  }
-
-  /** ReLU(z) * 1[ReLU(z) > theta] with theta read on the device. */
-  private thresholded(zBN: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const reluBN = zBN.relu();
-      // the mask is a constant for autodiff (a comparison has no gradient)
-      return reluBN.mul(untaped((r, th) => r.greater(th).cast('float32'), reluBN, this.threshold)) as tf.Tensor2D;
-    });
   }
 
   /** AuxK reads the dead latents unless its coefficient is 0. */

@@ -3,8 +3,9 @@
  * checks. Each architecture resolves its whole config (these plus its own fields) BEFORE any
  * weight is allocated, so a bad value throws a ConfigError naming it and nothing leaks.
  */
-import { ConfigError, InputError, checkInt, checkNumber } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../base/errors';
 import { LIMITS } from '../core/limits';
+import { checkK } from '../../kernels/shared/checks';
 
 /** Options every SAE shares. */
 export interface SaeCommonConfig {
@@ -97,14 +98,6 @@ export function resolveCommon(
     seed: checkInt('seed', config.seed ?? 0, 0, 2 ** 32 - 1),
     maxParameters,
   };
-}
-
-/** Throws unless k is an integer in [1, n], naming the argument. */
-export function checkK(argument: string, k: number, n: number): number {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n) {
-    throw new ConfigError(argument, `must be an integer in [1, nLatents=${n}], got ${k}`);
-  }
-  return k;
 }
 
 /** Throws unless a loss coefficient is a finite number >= 0. */

@@ -3,7 +3,7 @@
  * `config.architecture` names (looked up in the registry), so trainers, lessons and the SAELens
  * loader treat them alike. Typed by architecture: `createSae({architecture: 'topk', ...}).k` type-checks.
  */
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../base/errors';
 import { saeArchitecture, saeLensOnlyNames } from './architectures';
 import type { SparseAutoencoder } from './base';
 import type { ResolvedCommonConfig } from './config';

@@ -22,8 +22,8 @@
  * Latents are dense [B,N].
  */
 import type * as tf from '@tensorflow/tfjs';
-import { stopGradient, untaped } from '../core/autodiff';
-import { InputError } from '../core/errors';
+import { stopGradient, untaped } from '../base/autodiff';
+import { InputError } from '../base/errors';
 import { init } from '../core/params';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';

@@ -8,7 +8,8 @@ export { SparseAutoencoder, disposeOutput } from './base';
 /** Types of the shared contract. */
 export type { SaeOutput, ForwardOptions, DataInitOptions, LossTerm, LossContext, Encoding } from './base';
 /** Config shared by every architecture. */
-export { checkK, checkCoefficient, checkBoolean } from './config';
+export { checkCoefficient, checkBoolean } from './config';
+export { checkK } from '../../kernels/shared/checks';
 /** Types of the shared config. */
 export type { SaeCommonConfig } from './config';
 /** The architecture registry: register one, look them up (every architecture below registers itself). */
@@ -78,9 +79,3 @@ export type { SaeConfig } from './create';
 export { SaeTrainer, StackMember, memberMetrics, referenceLearningRate } from './trainer';
 /** Trainer options. */
 export type { SaeTrainerConfig } from './trainer';
-/** Held-out metrics: MSE, FVU over the whole set, L0, dead fraction, density histogram, reconstruction bias. */
-export { evaluateSae, densityHistogram } from './metrics';
-/** Result and options of `evaluateSae`. */
-export type { SaeEvaluation, EvaluateOptions } from './metrics';
-/** The evaluation suite: splicing, SAEBench record, known truth, absorption, stability, dashboards, steering. */
-export * from './eval';

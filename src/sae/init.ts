@@ -2,7 +2,7 @@
  * Data-dependent initialisation of an SAE: the input scale and b_dec from a sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt, checkOneOf, checkShape } from '../core/errors';
+import { InputError, checkInt, checkOneOf, checkShape } from '../base/errors';
 import { geometricMedian } from './geometry';
 
 /** Options of `initFromData`. */

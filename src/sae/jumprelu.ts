@@ -26,8 +26,8 @@
  * losses.ts `pooledL0`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherRows, stopGradient, untaped } from '../core/autodiff';
-import { InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { gatherRows, stopGradient, untaped } from '../base/autodiff';
+import { InputError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
@@ -50,17 +50,14 @@ export interface JumpReluConfig extends SaeCommonConfig {
   /** Initial threshold theta_0 > 0. Default 0.01 (SAELens). */
   initialThreshold?: number;
   /**
-   * Store theta itself or log theta. Default 'theta', measured better: on 64 sparse directions in
-   * d = 32 (128 latents, lambda = 3, 1000 Adam steps at lr 3e-3, 3 seeds) theta reached L0 4.1 (the
-   * true 4), held-out loss 17.4 and MMCS 0.90; log theta barely moved under Adam (L0 11.3, loss
-   * 38.2, MMCS 0.56), as SAELens PR #718 reports.
+   * Store theta itself or log theta. Default 'theta': under Adam, log theta barely moves, as
+   * SAELens PR #718 reports (the lesson 6 toy shows the same; its numbers are in the README).
    */
   thresholdParam?: 'theta' | 'log-theta';
   /**
    * Steps the L0 threshold-gradient density estimate is pooled over (0: off, the default).
-   * Measured (same toy, B = 256): at fixed parameters W = 8 cuts the theta-gradient variance to
-   * 0.097x (about 1/(W+1)); over 1000 training steps it lowered the held-out loss by 3% (16.9 vs
-   * 17.4, better on 3 of 3 seeds): a small gain, so it stays off by default.
+   * Pooling W steps cuts the theta-gradient variance by about 1/(W+1); on the lesson 6 toy it
+   * gained little held-out loss, so it stays off by default.
    */
   kdeWindow?: number;
 }

@@ -12,7 +12,7 @@
  *   prefix FVU   mean over prefixes m of the FVU of the first m latents           (Matryoshka)
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherRows, stopGradient } from '../core/autodiff';
+import { gatherRows, stopGradient } from '../base/autodiff';
 import { densify } from '../../kernels/densify';
 import { matryoshkaAllPrefixLoss } from '../../kernels/matryoshka-loss';
 import { sparseDecode } from '../../kernels/sparse-decode';

@@ -12,7 +12,7 @@
  * (block size 1) by default, a layout no public library uses.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt } from '../core/errors';
+import { ConfigError, checkInt } from '../base/errors';
 import type { LossContext, LossTerm } from './base';
 import {
   BATCH_TOPK_SAELENS_FOLDER,

@@ -13,7 +13,7 @@
  * (kernels/matryoshka-loss); both forms are in losses.ts (`allPrefixFvu`, `prefixListFvu`).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt } from '../core/errors';
+import { ConfigError, checkInt } from '../base/errors';
 import type { LossContext, LossTerm } from './base';
 import { type ResolvedCommonConfig, resolveCommon } from './config';
 import { allPrefixFvu, prefixListFvu } from './losses';

@@ -12,7 +12,7 @@
  * line in `architectures.ts`.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../base/errors';
 import type { SparseAutoencoder } from './base';
 import type { ResolvedCommonConfig, SaeCommonConfig } from './config';
 

@@ -9,7 +9,7 @@
  * a model config and are left out; anything else unknown, a dtype other than float32, input
  * normalisation or reshaping throws a ConfigError naming the field.
  */
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../base/errors';
 import { saeArchitectures } from './architectures';
 import type { SaeConfig } from './registry';
 

@@ -28,7 +28,7 @@ import {
   safetensorsBytes,
   writeFolderAtomic,
 } from '../core/checkpoint';
-import { InputError } from '../core/errors';
+import { InputError } from '../base/errors';
 import { LIMITS, checkParamCount } from '../core/limits';
 import { saeArchitecture, saeArchitectures } from './architectures';
 import type { SparseAutoencoder } from './base';

@@ -9,12 +9,12 @@
  *
  * A code is only cheaper while it is sparse: a ReLU SAE early in training keeps about half of its
  * latents, and the sparse decode then costs more than the dense matmuls. After a step whose
- * widest row held more than N / 16 entries (break-even measured on this machine: the sparse
- * passes run at ~1-3 GFLOP/s against ~25-40 for the matmul), forwards take the dense path and
+ * widest row held more than N / 16 entries (about the break-even: the sparse passes reach an
+ * order of magnitude fewer FLOP/s than the matmul; `npm run bench sae` times both), forwards take the dense path and
  * try the sparse one again every 16th step. Both paths compute the same loss and gradients.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../core/errors';
+import { InputError, checkInt } from '../base/errors';
 import { type SelectRule, type SelectedCode, sparseEncode, sparseEncodeActive } from '../../kernels/sparse-encode';
 
 /** Widest code (as a fraction of N) the sparse path is used for. */

@@ -9,7 +9,7 @@
  * The encoder is the `topkEncode` op (sparse backward on cpu/wasm); decoding is the sparse-decode op.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError } from '../core/errors';
+import { ConfigError, InputError } from '../base/errors';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import { topkEncode } from '../../kernels/topk';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
@@ -18,12 +18,12 @@ import {
   type SaeCommonConfig,
   checkBoolean,
   checkCoefficient,
-  checkK,
   resolveCommon,
   resolveKAux,
 } from './config';
 import type { Latents } from './latents';
 import { batchFvu, deadLatentAuxK } from './losses';
+import { checkK } from '../../kernels/shared/checks';
 import { registerSaeArchitecture } from './registry';
 
 declare module './registry' {

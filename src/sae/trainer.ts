@@ -25,7 +25,7 @@
  * to the metric read-back, to refresh the dead set that AuxK uses; a step never waits on the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { Adam, type Schedule, makeSchedule } from '../core/optim';
 import {
   type MetricHistory,

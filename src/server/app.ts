@@ -28,9 +28,9 @@ export const API_RETRY_S = 5;
 /** Request bodies are never needed; anything above this size is refused with 413. */
 export const BODY_LIMIT = '16kb';
 
-/** Is the kernel benchmark suite present (bench/kernel-suite.ts)? Decides whether /bench exists. */
+/** Is the kernel benchmark suite present (kernels/bench/suite.ts)? Decides whether /bench exists. */
 export function hasBenchSuite(): boolean {
-  return fs.existsSync(path.join(ROOT, 'bench', 'kernel-suite.ts'));
+  return fs.existsSync(path.join(ROOT, 'kernels', 'bench', 'suite.ts'));
 }
 
 /** An error carrying the HTTP status to answer with. */

@@ -101,7 +101,7 @@ export function bundleEntries(): Record<string, string> {
     'lesson-page': path.join(ROOT, 'src/server/browser/lesson-page.ts'),
     'train-worker': path.join(ROOT, 'src/server/browser/train-worker.ts'),
   };
-  if (fs.existsSync(path.join(ROOT, 'bench/kernel-suite.ts')))
+  if (fs.existsSync(path.join(ROOT, 'kernels/bench/suite.ts')))
     entries['bench-page'] = path.join(ROOT, 'src/server/browser/bench-page.ts');
   for (const l of discoverLessons(LESSONS_DIR)) {
     const panel = path.join(l.dir, 'panel.ts');

@@ -14,7 +14,8 @@ import express from 'express';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Marked } from 'marked';
-import { REPRODUCTION_HEADERS, type ReproductionRow, reproductionCells } from '../analysis/reproduction';
+import type { StudyReport } from '../analysis/report';
+import { REPRODUCTION_HEADERS, reproductionCells } from '../analysis/reproduction';
 import { ROOT, isInside } from './paths';
 
 /** Where the committed reports live. */
@@ -24,27 +25,11 @@ export const REPORTS_DIR = path.join(ROOT, 'experiments', 'reports');
 const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const FIGURE = /^[a-z0-9]+(?:-[a-z0-9]+)*\.png$/;
 
-/** The fields of report.json the pages show. */
-export interface ShownReport {
-  name: string;
-  title: string;
-  question: string;
-  command: string;
-  seed: number;
-  quick: boolean;
-  wallSeconds: number;
-  backend: string;
-  finishedAt: string;
-  summary: string;
-  figures: Array<{ file: string; title: string; caption: string }>;
-  reproduction?: ReproductionRow[];
-}
-
 /** One row of the reproduction table as the page shows it: its cells, or why it cannot be shown. */
 export type ShownReproductionRow = { experiment: string; cells: string[] } | { experiment: string; error: string };
 
 /** The reproduction rows of `reports`, each rendered to cells (a malformed row shows its error, not a verdict). */
-export function reproductionRowsOf(reports: ShownReport[]): ShownReproductionRow[] {
+export function reproductionRowsOf(reports: StudyReport[]): ShownReproductionRow[] {
   return reports.flatMap((r) =>
     (r.reproduction ?? []).map((row) => {
       try {
@@ -57,12 +42,12 @@ export function reproductionRowsOf(reports: ShownReport[]): ShownReproductionRow
 }
 
 /** The report in `dir/<name>/report.json`, or null when absent or unreadable. */
-export function readShownReport(dir: string, name: string): ShownReport | null {
+export function readStudyReport(dir: string, name: string): StudyReport | null {
   if (!NAME.test(name)) return null;
   const file = path.join(dir, name, 'report.json');
   if (!isInside(dir, file) || !fs.existsSync(file)) return null;
   try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as ShownReport;
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyReport;
     return typeof r.title === 'string' && typeof r.summary === 'string' && Array.isArray(r.figures) ? r : null;
   } catch {
     return null;
@@ -70,14 +55,14 @@ export function readShownReport(dir: string, name: string): ShownReport | null {
 }
 
 /** Every full-run report in `dir`, by name (quick runs, `<name>-quick`, are left out). */
-export function listReports(dir: string): ShownReport[] {
+export function listReports(dir: string): StudyReport[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .filter((n) => NAME.test(n) && !n.endsWith('-quick'))
     .sort()
-    .map((n) => readShownReport(dir, n))
-    .filter((r): r is ShownReport => r !== null);
+    .map((n) => readStudyReport(dir, n))
+    .filter((r): r is StudyReport => r !== null);
 }
 
 const markdown = new Marked({ gfm: true });
@@ -94,7 +79,7 @@ export function experimentsRouter(reportsDir = REPORTS_DIR): express.Router {
     });
   });
   router.get('/:name', (req, res, next) => {
-    const report = readShownReport(reportsDir, String(req.params.name));
+    const report = readStudyReport(reportsDir, String(req.params.name));
     if (!report) return next();
     const summaryHtml = markdown.parse(report.summary, { async: false }) as string;
     res.render('experiment', { title: `${report.title} | gensparse`, report, summaryHtml });
@@ -102,7 +87,7 @@ export function experimentsRouter(reportsDir = REPORTS_DIR): express.Router {
   router.get('/:name/:file', (req, res, next) => {
     const name = String(req.params.name);
     const file = String(req.params.file);
-    const report = readShownReport(reportsDir, name);
+    const report = readStudyReport(reportsDir, name);
     if (!report || !FIGURE.test(file) || !report.figures.some((f) => f.file === file)) return next();
     const full = path.join(reportsDir, name, file);
     if (!isInside(reportsDir, full) || !fs.existsSync(full)) return next();

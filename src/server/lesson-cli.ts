@@ -4,9 +4,8 @@
  * picks the backend, prints the key numbers the script returns and writes them to
  * DIR/metrics.json (DIR defaults to out/<id>). `npm run lesson -- --list` lists the lessons.
  *
- * Script contract (lessons/<id>/script.ts):
- *   export default async function run(opts: { quick: boolean; outDir: string; seed: number;
- *     log: (line: string) => void }): Promise<Record<string, number>>
+ * Script contract (lessons/<id>/script.ts): a default export of type `LessonScript`
+ * (src/lesson/node.ts): run(opts: LessonScriptOptions) => Promise<Record<string, number>>.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,16 +13,11 @@ import { describeBackend } from '../core/backend';
 import { initBackend } from '../core/backend-node';
 import { writeFileAtomic } from '../core/checkpoint';
 import { didYouMean } from '../cli/suggest';
+import type { LessonScript, LessonScriptOptions } from '../lesson/node';
 import { discoverLessons } from './lessons';
 import { LESSONS_DIR, LESSON_ID, ROOT } from './paths';
 
-export interface LessonScriptOptions {
-  quick: boolean;
-  outDir: string;
-  seed: number;
-  log: (line: string) => void;
-}
-export type LessonScript = (opts: LessonScriptOptions) => Promise<Record<string, number>>;
+export type { LessonScript, LessonScriptOptions } from '../lesson/node';
 
 export interface CliArgs {
   list: boolean;

@@ -11,7 +11,7 @@ import type * as http from 'node:http';
 import { ALL_STEPS, build } from './build';
 import { type ApiBuild, startApiBuild } from './api-build';
 import { createApp, listen } from './app';
-import { checkInt } from '../core/errors';
+import { checkInt } from '../base/errors';
 
 /** How long open requests get to finish after a stop signal before the process exits anyway. */
 const STOP_GRACE_MS = 2000;

@@ -6,7 +6,8 @@ import {
   thresholdedMetrics,
 } from '../../src/analysis/batchtopk-threshold';
 import { Rng } from '../../src/core/random';
-import { BatchTopKSae, evaluateSae } from '../../src/sae';
+import { BatchTopKSae } from '../../src/sae';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 
 test('calibrated thresholds make each latent fire on exactly round(rate M) calibration rows (brute-force count)', () => {
   const rng = new Rng(7);

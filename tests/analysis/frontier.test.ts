@@ -1,5 +1,4 @@
-import { paretoFront } from '../../src/charts';
-import { dominates, paretoMask, paretoPoints } from '../../src/analysis/frontier';
+import { dominates, paretoFront, paretoMask, paretoPoints } from '../../src/analysis/frontier';
 import { Rng } from '../../src/core/random';
 
 test('dominance: lower x and better y, strictly better on one axis', () => {

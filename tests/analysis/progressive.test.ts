@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fvuAtK, nextActivationRatios, progressiveRatios } from '../../src/analysis/progressive';
 import { Rng } from '../../src/core/random';
-import { TopKSae, denseLatents, evaluateSae } from '../../src/sae';
+import { TopKSae, denseLatents } from '../../src/sae';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 
 function randomRows(rng: Rng, n: number, d: number): Float32Array {
   const out = new Float32Array(n * d);

@@ -13,7 +13,7 @@ import {
   verdictOf,
 } from '../../src/analysis/reproduction';
 import { type MeanInterval, meanInterval } from '../../src/analysis/stats';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { readReport, reportProblems, writeReport } from '../../experiments/report';
 import { reproductionRows, reproductionTable } from '../../experiments/table';
 import { makeReportsDir, serveReports } from '../experiments/fixture';

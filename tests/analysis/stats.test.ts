@@ -4,7 +4,7 @@
  * untrained SAE by hand on the same inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { incompleteBeta, meanInterval, tCdf, tQuantile, untrainedBaseline } from '../../src/analysis/stats';
 import { SynthBench } from '../../src/data/synth-bench';
 import { createSae, type SaeConfig } from '../../src/sae/create';

@@ -1,5 +1,6 @@
 import { formatComparison } from '../../bench/compare';
-import { editDistance, unknownSections } from '../../bench/index';
+import { unknownSections } from '../../bench/index';
+import { editDistance } from '../../src/cli/suggest';
 
 describe('bench command line', () => {
   test('edit distance against hand-counted cases', () => {

@@ -265,7 +265,7 @@ maybe('lessons in headless Chromium', () => {
     await page.close();
   }, 120_000);
 
-  const benchSuite = fs.existsSync(path.join(__dirname, '../../bench/kernel-suite.ts'));
+  const benchSuite = fs.existsSync(path.join(__dirname, '../../kernels/bench/suite.ts'));
   (benchSuite ? test : test.skip)(
     'the benchmark page runs the small kernel suite on wasm',
     async () => {

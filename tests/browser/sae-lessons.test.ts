@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { FRONTIER_DB } from '../../lessons/sae-basics/store';
+import { FRONTIER_DB } from '../../src/server/browser/frontier-store';
 import { discoverLessons } from '../../src/server/lessons';
 import type { Running } from '../server/helpers';
 import { CHROMIUM_MISSING, SHOTS, openSite, panelError, runToEnd, state, watch } from './panel-page';
@@ -87,7 +87,7 @@ async function train(page: Page, steps: number): Promise<void> {
     300_000,
   );
 
-  /** The frontier runs stored in the page's IndexedDB (lessons/sae-basics/store.ts), waiting up to 5 s for `want`. */
+  /** The frontier runs stored in the page's IndexedDB (src/server/browser/frontier-store.ts), waiting up to 5 s for `want`. */
   async function storedRuns(page: Page, want?: number): Promise<number> {
     let count = 0;
     for (let tries = 0; tries < 50; tries++) {

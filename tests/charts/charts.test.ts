@@ -1,7 +1,8 @@
 import { PNG } from 'pngjs';
 import { chartPngBuffer } from '../../src/charts/node';
-import { type ChartSpec, checkChartSpec, histogramPoints, paretoFront, toChartJsConfig } from '../../src/charts';
-import { ConfigError } from '../../src/core/errors';
+import { type ChartSpec, checkChartSpec, histogramPoints, toChartJsConfig } from '../../src/charts';
+import { paretoFront } from '../../src/analysis/frontier';
+import { ConfigError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 
 const spec: ChartSpec = {

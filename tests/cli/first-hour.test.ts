@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { outputFolder } from '../../src/cli/args';
 import { openRowSet } from '../../src/cli/data';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { writeNpy } from '../../src/data/npy';
 

@@ -13,7 +13,7 @@ import { buildProgram } from '../../src/cli/main';
 import { type TrainOptions, runMembers } from '../../src/cli/train';
 import { Rng } from '../../src/core/random';
 import { openNpy, writeNpy } from '../../src/data/npy';
-import { evaluateSae } from '../../src/sae/metrics';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 import { loadSaeLens } from '../../src/sae/saelens';
 
 const ROOT = path.resolve(__dirname, '../..');

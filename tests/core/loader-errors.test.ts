@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { loadCheckpoint, saveCheckpoint } from '../../src/core/checkpoint';
 import { createSae } from '../../src/sae/create';

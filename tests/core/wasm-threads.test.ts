@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, Rng, describeBackend, wasmThreadCount } from '../../src';
 import { startWasmSync, startWasmThreaded } from '../../src/core/wasm-node';
-import { installFastWasmMatMul } from '../../src/core/wasm-matmul';
+import { installFastWasmMatMul } from '../../kernels/wasm-patches/matmul';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 

@@ -5,7 +5,7 @@
  * orthogonalisation gradient by finite differences, the true L0 and the magnitudes. Every tolerance
  * is z standard errors of the sample at hand, z = 5 (a false alarm below 1e-4 over the ~300 checks of a test).
  */
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import {
   SYNTH_SAE_BENCH_16K,

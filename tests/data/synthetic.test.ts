@@ -1,5 +1,6 @@
 import { HierarchicalData, SuperpositionData, normalQuantile, randomDirections } from '../../src/data/synthetic';
-import { absorptionRate, cosineMatrix, featureRecovery } from '../../src/data/metrics';
+import { absorptionRate, featureRecovery } from '../../src/sae/eval/truth';
+import { cosineMatrix } from '../../src/sae/eval/assignment';
 import { Rng } from '../../src/core/random';
 
 /** Counts of nonzero entries per column of a row-major [n, m] array. */
@@ -163,7 +164,7 @@ describe('SuperpositionData', () => {
 });
 
 describe('HierarchicalData', () => {
-  test('the default is the REFERENCES.md toy: 3 parents x 3 children + 8 independent, orthonormal in d = 20', () => {
+  test("the default is Nabeshima's toy: 3 parents x 3 children + 8 independent, orthonormal in d = 20", () => {
     const data = new HierarchicalData({ seed: 11 });
     expect(data.numFeatures).toBe(20);
     expect(data.dim).toBe(20);
@@ -174,7 +175,7 @@ describe('HierarchicalData', () => {
       [9, 10, 11],
     ]);
     expect(data.independent).toEqual([12, 13, 14, 15, 16, 17, 18, 19]);
-    const gram = cosineMatrix({ decoder: data.directions, directions: data.directions, dim: 20 });
+    const gram = cosineMatrix(data.directions, data.directions, 20);
     for (let i = 0; i < 20; i++) for (let k = 0; k < 20; k++) expect(gram[i * 20 + k]).toBeCloseTo(i === k ? 1 : 0, 5);
   });
 
@@ -245,7 +246,7 @@ describe('helpers', () => {
 
   test('randomDirections gives unit rows; orthonormal rows are orthogonal', () => {
     const dirs = randomDirections(new Rng(1), 5, 5, true);
-    const g = cosineMatrix({ decoder: dirs, directions: dirs, dim: 5 });
+    const g = cosineMatrix(dirs, dirs, 5);
     for (let i = 0; i < 5; i++) for (let k = 0; k < 5; k++) expect(g[i * 5 + k]).toBeCloseTo(i === k ? 1 : 0, 5);
   });
 });
@@ -257,7 +258,7 @@ describe('ground-truth metrics', () => {
   test('cosineMatrix agrees with a direct computation on scaled rows', () => {
     const rng = new Rng(4);
     const dec = Float32Array.from({ length: 3 * d }, () => rng.normal());
-    const cos = cosineMatrix({ decoder: dec, directions: truth, dim: d });
+    const cos = cosineMatrix(truth, dec, d);
     for (let i = 0; i < 4; i++) {
       for (let k = 0; k < 3; k++) {
         const u = Array.from(truth.subarray(i * d, i * d + d));

@@ -2,7 +2,7 @@
  * teeSource: every consumer reads the upstream's batches in the same order, each drawn once,
  * however the consumers interleave; a consumer asking for another batch size is refused.
  */
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { type ActivationSource, ArraySource, teeSource } from '../../src/data/source';
 

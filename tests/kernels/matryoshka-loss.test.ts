@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import * as mk from '../../kernels/matryoshka-loss';
-import { matryoshkaAllPrefixLossLiteral } from '../../bench/baselines';
+import { matryoshkaAllPrefixLossLiteral } from '../../kernels/bench/baselines';
 import { expectClose, naiveMatryoshka, randn, randomIndices, read } from './naive';
 import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
 

@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type FrontierPoint,
-  TOY,
-  ToyRun,
-  frontierAt,
-  frontierGap,
-  recordFrontierPoint,
-  rescalingProbe,
-} from '../../lessons/sae-basics/toy';
+import { rescalingProbe } from '../../lessons/sae-basics/experiment';
+import { type FrontierPoint, FrontierRuns, frontierAt, frontierGap } from '../../src/lesson/sae-frontier';
+import { TOY, ToyRun } from '../../src/lesson/sae-toy';
 import { type ChartSpec, checkChartSpec } from '../../src/charts/spec';
 import { Rng } from '../../src/core/random';
 import { MetricHistory, trainLoop } from '../../src/core/train';
@@ -157,18 +151,19 @@ describe('the script (quick)', () => {
 });
 
 describe('the three experiments (lessons 4-6): every declared figure fills', () => {
-  const lessons: Array<[string, string]> = [
-    ['sae-basics', '../../lessons/sae-basics/experiment'],
-    ['sae-topk', '../../lessons/sae-topk/experiment'],
-    ['sae-jumprelu', '../../lessons/sae-jumprelu/experiment'],
+  const lessons: Array<[string, string, string]> = [
+    ['sae-basics', '../../lessons/sae-basics/experiment', 'saeBasicsExperiment'],
+    ['sae-topk', '../../lessons/sae-topk/experiment', 'saeTopkExperiment'],
+    ['sae-jumprelu', '../../lessons/sae-jumprelu/experiment', 'saeJumpReluExperiment'],
   ];
   test.each(lessons)(
     '%s',
-    async (_id, file) => {
-      const experiment = (require(file) as { default: Experiment }).default;
-      const settings = defaultSettings(experiment.settings);
+    async (_id, file, factory) => {
       // A finished JumpReLU run in the store, so lesson 6's coefficient figure has a point.
-      recordFrontierPoint({ l0: 5, fvu: 0.2, architecture: 'jumprelu', label: 'lambda=1', coefficient: 1 });
+      const frontier = new FrontierRuns();
+      frontier.record({ l0: 5, fvu: 0.2, architecture: 'jumprelu', label: 'lambda=1', coefficient: 1 });
+      const experiment = (require(file) as Record<string, (f: FrontierRuns) => Experiment>)[factory](frontier);
+      const settings = defaultSettings(experiment.settings);
       const before = tf.memory().numTensors;
       const run = await experiment.create({ settings, rng: new Rng(1), data: NODE_DATA, note: () => {} });
       const history = new MetricHistory();

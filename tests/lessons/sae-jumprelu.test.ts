@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { TOY, ToyRun } from '../../lessons/sae-basics/toy';
+import { TOY, ToyRun } from '../../src/lesson/sae-toy';
 import { jumpReluRun, jumpSae, kernelView, quantiles } from '../../lessons/sae-jumprelu/experiment';
 import { runQuickChecked } from './quick-run';
 

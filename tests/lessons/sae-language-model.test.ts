@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { assetDir, loadCharLm } from '../../src/data/lm/assets';
 import type { CharLm } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';

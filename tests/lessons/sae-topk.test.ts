@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ToyRun } from '../../lessons/sae-basics/toy';
-import { decoderStepProbe, topkRun } from '../../lessons/sae-topk/experiment';
+import { ToyRun, topkRun } from '../../src/lesson/sae-toy';
+import { decoderStepProbe } from '../../lessons/sae-topk/experiment';
 import { runQuickChecked } from './quick-run';
 
 test('the decoder-step probe: rows unit norm, the projected gradient has no radial part', async () => {

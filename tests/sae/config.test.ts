@@ -5,7 +5,7 @@
  * indices out of range, empty batches. saeConfigFromSaeLens maps SAELens v6 configs to ours.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError } from '../../src/core/errors';
+import { ConfigError, InputError } from '../../src/base/errors';
 import { type SaeConfig, createSae } from '../../src/sae/create';
 import { disposeOutput } from '../../src/sae/base';
 import { saeConfigFromSaeLens } from '../../src/sae/saelens-config';

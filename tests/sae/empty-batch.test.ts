@@ -4,7 +4,7 @@
  * reference path), on every architecture, kernel and reference path, without leaking tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { type SaeConfig, createSae } from '../../src/sae/create';
 import { Vae } from '../../src/vae';

@@ -17,7 +17,7 @@ import { SuperpositionData } from '../../src/data/synthetic';
 import { denseLatents, disposeOutput } from '../../src/sae/base';
 import { createSae } from '../../src/sae/create';
 import type { GatedSae } from '../../src/sae/gated';
-import { evaluateSae } from '../../src/sae/metrics';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 import { loadSaeLens, saveSaeLens } from '../../src/sae/saelens';
 import { saeConfigFromSaeLens } from '../../src/sae/saelens-config';
 import { SaeTrainer } from '../../src/sae/trainer';

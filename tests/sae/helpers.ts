@@ -1,6 +1,6 @@
 /** Plain-array helpers for the SAE tests: the independent computations the models are checked against. */
 import * as tf from '@tensorflow/tfjs';
-import { gatherRows, untaped } from '../../src/core/autodiff';
+import { gatherRows, untaped } from '../../src/base/autodiff';
 import type { Rng } from '../../src/core/random';
 
 /** `n` standard normal draws from a seeded generator. */

@@ -5,7 +5,7 @@
  * each single parameter, up to float32 rounding), and named errors for bad groups.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { createSae } from '../../src/sae/create';
 import { denseLatents } from '../../src/sae/latents';

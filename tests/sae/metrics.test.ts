@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import { createSae } from '../../src/sae/create';
 import { denseLatents } from '../../src/sae/base';
-import { densityHistogram, evaluateSae } from '../../src/sae/metrics';
+import { densityHistogram, evaluateSae } from '../../src/sae/eval/reconstruction';
 import { randn, rowsOf } from './helpers';
 
 test('evaluateSae over uneven batches equals whole-set sums (and differs from the mean of batch ratios)', async () => {

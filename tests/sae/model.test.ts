@@ -4,7 +4,7 @@
  * the Matryoshka model loss, and config errors that name the argument.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { createSae, type SaeConfig } from '../../src/sae/create';
 import { disposeOutput } from '../../src/sae/base';

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/base/errors';
 import { Rng } from '../../src/core/random';
 import { findSaeArchitecture, saeArchitectureNames, saeArchitectures } from '../../src/sae/architectures';
 import { disposeOutput } from '../../src/sae/base';

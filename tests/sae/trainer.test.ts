@@ -5,7 +5,7 @@
  * trainer's own metric; BatchTopK reports its inference L0 beside the training L0).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/base/errors';
 import { readMetrics } from '../../src/core/train';
 import { SuperpositionData } from '../../src/data/synthetic';
 import { type SaeConfig, createSae } from '../../src/sae/create';

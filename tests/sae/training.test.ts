@@ -10,9 +10,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { createSae, type SaeConfig } from '../../src/sae/create';
 import { SaeTrainer } from '../../src/sae/trainer';
-import { evaluateSae } from '../../src/sae/metrics';
+import { evaluateSae } from '../../src/sae/eval/reconstruction';
 import { SuperpositionData } from '../../src/data/synthetic';
-import { featureRecovery } from '../../src/data/metrics';
+import { featureRecovery } from '../../src/sae/eval/truth';
 
 const M = 32;
 const D = 16;

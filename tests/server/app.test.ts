@@ -106,9 +106,9 @@ describe('pages', () => {
     }
   });
 
-  test('the bench page exists exactly when bench/kernel-suite.ts does', async () => {
+  test('the bench page exists exactly when kernels/bench/suite.ts does', async () => {
     const res = await fetch(`${site.base}/bench`);
-    expect(res.status).toBe(fs.existsSync(path.join(__dirname, '../../bench/kernel-suite.ts')) ? 200 : 404);
+    expect(res.status).toBe(fs.existsSync(path.join(__dirname, '../../kernels/bench/suite.ts')) ? 200 : 404);
   });
 });
 

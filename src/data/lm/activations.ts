@@ -17,7 +17,7 @@
  * `minContext` characters of context.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkFiniteArray, checkInt } from '../../core/errors';
+import { InputError, checkFiniteArray, checkInt } from '../../base/errors';
 import type { ActivationSource } from '../source';
 import type { CharLm } from './char-lm';
 import { CharVocab } from './vocab';

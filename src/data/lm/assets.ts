@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../../core/errors';
+import { InputError } from '../../base/errors';
 import { loadCheckpoint } from '../../core/checkpoint';
 import { CharLm, type CharLmConfig, evaluateCharLm } from './char-lm';
 import { CharVocab } from './vocab';

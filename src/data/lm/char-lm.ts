@@ -17,7 +17,7 @@
  * 1/sqrt(2L). No dropout: training sees far less than one pass over the text.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, checkInt, checkNumber, checkShape } from '../../core/errors';
+import { ConfigError, checkInt, checkNumber, checkShape } from '../../base/errors';
 import { Params, init } from '../../core/params';
 import { Rng } from '../../core/random';
 import { Adam, makeSchedule } from '../../core/optim';

@@ -11,7 +11,7 @@
  * each row of the source keeps its image index and label.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt, checkNumber } from '../../core/errors';
+import { InputError, checkInt, checkNumber } from '../../base/errors';
 import { Params, init } from '../../core/params';
 import { Rng } from '../../core/random';
 import { Adam } from '../../core/optim';

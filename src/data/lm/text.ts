@@ -16,7 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, checkInt } from '../../core/errors';
+import { ConfigError, checkInt } from '../../base/errors';
 import { optionalPackageDir } from '../optional-package';
 
 /** The two text packages. */

@@ -12,7 +12,7 @@
  * 70 tokens in all. `decode(encode(s)) === normalizeText(s)` for any text whose
  * normalised form uses only known characters (the tests check this round trip).
  */
-import { InputError } from '../../core/errors';
+import { InputError } from '../../base/errors';
 
 /** Shown for the unknown token (id 0); '~' itself is therefore not in the vocabulary. */
 export const UNKNOWN_CHAR = '~';

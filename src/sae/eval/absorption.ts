@@ -5,7 +5,7 @@
  *
  * Two settings:
  * - The hierarchical toy (`HierarchicalData`, true parents and children known): `toyAbsorption`
- *   runs the SAE on fresh samples and applies `absorptionRate` (data/metrics.ts).
+ *   runs the SAE on fresh samples and applies `absorptionRate` (truth.ts).
  * - The character model: a character-level analogue of the first-letter task. The parent is "the
  *   current character is in class C" (default the vowels a e i o u), the children are the
  *   characters of C. Steps (`charAbsorption`):
@@ -25,10 +25,10 @@
  *   Reported pooled and per child character.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError, checkInt, checkNumber } from '../../core/errors';
+import { ConfigError, InputError, checkInt, checkNumber } from '../../base/errors';
 import { CharLmActivations } from '../../data/lm/activations';
 import type { CharLm } from '../../data/lm/char-lm';
-import { type ParentAbsorption, absorptionRate } from '../../data/metrics';
+import { type ParentAbsorption, absorptionRate } from './truth';
 import type { HierarchicalData } from '../../data/synthetic';
 import type { SparseAutoencoder } from '../base';
 import { type LatentRows, decoderDirections, latentRowsOf } from './latent-rows';

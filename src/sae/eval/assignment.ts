@@ -6,7 +6,7 @@
  * SAEs trained with different seeds (seed stability; Paulo & Belrose 2025, arXiv:2501.16615).
  */
 import { munkres } from 'munkres';
-import { InputError, checkInt } from '../../core/errors';
+import { InputError, checkInt } from '../../base/errors';
 
 /** Matched pairs: `rows[p]` goes with `cols[p]` at similarity `values[p]`, sorted by row. */
 export interface Assignment {
@@ -38,8 +38,11 @@ export function maxSimilarityAssignment(simMN: ArrayLike<number>, m: number, n: 
   return { rows, cols, values, total: values.reduce((a, b) => a + b, 0) };
 }
 
-/** |cos| between every row of `a` [ma, D] and every row of `b` [mb, D], row-major [ma, mb] (0 for a zero row). */
-export function absCosineMatrix(a: Float32Array, b: Float32Array, dim: number): Float64Array {
+/**
+ * cos(a_i, b_k) = <a_i, b_k> / (||a_i|| ||b_k||) between every row of `a` [ma, D] and every row of
+ * `b` [mb, D], row-major [ma, mb], in float64; 0 for a zero row (it matches nothing).
+ */
+export function cosineMatrix(a: Float32Array, b: Float32Array, dim: number): Float64Array {
   checkInt('dim', dim, 1);
   if (a.length % dim !== 0 || b.length % dim !== 0)
     throw new InputError('a', `lengths ${a.length} and ${b.length} must be multiples of dim ${dim}`);
@@ -59,7 +62,12 @@ export function absCosineMatrix(a: Float32Array, b: Float32Array, dim: number): 
       let dot = 0;
       for (let j = 0; j < dim; j++) dot += a[i * dim + j] * b[k * dim + j];
       const denom = na[i] * nb[k];
-      out[i * mb + k] = denom > 0 ? Math.abs(dot) / denom : 0;
+      out[i * mb + k] = denom > 0 ? dot / denom : 0;
     }
   return out;
+}
+
+/** |cos| between every row of `a` [ma, D] and every row of `b` [mb, D], row-major [ma, mb] (0 for a zero row). */
+export function absCosineMatrix(a: Float32Array, b: Float32Array, dim: number): Float64Array {
+  return cosineMatrix(a, b, dim).map(Math.abs);
 }

@@ -21,7 +21,7 @@
  *   It ignores later blocks and LayerNorm's normalisation: a first look, not a causal measurement.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt, checkNumber } from '../../core/errors';
+import { InputError, checkInt, checkNumber } from '../../base/errors';
 import { Rng } from '../../core/random';
 import type { CharLm } from '../../data/lm/char-lm';
 import { CharVocab } from '../../data/lm/vocab';

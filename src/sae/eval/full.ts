@@ -5,7 +5,7 @@
  * absorption task, steered generations and (given a second SAE) seed stability.
  * The known-truth benchmark needs synthetic data, not the model: `evaluateKnownTruth`.
  */
-import { checkInt } from '../../core/errors';
+import { checkInt } from '../../base/errors';
 import { MetricHistory, type TrainCallbacks } from '../../core/train';
 import type { CharLm } from '../../data/lm/char-lm';
 import { CharVocab } from '../../data/lm/vocab';

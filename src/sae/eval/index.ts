@@ -11,18 +11,29 @@ export type { LatentRows } from './latent-rows';
 export { ReconstructionStats } from './reconstruction';
 /** Result of the reconstruction metrics. */
 export type { ReconstructionMetrics } from './reconstruction';
+/** Held-out metrics of a model: MSE, FVU over the whole set, L0, dead fraction, density histogram, reconstruction bias. */
+export { evaluateSae, densityHistogram } from './reconstruction';
+/** Result and options of `evaluateSae`. */
+export type { SaeEvaluation, EvaluateOptions } from './reconstruction';
 /** Splicing the SAE into the char model: clean, spliced, ablated losses, loss recovered, KL. */
 export { spliceEvaluate, spliceWindows, meanResidual, windowIds, disposeLatents } from './splice';
 /** Options and results of splicing. */
 export type { SpliceOptions, SpliceBatch, SpliceMetrics, SpliceResult } from './splice';
 /** One-to-one (Hungarian) matching and absolute cosine matrices. */
-export { maxSimilarityAssignment, absCosineMatrix } from './assignment';
+export { maxSimilarityAssignment, cosineMatrix, absCosineMatrix } from './assignment';
 /** Type of a matching. */
 export type { Assignment } from './assignment';
-/** Known-truth metrics: MCC, precision/recall/F1, uniqueness, shrinkage. */
-export { KnownTruthStats, evaluateKnownTruth } from './truth';
+/** Known-truth metrics: MCC, precision/recall/F1, uniqueness, shrinkage; MMCS, recovered features, absorption rate. */
+export { KnownTruthStats, evaluateKnownTruth, featureRecovery, absorptionRate } from './truth';
 /** Types of the known-truth metrics. */
-export type { KnownTruthMetrics, KnownTruthSource } from './truth';
+export type {
+  KnownTruthMetrics,
+  KnownTruthSource,
+  DictionaryVsTruth,
+  Recovery,
+  AbsorptionInput,
+  ParentAbsorption,
+} from './truth';
 /** Seed stability of two decoders. */
 export { seedStability, rowCosines } from './stability';
 /** Result of seed stability. */

@@ -19,9 +19,16 @@
  *
  * The total sum of squares uses per-dimension sums and sums of squares in float64:
  * sum_b ||x_b - mean||^2 = sum_j (S2_j - S1_j^2 / M).
+ *
+ * `evaluateSae` runs a model over held-out data and reports these metrics in the units a training
+ * run reports (MSE per input, summed over D) with the latent density and its log10 histogram
+ * (Bricken et al. 2023's feature-density plot).
  */
-import { InputError } from '../../core/errors';
-import type { LatentRows } from './latent-rows';
+import * as tf from '@tensorflow/tfjs';
+import { InputError, checkInt } from '../../base/errors';
+import type { ActivationSource } from '../../data/source';
+import { type SparseAutoencoder, disposeOutput } from '../base';
+import { type LatentRows, latentRowsOf } from './latent-rows';
 
 /** The reconstruction metrics of one evaluation set (JSON-able). */
 export interface ReconstructionMetrics {
@@ -148,4 +155,95 @@ export class ReconstructionStats {
       fractionAlive: alive / this.nLatents,
     };
   }
+}
+
+/** What `evaluateSae` returns. */
+export interface SaeEvaluation {
+  inputs: number;
+  mse: number;
+  fvu: number;
+  explainedVariance: number;
+  l0: number;
+  deadFraction: number;
+  /** Fraction of inputs each latent fires on [N]. */
+  density: Float64Array;
+  /** Histogram of log10(density) over latents that fired: bin edges (length bins+1) and counts. */
+  densityHistogram: { log10Edges: number[]; counts: number[] };
+  relativeReconstructionBias: number;
+}
+
+/** Options of `evaluateSae`. */
+export interface EvaluateOptions {
+  /** Batches drawn from a source. Default 8. */
+  batches?: number;
+  /** Inputs per batch. Default 1024. */
+  batchSize?: number;
+  /** Histogram bins per decade, from 10^-8 to 10^0. Default 2. */
+  binsPerDecade?: number;
+}
+
+/**
+ * Evaluates an SAE at inference (batch-independent latents) on held-out data: a source
+ * (drawing `batches` x `batchSize` inputs) or a fixed row-major array [M*D].
+ */
+export async function evaluateSae(
+  sae: SparseAutoencoder,
+  data: ActivationSource | Float32Array,
+  options: EvaluateOptions = {},
+): Promise<SaeEvaluation> {
+  const D = sae.dIn;
+  const N = sae.nLatents;
+  const batchSize = checkInt('batchSize', options.batchSize ?? 1024, 1);
+  const batches: Float32Array[] = [];
+  if (data instanceof Float32Array) {
+    if (data.length === 0 || data.length % D !== 0)
+      throw new InputError('data', `length ${data.length} is not a positive multiple of dIn ${D}`);
+    for (let start = 0; start < data.length; start += batchSize * D)
+      batches.push(data.subarray(start, Math.min(data.length, start + batchSize * D)));
+  } else {
+    const nb = checkInt('batches', options.batches ?? 8, 1);
+    for (let i = 0; i < nb; i++) batches.push(data.nextBatch(batchSize));
+  }
+  const stats = new ReconstructionStats(D, N);
+  for (const flat of batches) {
+    const x = tf.tensor2d(flat, [flat.length / D, D]);
+    const out = sae.forward(x);
+    try {
+      const [xhatBD, rows] = await Promise.all([out.recon.data(), latentRowsOf(out.latents, N)]);
+      stats.add(flat, xhatBD, rows);
+    } finally {
+      disposeOutput(out);
+      x.dispose();
+    }
+  }
+  const r = stats.result();
+  const density = stats.density();
+  return {
+    inputs: r.inputs,
+    mse: r.mse * D,
+    fvu: r.fvu,
+    explainedVariance: r.explainedVariance,
+    l0: r.l0,
+    deadFraction: density.filter((d) => d === 0).length / N,
+    density,
+    densityHistogram: densityHistogram(density, options.binsPerDecade ?? 2),
+    relativeReconstructionBias: r.relativeReconstructionBias,
+  };
+}
+
+/** Histogram of log10(density) for latents with density > 0, from 10^-8 to 10^0. */
+export function densityHistogram(
+  density: ArrayLike<number>,
+  binsPerDecade = 2,
+): { log10Edges: number[]; counts: number[] } {
+  checkInt('binsPerDecade', binsPerDecade, 1);
+  const bins = 8 * binsPerDecade;
+  const log10Edges = Array.from({ length: bins + 1 }, (_, i) => -8 + i / binsPerDecade);
+  const counts = new Array(bins).fill(0);
+  for (let i = 0; i < density.length; i++) {
+    if (!(density[i] > 0)) continue;
+    const bin = Math.floor((Math.log10(density[i]) + 8) * binsPerDecade);
+    counts[Math.min(bins - 1, Math.max(0, bin))] += 1;
+  }
+  return { log10Edges, counts };
 }

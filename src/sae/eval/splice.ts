@@ -18,7 +18,7 @@
  * any other streaming consumer (feature dashboards), so the model and the SAE run once.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError, checkInt } from '../../core/errors';
+import { ConfigError, InputError, checkInt } from '../../base/errors';
 import type { CharLm } from '../../data/lm/char-lm';
 import type { SparseAutoencoder } from '../base';
 import { type LatentRows, latentRowsOf } from './latent-rows';

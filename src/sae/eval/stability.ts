@@ -9,7 +9,7 @@
  * direction, so it is not the same feature.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt } from '../../core/errors';
+import { InputError, checkInt } from '../../base/errors';
 import { maxSimilarityAssignment } from './assignment';
 
 /** What `seedStability` returns (JSON-able). */
@@ -28,8 +28,8 @@ export interface SeedStability {
 
 /**
  * Signed cosines between the rows of `a` [nA, D] and `b` [nB, D], row-major [nA, nB], by one
- * matmul of the unit rows (the same numbers as `cosineMatrix` of data/metrics, which loops in JS:
- * 30 s for 4096 x 4096 at D = 128 on this machine, against about a second here). 0 for a zero row.
+ * matmul of the unit rows (the same numbers as `cosineMatrix` of assignment.ts, which loops in JS
+ * and is far slower at thousands of rows). 0 for a zero row.
  */
 export async function rowCosines(a: Float32Array, b: Float32Array, dim: number): Promise<Float32Array> {
   const t = tf.tidy(() => {

@@ -10,7 +10,7 @@
  * one uniform draw per step; temperature 0 takes the argmax (ties: lowest id).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, checkInt, checkNumber } from '../../core/errors';
+import { InputError, checkInt, checkNumber } from '../../base/errors';
 import { Rng } from '../../core/random';
 import type { CharLm } from '../../data/lm/char-lm';
 import { CharVocab } from '../../data/lm/vocab';

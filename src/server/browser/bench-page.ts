@@ -1,9 +1,9 @@
 /**
- * The /bench page: runs `runKernelBenchmarks` from bench/kernel-suite.ts on the backend the
+ * The /bench page: runs `runKernelBenchmarks` from kernels/bench/suite.ts on the backend the
  * learner picks and prints each row as it arrives, with the backend (and WebGPU adapter).
  */
 import { initBrowserBackend } from '../../core/backend-browser';
-import { runKernelBenchmarks, type BenchRow } from '../../../bench/kernel-suite';
+import { runKernelBenchmarks, type BenchRow } from '../../../kernels/bench/suite';
 
 function cell(text: string): HTMLTableCellElement {
   const td = document.createElement('td');

@@ -85,8 +85,8 @@ class FigureView {
 
 /**
  * Draws figures one per task (a `setTimeout(0)` each), so the browser gets the main thread back
- * between two charts and no single task draws a whole set of figures (the page's long tasks were
- * 60-190 ms on the SAE lessons when a probe's figures were drawn together). A figure that arrives
+ * between two charts and no single task draws a whole set of figures (drawing a probe's figures
+ * together made long tasks on the SAE lessons). A figure that arrives
  * while its view still waits replaces the queued one.
  */
 class DrawQueue {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../../src/core/random';
-import { absorptionRate } from '../../../src/data/metrics';
+import { absorptionRate } from '../../../src/sae/eval/truth';
 import { HierarchicalData } from '../../../src/data/synthetic';
 import { createSae } from '../../../src/sae/create';
 import { absorptionCounts, charAbsorption, toyAbsorption, trainLinearProbe } from '../../../src/sae/eval/absorption';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, InputError } from '../../../src/core/errors';
+import { ConfigError, InputError } from '../../../src/base/errors';
 import { Rng } from '../../../src/core/random';
 import { evaluateCharLm } from '../../../src/data/lm/char-lm';
 import { createSae } from '../../../src/sae/create';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../../src/core/errors';
+import { InputError } from '../../../src/base/errors';
 import { Rng } from '../../../src/core/random';
 import { CharVocab } from '../../../src/data/lm/vocab';
 import { generateSteered, sampleNext } from '../../../src/sae/eval/steering';

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../../src/core/errors';
+import { ConfigError } from '../../../src/base/errors';
 import { Rng } from '../../../src/core/random';
 import { SynthBench } from '../../../src/data/synth-bench';
 import { SynthBenchV1 } from '../../../src/data/synth-bench-v1';
-import { absCosineMatrix, maxSimilarityAssignment } from '../../../src/sae/eval/assignment';
+import { absCosineMatrix, cosineMatrix, maxSimilarityAssignment } from '../../../src/sae/eval/assignment';
 import { latentRowsOf } from '../../../src/sae/eval/latent-rows';
 import { rowCosines, seedStability } from '../../../src/sae/eval/stability';
-import { cosineMatrix } from '../../../src/data/metrics';
 import { KnownTruthStats } from '../../../src/sae/eval/truth';
 
 /** The best total over every one-to-one assignment, by enumeration. */
@@ -105,7 +104,7 @@ describe('rowCosines', () => {
     const b = Float32Array.from({ length: 4 * 7 }, () => rng.normal());
     b.fill(0, 7, 14);
     const got = await rowCosines(a, b, 7);
-    const want = cosineMatrix({ decoder: b, directions: a, dim: 7 });
+    const want = cosineMatrix(a, b, 7);
     want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 5));
   });
 });

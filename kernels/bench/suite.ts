@@ -9,12 +9,12 @@
  * and time / max(floors). Shapes ('full'): n = 16384 latents, d = 512, k = 32, B = 1024.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sampleReparam, sampleReparamReference } from '../kernels/reparam-sample';
-import { topkActivation, topkActivationReference, topkEncode, topkEncodeReference } from '../kernels/topk';
-import { sparseDecode, sparseDecodeReference } from '../kernels/sparse-decode';
-import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from '../kernels/jumprelu';
-import { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference } from '../kernels/matryoshka-loss';
-import { hasKernel } from '../kernels/shared/js-kernel';
+import { sampleReparam, sampleReparamReference } from '../reparam-sample';
+import { topkActivation, topkActivationReference, topkEncode, topkEncodeReference } from '../topk';
+import { sparseDecode, sparseDecodeReference } from '../sparse-decode';
+import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from '../jumprelu';
+import { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference } from '../matryoshka-loss';
+import { hasKernel } from '../shared/js-kernel';
 import { matryoshkaAllPrefixLossLiteral } from './baselines';
 
 const kernels = {
@@ -35,7 +35,7 @@ const kernels = {
   matryoshkaAllPrefixLossLiteral,
   hasKernel,
 };
-import { K } from '../kernels/shared/kernel-names';
+import { K } from '../shared/kernel-names';
 import { type BenchRow, timeIt } from './harness';
 
 export type { BenchRow } from './harness';

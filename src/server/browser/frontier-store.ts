@@ -5,7 +5,7 @@
  * localStorage does not exist. The store answers `load()` at once from memory; the stored runs
  * join it as soon as IndexedDB has read them (a few milliseconds after the page opens).
  */
-import type { FrontierPoint, FrontierStore } from './toy';
+import type { FrontierPoint, FrontierStore } from '../../lesson/sae-frontier';
 
 /** Where the runs live: database, object store and key (the browser test reads them here too). */
 export const FRONTIER_DB = { name: 'gensparse', store: 'kv', key: 'sae-frontier.v1' } as const;

@@ -1,4 +1,4 @@
-/** The sharing wasm Identity kernel (src/core/wasm-identity.ts): same values, no copy, no leak. */
+/** The sharing wasm Identity kernel (kernels/wasm-patches/identity.ts): same values, no copy, no leak. */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, installSharedWasmIdentity, uninstallSharedWasmIdentity } from '../../src';
 

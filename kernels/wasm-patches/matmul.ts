@@ -4,18 +4,18 @@
  * tfjs-backend-wasm hands a matmul to XNNPACK only when neither input is transposed
  * (tfjs PR #2532); `transposeA`/`transposeB` fall back to a slow loop. Autodiff's matmul
  * gradients are exactly those transposed forms (dA = dY B^T, dB = A^T dY), so every
- * backward pass took the slow path: measured here 11-17x slower (../shared/REFERENCES.md).
+ * backward pass took the slow path (the timings are in the README's benchmark table, `core`).
  *
  * The fix: wrap the wasm `BatchMatMul` and `_FusedMatMul` kernels so that a transposed
  * input is transposed explicitly first (an O(size) copy), then the plain XNNPACK path runs.
  *
  * The same holds for a batch: tfjs's wasm `BatchMatMul` reaches XNNPACK only for one matrix
  * pair; a rank-3 product [S,M,K] x [S,K,N] with S > 1 (a stack of models) took the slow loop,
- * 14-18x slower than S separate matmuls when measured (`npm run bench -- sae-stack` times both). So
+ * far slower than S separate matmuls (`npm run bench -- sae-stack` times both). So
  * a batched `BatchMatMul` runs as S plain products on slices of the inputs (a batch of 1 on
  * either side broadcasts), concatenated. `_FusedMatMul` keeps tfjs's batch handling (the package
  * does not call it with a batch).
- * Results are identical up to float summation order; `tests/core/wasm-matmul.test.ts` checks.
+ * Results are identical up to float summation order; `tests/kernels/wasm-matmul.test.ts` checks.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -2,24 +2,23 @@
  * The running example of lessons 4-6: sparse features in superposition (Elhage et al. 2022,
  * "Toy Models of Superposition", arXiv:2209.10652) and an SAE trained on them (`ToyRun`), with
  * the probes and figures the three lessons read. Pure model code: no DOM, no Node. Each lesson's
- * experiment.ts builds on it; its page and its script drive that experiment.
+ * experiment.ts builds on it; its page and its script drive that experiment. The frontier the
+ * runs are judged on is sae-frontier.ts.
  *
  * The toy: m = 64 true features along random unit directions in d = 32 dimensions, each firing
  * with probability 1/16 (4 at a time on average) with a magnitude uniform in [0, 1]. An SAE with
  * N = 128 latents should find the 64 directions; the ground truth says how well it did.
- *
- * The frontier habit (Gao et al. 2024, arXiv:2406.04093, Sec. 2.4 and Fig. 1): a run is a point
- * (L0, normalised MSE); a run is judged by where it sits against the curve traced by the others,
- * never by one coordinate alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ChartSpec } from '../../src/charts/spec';
-import { CHART_COLORS, paretoFront } from '../../src/charts/spec';
-import { type MetricHistory, type StepResult, type TrainCallbacks, trainLoop } from '../../src/core/train';
-import { featureRecovery } from '../../src/data/metrics';
-import { type SyntheticSample, SuperpositionData } from '../../src/data/synthetic';
-import { type SaeConfig, SaeTrainer, type SparseAutoencoder, createSae, evaluateSae, weightedL1 } from '../../src/sae';
-import { denseLatents } from '../../src/sae/base';
+import type { ChartSpec } from '../charts/spec';
+import { CHART_COLORS } from '../charts/spec';
+import { type MetricHistory, type StepResult, type TrainCallbacks, trainLoop } from '../core/train';
+import { featureRecovery } from '../sae/eval/truth';
+import { type SyntheticSample, SuperpositionData } from '../data/synthetic';
+import { type SaeConfig, SaeTrainer, type SparseAutoencoder, createSae } from '../sae';
+import { evaluateSae } from '../sae/eval/reconstruction';
+import { denseLatents } from '../sae/base';
+import type { FrontierPoint } from './sae-frontier';
 
 /** The running example: the same toy data and dictionary size in lessons 4, 5 and 6. */
 export const TOY = {
@@ -35,8 +34,8 @@ export const TOY = {
   /** Held-out inputs for every probe (drawn once, before training). */
   heldOut: 2048,
   /**
-   * Adam learning rate, far above the reference 2e-4 / sqrt(N / 2^14) = 2.2e-3 for N = 128: on this
-   * toy ReLU + L1 at lambda 1.5 recovered 55 of 64 directions in 400 steps at 1e-2, 1 at 3e-3.
+   * Adam learning rate, far above the reference 2e-4 / sqrt(N / 2^14) = 2.2e-3 for N = 128: at the
+   * reference rate ReLU + L1 recovers almost none of the directions in a page's run.
    */
   lr: 1e-2,
   /** A latent is dead if it fired on none of the last 10 batches (2,560 inputs). */
@@ -241,143 +240,14 @@ export async function trainRun(
   return { exp, history, probe: await exp.probe() };
 }
 
-/** One run on the frontier chart. */
-export interface FrontierPoint {
-  l0: number;
-  fvu: number;
-  /** Which family it belongs to (one colour per architecture). */
-  architecture: string;
-  /** Its settings, for the tooltip and the legend ("lambda = 1"). */
-  label: string;
-  /** A run of the lesson 4 exercise ('A' or 'B'): shown on its own, not part of the frontier. */
-  tag?: 'A' | 'B';
-  /** The run's sparsity coefficient (lambda), for charts against it. */
-  coefficient?: number;
+/** One ReLU + L1 run at lambda (tied initialisation unless told otherwise). */
+export function reluRun(lambda: number, steps: number, seed: number, tiedInit = true): RunSettings {
+  return { sae: { architecture: 'relu-l1', l1Coefficient: lambda, seed, tiedInit }, steps };
 }
 
-/**
- * Where finished runs are kept so the frontier gains a point per run, across lessons 4-6 in the
- * page. The default keeps them in memory (a script, a test); the page plugs in a browser store
- * (localStorage) from its panel.ts, so this module stays free of the DOM.
- */
-export interface FrontierStore {
-  load(): FrontierPoint[];
-  save(points: FrontierPoint[]): void;
-}
-
-let store: FrontierStore = (() => {
-  let kept: FrontierPoint[] = [];
-  return {
-    load: () => kept,
-    save: (p) => {
-      kept = p;
-    },
-  };
-})();
-
-/** Replaces the frontier store (the page: localStorage). */
-export function setFrontierStore(s: FrontierStore): void {
-  store = s;
-}
-
-/** Every finished run kept so far, all lessons together (oldest first). */
-export function frontierPoints(): FrontierPoint[] {
-  return store.load();
-}
-
-/** Keeps a finished run (the oldest drop out past 200); returns all of them. */
-export function recordFrontierPoint(p: FrontierPoint): FrontierPoint[] {
-  const all = [...store.load(), p].slice(-200);
-  store.save(all);
-  return all;
-}
-
-/** Forgets the kept runs of one architecture. */
-export function forgetFrontier(architecture: string): void {
-  store.save(store.load().filter((p) => p.architecture !== architecture));
-}
-
-/**
- * Normalised MSE the frontier of `front` reaches at `l0`: linear interpolation in (L0, log FVU)
- * between the Pareto points on either side; outside the range, the nearest end (NaN if empty).
- */
-export function frontierAt(front: FrontierPoint[], l0: number): number {
-  const pts = paretoFront(front.map((p) => [p.l0, p.fvu]));
-  if (pts.length === 0) return Number.NaN;
-  if (l0 <= pts[0][0]) return pts[0][1];
-  for (let j = 1; j < pts.length; j++) {
-    const [x0, y0] = pts[j - 1];
-    const [x1, y1] = pts[j];
-    if (l0 <= x1) {
-      const t = (l0 - x0) / (x1 - x0);
-      return Math.exp(Math.log(y0) + t * (Math.log(y1) - Math.log(y0)));
-    }
-  }
-  return pts[pts.length - 1][1];
-}
-
-/**
- * How far a run sits above (> 0, worse) or below (< 0, better) the frontier of other runs, as the
- * log ratio log(FVU_run / FVU_frontier(L0_run)). Two runs are compared by this, not by FVU or L0.
- */
-export function frontierGap(front: FrontierPoint[], run: { l0: number; fvu: number }): number {
-  return Math.log(run.fvu / frontierAt(front, run.l0));
-}
-
-/** Okabe-Ito colour per architecture, the same in every lesson. */
-export const ARCH_COLORS: Record<string, string> = {
-  'relu-l1': CHART_COLORS[0],
-  topk: CHART_COLORS[1],
-  jumprelu: CHART_COLORS[2],
-  exercise: CHART_COLORS[3],
-};
-
-/** The run still training, as one black point on the frontier chart (until it finishes and is recorded). */
-export function currentRunPoint(name: string, at: { l0: number; fvu: number }): ChartSpec['series'][number] {
-  return { name, kind: 'scatter', color: '#000000', pointRadius: 5, points: [[at.l0, at.fvu]] };
-}
-
-/**
- * The frontier chart: normalised MSE (log scale) against L0, one scatter series per architecture
- * with its Pareto curve, plus `extra` series (the exercise's two runs, a live point).
- */
-export function frontierChart(points: FrontierPoint[], extra: ChartSpec['series'] = [], subtitle?: string): ChartSpec {
-  const byArch = new Map<string, FrontierPoint[]>();
-  for (const p of points.filter((q) => !q.tag)) byArch.set(p.architecture, [...(byArch.get(p.architecture) ?? []), p]);
-  const series: ChartSpec['series'] = [];
-  points
-    .filter((q) => q.tag)
-    .forEach((q, j) =>
-      series.push({
-        name: `${q.tag}: ${q.label}`,
-        kind: 'scatter',
-        color: CHART_COLORS[3 + (q.tag === 'B' ? 1 : 0)],
-        pointRadius: 6,
-        points: [[q.l0, q.fvu]],
-        labels: [`run ${q.tag} (${j})`],
-      }),
-    );
-  for (const [arch, pts] of byArch) {
-    const color = ARCH_COLORS[arch] ?? CHART_COLORS[4];
-    series.push({
-      name: `${arch} runs`,
-      kind: 'scatter',
-      color,
-      points: pts.map((p) => [p.l0, p.fvu]),
-      labels: pts.map((p) => p.label),
-      pointRadius: 4,
-    });
-    const front = paretoFront(pts.map((p) => [p.l0, p.fvu]));
-    if (front.length > 1) series.push({ name: `${arch} frontier`, kind: 'line', color, points: front, dashed: true });
-  }
-  return {
-    title: 'The MSE/L0 frontier: lower left is better',
-    subtitle,
-    kind: 'scatter',
-    x: { title: 'L0 (active latents per input)' },
-    y: { title: 'normalised MSE (FVU, log scale)', log: true },
-    series: [...series, ...extra],
-  };
+/** One TopK run at k (AuxK off is a zero coefficient: the dead latents are still counted, nothing revives them). */
+export function topkRun(k: number, steps: number, seed: number, tiedInit = true, auxK = true): RunSettings {
+  return { sae: { architecture: 'topk', k, tiedInit, auxKCoefficient: auxK ? 1 / 32 : 0, seed }, steps };
 }
 
 /** Best decoder cosine of each true feature, sorted, against the 0.9 line. */
@@ -436,55 +306,6 @@ export function shrinkageChart(points: Array<[number, number]>, slope: number, t
     ],
   };
 }
-
-/**
- * Why the decoder must be constrained: rescale latent i by 1/c and decoder row i by c. The
- * reconstruction is unchanged; a plain L1 penalty sum |f_i| drops by c, the decoder-norm-weighted
- * one sum |f_i| ||d_i|| does not. Returns both penalties before and after, on held-out inputs
- * (normalised units, batch means), and the reconstruction change.
- */
-export async function rescalingProbe(
-  exp: ToyRun,
-  c: number,
-): Promise<{
-  plainL1: number;
-  plainL1Rescaled: number;
-  weightedL1: number;
-  weightedL1Rescaled: number;
-  reconChange: number;
-}> {
-  const sae = exp.sae;
-  const x = tf.tensor2d(exp.heldOut.x, [TOY.heldOut, TOY.dim]);
-  const vals = tf.tidy(() => {
-    const xn = sae.normalise(x);
-    const fBN = sae.preActivations(xn).relu() as tf.Tensor2D;
-    const wDec = sae.wDecND as tf.Tensor2D;
-    const fScaled = fBN.div(c) as tf.Tensor2D;
-    const wScaled = wDec.mul(c) as tf.Tensor2D;
-    const recon = fBN.matMul(wDec);
-    const reconScaled = fScaled.matMul(wScaled);
-    return tf.stack([
-      fBN.abs().sum(1).mean(),
-      fScaled.abs().sum(1).mean(),
-      weightedL1(fBN, wDec),
-      weightedL1(fScaled, wScaled),
-      recon.sub(reconScaled).abs().max(),
-    ]);
-  });
-  const v = await vals.data();
-  tf.dispose([x, vals]);
-  return { plainL1: v[0], plainL1Rescaled: v[1], weightedL1: v[2], weightedL1Rescaled: v[3], reconChange: v[4] };
-}
-
-/**
- * The "which is better?" exercise of lesson 4: A has the lower MSE and the higher L0; which run is
- * better? A: a small lambda with a learning rate ten times lower (the same number of steps). B: a
- * larger lambda at the usual rate. The script and the page (its "Try it" buttons) train this pair.
- */
-export const EXERCISE = {
-  a: { label: 'lambda 0.6, lr 0.001', lambda: 0.6, lr: 1e-3 },
-  b: { label: 'lambda 2', lambda: 2, lr: TOY.lr },
-} as const;
 
 /** One labelled run of a sweep. */
 export interface SweepRun {

@@ -3,8 +3,8 @@
  * fast ops are timed against.
  */
 import * as tf from '@tensorflow/tfjs';
-import { densify } from '../kernels/densify';
-import { checkMatryoshkaArgs } from '../kernels/matryoshka-loss/reference';
+import { densify } from '../densify';
+import { checkMatryoshkaArgs } from '../matryoshka-loss/reference';
 
 /** Elements of one chunk's [c, N, D] intermediate we allow (16 MiB of float32). */
 const CHUNK_ELEMENTS = 4 * 1024 * 1024;
