@@ -51,12 +51,12 @@ export const opposingDirections: Study = {
     const n = q ? 256 : 2048;
     const k = q ? 8 : 32;
     const seeds = (q ? [0, 1, 2] : [0, 1, 2, 3, 4]).map((s) => ctx.seed + s);
-    const steps = q ? 12 : 1000;
+    const steps = q ? 12 : 600;
     const batchSize = q ? 64 : 512;
     const measureEvery = q ? 4 : 100;
     const lr = referenceLearningRate(n);
     const bigN = q ? 2048 : 65536;
-    const train = await charResiduals('train', q ? 1024 : 65536);
+    const train = await charResiduals('train', q ? 1024 : 32768);
     const heldOut = await charResiduals('heldOut', q ? 512 : 2048);
     const D = train.dim;
     const rng = new Rng(ctx.seed + 1000);

@@ -45,11 +45,11 @@ export const progressive: Study = {
     const reads = [k / 4, k / 2, k, 2 * k, 4 * k];
     const seeds = [0, 1, 2].map((s) => ctx.seed + s);
     const S = seeds.length;
-    const steps = q ? 12 : 800;
+    const steps = q ? 12 : 600;
     const batchSize = q ? 64 : 512;
     const measureEvery = q ? 4 : 100;
     const lr = referenceLearningRate(n);
-    const train = await charResiduals('train', q ? 1024 : 65536);
+    const train = await charResiduals('train', q ? 1024 : 32768);
     const heldOut = await charResiduals('heldOut', q ? 512 : 4096);
     const D = train.dim;
     // Arms in stack order: Multi-TopK at k, TopK at k, then TopK trained at each other k'.
