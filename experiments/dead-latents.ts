@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ReproductionRow } from '../src/analysis/reproduction';
 import { meanInterval } from '../src/analysis/stats';
+import { ConfigError } from '../src/core/errors';
 import { SuperpositionData } from '../src/data/synthetic';
 import { type SparseAutoencoder, TopKSae, evaluateSae, referenceLearningRate } from '../src/sae';
 import { meanBandSeries, relativeChangeLastFifth, sig, stackIndex, trainStackWithCurves } from './common';
@@ -46,8 +47,8 @@ interface Regime {
 /** Mean over latents of cos(W_enc[:, i], W_dec[i, :]): 1 at tied init. */
 async function encoderDecoderCosine(sae: SparseAutoencoder): Promise<number> {
   const cos = tf.tidy(() => {
-    const encND = (sae as TopKSae).wEncDN.transpose();
-    const dec = (sae as TopKSae).wDecND;
+    const encND = sae.wEncDN.transpose();
+    const dec = sae.wDecND;
     const dot = encND.mul(dec).sum(1);
     return dot.div(encND.norm('euclidean', 1).mul(dec.norm('euclidean', 1)).maximum(1e-12)).mean();
   });
@@ -144,6 +145,8 @@ export const deadLatents: Study = {
             }),
         ),
       );
+      if (deadWindow > regime.steps * batchSize)
+        throw new ConfigError('deadWindow', `${deadWindow} inputs outlasts regime ${regime.id}'s run`);
       try {
         const untrainedDead: number[] = [];
         const untrainedFvu: number[] = [];
@@ -232,17 +235,15 @@ export const deadLatents: Study = {
           const cos = meanInterval(final('cosine', ci));
           return { id: c.id, dead, fvu, cos, untrainedDead: meanInterval(untrained(untrainedDead, ci)) };
         });
+        // The windowed dead fraction exists from the first checkpoint after one dead window of inputs.
+        const from = x.findIndex((v) => v >= deadWindow);
+        const pointsOf = (m: string) => (m === 'dead' ? x.slice(from) : x);
+        const curveOf = (m: string, ci: number) => perArm(m, ci).map((v) => (m === 'dead' ? v.slice(from) : v));
         const plateau = Object.fromEntries(
           ['fvu', 'dead', 'cosine'].map((m) => [
             m,
             Object.fromEntries(
-              DEAD_LATENT_CONDITIONS.map((c, ci) => [
-                c.id,
-                relativeChangeLastFifth(
-                  x,
-                  perArm(m, ci).map((v) => v.map((y) => (Number.isFinite(y) ? y : 0))),
-                ),
-              ]),
+              DEAD_LATENT_CONDITIONS.map((c, ci) => [c.id, relativeChangeLastFifth(pointsOf(m), curveOf(m, ci))]),
             ),
           ]),
         );
@@ -255,15 +256,11 @@ export const deadLatents: Study = {
           steps: regime.steps,
           lr,
           samples: x,
+          deadSamples: pointsOf('dead'),
           curves: Object.fromEntries(
-            Object.entries(curves.curves).map(([m, v]) => [
+            Object.keys(curves.curves).map((m) => [
               m,
-              Object.fromEntries(
-                DEAD_LATENT_CONDITIONS.map((c, ci) => [
-                  c.id,
-                  seeds.map((_, s) => v[stackIndex(ci, s, S)].map((y) => (Number.isFinite(y) ? y : -1))),
-                ]),
-              ),
+              Object.fromEntries(DEAD_LATENT_CONDITIONS.map((c, ci) => [c.id, curveOf(m, ci)])),
             ]),
           ),
           finalHeldOutDead: Object.fromEntries(DEAD_LATENT_CONDITIONS.map((c, ci) => [c.id, final('heldOutDead', ci)])),

@@ -22,8 +22,15 @@ test('dead-latents --quick: both regimes, curves against samples seen per condit
       // A fraction of n latents is a multiple of 1/n.
       for (const f of dead) expect(Math.abs(f * n - Math.round(f * n))).toBeLessThan(1e-9);
       for (const fvu of numbersAt(report, `${regime}.finalFvu.${c.id}`)) expect(fvu).toBeGreaterThan(0);
-      for (const curve of ['fvu', 'cosine', 'heldOutDead', 'dead'])
+      for (const curve of ['fvu', 'cosine', 'heldOutDead'])
         expect(numbersAt(report, `${regime}.curves.${curve}.${c.id}`)).toHaveLength(seeds.length * samples.length);
+      // The windowed dead fraction: from the first checkpoint after one dead window of inputs.
+      const deadSamples = numbersAt(report, `${regime}.deadSamples`);
+      expect(deadSamples[0]).toBeGreaterThanOrEqual(numbersAt(report, 'deadWindowInputs')[0]);
+      expect(deadSamples[deadSamples.length - 1]).toBe(samples[samples.length - 1]);
+      const windowed = numbersAt(report, `${regime}.curves.dead.${c.id}`);
+      expect(windowed).toHaveLength(seeds.length * deadSamples.length);
+      expectFractions(windowed);
       // By construction: a tied encoder starts as the decoder's transpose (cosine 1 before the first step).
       if (c.tiedInit)
         for (const s of seeds.keys())
