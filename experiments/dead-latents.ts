@@ -103,17 +103,19 @@ export const deadLatents: Study = {
           {
             id: 'b',
             label: 'more latents than features',
-            features: 256,
+            features: 128,
             dim: 64,
-            probability: 0.03,
+            probability: 0.04,
             nLatents: 2048,
-            k: 8,
+            k: 4,
             steps: 800,
           },
         ];
     const batchSize = q ? 64 : 1024;
     const measureEvery = q ? 4 : 100;
-    const deadWindow = (q ? 4 : 100) * batchSize;
+    // One dead window for the trainer (the set AuxK revives) and the held-out count: in a probe with a
+    // 100-batch window no latent of either regime ever counted as dead, so AuxK never acted.
+    const deadWindow = (q ? 4 : 8) * batchSize;
     const heldOutRows = q ? 512 : 8192;
     const S = seeds.length;
     const ids: string[] = DEAD_LATENT_CONDITIONS.map((c) => c.id);
