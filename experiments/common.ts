@@ -125,3 +125,102 @@ export function randomRows(data: Float32Array, dim: number, seed: number): Activ
     },
   };
 }
+
+// Imports of the learning-curve helpers below (kept beside them).
+import type { SeriesSpec } from '../src/charts';
+import { meanInterval } from '../src/analysis/stats';
+
+/**
+ * Learning curves of a stack: `samples[p]` is the number of training inputs seen at checkpoint p
+ * (0 = after data initialisation, before the first step), `curves[metric][member][p]` the value
+ * `measure` returned there.
+ */
+export interface StackCurves {
+  samples: number[];
+  curves: Record<string, number[][]>;
+}
+
+/**
+ * Trains a stack of SAEs (one architecture and shape; seeds and conditions in their configs) on
+ * one source with a progress bar, and calls `measure` before the first step and every
+ * `measureEvery` steps (and after the last): the metric against samples seen (issue 22, rule 2).
+ * `measure` reads the trainer (its SAEs, dead sets, inputs seen) and returns, per metric name, one
+ * value per member. The trainer is freed; the SAEs are not.
+ */
+export async function trainStackWithCurves(
+  ctx: StudyContext,
+  label: string,
+  saes: SparseAutoencoder[],
+  source: ActivationSource,
+  config: SaeTrainerConfig & { measureEvery: number },
+  measure: (trainer: SaeTrainer) => Promise<Record<string, number[]>>,
+): Promise<StackCurves> {
+  const { measureEvery, ...trainConfig } = config;
+  const out: StackCurves = { samples: [], curves: {} };
+  const record = async (samplesSeen: number) => {
+    const values = await measure(trainer);
+    out.samples.push(samplesSeen);
+    for (const [name, perMember] of Object.entries(values)) {
+      out.curves[name] ??= saes.map(() => []);
+      perMember.forEach((v, i) => out.curves[name][i].push(v));
+    }
+  };
+  const logEvery = trainConfig.logEvery ?? measureEvery;
+  const trainer: SaeTrainer = new SaeTrainer(saes, source, {
+    ...trainConfig,
+    logEvery,
+    callbacks: ([ctx.progress(label, trainConfig.steps)] as TrainCallbacks[]).concat(
+      {
+        onLog: async (step) => {
+          if ((step + 1) % measureEvery === 0 || step === trainConfig.steps - 1) await record(trainer.inputsSeen);
+        },
+      },
+      trainConfig.callbacks ?? [],
+    ),
+  });
+  try {
+    await trainer.initialise();
+    await record(0);
+    await trainer.train();
+  } finally {
+    trainer.dispose();
+  }
+  return out;
+}
+
+/**
+ * Chart series of one arm's curve over seeds: the mean (solid) and the 95% interval's bounds
+ * (faded), from `perSeed[seed][point]` at `samples[point]`. A point where some seed's value is not
+ * finite (not yet measured) is left as a gap.
+ */
+export function meanBandSeries(name: string, samples: number[], perSeed: number[][]): SeriesSpec[] {
+  const gap = { mean: Number.NaN, lo: Number.NaN, hi: Number.NaN };
+  const stats = samples.map((_, p) => {
+    const values = perSeed.map((s) => s[p]);
+    return values.every(Number.isFinite) ? meanInterval(values) : gap;
+  });
+  return [
+    { name: `${name} (mean of ${perSeed.length})`, points: samples.map((x, p) => [x, stats[p].mean]) },
+    { name: `${name} 95% low`, points: samples.map((x, p) => [x, stats[p].lo]), ghost: true, dashed: true },
+    { name: `${name} 95% high`, points: samples.map((x, p) => [x, stats[p].hi]), ghost: true, dashed: true },
+  ];
+}
+
+/**
+ * The plateau measure of a curve (issue 22, rule 2): the relative change of the seed mean over the
+ * last 20% of training, (v_end - v_at_80%) / |v_at_80%| (0 when both are 0).
+ */
+export function relativeChangeLastFifth(samples: number[], perSeed: number[][]): number {
+  const end = samples.length - 1;
+  const target = 0.8 * samples[end];
+  let p = 0;
+  while (p < end && samples[p + 1] <= target) p++;
+  const at = (q: number) => mean(perSeed.map((s) => s[q]));
+  const [a, b] = [at(p), at(end)];
+  return a === 0 && b === 0 ? 0 : (b - a) / Math.abs(a);
+}
+
+/** Member i of a stack laid out condition-major (`conditions x seeds`): its condition and seed indices. */
+export function stackIndex(conditionIndex: number, seedIndex: number, seeds: number): number {
+  return conditionIndex * seeds + seedIndex;
+}

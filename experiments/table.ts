@@ -27,14 +27,22 @@ const HEADLINES: Record<string, (n: N) => string> = {
     );
   },
   'dead-latents': (n) => {
-    const w = n.widths.length - 1;
-    return `dead at the end, n = ${n.widths[w]}: ${Object.entries(n.finalDeadFractionMean as Record<string, number[]>)
-      .map(([id, v]) => `${id} ${sig(v[w])}`)
-      .join(', ')}`;
+    const m = (v: number[]) => sig(v.reduce((a, b) => a + b, 0) / v.length);
+    const [a, b] = [n.regimeA, n.regimeB];
+    return (
+      `more latents than features (n = ${b.nLatents}): dead tied+auxk ${m(b.finalHeldOutDead['tied+auxk'])} vs ` +
+      `independent ${m(b.finalHeldOutDead.independent)}; more features than latents (n = ${a.nLatents}): FVU tied+auxk ` +
+      `${m(a.finalFvu['tied+auxk'])} vs independent+auxk ${m(a.finalFvu['independent+auxk'])} (seed means)`
+    );
   },
-  'opposing-directions': (n) =>
-    `${n.trainedCount[0]} / ${n.trainedCount[1]} of ${n.nLatents} latents below -0.9 / -0.7 (random: ` +
-    `${sig(n.randomExpectedCount[0])} / ${sig(n.randomExpectedCount[1])} expected); ${n.big.nLatents} latents in blocks: ${sig(n.big.seconds)} s`,
+  'opposing-directions': (n) => {
+    const m = (v: number[]) => sig(v.reduce((a, b) => a + b, 0) / v.length);
+    return (
+      `fraction of ${n.nLatents} latents below -0.9 / -0.7: ${m(n.finalFraction['below0.9'])} / ` +
+      `${m(n.finalFraction['below0.7'])} trained, ${m(n.untrainedFraction['below0.9'])} / ${m(n.untrainedFraction['below0.7'])} ` +
+      `untrained (random expectation ${sig(n.randomExpectedFraction[0])} / ${sig(n.randomExpectedFraction[1])}; seed means)`
+    );
+  },
   shuffling: (n) =>
     `neighbour cosine ${sig(n.neighbourCosine)}; tokens to FVU ${sig(n.targetFvu)}: sequential / shuffled = ` +
     `${n.tokenRatio === undefined ? 'n/a' : sig(n.tokenRatio)}; final FVU ${sig(n.best.sequential.finalFvu)} vs ${sig(n.best.shuffled.finalFvu)}`,
@@ -46,9 +54,15 @@ const HEADLINES: Record<string, (n: N) => string> = {
       `${sig(Math.max(...n.single.map((s: N) => s.f1)))}`
     );
   },
-  progressive: (n) =>
-    `Multi-TopK read at 4k: FVU ${sig(n.multiTopKFvu[4])} (trained at 4k: ${sig(n.dedicatedFvu[4])}, TopK read there: ` +
-    `${sig(n.topkFvu[4])}); at k/4: ${sig(n.multiTopKFvu[0])} (${sig(n.dedicatedFvu[0])}); a(k+1)/a(k) median ${sig(n.nextRatio.multiTopKMedian)}`,
+  progressive: (n) => {
+    const m = (v: number[]) => sig(v.reduce((a, b) => a + b, 0) / v.length);
+    const [k, k4] = [n.reads.indexOf(n.k), n.reads.indexOf(4 * n.k)];
+    return (
+      `FVU at k = ${n.k}: Multi-TopK ${m(n.multiTopKFvu[k])} vs TopK ${m(n.topkFvu[k])}; at 4k: ${m(n.multiTopKFvu[k4])} ` +
+      `vs ${m(n.topkFvu[k4])}; (k+1)-th pre-activation > 0 on ${m(n.curves.topk.nextPositive.map((c: number[]) => c[c.length - 1]))} ` +
+      'of inputs (TopK; seed means)'
+    );
+  },
   absorption: (n) => {
     const i = n.toy.ks.length - 1;
     return `toy absorption at k = ${n.toy.ks[i]}: ${Object.entries(n.toy.rate as Record<string, number[]>)
@@ -65,9 +79,11 @@ const HEADLINES: Record<string, (n: N) => string> = {
       .slice(-3)
       .map((v: number) => sig(v))
       .join(' / ')})`,
-  'batchtopk-threshold': (n) =>
-    `inference L0 / k over k = ${n.ks.join(', ')}: global threshold ${n.l0.global.map((v: number, i: number) => sig(v / n.ks[i], 2)).join(', ')}; ` +
-    `per-latent ${n.l0.perLatent.map((v: number, i: number) => sig(v / n.ks[i], 2)).join(', ')}`,
+  'batchtopk-threshold': (n) => {
+    const m = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const at = (mode: string) => n.ks.map((k: number, i: number) => sig(m(n.l0[mode][i]) / k, 2)).join(', ');
+    return `inference L0 / k over k = ${n.ks.join(', ')}: EMA ${at('ema')}; global fitted ${at('global')}; per-latent fitted ${at('perLatent')} (seed means)`;
+  },
 };
 
 /** The markdown table (experiments without a committed full run say so), as docs/results.md holds it. */

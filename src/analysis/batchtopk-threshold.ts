@@ -124,3 +124,20 @@ export async function thresholdedMetrics(
   }
   return { l0: active / M, fvu: err / total };
 }
+
+/**
+ * One global threshold fitted afterwards to inference L0 = k on calibration rows: theta = the
+ * (c + 1)-th largest entry of `reluMN` with c = floor(k M), so that c entries exceed it (barring
+ * ties): the same selection as BatchTopK over the whole calibration set as one batch. The
+ * like-for-like counterpart of the training-time EMA threshold (same rule, fitted on data).
+ * @param reluMN row-major [M, N], the ReLU'd pre-activations of the calibration rows
+ */
+export function fitGlobalThreshold(reluMN: ArrayLike<number>, M: number, k: number): number {
+  checkInt('M', M, 1);
+  if (reluMN.length % M !== 0) throw new InputError('reluMN', `length ${reluMN.length} is not a multiple of M = ${M}`);
+  const N = reluMN.length / M;
+  if (!(k > 0 && k <= N)) throw new InputError('k', `must be in (0, ${N}], got ${k}`);
+  const sorted = Float64Array.from(reluMN).sort().reverse();
+  const c = Math.floor(k * M);
+  return c >= sorted.length ? 0 : sorted[c];
+}

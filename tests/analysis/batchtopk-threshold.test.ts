@@ -3,6 +3,7 @@ import {
   batchSelection,
   calibrateThresholds,
   firingRates,
+  fitGlobalThreshold,
   thresholdedMetrics,
 } from '../../src/analysis/batchtopk-threshold';
 import { Rng } from '../../src/core/random';
@@ -49,4 +50,19 @@ test('thresholdedMetrics with the global threshold for every latent equals evalu
   const calibrated = await thresholdedMetrics(sae, rows, calibrateThresholds(reluMN, M, 24, rates), 32);
   expect(calibrated.l0).toBeCloseTo(3, 6);
   sae.dispose();
+});
+
+test('the fitted global threshold lets exactly floor(k M) calibration entries through (brute-force count)', () => {
+  const rng = new Rng(11);
+  const M = 30;
+  const N = 8;
+  const relu = Float64Array.from({ length: M * N }, () => Math.max(0, rng.normal()));
+  for (const k of [0.5, 1, 2.5, 3]) {
+    const theta = fitGlobalThreshold(relu, M, k);
+    let passed = 0;
+    for (const v of relu) if (v > theta) passed++;
+    expect(passed).toBe(Math.floor(k * M));
+  }
+  expect(() => fitGlobalThreshold(relu, M, 0)).toThrow(/k/);
+  expect(() => fitGlobalThreshold(relu, 7, 1)).toThrow(/reluMN/);
 });

@@ -1,4 +1,5 @@
 import { OPPOSING_THRESHOLDS, opposingDirections } from '../../experiments/opposing-directions';
+import { verdictOf } from '../../src/analysis/reproduction';
 import { expectFractions, numbersAt, runQuick } from './helpers';
 
 test('opposing-directions --quick: counts within [0, n], falling as the threshold tightens; co-firing below each rate', async () => {
@@ -30,5 +31,30 @@ test('opposing-directions --quick: counts within [0, n], falling as the threshol
     expectFractions([p.fireRateA, p.fireRateB, p.fireRateBoth]);
     expect(p.fireRateBoth).toBeLessThanOrEqual(Math.min(p.fireRateA, p.fireRateB));
     expect(p.cosine).toBeGreaterThanOrEqual(minCos - 1e-6);
+  }
+  // Per seed, the fraction against samples seen; the final point is the fraction after training.
+  const seeds = numbersAt(report, 'seeds');
+  expect(seeds.length).toBeGreaterThanOrEqual(3);
+  const samples = numbersAt(report, 'samples');
+  expect(samples[0]).toBe(0);
+  for (const t of OPPOSING_THRESHOLDS) {
+    const curves = numbersAt(report, `fractionCurves.below${t}`);
+    expect(curves).toHaveLength(seeds.length * samples.length);
+    expectFractions(curves);
+    seeds.forEach((_, s) => {
+      const curve = numbersAt(report, `fractionCurves.below${t}.${s}`);
+      expect(numbersAt(report, `finalFraction.below${t}.${s}`)).toEqual([curve[curve.length - 1]]);
+      expect(numbersAt(report, `untrainedFraction.below${t}.${s}`)).toEqual([curve[0]]);
+    });
+  }
+  // Seed 0's count and fraction are one measurement.
+  numbersAt(report, 'trainedCount').forEach((c, a) =>
+    expect(numbersAt(report, `finalFraction.below${OPPOSING_THRESHOLDS[a]}.0`)[0]).toBeCloseTo(c / n, 10),
+  );
+  const rows = report.reproduction ?? [];
+  expect(rows).toHaveLength(2);
+  for (const row of rows) {
+    expect(row.ours.n).toBe(seeds.length);
+    expect(['reproduced', 'not reproduced', 'inconclusive']).toContain(verdictOf(row).verdict);
   }
 }, 300_000);
