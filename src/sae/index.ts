@@ -78,6 +78,10 @@ export type { SaeConfig } from './create';
 export { SaeTrainer, StackMember, memberMetrics, referenceLearningRate } from './trainer';
 /** Trainer options. */
 export type { SaeTrainerConfig } from './trainer';
+/** Steers a sparsity coefficient toward a target L0 during training, frozen for the end (SynthSAEBench). */
+export { TargetL0Controller, sparsityCoefficientField } from './l0-controller';
+/** Options of the controller. */
+export type { TargetL0Options } from './l0-controller';
 /** Held-out metrics: MSE, FVU over the whole set, L0, dead fraction, density histogram, reconstruction bias. */
 export { evaluateSae, densityHistogram } from './metrics';
 /** Result and options of `evaluateSae`. */
