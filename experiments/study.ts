@@ -10,6 +10,7 @@ import type { ChartSpec } from '../src/charts';
 import { writeChartPng } from '../src/charts/node';
 import { progressBar } from '../src/core/progress';
 import type { TrainCallbacks } from '../src/core/train';
+import type { ReproductionRow } from '../src/analysis/reproduction';
 import type { FigureEntry, Numbers } from './report';
 
 /** What the runner gives an experiment. */
@@ -33,6 +34,8 @@ export interface StudyResult {
   /** Markdown: what was found, with the numbers as measured. */
   summary: string;
   numbers: Numbers;
+  /** Rows of the reproduction table this run measures (report.json `reproduction`). */
+  reproduction?: ReproductionRow[];
 }
 
 /** One experiment. */

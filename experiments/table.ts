@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type ReproductionRow, reproductionMarkdown } from '../src/analysis/reproduction';
-import { sig } from './common';
+import { mean, sig } from './common';
 import { STUDIES } from './index';
 import { type StudyReport, readReport } from './report';
 
@@ -15,6 +15,15 @@ type N = Record<string, any>;
 
 /** One sentence of headline numbers per experiment, from its report's numbers. */
 const HEADLINES: Record<string, (n: N) => string> = {
+  'known-truth': (n) => {
+    const names = Object.keys(n.perArchitecture);
+    const f1 = (a: string) => mean(n.perArchitecture[a].f1[n.samplesSeen.length - 1]);
+    const best = names.reduce((b, a) => (f1(a) > f1(b) ? a : b));
+    return (
+      `F1 at ${n.samplesSeen[n.samplesSeen.length - 1].toLocaleString('en-US')} samples, mean over seeds: ` +
+      `${names.map((a) => `${a} ${sig(f1(a))}`).join(', ')} (best ${best}; untrained ${best} ${sig(mean(n.perArchitecture[best].baseline.f1))})`
+    );
+  },
   frontier: (n) => {
     const fam = ['ReLU+L1', 'JumpReLU', 'TopK', 'BatchTopK', 'Matryoshka', 'Multi-TopK'];
     const best = (d: N) => d.score.reduce((b: number, v: number, i: number) => (v > d.score[b] ? i : b), 0);
