@@ -1,5 +1,7 @@
 import { verdictOf } from '../../src/analysis/reproduction';
+import { heldOutTruth } from '../../experiments/common';
 import { knownTruth } from '../../experiments/known-truth';
+import { SynthBench } from '../../src/data/synth-bench';
 import { expectFractions, numbersAt, runQuick } from './helpers';
 
 test('known-truth --quick: every architecture scored at every checkpoint over seeds, beside untrained SAEs; rows follow the schema', async () => {
@@ -57,3 +59,22 @@ test('known-truth --quick: every architecture scored at every checkpoint over se
     'seed-stability.png',
   ]);
 }, 300_000);
+
+test('heldOutTruth replays one fixed draw of the generator: the same rows after a rewind, the generator drawn once', () => {
+  const bench = new SynthBench({ seed: 4, numFeatures: 64, dim: 16, hierarchy: { roots: 2, branching: 2, depth: 2 } });
+  const copy = new SynthBench({ seed: 4, numFeatures: 64, dim: 16, hierarchy: { roots: 2, branching: 2, depth: 2 } });
+  const held = heldOutTruth(bench, 10);
+  const expected = copy.sample(10);
+  // The generator moved past the held-out rows: its next draw is the copy's next one.
+  expect(bench.sample(3).x).toEqual(copy.sample(3).x);
+  const first = held.sample(7);
+  expect(first.x).toEqual(expected.x.subarray(0, 7 * 16));
+  expect(first.codes).toEqual(expected.codes.subarray(0, 7 * 64));
+  // Wraps after the 10th row; a rewind replays from the start.
+  const wrap = held.sample(5);
+  expect(wrap.x.subarray(0, 3 * 16)).toEqual(expected.x.subarray(7 * 16));
+  expect(wrap.x.subarray(3 * 16)).toEqual(expected.x.subarray(0, 2 * 16));
+  held.setState({ cursor: 0 });
+  expect(held.sample(10).x).toEqual(expected.x);
+  expect(held.directions).toBe(bench.directions);
+});
