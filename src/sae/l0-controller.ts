@@ -68,7 +68,7 @@ export class TargetL0Controller implements TrainCallbacks {
     this.rate = checkNumber('rate', options.rate ?? 0.1, { min: 0, minOpen: true });
     this.freezeAt = Math.floor(steps * freeze);
     this.fields = saes.map((s) => sparsityCoefficientField(s));
-    saes.forEach((s, i) => {
+    saes.forEach((_, i) => {
       const c = this.coefficientOf(i);
       if (!(c > 0))
         throw new ConfigError(`saes[${i}].${this.fields[i]}`, `must be > 0 to be steered in log space, got ${c}`);
