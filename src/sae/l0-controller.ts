@@ -38,7 +38,7 @@ export interface TargetL0Options {
   steps: number;
   /** Fraction of the run after which the coefficient is frozen. Default 0.8. */
   freezeFraction?: number;
-  /** Step size in log(coefficient) per unit of log L0 error, per logged step. Default 0.1. */
+  /** Step size in log(coefficient) per unit of log L0 error, per logged step. Default 0.05 (faster settings overshoot while the SAE lags: experiments/known-truth.ts). */
   rate?: number;
 }
 
@@ -65,7 +65,7 @@ export class TargetL0Controller implements TrainCallbacks {
     this.targetL0 = checkNumber('targetL0', options.targetL0, { min: 0, minOpen: true });
     const steps = checkInt('steps', options.steps, 1);
     const freeze = checkNumber('freezeFraction', options.freezeFraction ?? 0.8, { min: 0, max: 1 });
-    this.rate = checkNumber('rate', options.rate ?? 0.1, { min: 0, minOpen: true });
+    this.rate = checkNumber('rate', options.rate ?? 0.05, { min: 0, minOpen: true });
     this.freezeAt = Math.floor(steps * freeze);
     this.fields = saes.map((s) => sparsityCoefficientField(s));
     saes.forEach((_, i) => {
