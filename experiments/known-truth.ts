@@ -233,8 +233,13 @@ export const knownTruth: Study = {
             const b = baselines[j].metrics[metric].mean;
             return [
               { name: labels[j], color, points: line((m) => m.mean) },
-              { name: `${labels[j]} 95% interval`, color, ghost: true, points: line((m) => m.lo) },
-              { name: `${labels[j]} 95% interval (upper)`, color, ghost: true, points: line((m) => m.hi) },
+              // The band's outline in one series: the lower ends forward, the upper ends back.
+              {
+                name: `${labels[j]} 95% interval`,
+                color,
+                ghost: true,
+                points: [...line((m) => m.lo), ...line((m) => m.hi).reverse()],
+              },
               {
                 name: `${labels[j]} untrained`,
                 color,
@@ -247,7 +252,7 @@ export const knownTruth: Study = {
             ];
           }),
         },
-        `Mean over ${seeds.length} seeds (faint lines: the 95% interval); dashed: untrained SAEs of the same ` +
+        `Mean over ${seeds.length} seeds (faint outline: the 95% interval); dashed: untrained SAEs of the same ` +
           'architecture on the same held-out rows. A trained SAE means something only above its dashed line.',
       );
     }
