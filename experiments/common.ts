@@ -10,6 +10,8 @@ import { loadCharLmActivations } from '../src/data/lm/node';
 import type { CharLmActivations } from '../src/data/lm';
 import { SaeTrainer, type SaeTrainerConfig, type SparseAutoencoder, denseLatents } from '../src/sae';
 import { type SaeEvaluation, evaluateSae } from '../src/sae/eval/reconstruction';
+import type { SyntheticSample } from '../src/data/synthetic';
+import type { KnownTruthSource } from '../src/sae/eval/truth';
 import type { StudyContext } from './study';
 
 const cache = new Map<string, Promise<CharLmActivations>>();
@@ -223,4 +225,35 @@ export function relativeChangeLastFifth(samples: number[], perSeed: number[][]):
 /** Member i of a stack laid out condition-major (`conditions x seeds`): its condition and seed indices. */
 export function stackIndex(conditionIndex: number, seedIndex: number, seeds: number): number {
   return conditionIndex * seeds + seedIndex;
+}
+
+/**
+ * `samples` inputs drawn once from a known-truth generator, replayed as a known-truth source: each
+ * `sample(n)` returns the next rows of the fixed set (wrapping), and getState/setState move the
+ * cursor, so every SAE (and `untrainedBaseline`, which replays by getState) is scored on the same
+ * held-out rows while the generator's own stream is drawn only once.
+ */
+export function heldOutTruth(
+  bench: { dim: number; directions: Float32Array; numFeatures: number; sample(n: number): SyntheticSample },
+  samples: number,
+): KnownTruthSource & { getState(): { cursor: number }; setState(s: { cursor: number }): void } {
+  const { x, codes } = bench.sample(samples);
+  const { dim, numFeatures: m } = bench;
+  let cursor = 0;
+  return {
+    dim,
+    directions: bench.directions,
+    sample(n: number): SyntheticSample {
+      const out = { x: new Float32Array(n * dim), codes: new Float32Array(n * m) };
+      for (let b = 0; b < n; b++, cursor = (cursor + 1) % samples) {
+        out.x.set(x.subarray(cursor * dim, (cursor + 1) * dim), b * dim);
+        out.codes.set(codes.subarray(cursor * m, (cursor + 1) * m), b * m);
+      }
+      return out;
+    },
+    getState: () => ({ cursor }),
+    setState(s: { cursor: number }) {
+      cursor = s.cursor;
+    },
+  };
 }

@@ -1,19 +1,18 @@
 /**
- * frontier: normalised MSE (FVU) against L0 for every architecture on the same data and
- * budget: ReLU+L1 and JumpReLU over their coefficient, TopK, BatchTopK and Matryoshka over k,
- * and one Multi-TopK SAE read at several k. Each frontier drawn with its Pareto-optimal runs
- * (src/analysis/frontier.ts). The same runs are then scored by what the dictionary is for:
- * F1 against the true features of the known-truth benchmark (SynthBench, src/sae/eval/truth.ts)
- * and the fraction of the character model's loss recovered when the SAE is spliced in
- * (src/sae/eval/splice.ts): a better FVU/L0 point is not always a better dictionary.
+ * frontier: normalised MSE (FVU) against L0 for every architecture on the character model's
+ * residual stream, same data and budget: ReLU+L1 and JumpReLU over their coefficient, TopK,
+ * BatchTopK and Matryoshka over k, and one Multi-TopK SAE read at several k. Each frontier drawn
+ * with its Pareto-optimal runs (src/analysis/frontier.ts). The same runs are then scored by what
+ * the dictionary is for, the fraction of the model's loss recovered when the SAE is spliced in
+ * (src/sae/eval/splice.ts): a better FVU/L0 point is not always a better dictionary. The
+ * known-truth comparison (F1 against true features, over training and seeds) is its own study,
+ * known-truth.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { paretoMask, paretoPoints } from '../src/analysis/frontier';
 import { CHART_COLORS } from '../src/charts';
-import { SynthBench } from '../src/data/synth-bench';
 import { heldOutEvalTokens, loadCharLm } from '../src/data/lm/node';
 import { type SaeConfig, type SparseAutoencoder, TopKSae, createSae } from '../src/sae';
-import { evaluateKnownTruth } from '../src/sae/eval/truth';
 import { spliceEvaluate } from '../src/sae/eval/splice';
 import type { ActivationSource } from '../src/data/source';
 import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
@@ -25,7 +24,7 @@ interface Point {
   setting: string;
   l0: number;
   fvu: number;
-  /** F1 (known truth) or fraction of loss recovered (character model). */
+  /** Fraction of the character model's loss recovered when spliced in. */
   score: number;
 }
 
@@ -154,33 +153,13 @@ function draw(ctx: StudyContext, file: string, title: string, points: Point[], y
 
 export const frontier: Study = {
   name: 'frontier',
-  title: 'Frontiers of every architecture',
+  title: 'Frontiers of every architecture on the character model',
   question:
-    'On the same data and budget, where does each architecture sit on the FVU / L0 frontier, and does the order hold ' +
-    'when the same SAEs are scored by F1 against known features and by the loss recovered in the character model?',
+    "On the character model's residual stream, same data and budget, where does each architecture sit on the FVU / L0 " +
+    'frontier, and does the order hold when the same SAEs are scored by the loss recovered when spliced in?',
   async run(ctx) {
     const q = ctx.quick;
     const n = q ? 64 : 128;
-    // Known truth: one generator; training and evaluation draw consecutive fresh samples of it.
-    const bench = new SynthBench({
-      seed: ctx.seed,
-      ...(q ? { numFeatures: 256, dim: 32, hierarchy: { roots: 8, branching: 3, depth: 2 } } : {}),
-    });
-    const truth = await sweep(
-      ctx,
-      'synth',
-      bench.dim,
-      n,
-      () => bench,
-      async (sae) => {
-        const m = await evaluateKnownTruth(sae, bench, { samples: q ? 1024 : 2048 });
-        return { l0: m.saeL0, fvu: 1 - m.explainedVariance, score: m.f1 };
-      },
-    );
-    // The true L0: features firing per input, counted on fresh samples.
-    const probe = bench.sample(q ? 512 : 4096);
-    const trueL0 = probe.codes.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) / (q ? 512 : 4096);
-
     // The character model: residual stream after block 1, spliced back in on held-out text.
     const train = await charResiduals('train', q ? 1024 : 8192);
     const { model } = loadCharLm();
@@ -202,22 +181,6 @@ export const frontier: Study = {
       model.dispose();
     }
 
-    draw(
-      ctx,
-      'truth-fvu.png',
-      `Known truth (SynthBench, ${bench.numFeatures} features in d = ${bench.dim}): FVU against L0`,
-      truth,
-      'fvu',
-      'fraction of variance unexplained',
-    );
-    draw(
-      ctx,
-      'truth-f1.png',
-      'Known truth: F1 of latents against true features',
-      truth,
-      'score',
-      'F1 (latent firing vs its best-matching true feature)',
-    );
     draw(
       ctx,
       'char-fvu.png',
@@ -271,21 +234,13 @@ export const frontier: Study = {
     const numbers = {
       nLatents: n,
       familiesInOrder: FAMILIES.map((_, i) => i),
-      truth: { ...record(truth), trueL0, numFeatures: bench.numFeatures, dim: bench.dim },
       char: { ...record(char), splicedChars: q ? 512 : 1024 },
     };
-    const bt = bestBy(truth, 'score');
     const bc = bestBy(char, 'score');
     const summary = [
-      `Every family trained with the same budget (${q ? 6 : 80} steps of ${q ? 64 : 128}, n = ${n}) on two data sets. ` +
-        'A `*` marks a Pareto-optimal run (lower L0 and, for FVU, lower; for F1 and loss recovered, higher).',
-      '',
-      `**Known truth** (SynthBench, ${bench.numFeatures} features in d = ${bench.dim}, true L0 ${sig(trueL0)}); score = F1:`,
-      '',
-      ...table(truth, 'F1'),
-      '',
-      `Highest F1: ${bt.family} ${bt.setting} (${sig(bt.score)} at L0 ${sig(bt.l0)}). Of the FVU-optimal runs, ` +
-        `${sig(100 * numbers.truth.frontAgreement, 2)}% are also F1-optimal.`,
+      `Every family trained with the same budget (${q ? 6 : 80} steps of ${q ? 64 : 128}, n = ${n}). ` +
+        'A `*` marks a Pareto-optimal run (lower L0 and, for FVU, lower; for loss recovered, higher). ' +
+        'The known-truth comparison is the known-truth study.',
       '',
       '**Character model** (residual stream after block 1, D = 128); score = fraction of loss recovered when spliced in:',
       '',

@@ -3,6 +3,7 @@ import { absorption } from './absorption';
 import { batchtopkThreshold } from './batchtopk-threshold';
 import { deadLatents } from './dead-latents';
 import { frontier } from './frontier';
+import { knownTruth } from './known-truth';
 import type { Study } from './study';
 import { opposingDirections } from './opposing-directions';
 import { progressive } from './progressive';
@@ -11,6 +12,7 @@ import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
 
 export const STUDIES: Study[] = [
+  knownTruth,
   frontier,
   deadLatents,
   opposingDirections,

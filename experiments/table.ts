@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type ReproductionRow, reproductionMarkdown } from '../src/analysis/reproduction';
-import { sig } from './common';
+import { mean, sig } from './common';
 import { STUDIES } from './index';
 import { type StudyReport, readReport } from './report';
 
@@ -15,15 +15,21 @@ type N = Record<string, any>;
 
 /** One sentence of headline numbers per experiment, from its report's numbers. */
 const HEADLINES: Record<string, (n: N) => string> = {
+  'known-truth': (n) => {
+    const names = Object.keys(n.perArchitecture);
+    const f1 = (a: string) => mean(n.perArchitecture[a].f1[n.samplesSeen.length - 1]);
+    const best = names.reduce((b, a) => (f1(a) > f1(b) ? a : b));
+    return (
+      `F1 at ${n.samplesSeen[n.samplesSeen.length - 1].toLocaleString('en-US')} samples, mean over seeds: ` +
+      `${names.map((a) => `${a} ${sig(f1(a))}`).join(', ')} (best ${best}; untrained ${best} ${sig(mean(n.perArchitecture[best].baseline.f1))})`
+    );
+  },
   frontier: (n) => {
     const fam = ['ReLU+L1', 'JumpReLU', 'TopK', 'BatchTopK', 'Matryoshka', 'Multi-TopK'];
-    const best = (d: N) => d.score.reduce((b: number, v: number, i: number) => (v > d.score[b] ? i : b), 0);
-    const t = best(n.truth);
-    const c = best(n.char);
+    const c = n.char.score.reduce((b: number, v: number, i: number) => (v > n.char.score[b] ? i : b), 0);
     return (
-      `best F1 ${sig(n.truth.score[t])} (${fam[n.truth.family[t]]}, L0 ${sig(n.truth.l0[t])}); most loss recovered ` +
-      `${sig(n.char.score[c])} (${fam[n.char.family[c]]}, L0 ${sig(n.char.l0[c])}); FVU-optimal runs also F1-optimal: ` +
-      `${sig(100 * n.truth.frontAgreement, 2)}%`
+      `most loss recovered ${sig(n.char.score[c])} (${fam[n.char.family[c]]}, L0 ${sig(n.char.l0[c])}); FVU-optimal runs ` +
+      `also optimal for loss recovered: ${sig(100 * n.char.frontAgreement, 2)}%`
     );
   },
   'dead-latents': (n) => {

@@ -63,7 +63,8 @@ export class GatedSae extends SparseAutoencoder {
   readonly architecture = 'gated' as const;
   declare readonly config: ResolvedGatedConfig;
   protected readonly reconstruction = { mse: 1, fvu: 0 };
-  readonly l1Coefficient: number;
+  /** Read by the loss at every forward, so it may change between steps (the target-L0 controller, l0-controller.ts, sets it); `config` keeps the starting value. */
+  l1Coefficient: number;
 
   constructor(config: GatedConfig) {
     super(resolveGatedConfig(config));

@@ -79,3 +79,7 @@ export type { SaeConfig } from './create';
 export { SaeTrainer, StackMember, memberMetrics, referenceLearningRate } from './trainer';
 /** Trainer options. */
 export type { SaeTrainerConfig } from './trainer';
+/** Steers a sparsity coefficient toward a target L0 during training, frozen for the end (SynthSAEBench). */
+export { TargetL0Controller, sparsityCoefficientField } from './l0-controller';
+/** Options of the controller. */
+export type { TargetL0Options } from './l0-controller';

@@ -90,7 +90,8 @@ export class JumpReluSae extends SparseAutoencoder {
   readonly architecture = 'jumprelu' as const;
   declare readonly config: ResolvedJumpReluConfig;
   protected readonly reconstruction = { mse: 1, fvu: 0 };
-  readonly l0Coefficient: number;
+  /** Read by the loss at every forward, so it may change between steps (the target-L0 controller, l0-controller.ts, sets it); `config` keeps the starting value. */
+  l0Coefficient: number;
   readonly bandwidth: number;
   readonly thresholdParam: 'theta' | 'log-theta';
   readonly kdeWindow: number;

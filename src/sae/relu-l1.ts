@@ -48,7 +48,8 @@ export class ReluL1Sae extends SparseAutoencoder {
   readonly architecture = 'relu-l1' as const;
   declare readonly config: ResolvedReluL1Config;
   protected readonly reconstruction = { mse: 1, fvu: 0 };
-  readonly l1Coefficient: number;
+  /** Read by the loss at every forward, so it may change between steps (the target-L0 controller, l0-controller.ts, sets it); `config` keeps the starting value. */
+  l1Coefficient: number;
 
   constructor(config: ReluL1Config) {
     super(resolveReluL1Config(config));

@@ -47,7 +47,8 @@ maybe('experiments pages in a browser', () => {
   test('every committed report page fits a 390 px phone screen (no sideways scrolling)', async () => {
     const reports = path.join(__dirname, '../../experiments/reports');
     const names = fs.readdirSync(reports).filter((n) => fs.existsSync(path.join(reports, n, 'report.json')));
-    expect(names.length).toBeGreaterThanOrEqual(9);
+    // Reports withdrawn for a rerun at full scale leave the list; at least one must remain to check.
+    expect(names.length).toBeGreaterThan(0);
     const site = await startServer();
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
     try {
