@@ -29,7 +29,7 @@ import {
   isResumable,
   trainLoop,
 } from '../core/train';
-import type { ActivationSource } from '../data/source';
+import { type ActivationSource, isPaired } from '../data/source';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import type { DataInitOptions, SparseAutoencoder } from './base';
 import { saeConfigOf } from './create';
@@ -105,6 +105,12 @@ export class SaeTrainer {
   ) {
     if (source.dim !== sae.dIn)
       throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
+    if (sae.predictsTarget && !isPaired(source)) {
+      throw new ConfigError(
+        'source',
+        `a '${sae.architecture}' predicts a target: give (input, target) pairs (PairedActivationSource)`,
+      );
+    }
     const steps = checkInt('steps', config.steps, 0);
     this.batchSize = checkInt('batchSize', config.batchSize ?? 1024, 1);
     const scaledWindow = Math.max(this.batchSize, Math.floor((steps * this.batchSize) / 5));
@@ -133,9 +139,14 @@ export class SaeTrainer {
     this.initialised = true;
     const m = this.config.initSamples ?? 4096;
     if (m === 0) return;
-    const sample = tf.tensor2d(this.source.nextBatch(m), [m, this.sae.dIn]);
-    await this.sae.initFromData(sample, this.config);
-    sample.dispose();
+    const { inputs, targets } = this.nextRows(m);
+    const sample = tf.tensor2d(inputs, [m, this.sae.dIn]);
+    const targetSample = targets && tf.tensor2d(targets, [m, this.sae.dIn]);
+    try {
+      await this.sae.initFromData(sample, this.config, targetSample ?? undefined);
+    } finally {
+      tf.dispose([sample, ...(targetSample ? [targetSample] : [])]);
+    }
   }
 
   /** Latents that fired on none of the last `deadWindow` inputs (none before that many inputs); reads the device. */
@@ -152,11 +163,16 @@ export class SaeTrainer {
     const { sae, batchSize: B } = this;
     if (this.stepsTaken % this.logEvery === 0 && sae.usesDeadLatents) this.deadM = await this.deadLatents();
     const dead = this.deadM;
-    const xBD = tf.tensor2d(this.checkedBatch(B), [B, sae.dIn]);
+    const { inputs, targets } = this.nextRows(B);
+    const what = targets ? 'source.nextPairs' : 'source.nextBatch';
+    const [xRows, yRows] = [this.checkedRows(what, inputs, B), targets && this.checkedRows(what, targets, B)];
+    const xBD = tf.tensor2d(xRows, [B, sae.dIn]);
+    // A transcoder's target (the MLP's output); an SAE's target is its input.
+    const yBD = yRows && tf.tensor2d(yRows, [B, sae.dIn]);
     let firedN: tf.Tensor1D | null = null;
     const terms: Record<string, tf.Scalar> = {};
     const { loss, grads } = sae.params.gradients(() => {
-      const out = sae.forward(xBD, { training: true, deadLatents: dead });
+      const out = sae.forward(xBD, { training: true, deadLatents: dead, ...(yBD ? { target: yBD } : {}) });
       firedN = tf.keep(firedCounts(out.latents, sae.nLatents));
       for (const [name, t] of Object.entries(out.losses)) {
         terms[OWN_METRICS.includes(name) ? `${name}Term` : name] = tf.keep(t);
@@ -169,6 +185,7 @@ export class SaeTrainer {
     for (const g of Object.values(grads)) g.dispose();
     sae.renormaliseDecoder();
     xBD.dispose();
+    yBD?.dispose();
     const fired = firedN as unknown as tf.Tensor1D;
     // Firing statistics on the device: idle <- 0 where the latent fired, idle + B elsewhere.
     tf.tidy(() => this.idleN.assign(tf.where(fired.greater(0), tf.zerosLike(fired), this.idleN.add(B))));
@@ -179,21 +196,27 @@ export class SaeTrainer {
     return { loss, l0, ...terms, deadFraction: this.deadFraction(), lr: this.adam.lr };
   }
 
+  /** The next B inputs, and their targets when the SAE predicts one (a transcoder: a paired source). */
+  private nextRows(B: number): { inputs: Float32Array; targets: Float32Array | null } {
+    if (!this.sae.predictsTarget) return { inputs: this.source.nextBatch(B), targets: null };
+    if (!isPaired(this.source)) throw new ConfigError('source', 'must give (input, target) pairs');
+    return this.source.nextPairs(B);
+  }
+
   /**
-   * The next batch from the source, checked on the host before it is uploaded (no device sync):
-   * a Float32Array of exactly B * D values, all finite.
+   * Rows from the source, checked on the host before they are uploaded (no device sync):
+   * a Float32Array of exactly B * D values, all finite. `what` names the source call.
    */
-  private checkedBatch(B: number): Float32Array {
-    const rows = this.source.nextBatch(B);
+  private checkedRows(what: string, rows: Float32Array, B: number): Float32Array {
     const D = this.sae.dIn;
     if (!(rows instanceof Float32Array) || rows.length !== B * D) {
       const got = rows instanceof Float32Array ? `${rows.length} values` : String(rows);
-      throw new InputError('source.nextBatch', `must return a Float32Array of ${B} x ${D} values, got ${got}`);
+      throw new InputError(what, `must return a Float32Array of ${B} x ${D} values, got ${got}`);
     }
     for (let i = 0; i < rows.length; i++) {
       if (!Number.isFinite(rows[i])) {
         throw new InputError(
-          'source.nextBatch',
+          what,
           `returned ${rows[i]} at row ${Math.floor(i / D)}, column ${i % D} of step ${this.stepsTaken}'s batch`,
         );
       }

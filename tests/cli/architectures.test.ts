@@ -37,7 +37,9 @@ test('--help lists every registered architecture and which flags each reads', ()
   expect(() => program.parse(['train', '--help'], { from: 'user' })).toThrow();
   for (const name of saeArchitectureNames()) expect(out).toContain(name);
   const flat = out.replace(/\s+/g, ' ');
-  expect(flat).toContain('active latents per input (topk, batch-topk, matryoshka, matryoshka-batch-topk)');
+  expect(flat).toContain(
+    'active latents per input (topk, batch-topk, matryoshka, matryoshka-batch-topk, transcoder-topk, skip-transcoder-topk)',
+  );
   expect(flat).toContain('L1 coefficient (relu-l1, gated) or L0 coefficient (jumprelu)');
 });
 
