@@ -19,7 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError, checkInt } from '../../core/errors';
-import type { CharLm } from '../../data/lm/char-lm';
+import { type CharLm, windowIds } from '../../data/lm/char-lm';
+
+export { windowIds } from '../../data/lm/char-lm';
 import type { SparseAutoencoder } from '../base';
 import { type LatentRows, latentRowsOf } from './latent-rows';
 import { type ReconstructionMetrics, ReconstructionStats } from './reconstruction';
@@ -78,6 +80,14 @@ export interface SpliceResult {
   reconstruction: ReconstructionMetrics;
   /** Fraction of positions each latent fires on [N]. */
   density: number[];
+}
+
+/**
+ * The fraction of the ablation's damage a patch undoes: (L_ablated - L_patched) / (L_ablated - L_clean).
+ * With L_clean = 0 and KLs for losses it is SAEBench's KL score, (KL_ablated - KL_patched) / KL_ablated.
+ */
+export function fractionRecovered(ablated: number, patched: number, clean: number): number {
+  return (ablated - patched) / (ablated - clean);
 }
 
 /** Window starts of the held-out pass: floor(min(len - 1, maxChars) / T) windows of T. */
@@ -212,24 +222,17 @@ export async function spliceEvaluate(
       splicedLoss: spliced,
       zeroAblatedLoss: zero,
       meanAblatedLoss: mean,
-      lossRecovered: (zero - spliced) / (zero - clean),
-      lossRecoveredMeanAblation: (mean - spliced) / (mean - clean),
+      lossRecovered: fractionRecovered(zero, spliced, clean),
+      lossRecoveredMeanAblation: fractionRecovered(mean, spliced, clean),
       klSpliced,
       klZeroAblated: klZero,
       klMeanAblated: klMean,
-      klScore: (klZero - klSpliced) / klZero,
-      klScoreMeanAblation: (klMean - klSpliced) / klMean,
+      klScore: fractionRecovered(klZero, klSpliced, 0),
+      klScoreMeanAblation: fractionRecovered(klMean, klSpliced, 0),
     },
     reconstruction: recon.result(),
     density: Array.from(recon.density()),
   };
-}
-
-/** Token ids of the windows, shifted by `offset` (0: inputs, 1: targets), row-major [B, T]. */
-export function windowIds(tokens: Int32Array, starts: ArrayLike<number>, T: number, offset: number): Int32Array {
-  const out = new Int32Array(starts.length * T);
-  for (let b = 0; b < starts.length; b++) out.set(tokens.subarray(starts[b] + offset, starts[b] + offset + T), b * T);
-  return out;
 }
 
 /** Disposes the tensors of a `Latents` record. */
