@@ -9,6 +9,7 @@ import { progressive } from './progressive';
 import { shuffling } from './shuffling';
 import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
+import { transcoderInit } from './transcoder-init';
 
 export const STUDIES: Study[] = [
   frontier,
@@ -20,6 +21,7 @@ export const STUDIES: Study[] = [
   absorption,
   thresholdGradientsExperiment,
   batchtopkThreshold,
+  transcoderInit,
 ];
 
 /** The experiment called `name`, or undefined. */
