@@ -58,7 +58,15 @@ function sideways(page: Page): Promise<number> {
     await page.click('#btn-pause');
     await state(page, ['paused', 'error']);
     expect(await panelError(page)).toBe('');
-    await page.waitForSelector('.view[data-figure="splice"]:not([hidden]) canvas', { timeout: 60_000 });
+    // The probes after the pause: the splice figure's title (its aria-label) names a step >= 30.
+    await page.waitForFunction(
+      () => {
+        const label = document.querySelector('.view[data-figure="splice"] canvas')?.getAttribute('aria-label') ?? '';
+        return Number(/^step (\d+)/.exec(label)?.[1] ?? -1) >= 30;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     await page.waitForSelector('.view[data-figure="recovered"]:not([hidden]) canvas', { timeout: 60_000 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(SHOTS, 'lesson10-desktop.png'), fullPage: false });
