@@ -101,10 +101,10 @@ export class TopKTranscoder extends TopKSae {
   }
 
   /** y' = s y: the target in normalised units; required. */
-  protected override targetOf(_xnBD: tf.Tensor2D, options: ForwardOptions): tf.Tensor2D {
+  protected override targetOf(xnBD: tf.Tensor2D, options: ForwardOptions): tf.Tensor2D {
     const y = options.target;
     if (y === undefined) throw new InputError('options.target', 'a transcoder needs the target y [B, D] it predicts');
-    checkShape('options.target', y, _xnBD.shape);
+    checkShape('options.target', y, xnBD.shape);
     return (this.inputScale === 1 ? y : y.mul(this.inputScale)) as tf.Tensor2D;
   }
 
