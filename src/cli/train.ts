@@ -201,6 +201,13 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
       seed: opts.seed,
     });
     sae = createSae(config);
+    if (sae.predictsTarget) {
+      throw new InputError(
+        '--architecture',
+        `${sae.architecture} predicts a target (an MLP's output) from its input, and gensparse train reads one ` +
+          'activation file: train it from (input, target) pairs with SaeTrainer and a PairedActivationSource',
+      );
+    }
     const checkpointDir = path.join(out, 'checkpoint');
     trainer = new SaeTrainer(sae, source, {
       steps: opts.steps,

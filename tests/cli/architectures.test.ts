@@ -108,6 +108,23 @@ test('--architecture gated trains, saves a SAELens gated folder that reloads exa
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('--architecture transcoder-topk is refused by name: the command reads one file, a transcoder needs pairs', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-cli-transcoder-'));
+  const data = path.join(dir, 'acts.npy');
+  const rng = new Rng(4);
+  writeNpy(
+    data,
+    Float32Array.from({ length: 200 * 8 }, () => rng.normal()),
+    [200, 8],
+  );
+  const before = tf.memory().numTensors;
+  await expect(
+    runTrain(options({ data, architecture: 'transcoder-topk', k: 2, out: path.join(dir, 'run') }), () => {}),
+  ).rejects.toThrow(/^--architecture: transcoder-topk predicts a target/);
+  expect(tf.memory().numTensors).toBe(before);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('commander accepts --architecture gated (only the missing required options are reported) and suggests for a typo', () => {
   let err = '';
   const program = buildProgram({ writeErr: (t) => (err += t), exitOverride: true });

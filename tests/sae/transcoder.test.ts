@@ -309,3 +309,36 @@ test('the trainer feeds (x, y) pairs and lowers the FVU of y; a plain source is 
   trainer.dispose();
   sae.dispose();
 });
+
+test('a transcoder run resumed from getState continues exactly as the uninterrupted run (paired source position included)', async () => {
+  const rng = new Rng(21);
+  const rows = 512;
+  const xs = randn(rng, rows * D);
+  const ys = randn(rng, rows * D, 0.5);
+  const config = { steps: 8, batchSize: 32, lr: 5e-3, initSamples: 64, logEvery: 2 };
+  const build = () => createSae({ architecture: 'skip-transcoder-topk', dIn: D, nLatents: N, k: K, seed: 3 });
+  const weights = async (s: { params: { names(): string[]; get(n: string): tf.Tensor } }) =>
+    Promise.all(s.params.names().map(async (n) => Array.from(await s.params.get(n).data())));
+
+  const whole = build();
+  const wholeTrainer = new SaeTrainer(whole, new PairedArraySource(xs, ys, D), config);
+  await wholeTrainer.train();
+
+  const first = build();
+  const firstTrainer = new SaeTrainer(first, new PairedArraySource(xs, ys, D), { ...config, steps: 8 });
+  await firstTrainer.initialise();
+  for (let i = 0; i < 4; i++) {
+    const out = await firstTrainer.step();
+    tf.dispose(Object.values(out).filter((v) => v instanceof tf.Tensor) as tf.Tensor[]);
+  }
+  const state = firstTrainer.getState();
+  const resumed = build();
+  const resumedTrainer = new SaeTrainer(resumed, new PairedArraySource(xs, ys, D), config);
+  resumedTrainer.loadState(state);
+  tf.dispose(Object.values(state.tensors));
+  await resumedTrainer.train();
+  const [a, b] = [await weights(whole), await weights(resumed)];
+  for (let i = 0; i < a.length; i++) expect(maxAbsDiff(a[i], b[i])).toBeLessThan(1e-6);
+  for (const t of [wholeTrainer, firstTrainer, resumedTrainer]) t.dispose();
+  for (const s of [whole, first, resumed]) s.dispose();
+});
