@@ -132,6 +132,12 @@ export async function spliceEvaluate(
   const layer = checkInt('layer', options.layer, 0, model.config.nLayers);
   const batchWindows = checkInt('batchWindows', options.batchWindows ?? 32, 1);
   if (sae.dIn !== D) throw new ConfigError('sae', `dIn ${sae.dIn} does not match the model's width ${D}`);
+  if (sae.predictsTarget) {
+    throw new ConfigError(
+      'sae',
+      `a '${sae.architecture}' replaces an MLP, not the residual stream: use spliceMlpEvaluate`,
+    );
+  }
   const starts = spliceWindows(tokens, T, checkInt('maxChars', options.maxChars ?? 65536, 1));
   if (options.meanActivation && options.meanActivation.length !== D)
     throw new InputError('meanActivation', `needs ${D} values, got ${options.meanActivation.length}`);

@@ -12,7 +12,8 @@ import { CharLm, evaluateCharLm } from '../../../src/data/lm/char-lm';
 import { captureMlpPairs } from '../../../src/data/lm/mlp-pairs';
 import { createSae } from '../../../src/sae/create';
 import { meanMlpOutput, spliceMlpEvaluate } from '../../../src/sae/eval/splice-mlp';
-import { spliceWindows } from '../../../src/sae/eval/splice';
+import { spliceEvaluate, spliceWindows } from '../../../src/sae/eval/splice';
+import { evaluateSae } from '../../../src/sae/metrics';
 import { SaeTrainer } from '../../../src/sae/trainer';
 import type { TopKTranscoder } from '../../../src/sae/transcoder';
 import { TINY_LM, randomTokens, tinyLm } from './helpers';
@@ -123,6 +124,20 @@ test('a transcoder trained on the pairs recovers more of the loss than mean abla
   expect(result.splice.meanAblatedLoss).toBeGreaterThan(result.splice.cleanLoss);
   expect(result.splice.lossRecoveredMeanAblation).toBeGreaterThan(0);
   expect(result.reconstruction.explainedVariance).toBeGreaterThan(0);
+  sae.dispose();
+  model.dispose();
+});
+
+test('a transcoder is refused by name where an SAE of its input is expected (residual splice, evaluateSae)', async () => {
+  const model = tinyLm();
+  const sae = createSae({ architecture: 'transcoder-topk', dIn: D, nLatents: 8, k: 2 });
+  const tokens = randomTokens(new Rng(9), 4 * T + 1);
+  await expect(spliceEvaluate(model, sae, tokens, { layer: 1 })).rejects.toThrow(
+    /^sae: a 'transcoder-topk' replaces an MLP/,
+  );
+  await expect(evaluateSae(sae, new Float32Array(4 * D).fill(0.5))).rejects.toThrow(
+    /^sae: a 'transcoder-topk' predicts a target/,
+  );
   sae.dispose();
   model.dispose();
 });
