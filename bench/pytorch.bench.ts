@@ -13,10 +13,20 @@ import type { BenchRow } from './harness';
 const LABELS: Record<string, string> = {
   floor: 'encoder matmul [1024,512] x [512,8192]',
   topk: 'TopK SAE step',
+  'multi-topk': 'Multi-TopK SAE step',
   'batch-topk': 'BatchTopK SAE step',
   jumprelu: 'JumpReLU SAE step',
   'relu-l1': 'ReLU + L1 SAE step',
+  'topk-sparsify': 'TopK SAE step, sparsify-style (embedding-bag decode, sparse encoder backward)',
   vae: 'VAE step 784-512-20, B=128',
+  'small/floor': 'encoder matmul [256,64] x [64,256]',
+  'small/topk': 'TopK SAE step d=64 n=256 k=5 B=256',
+  'small/multi-topk': 'Multi-TopK SAE step d=64 n=256 k=5 B=256',
+  'small/batch-topk': 'BatchTopK SAE step d=64 n=256 k=5 B=256',
+  'small/jumprelu': 'JumpReLU SAE step d=64 n=256 B=256',
+  'small/relu-l1': 'ReLU + L1 SAE step d=64 n=256 B=256',
+  'small/matryoshka': 'Matryoshka (every prefix) SAE step d=64 n=256 k=5 B=256',
+  'small/topk-sparsify': 'TopK SAE step d=64 n=256 k=5 B=256, sparsify-style',
 };
 
 /** The first of GENSPARSE_PYTHON, python3, /usr/bin/python3 that imports torch, or null. */
@@ -52,7 +62,7 @@ export default async function (): Promise<BenchRow[]> {
   };
   return Object.entries(result.ms).map(([key, ms]) => ({
     section: 'pytorch',
-    name: `${LABELS[key] ?? key} (PyTorch ${result.torch}, CPU, dense)`,
+    name: `${LABELS[key] ?? key} (PyTorch ${result.torch}, CPU${key.endsWith('sparsify') ? '' : ', dense'})`,
     fastMs: ms,
     note: `${result.threads} threads`,
     compareKey: key,

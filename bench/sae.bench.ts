@@ -1,5 +1,7 @@
 /**
- * SAE benchmarks at the reference size d=512, n=8192, k=32, batch 1024 on the active backend:
+ * SAE benchmarks at the reference size d=512, n=8192, k=32, batch 1024 on the active backend
+ * (and every architecture again at the experiments' size d=64, n=256, k=5, batch 256, where
+ * per-op overhead rather than arithmetic bounds a step; compare keys `small/...`):
  * each architecture's full training step (forward, backward, decoder projection, Adam,
  * renormalisation, dead-latent read-back) and its throughput, beside
  *   - the floor: one dense encoder matmul [1024,512] x [512,8192], which any TopK step must pay;
@@ -18,29 +20,44 @@ import type { SparseAutoencoder } from '../src/sae/base';
 import { SaeTrainer } from '../src/sae/trainer';
 import { type BenchRow, timeIt } from './harness';
 
-const D = 512;
-const N = 8192;
-const K = 32;
-const B = 1024;
+/** A benchmark size: input dim, latents, active latents, batch. */
+export interface Shape {
+  D: number;
+  N: number;
+  K: number;
+  B: number;
+}
+/** The reference size (Gao et al. 2024's smallest GPT-2 runs use d=768; this is the issue's size). */
+export const LARGE: Shape = { D: 512, N: 8192, K: 32, B: 1024 };
+/** The experiments' size (the reproduction toys). */
+export const SMALL: Shape = { D: 64, N: 256, K: 5, B: 256 };
+
+/** "d=512 n=8192 k=32 B=1024". */
+export function sizeLabel({ D, N, K, B }: Shape): string {
+  return `d=${D} n=${N} k=${K} B=${B}`;
+}
 
 /** A source that hands out the same random batch every time (the step is what is timed). */
-function fixedSource(): { dim: number; nextBatch: (b: number) => Float32Array } {
+export function fixedSource({ D, B }: Shape): { dim: number; nextBatch: (b: number) => Float32Array } {
   const rng = new Rng(7);
   const batch = Float32Array.from({ length: B * D }, () => rng.normal());
   return { dim: D, nextBatch: (b: number) => batch.subarray(0, b * D) };
 }
 
 /**
- * Sets the thresholds of a ReLU or JumpReLU SAE so that each latent fires on about `l0 / N` of
+ * Sets the thresholds of a ReLU or JumpReLU SAE so that each latent fires on about `K / N` of
  * the benchmark batch, the sparsity of a trained SAE (from initialisation they fire on about half,
  * and their steps then take the dense path: src/sae/sparse-path.ts). For ReLU, b_enc_i = -q_i;
- * for JumpReLU, theta_i = q_i, with q_i latent i's (1 - l0/N) quantile of z over the batch.
+ * for JumpReLU, theta_i = q_i, with q_i latent i's (1 - K/N) quantile of z over the batch.
+ * Other architectures are left as they are.
  */
-function atTrainedSparsity(sae: SparseAutoencoder, l0: number): void {
-  const batch = fixedSource().nextBatch(B);
+export function atTrainedSparsity(sae: SparseAutoencoder, shape: Shape): void {
+  if (sae.architecture !== 'relu-l1' && sae.architecture !== 'jumprelu') return;
+  const { D, N, K, B } = shape;
+  const batch = fixedSource(shape).nextBatch(B);
   const q = tf.tidy(() => {
     const zNB = tf.matMul(tf.tensor2d(batch, [B, D]).sub(sae.bDecD), sae.wEncDN).transpose();
-    const rank = Math.max(1, Math.round((B * l0) / N)); // inputs per latent above the threshold
+    const rank = Math.max(1, Math.round((B * K) / N)); // inputs per latent above the threshold
     return tf
       .topk(zNB, rank + 1)
       .values.slice([0, rank], [-1, 1])
@@ -51,40 +68,61 @@ function atTrainedSparsity(sae: SparseAutoencoder, l0: number): void {
   q.dispose();
 }
 
-/** Median ms of one trainer step for `config` (warm-up 1, `reps` timed). */
-async function stepMs(config: SaeConfig, reps: number): Promise<number> {
+/** The tensors of a step's metric record (timeIt reads them back, so the step's work is counted). */
+export function metricTensors(metrics: Record<string, tf.Scalar | number>): tf.Scalar[] {
+  return Object.values(metrics).filter((v): v is tf.Scalar => typeof v !== 'number');
+}
+
+/** Median ms of one trainer step for `config` (warm-up `warmup`, `reps` timed). */
+async function stepMs(config: SaeConfig, shape: Shape, reps: number, warmup = 1): Promise<number> {
   const sae = createSae(config);
-  if (config.architecture === 'relu-l1' || config.architecture === 'jumprelu') atTrainedSparsity(sae, K);
-  const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1000, batchSize: B, initSamples: 0 });
-  const ms = await timeIt(
-    async () => {
-      const metrics = await trainer.step();
-      return Object.values(metrics).filter((v): v is tf.Scalar => typeof v !== 'number');
-    },
-    { warmup: 1, reps },
-  );
+  atTrainedSparsity(sae, shape);
+  const trainer = new SaeTrainer(sae, fixedSource(shape), { steps: 1000, batchSize: shape.B, initSamples: 0 });
+  const ms = await timeIt(async () => metricTensors(await trainer.step()), { warmup, reps });
   trainer.dispose();
   sae.dispose();
   return ms;
 }
 
-export default async function (): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
-  const size = `d=${D} n=${N} k=${K} B=${B}`;
+/** [label, config, compareKey: the same step in bench/pytorch/steps.py and compare.ts] per architecture. */
+function architectures({ D, N, K }: Shape): [string, SaeConfig, string][] {
+  const sparsity = `L0 ~ ${K}`;
+  return [
+    ['TopK', { architecture: 'topk', dIn: D, nLatents: N, k: K }, 'topk'],
+    ['Multi-TopK (k, 4k)', { architecture: 'topk', dIn: D, nLatents: N, k: K, multiTopK: true }, 'multi-topk'],
+    ['BatchTopK', { architecture: 'batch-topk', dIn: D, nLatents: N, k: K }, 'batch-topk'],
+    [`JumpReLU (at ${sparsity})`, { architecture: 'jumprelu', dIn: D, nLatents: N }, 'jumprelu'],
+    [`ReLU + L1 (at ${sparsity})`, { architecture: 'relu-l1', dIn: D, nLatents: N }, 'relu-l1'],
+    ['Matryoshka (every prefix)', { architecture: 'matryoshka', dIn: D, nLatents: N, k: K }, 'matryoshka'],
+  ];
+}
+
+/** The floor row (one dense encoder matmul [B,D] x [D,N]) and its ms. */
+async function floorRow(shape: Shape, compareKey: string, reps: number): Promise<BenchRow> {
+  const { D, N, B } = shape;
   const rng = new Rng(1);
   const x = rng.randomNormal([B, D]);
   const w = rng.randomNormal([D, N]);
-  const floor = await timeIt(() => tf.matMul(x, w), { warmup: 1, reps: 5 });
+  const ms = await timeIt(() => tf.matMul(x, w), { warmup: 1, reps });
   tf.dispose([x, w]);
-  rows.push({
+  return {
     section: 'sae',
     name: `floor: encoder matmul [${B},${D}] x [${D},${N}]`,
-    fastMs: floor,
-    note: `${((2 * B * D * N) / floor / 1e6).toFixed(1)} GFLOP/s`,
-    compareKey: 'floor',
-  });
+    fastMs: ms,
+    note: `${((2 * B * D * N) / ms / 1e6).toFixed(1)} GFLOP/s`,
+    compareKey,
+  };
+}
 
-  const naive = await stepMs({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false }, 1);
+export default async function (): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { D, N, K, B } = LARGE;
+  const size = sizeLabel(LARGE);
+  const floorLarge = await floorRow(LARGE, 'floor', 5);
+  const floor = floorLarge.fastMs;
+  rows.push(floorLarge);
+
+  const naive = await stepMs({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false }, LARGE, 1);
   let stock: number | undefined;
   if (tf.getBackend() === 'wasm' && !process.env.SAE_BENCH_QUICK) {
     uninstallFastWasmMatMul();
@@ -92,11 +130,11 @@ export default async function (): Promise<BenchRow[]> {
       stock = await timeIt(
         async () => {
           const sae = createSae({ architecture: 'topk', dIn: D, nLatents: N, k: K, useKernels: false });
-          const trainer = new SaeTrainer(sae, fixedSource(), { steps: 1, batchSize: B, initSamples: 0 });
+          const trainer = new SaeTrainer(sae, fixedSource(LARGE), { steps: 1, batchSize: B, initSamples: 0 });
           const m = await trainer.step();
           trainer.dispose();
           sae.dispose();
-          return Object.values(m).filter((v): v is tf.Scalar => typeof v !== 'number');
+          return metricTensors(m);
         },
         { warmup: 0, reps: 1 },
       );
@@ -105,17 +143,8 @@ export default async function (): Promise<BenchRow[]> {
     }
   }
 
-  // [label, config, compareKey: the same step in bench/pytorch/steps.py and compare.ts]
-  const archs: [string, SaeConfig, string][] = [
-    ['TopK', { architecture: 'topk', dIn: D, nLatents: N, k: K }, 'topk'],
-    ['Multi-TopK (k, 4k)', { architecture: 'topk', dIn: D, nLatents: N, k: K, multiTopK: true }, 'multi-topk'],
-    ['BatchTopK', { architecture: 'batch-topk', dIn: D, nLatents: N, k: K }, 'batch-topk'],
-    ['JumpReLU (at L0 ~ 32)', { architecture: 'jumprelu', dIn: D, nLatents: N }, 'jumprelu'],
-    ['ReLU + L1 (at L0 ~ 32)', { architecture: 'relu-l1', dIn: D, nLatents: N }, 'relu-l1'],
-    ['Matryoshka (every prefix)', { architecture: 'matryoshka', dIn: D, nLatents: N, k: K }, 'matryoshka'],
-  ];
-  for (const [label, config, compareKey] of archs) {
-    const ms = await stepMs(config, 3);
+  for (const [label, config, compareKey] of architectures(LARGE)) {
+    const ms = await stepMs(config, LARGE, 3);
     const isTopK = label === 'TopK';
     const notes = [`${Math.round((B * 1000) / ms)} inputs/s`, `${(ms / floor).toFixed(2)}x floor`];
     if (isTopK && stock !== undefined)
@@ -127,6 +156,23 @@ export default async function (): Promise<BenchRow[]> {
       fastMs: ms,
       note: notes.join('; '),
       compareKey,
+    });
+  }
+
+  // The experiments' size: many cheap steps, so more repetitions; the reference is the composite step.
+  const small = sizeLabel(SMALL);
+  const floorSmall = await floorRow(SMALL, 'small/floor', 50);
+  rows.push(floorSmall);
+  for (const [label, config, compareKey] of architectures(SMALL)) {
+    const ms = await stepMs(config, SMALL, 30, 5);
+    const reference = await stepMs({ ...config, useKernels: false }, SMALL, 30, 5);
+    rows.push({
+      section: 'sae',
+      name: `${label} train step ${small} (reference: useKernels false)`,
+      referenceMs: reference,
+      fastMs: ms,
+      note: `${Math.round((SMALL.B * 1000) / ms)} inputs/s; ${(ms / floorSmall.fastMs).toFixed(0)}x floor`,
+      compareKey: `small/${compareKey}`,
     });
   }
   return rows;

@@ -2,6 +2,7 @@
  * Parsers for command-line option values (commander's `argParser`), shared by the CLI and the
  * scripts: a bad value is rejected with a message naming the allowed range, never read as NaN.
  */
+import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
 /** An integer >= min. */
@@ -12,6 +13,12 @@ export function integer(min: number): (value: string) => number {
       throw new InvalidArgumentError(`must be an integer >= ${min}, got '${value}'`);
     return n;
   };
+}
+
+/** A comma-separated list of integers >= min (one value is a list of one): '8,16,32' -> [8, 16, 32]. */
+export function integerList(min: number): (value: string) => number[] {
+  const one = integer(min);
+  return (value) => value.split(',').map((part) => one(part.trim()));
 }
 
 /** A finite number > 0. */
@@ -36,4 +43,12 @@ export function fraction(value: string): number {
   if (value.trim() === '' || !(n >= 0 && n < 1))
     throw new InvalidArgumentError(`must be a fraction in [0, 1), got '${value}'`);
   return n;
+}
+
+/** An output folder: one that exists already must be a folder, not a file (it is written into). */
+export function outputFolder(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must name a folder');
+  if (fs.existsSync(value) && !fs.statSync(value).isDirectory())
+    throw new InvalidArgumentError(`'${value}' is a file; name a folder (it is created if missing)`);
+  return value;
 }

@@ -7,7 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Thrown when the course is asked for outside a clone; the message says what to do. */
 export class NotAClone extends Error {}
@@ -40,17 +42,42 @@ function requireClone(what: string): string {
   return root;
 }
 
-/** Runs a TypeScript file of the clone with tsx, forwarding arguments, output and the exit code. */
+/**
+ * Runs a TypeScript file of the clone in one Node process with tsx's loader (`node --import tsx`,
+ * not the tsx command, whose own child process would be a second one to stop), forwarding
+ * arguments, output and the exit code.
+ */
 function runWithTsx(root: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
-  const tsx = require.resolve('tsx/cli', { paths: [root] });
-  return runProcess(process.execPath, [tsx, path.join(root, script), ...args], root, env);
+  const loader = pathToFileURL(require.resolve('tsx', { paths: [root] })).href;
+  return runProcess(process.execPath, ['--import', loader, path.join(root, script), ...args], root, env);
 }
 
+/** The signals a user or a process manager stops a command with; each is passed on to the child. */
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs `command` and resolves with its exit code. While it runs, a stop signal sent to this process
+ * is passed on to the child and this process waits for it to end (it would otherwise exit at once and
+ * leave the child running, holding the server's port).
+ */
 function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    const forward = (signal: NodeJS.Signals) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    const done = () => {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(e);
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 0));
+    });
   });
 }
 

@@ -53,7 +53,9 @@ export class RowSet {
       const at = start + done;
       if (at >= hi) continue;
       const n = Math.min(count - done, hi - at);
-      out.set(this.sources[f].readRows(at - lo, n), done * this.dim);
+      const rows = this.sources[f].readRows(at - lo, n);
+      checkFinite(rows, this.dim, this.files[f], at - lo);
+      out.set(rows, done * this.dim);
       done += n;
     }
     return out;
@@ -61,6 +63,23 @@ export class RowSet {
 
   close(): void {
     for (const s of this.sources) s.close();
+  }
+}
+
+/**
+ * A NaN or infinity in the activations would surface later as a NaN loss, or as a bad value in a
+ * shuffled batch that no longer says where it came from; this names the file's own row and column.
+ */
+function checkFinite(rows: Float32Array, dim: number, file: string, firstRow: number): void {
+  for (let i = 0; i < rows.length; i++) {
+    if (!Number.isFinite(rows[i])) {
+      const row = firstRow + Math.floor(i / dim);
+      throw new InputError(
+        '--data',
+        `${file}: row ${row}, column ${i % dim} is ${rows[i]}; the activations must be finite ` +
+          '(find them with numpy: np.argwhere(~np.isfinite(a)))',
+      );
+    }
   }
 }
 

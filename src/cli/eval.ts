@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../core/checkpoint';
 import { InputError } from '../core/errors';
 import type { SaeEvaluation } from '../sae/metrics';
 import { evaluateSae } from '../sae/metrics';
+import type { SparseAutoencoder } from '../sae/base';
 import { loadSaeLens } from '../sae/saelens';
 import { defaultRowsInMemory, openRowSet } from './data';
 import { densityChart } from './density-chart';
@@ -54,9 +55,23 @@ export interface EvalOptions {
 }
 
 /** Runs `gensparse eval`; returns the record and the files written. */
+/** `--sae` must be an SAELens folder; a run folder (what `gensparse train --out` wrote) is named as such. */
+function checkSaeFolder(sae: string): void {
+  if (!fs.existsSync(sae)) throw new InputError('--sae', `${sae} does not exist`);
+  if (!fs.existsSync(path.join(sae, 'cfg.json')) && fs.existsSync(path.join(sae, 'sae', 'cfg.json')))
+    throw new InputError('--sae', `${sae} is a training run's folder; its SAE is ${path.join(sae, 'sae')}`);
+}
+
 export async function runEval(opts: EvalOptions): Promise<{ record: EvaluationRecord; files: string[] }> {
+  checkSaeFolder(opts.sae);
   const rowSet = openRowSet(opts.data, { tensor: opts.tensor });
-  const sae = loadSaeLens(opts.sae);
+  let sae: SparseAutoencoder;
+  try {
+    sae = loadSaeLens(opts.sae);
+  } catch (e) {
+    rowSet.close();
+    throw e;
+  }
   try {
     if (rowSet.dim !== sae.dIn)
       throw new InputError('--data', `rows have dim ${rowSet.dim}, but the SAE's d_in is ${sae.dIn}`);

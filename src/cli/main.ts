@@ -18,7 +18,7 @@ import { initBackend } from '../core/backend-node';
 import { ConfigError, InputError } from '../core/errors';
 import { NotAClone, findPackageRoot, runExperimentCommand, runLessonCommand, runServeCommand } from './course';
 import { EVAL_BATCH_SIZE, runEval } from './eval';
-import { fraction, integer, nonNegativeNumber, positiveNumber } from './args';
+import { fraction, integer, integerList, nonNegativeNumber, outputFolder, positiveNumber } from './args';
 import {
   LR_SCHEDULES,
   type LrSchedule,
@@ -78,7 +78,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option('--tensor <name>', 'tensor to read from a .safetensors file that holds several')
     .addOption(new Option('--architecture <name>', architectureHelp()).argParser(architecture).default('topk'))
     .requiredOption('--latents <n>', 'number of latents N (the dictionary size)', integer(1))
-    .option('--k <n>', trainFlagHelp('k'), integer(1))
+    .option('--k <n[,n...]>', `${trainFlagHelp('k')}; a list (8,16,32) trains one SAE per value`, integerList(1))
     .option('--sparsity-coefficient <x>', trainFlagHelp('sparsityCoefficient'), nonNegativeNumber)
     .requiredOption('--steps <n>', 'optimisation steps', integer(1))
     .option('--batch-size <n>', 'inputs per step', integer(1), 1024)
@@ -99,7 +99,13 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option('--buffer-rows <n>', 'rows in the shuffling buffer (default min(65536, 256 MiB of rows))', integer(1))
     .option('--eval-rows <n>', 'held-out rows evaluated at the end (default min(65536, 256 MiB of rows))', integer(1))
     .option('--seed <n>', 'seed of the initialisation and the data order', integer(0), 0)
-    .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json')
+    .option(
+      '--seeds <n>',
+      'train this many SAEs (per k), seeded --seed, --seed + 1, ..., on the same data',
+      integer(1),
+      1,
+    )
+    .requiredOption('--out <dir>', 'output folder: run.json, metrics.jsonl, checkpoint/, sae/, eval.json', outputFolder)
     .option(
       '--resume',
       'continue the run in --out from its last checkpoint (same options; bit-identical result)',
@@ -111,7 +117,13 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       `
 Example:
   gensparse train --data acts.npy --architecture topk --latents 16384 --k 32 --steps 20000 --out runs/topk
-  (then: python -c "import pandas; print(pandas.read_json('runs/topk/metrics.jsonl', lines=True).tail())")`,
+  (then: python -c "import pandas; print(pandas.read_json('runs/topk/metrics.jsonl', lines=True).tail())")
+
+Several SAEs in one run (trained together, each on the same batches as a run of its own):
+  gensparse train --data acts.npy --latents 16384 --k 8,16,32 --seeds 2 --steps 20000 --out runs/sweep
+  writes runs/sweep/run.json and runs/sweep/trainer-state/ (all SAEs' states), and one folder per SAE,
+  named by what varies (k-8-seed-0, k-8-seed-1, k-16-seed-0, ...; seed-N with --seeds alone, k-N with
+  a --k list alone), each holding metrics.jsonl, checkpoint/, sae/ and eval.json as a single run does.`,
     )
     .action(async (o) => {
       const opts: TrainOptions = {
@@ -132,6 +144,7 @@ Example:
         bufferRows: o.bufferRows,
         evalRows: o.evalRows,
         seed: o.seed,
+        seeds: o.seeds,
         out: o.out,
         resume: o.resume,
         stopAfter: o.stopAfter,
@@ -141,7 +154,7 @@ Example:
       if (!summary.stopped)
         log(`done: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; wrote ${summary.out}`);
       process.stdout.write(
-        `${JSON.stringify(summary.evaluation ?? { out: summary.out, evaluation: null }, null, 2)}\n`,
+        `${JSON.stringify(summary.members ? { out: summary.out, members: summary.members } : (summary.evaluation ?? { out: summary.out, evaluation: null }), null, 2)}\n`,
       );
     });
 
@@ -158,7 +171,11 @@ Example:
       integer(1),
     )
     .option('--batch-size <n>', 'rows per forward pass', integer(1), EVAL_BATCH_SIZE)
-    .option('--out <dir>', 'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)')
+    .option(
+      '--out <dir>',
+      'folder for eval.json and density.png (default: <sae>-eval, beside the SAE folder)',
+      outputFolder,
+    )
     .addHelpText(
       'after',
       `

@@ -16,8 +16,8 @@ import { type BackendCandidate, type BackendReport, switchBackend, selectBackend
 import { installFastWasmMatMul } from './wasm-matmul';
 import { installSharedWasmIdentity } from './wasm-identity';
 
-/** The browser candidates, fastest first. */
-export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+// Defined beside the backend report (no backend imports), so a page can check `?backend=` cheaply.
+export { BROWSER_BACKENDS } from './backend';
 
 /** The part of `navigator.gpu` we use (kept local so the DOM types need no WebGPU lib). */
 interface GpuLike {

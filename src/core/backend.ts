@@ -12,6 +12,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from './errors';
 
+/** The browser candidates, fastest first (`initBrowserBackend` in backend-browser.ts loads them). */
+export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
 /** A backend we may try: `load()` registers and activates it (returning facts for the report), or throws why not. */
 export interface BackendCandidate {
   name: string;

@@ -8,6 +8,13 @@
  *
  * The fix: wrap the wasm `BatchMatMul` and `_FusedMatMul` kernels so that a transposed
  * input is transposed explicitly first (an O(size) copy), then the plain XNNPACK path runs.
+ *
+ * The same holds for a batch: tfjs's wasm `BatchMatMul` reaches XNNPACK only for one matrix
+ * pair; a rank-3 product [S,M,K] x [S,K,N] with S > 1 (a stack of models) took the slow loop,
+ * 14-18x slower than S separate matmuls when measured (`npm run bench -- sae-stack` times both). So
+ * a batched `BatchMatMul` runs as S plain products on slices of the inputs (a batch of 1 on
+ * either side broadcasts), concatenated. `_FusedMatMul` keeps tfjs's batch handling (the package
+ * does not call it with a batch).
  * Results are identical up to float summation order; `tests/core/wasm-matmul.test.ts` checks.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -26,12 +33,17 @@ export function installFastWasmMatMul(): void {
   if (originals.size > 0) return;
   const transpose = tf.getKernel('Transpose', 'wasm');
   if (!transpose) throw new Error('installFastWasmMatMul: the wasm backend is not registered');
+  const helpers = ['Reshape', 'Slice', 'Concat'].map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+  if (helpers.some((k) => k === undefined)) throw new Error('installFastWasmMatMul: wasm lacks Reshape/Slice/Concat');
+  const [reshape, slice, concat] = helpers as tf.KernelFunc[];
   for (const name of WRAPPED) {
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;
     originals.set(name, original);
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: withExplicitTranspose(original.kernelFunc, transpose.kernelFunc) });
+    const plain =
+      name === 'BatchMatMul' ? perBatchItem(original.kernelFunc, { reshape, slice, concat }) : original.kernelFunc;
+    tf.registerKernel({ ...original, kernelFunc: withExplicitTranspose(plain, transpose.kernelFunc) });
   }
 }
 
@@ -67,5 +79,51 @@ function withExplicitTranspose(matMul: tf.KernelFunc, transpose: tf.KernelFunc):
     });
     for (const t of temporaries) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
     return result;
+  };
+}
+
+/**
+ * An untransposed `BatchMatMul` of a batch of S > 1 as S products of one matrix pair each (the
+ * XNNPACK path): a [..., M, K] and b [..., K, N] flattened to [Sa, M, K] and [Sb, K, N] (Sa, Sb
+ * equal, or one of them 1 and broadcast), item i = a[Sa = 1 ? 0 : i] x b[Sb = 1 ? 0 : i], then
+ * concatenated and shaped [...broadcast batch dims, M, N].
+ */
+function perBatchItem(
+  matMul: tf.KernelFunc,
+  k: { reshape: tf.KernelFunc; slice: tf.KernelFunc; concat: tf.KernelFunc },
+): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, backend } = args;
+    const a = inputs.a as tf.TensorInfo;
+    const b = inputs.b as tf.TensorInfo;
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const sa = batchA.reduce((x, y) => x * y, 1);
+    const sb = batchB.reduce((x, y) => x * y, 1);
+    if (Math.max(sa, sb) <= 1) return matMul(args);
+    const [m, inner] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const temporaries: tf.TensorInfo[] = [];
+    const run = (kernel: tf.KernelFunc, kernelInputs: KernelArgs['inputs'], attrs: object): tf.TensorInfo => {
+      const out = kernel({ inputs: kernelInputs, backend, attrs: attrs as KernelArgs['attrs'] }) as tf.TensorInfo;
+      temporaries.push(out);
+      return out;
+    };
+    const a3 = run(k.reshape, { x: a }, { shape: [sa, m, inner] });
+    const b3 = run(k.reshape, { x: b }, { shape: [sb, inner, n] });
+    const items: tf.TensorInfo[] = [];
+    for (let i = 0; i < Math.max(sa, sb); i++) {
+      const ai = run(k.slice, { x: a3 }, { begin: [sa === 1 ? 0 : i, 0, 0], size: [1, m, inner] });
+      const bi = run(k.slice, { x: b3 }, { begin: [sb === 1 ? 0 : i, 0, 0], size: [1, inner, n] });
+      const ci = matMul({ ...args, inputs: { a: ai, b: bi } }) as tf.TensorInfo;
+      temporaries.push(ci);
+      items.push(ci);
+    }
+    const joined = run(k.concat, items as unknown as KernelArgs['inputs'], { axis: 0 });
+    const batch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
+    const out = k.reshape({ inputs: { x: joined }, backend, attrs: { shape: [...batch, m, n] } }) as tf.TensorInfo;
+    // Reshape shares its input's data and counts a reference: freeing every temporary leaves `out` its own.
+    for (const t of temporaries) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
+    return out;
   };
 }

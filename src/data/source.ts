@@ -177,3 +177,35 @@ export class PairedArraySource implements PairedActivationSource {
     this.targets.setState(state);
   }
 }
+
+/**
+ * One upstream stream read by several consumers in lockstep: `teeSource(source, n)` returns n
+ * sources, and the j-th `nextBatch(B)` of every one of them returns the same rows, the upstream's
+ * j-th batch, drawn once. What lets several trainers (different architectures) see the same
+ * data while an expensive generator runs only once. A batch is freed when every consumer has
+ * read it; consumers must ask for the same batch size at the same position (else an InputError).
+ */
+export function teeSource(source: ActivationSource, consumers: number): ActivationSource[] {
+  checkInt('consumers', consumers, 1);
+  const queue: Float32Array[] = []; // batches drawn and not yet read by every consumer
+  let first = 0; // index of queue[0] in the upstream's sequence of batches
+  const next = new Array<number>(consumers).fill(0); // the batch each consumer reads next
+  const read = (c: number, batchSize: number): Float32Array => {
+    checkBatchSize(batchSize, source.dim);
+    const j = next[c];
+    if (j - first === queue.length) queue.push(source.nextBatch(batchSize));
+    const batch = queue[j - first];
+    if (batch.length !== batchSize * source.dim)
+      throw new InputError(
+        'batchSize',
+        `consumer ${c} asks for ${batchSize} rows where the others read ${batch.length / source.dim}`,
+      );
+    next[c] = j + 1;
+    while (queue.length > 0 && next.every((n) => n > first)) {
+      queue.shift();
+      first++;
+    }
+    return batch.slice();
+  };
+  return Array.from({ length: consumers }, (_, c) => ({ dim: source.dim, nextBatch: (b: number) => read(c, b) }));
+}

@@ -79,7 +79,7 @@ export { createSae, resolveSaeConfig, saeConfigOf } from './create';
 /** The union of all SAE configs. */
 export type { SaeConfig } from './create';
 /** The trainer for the whole family and the reference learning rate. */
-export { SaeTrainer, referenceLearningRate } from './trainer';
+export { SaeTrainer, StackMember, memberMetrics, referenceLearningRate } from './trainer';
 /** Trainer options. */
 export type { SaeTrainerConfig } from './trainer';
 /** Held-out metrics: MSE, FVU over the whole set, L0, dead fraction, density histogram, reconstruction bias. */

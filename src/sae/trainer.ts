@@ -12,15 +12,24 @@
  *   5. d_i <- d_i / ||d_i||
  * Reference learning rate: 2e-4 / sqrt(N / 2^14) (Gao et al. 2024 Sec. A.1; sparsify; dictionary_learning).
  *
+ * A stack: the trainer takes one SAE or S of them (same architecture and shape; differing in what
+ * their configs say: seed, k, ...). All of them see every batch, in one gradient tape over
+ * sum_s L_s; since their parameters are disjoint, each member's gradients, Adam moments, dead set
+ * and metrics are exactly those of a run of its own (tests/sae/stacked.test.ts). The fused
+ * kernels (topkEncode, sparse-encode, sparse-decode) take one SAE's [D,N] weights, so the forward
+ * and backward ops run member by member inside the tape; what the stack shares is the batch (drawn,
+ * checked and uploaded once), the tape and the loop.
+ *
  * Firing statistics stay on the device: per latent, the inputs seen since it last fired (float32,
  * exact below 2^24 inputs, monotone beyond). They are read back only every `logEvery` steps, next
  * to the metric read-back, to refresh the dead set that AuxK uses; a step never waits on the device.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError, checkInt, checkNumber, checkOneOf } from '../core/errors';
-import { Adam, makeSchedule } from '../core/optim';
+import { Adam, type Schedule, makeSchedule } from '../core/optim';
 import {
   type MetricHistory,
+  type Metrics,
   type RunOptions,
   type ScheduleOptions,
   type StepResult,
@@ -70,8 +79,8 @@ export interface SaeTrainerConfig extends DataInitOptions, ScheduleOptions {
   shouldStop?(): boolean;
   /** Call `onCheckpoint` every this many steps (0: never). Default 0. */
   checkpointEvery?: number;
-  /** Saves a checkpoint (Node: `saveSaeLens` from `sae/node`). */
-  onCheckpoint?(step: number, sae: SparseAutoencoder): void | Promise<void>;
+  /** Saves a checkpoint (Node: `saveSaeLens` from `sae/node`); called for each SAE of a stack, `member` its index. */
+  onCheckpoint?(step: number, sae: SparseAutoencoder, member: number): void | Promise<void>;
 }
 
 /** The reference learning rate 2e-4 / sqrt(N / 2^14) for N latents. */
@@ -82,33 +91,70 @@ export function referenceLearningRate(nLatents: number): number {
 /** The trainer's own metrics; an architecture's loss term of the same name is reported as `<name>Term`. */
 const OWN_METRICS = ['loss', 'l0', 'deadFraction', 'lr'];
 
-/** Trains any SAE of the family on an activation source. */
-export class SaeTrainer {
+/**
+ * One SAE of the trained stack and what is its own: Adam's moments, the firing statistics
+ * (per latent, the inputs seen since it last fired [N], on the device) and the dead set AuxK
+ * uses (as of the last refresh, every `logEvery` steps).
+ */
+export class StackMember {
   readonly adam: Adam;
-  readonly batchSize: number;
-  readonly deadWindow: number;
-  readonly logEvery: number;
-  /** Inputs seen so far. */
-  inputsSeen = 0;
-  /** Steps taken so far. */
-  stepsTaken = 0;
-  /** Per latent, the inputs seen since it last fired [N] (on the device). */
   readonly idleN: tf.Variable;
-  /** The dead set AuxK uses, as of the last refresh (every `logEvery` steps). */
-  private deadM: Int32Array = new Int32Array(0);
-  private initialised = false;
+  deadM: Int32Array = new Int32Array(0);
 
   constructor(
     readonly sae: SparseAutoencoder,
+    schedule: Schedule,
+  ) {
+    this.adam = new Adam(sae.params.trainable(), { lr: schedule });
+    const zerosN = tf.zeros([sae.nLatents]);
+    this.idleN = tf.variable(zerosN, false);
+    zerosN.dispose();
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+    this.idleN.dispose();
+  }
+}
+
+/**
+ * Member i's metric record out of a stack's (`loss/0`, `l0/0`, ... -> `loss`, `l0`, ...; `lr` is
+ * shared). A single SAE's record is returned as it is.
+ */
+export function memberMetrics(metrics: Metrics, member: number): Metrics {
+  const suffix = `/${member}`;
+  const own = Object.entries(metrics).filter(([name]) => name.endsWith(suffix));
+  if (own.length === 0) return { ...metrics };
+  const out: Metrics = Object.fromEntries(own.map(([name, v]) => [name.slice(0, -suffix.length), v]));
+  out.lr = metrics.lr;
+  return out;
+}
+
+/** Trains any SAE of the family, or a stack of S SAEs of one architecture and shape, on an activation source. */
+export class SaeTrainer {
+  readonly batchSize: number;
+  readonly deadWindow: number;
+  readonly logEvery: number;
+  /** The SAEs trained (one, or a stack), each with its own optimiser and statistics. */
+  readonly members: readonly StackMember[];
+  /** Inputs seen so far (by every member). */
+  inputsSeen = 0;
+  /** Steps taken so far. */
+  stepsTaken = 0;
+  private initialised = false;
+
+  constructor(
+    sae: SparseAutoencoder | readonly SparseAutoencoder[],
     readonly source: ActivationSource,
     readonly config: SaeTrainerConfig,
   ) {
-    if (source.dim !== sae.dIn)
-      throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${sae.dIn}`);
-    if (sae.predictsTarget && !isPaired(source)) {
+    const saes = checkStack(sae);
+    const { dIn, nLatents } = saes[0];
+    if (source.dim !== dIn) throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${dIn}`);
+    if (saes[0].predictsTarget && !isPaired(source)) {
       throw new ConfigError(
         'source',
-        `a '${sae.architecture}' predicts a target: give (input, target) pairs (PairedActivationSource)`,
+        `a '${saes[0].architecture}' predicts a target: give (input, target) pairs (PairedActivationSource)`,
       );
     }
     const steps = checkInt('steps', config.steps, 0);
@@ -118,7 +164,7 @@ export class SaeTrainer {
     this.logEvery = checkInt('logEvery', config.logEvery ?? 10, 1);
     checkInt('initSamples', config.initSamples ?? 4096, 0);
     checkInt('checkpointEvery', config.checkpointEvery ?? 0, 0);
-    const lr = checkNumber('lr', config.lr ?? referenceLearningRate(sae.nLatents), { min: 0, minOpen: true });
+    const lr = checkNumber('lr', config.lr ?? referenceLearningRate(nLatents), { min: 0, minOpen: true });
     const schedule = makeSchedule({
       lr,
       warmupSteps: config.warmupSteps ?? Math.min(1000, Math.floor(steps / 20)),
@@ -127,78 +173,155 @@ export class SaeTrainer {
       decayStart: config.decayStart ?? 0.8,
       finalFraction: config.finalFraction ?? 0,
     });
-    this.adam = new Adam(sae.params.trainable(), { lr: schedule });
-    const zerosN = tf.zeros([sae.nLatents]);
-    this.idleN = tf.variable(zerosN, false);
-    zerosN.dispose();
+    this.members = saes.map((s) => new StackMember(s, schedule));
   }
 
-  /** Sets b_dec (and the input scale) from `initSamples` inputs; `train` calls it once. */
+  /** The SAEs trained, in order. */
+  get saes(): SparseAutoencoder[] {
+    return this.members.map((m) => m.sae);
+  }
+
+  /** The one SAE of a single-SAE trainer (a stack: use `saes` or `members`). */
+  get sae(): SparseAutoencoder {
+    return this.single('sae').sae;
+  }
+
+  /** The one SAE's optimiser (a stack: `members[i].adam`). */
+  get adam(): Adam {
+    return this.single('adam').adam;
+  }
+
+  /** The one SAE's firing statistics [N] (a stack: `members[i].idleN`). */
+  get idleN(): tf.Variable {
+    return this.single('idleN').idleN;
+  }
+
+  private single(what: string): StackMember {
+    if (this.members.length !== 1) {
+      throw new ConfigError(what, `is per SAE and this trainer holds ${this.members.length}: use members[i].${what}`);
+    }
+    return this.members[0];
+  }
+
+  /** Member i (member 0 by default; a stack must say which). */
+  private member(i: number | undefined, what: string): StackMember {
+    if (i === undefined) return this.single(what);
+    checkInt('member', i, 0, this.members.length - 1);
+    return this.members[i];
+  }
+
+  /** Sets b_dec (and the input scale) of every SAE from the same `initSamples` inputs; `train` calls it once. */
   async initialise(): Promise<void> {
     if (this.initialised) return;
     this.initialised = true;
     const m = this.config.initSamples ?? 4096;
     if (m === 0) return;
     const { inputs, targets } = this.nextRows(m);
-    const sample = tf.tensor2d(inputs, [m, this.sae.dIn]);
-    const targetSample = targets && tf.tensor2d(targets, [m, this.sae.dIn]);
+    const sample = tf.tensor2d(inputs, [m, this.members[0].sae.dIn]);
+    const targetSample = targets && tf.tensor2d(targets, [m, this.members[0].sae.dIn]);
     try {
-      await this.sae.initFromData(sample, this.config, targetSample ?? undefined);
+      for (const { sae } of this.members) await sae.initFromData(sample, this.config, targetSample ?? undefined);
     } finally {
       tf.dispose([sample, ...(targetSample ? [targetSample] : [])]);
     }
   }
 
-  /** Latents that fired on none of the last `deadWindow` inputs (none before that many inputs); reads the device. */
-  async deadLatents(): Promise<Int32Array> {
+  /**
+   * Latents that fired on none of the last `deadWindow` inputs (none before that many inputs); reads
+   * the device. `member`: which SAE of a stack.
+   */
+  async deadLatents(member?: number): Promise<Int32Array> {
+    const { idleN } = this.member(member, 'deadLatents');
     if (this.inputsSeen < this.deadWindow) return new Int32Array(0);
-    const idle = await this.idleN.data();
+    const idle = await idleN.data();
     const out: number[] = [];
     for (let i = 0; i < idle.length; i++) if (idle[i] >= this.deadWindow) out.push(i);
     return Int32Array.from(out);
   }
 
-  /** One optimisation step; returns the metric record as scalars (read back by the loop on log steps). */
+  /**
+   * One optimisation step of every SAE on one batch; returns the metric record as scalars (read back
+   * by the loop on log steps). A stack's record names each SAE's metrics `<name>/<i>` (`memberMetrics`
+   * takes one out), its `loss` is the members' mean.
+   */
   async step(): Promise<StepResult & Record<string, tf.Scalar | number>> {
-    const { sae, batchSize: B } = this;
-    if (this.stepsTaken % this.logEvery === 0 && sae.usesDeadLatents) this.deadM = await this.deadLatents();
-    const dead = this.deadM;
+    const { batchSize: B, members } = this;
+    if (this.stepsTaken % this.logEvery === 0) {
+      for (const [i, m] of members.entries()) if (m.sae.usesDeadLatents) m.deadM = await this.deadLatents(i);
+    }
     const { inputs, targets } = this.nextRows(B);
     const what = targets ? 'source.nextPairs' : 'source.nextBatch';
     const [xRows, yRows] = [this.checkedRows(what, inputs, B), targets && this.checkedRows(what, targets, B)];
-    const xBD = tf.tensor2d(xRows, [B, sae.dIn]);
+    const xBD = tf.tensor2d(xRows, [B, members[0].sae.dIn]);
     // A transcoder's target (the MLP's output); an SAE's target is its input.
-    const yBD = yRows && tf.tensor2d(yRows, [B, sae.dIn]);
-    let firedN: tf.Tensor1D | null = null;
-    const terms: Record<string, tf.Scalar> = {};
-    const { loss, grads } = sae.params.gradients(() => {
-      const out = sae.forward(xBD, { training: true, deadLatents: dead, ...(yBD ? { target: yBD } : {}) });
-      firedN = tf.keep(firedCounts(out.latents, sae.nLatents));
-      for (const [name, t] of Object.entries(out.losses)) {
-        terms[OWN_METRICS.includes(name) ? `${name}Term` : name] = tf.keep(t);
-      }
-      for (const [name, t] of Object.entries(out.metrics)) terms[name] = tf.keep(t);
-      return out.loss;
-    });
-    sae.constrainDecoderGrad(grads);
-    withKernels(sae.useKernels, () => this.adam.step(grads)); // the SAE's switch covers its optimiser too
-    for (const g of Object.values(grads)) g.dispose();
-    sae.renormaliseDecoder();
+    const yBD = yRows && tf.tensor2d(yRows, [B, members[0].sae.dIn]);
+    const targetOption = yBD ? { target: yBD } : {};
+    const firedN: tf.Tensor1D[] = [];
+    const lossOf: tf.Scalar[] = [];
+    const terms: Record<string, tf.Scalar>[] = [];
+    const variables = members.flatMap((m) => Object.values(m.sae.params.trainable()));
+    // One tape over sum_s L_s: the members share no parameter, so each gets its own gradients.
+    const tape = () =>
+      tf.variableGrads(() => {
+        const losses = members.map(({ sae, deadM }) => {
+          const out = sae.forward(xBD, { training: true, deadLatents: deadM, ...targetOption });
+          firedN.push(tf.keep(firedCounts(out.latents, sae.nLatents)));
+          const named: Record<string, tf.Scalar> = {};
+          for (const [name, t] of Object.entries(out.losses)) {
+            named[OWN_METRICS.includes(name) ? `${name}Term` : name] = tf.keep(t);
+          }
+          for (const [name, t] of Object.entries(out.metrics)) named[name] = tf.keep(t);
+          terms.push(named);
+          if (members.length > 1) lossOf.push(tf.keep(out.loss));
+          return out.loss;
+        });
+        return losses.length === 1 ? losses[0] : (tf.addN(losses) as tf.Scalar);
+      }, variables);
+    let taped: ReturnType<typeof tape>;
+    try {
+      taped = tape();
+    } catch (e) {
+      for (const t of [xBD, ...firedN, ...lossOf, ...terms.flatMap((r) => Object.values(r))]) t.dispose();
+      yBD?.dispose();
+      throw e;
+    }
+    const { value, grads } = taped;
     xBD.dispose();
     yBD?.dispose();
-    const fired = firedN as unknown as tf.Tensor1D;
-    // Firing statistics on the device: idle <- 0 where the latent fired, idle + B elsewhere.
-    tf.tidy(() => this.idleN.assign(tf.where(fired.greater(0), tf.zerosLike(fired), this.idleN.add(B))));
-    const l0 = tf.tidy(() => fired.sum().div(B) as tf.Scalar);
-    fired.dispose();
     this.inputsSeen += B;
     this.stepsTaken += 1;
-    return { loss, l0, ...terms, deadFraction: this.deadFraction(), lr: this.adam.lr };
+    const record: Record<string, tf.Scalar | number> = {};
+    const lr = members[0].adam.lr;
+    for (const [i, m] of members.entries()) {
+      const { sae } = m;
+      const own: Record<string, tf.Tensor> = {};
+      for (const [name, v] of Object.entries(sae.params.trainable())) if (grads[v.name]) own[name] = grads[v.name];
+      sae.constrainDecoderGrad(own);
+      withKernels(sae.useKernels, () => m.adam.step(own)); // the SAE's switch covers its optimiser too
+      for (const g of Object.values(own)) g.dispose();
+      sae.renormaliseDecoder();
+      const fired = firedN[i];
+      // Firing statistics on the device: idle <- 0 where the latent fired, idle + B elsewhere.
+      tf.tidy(() => m.idleN.assign(tf.where(fired.greater(0), tf.zerosLike(fired), m.idleN.add(B))));
+      const l0 = tf.tidy(() => fired.sum().div(B) as tf.Scalar);
+      fired.dispose();
+      const metrics = {
+        loss: members.length === 1 ? value : lossOf[i],
+        l0,
+        ...terms[i],
+        deadFraction: this.deadFractionOf(m),
+      };
+      const suffix = members.length === 1 ? '' : `/${i}`;
+      for (const [name, t] of Object.entries(metrics)) record[name + suffix] = t;
+    }
+    if (members.length > 1) record.loss = tf.tidy(() => value.div(members.length) as tf.Scalar);
+    if (members.length > 1) value.dispose();
+    return { ...record, lr } as StepResult & Record<string, tf.Scalar | number>;
   }
 
-  /** The next B inputs, and their targets when the SAE predicts one (a transcoder: a paired source). */
+  /** The next B inputs, and their targets when the SAEs predict one (transcoders: a paired source). */
   private nextRows(B: number): { inputs: Float32Array; targets: Float32Array | null } {
-    if (!this.sae.predictsTarget) return { inputs: this.source.nextBatch(B), targets: null };
+    if (!this.members[0].sae.predictsTarget) return { inputs: this.source.nextBatch(B), targets: null };
     if (!isPaired(this.source)) throw new ConfigError('source', 'must give (input, target) pairs');
     return this.source.nextPairs(B);
   }
@@ -208,7 +331,7 @@ export class SaeTrainer {
    * a Float32Array of exactly B * D values, all finite. `what` names the source call.
    */
   private checkedRows(what: string, rows: Float32Array, B: number): Float32Array {
-    const D = this.sae.dIn;
+    const D = this.members[0].sae.dIn;
     if (!(rows instanceof Float32Array) || rows.length !== B * D) {
       const got = rows instanceof Float32Array ? `${rows.length} values` : String(rows);
       throw new InputError(what, `must return a Float32Array of ${B} x ${D} values, got ${got}`);
@@ -226,39 +349,47 @@ export class SaeTrainer {
 
   /**
    * Fraction of latents idle for at least `deadWindow` inputs, on the device; NaN (not yet measured)
-   * before that many inputs have been seen.
+   * before that many inputs have been seen. `member`: which SAE of a stack.
    */
-  deadFraction(): tf.Scalar | number {
+  deadFraction(member?: number): tf.Scalar | number {
+    return this.deadFractionOf(this.member(member, 'deadFraction'));
+  }
+
+  private deadFractionOf({ idleN }: StackMember): tf.Scalar | number {
     if (this.inputsSeen < this.deadWindow) return Number.NaN;
-    return tf.tidy(() => this.idleN.greaterEqual(this.deadWindow).cast('float32').mean() as tf.Scalar);
+    return tf.tidy(() => idleN.greaterEqual(this.deadWindow).cast('float32').mean() as tf.Scalar);
   }
 
   /**
-   * The full training state: parameters (`param/<name>`), Adam's moments (`adam/m/<name>`,
+   * The full training state of one SAE: parameters (`param/<name>`), Adam's moments (`adam/m/<name>`,
    * `adam/v/<name>`), the firing statistics (`idle`), the architecture's state, and as JSON the
    * step, Adam's t (the schedule's position), inputs seen, the dead set, the data position and
    * the model's config. The caller disposes the tensors (copies). Save it with `saveCheckpoint`.
+   * `member`: which SAE of a stack; its state is the one a run of that SAE alone would have, and
+   * resumes as one.
    */
-  getState(): TrainState {
+  getState(member?: number): TrainState {
+    const m = this.member(member, 'getState');
     if (!isResumable(this.source)) {
       throw new ConfigError('source', 'cannot report its position (getState/setState): this run cannot be resumed');
     }
+    const { sae } = m;
     const tensors: Record<string, tf.Tensor> = {};
-    for (const name of this.sae.params.names()) tensors[`param/${name}`] = this.sae.params.get(name).clone();
-    const adam = this.adam.getState();
+    for (const name of sae.params.names()) tensors[`param/${name}`] = sae.params.get(name).clone();
+    const adam = m.adam.getState();
     for (const [name, t] of Object.entries(adam.tensors)) tensors[`adam/${name}`] = t;
-    tensors.idle = this.idleN.clone();
-    const model = this.sae.trainingState();
+    tensors.idle = m.idleN.clone();
+    const model = sae.trainingState();
     for (const [name, t] of Object.entries(model.tensors)) tensors[`model/${name}`] = t;
     const config = {
       kind: 'sae-trainer',
-      sae: saeConfigOf(this.sae),
+      sae: saeConfigOf(sae),
       steps: this.config.steps,
       batchSize: this.batchSize,
       stepsTaken: this.stepsTaken,
       inputsSeen: this.inputsSeen,
       adamT: adam.t,
-      deadLatents: Array.from(this.deadM),
+      deadLatents: Array.from(m.deadM),
       model: model.json,
       source: this.source.getState(),
     };
@@ -268,39 +399,69 @@ export class SaeTrainer {
   /**
    * Restores `getState()` into this trainer, its SAE and its source (built with the same configs):
    * the run then continues exactly where it stopped. Data initialisation does not run again.
+   * A stack takes one state per SAE, in order, all saved at the same step from the same data position.
+   * Every state is checked before anything is assigned.
    */
-  loadState(state: TrainState): void {
-    const c = state.config;
-    if (c.kind !== 'sae-trainer') throw new InputError('state.kind', `must be 'sae-trainer', got ${String(c.kind)}`);
+  loadState(state: TrainState | readonly TrainState[]): void {
+    const states = Array.isArray(state) ? (state as readonly TrainState[]) : [state as TrainState];
+    if (states.length !== this.members.length) {
+      throw new InputError('state', `holds ${states.length} SAE state(s), the trainer ${this.members.length} SAE(s)`);
+    }
     if (!isResumable(this.source)) throw new ConfigError('source', 'cannot restore its position (getState/setState)');
-    if (JSON.stringify(c.sae) !== JSON.stringify(saeConfigOf(this.sae))) {
+    const loaded = states.map((st, i) => this.checkedState(this.members[i], st, i));
+    const first = states[0].config;
+    for (const [i, st] of states.entries()) {
+      for (const key of ['stepsTaken', 'inputsSeen', 'source'] as const) {
+        if (JSON.stringify(st.config[key]) !== JSON.stringify(first[key])) {
+          throw new InputError(`state[${i}].${key}`, `differs from state[0]'s: the states were not saved together`);
+        }
+      }
+    }
+    for (const [i, { params, adam, model }] of loaded.entries()) {
+      const m = this.members[i];
+      const c = states[i].config;
+      m.sae.params.assign(params);
+      m.adam.setState({ t: c.adamT as number, tensors: adam });
+      m.idleN.assign(states[i].tensors.idle);
+      m.sae.loadTrainingState(c.model as Record<string, unknown>, model);
+      m.deadM = Int32Array.from(c.deadLatents as number[]);
+    }
+    this.source.setState(first.source);
+    this.stepsTaken = checkInt('state.stepsTaken', first.stepsTaken as number, 0);
+    this.inputsSeen = checkInt('state.inputsSeen', first.inputsSeen as number, 0);
+    this.initialised = true; // b_dec from data would change the loaded weights
+  }
+
+  /** Checks one SAE's saved state against its member; returns its tensors by role (nothing assigned yet). */
+  private checkedState(
+    m: StackMember,
+    state: TrainState,
+    i: number,
+  ): { params: Record<string, tf.Tensor>; adam: Record<string, tf.Tensor>; model: Record<string, tf.Tensor> } {
+    const c = state.config;
+    const where = this.members.length === 1 ? 'state' : `state[${i}]`;
+    if (c.kind !== 'sae-trainer') throw new InputError(`${where}.kind`, `must be 'sae-trainer', got ${String(c.kind)}`);
+    const own = saeConfigOf(m.sae);
+    if (JSON.stringify(c.sae) !== JSON.stringify(own)) {
       throw new InputError(
-        'state.sae',
-        `was saved from ${JSON.stringify(c.sae)}, this SAE is ${JSON.stringify(saeConfigOf(this.sae))}`,
+        `${where}.sae`,
+        `was saved from ${JSON.stringify(c.sae)}, this SAE is ${JSON.stringify(own)}`,
       );
     }
     if (c.batchSize !== this.batchSize)
-      throw new InputError('state.batchSize', `is ${c.batchSize}, the trainer's ${this.batchSize}`);
+      throw new InputError(`${where}.batchSize`, `is ${c.batchSize}, the trainer's ${this.batchSize}`);
     const params: Record<string, tf.Tensor> = {};
-    for (const name of this.sae.params.names()) {
+    for (const name of m.sae.params.names()) {
       const t = state.tensors[`param/${name}`];
-      if (!t) throw new InputError('state', `has no parameter '${name}'`);
+      if (!t) throw new InputError(where, `has no parameter '${name}'`);
       params[name] = t;
     }
     const adam: Record<string, tf.Tensor> = {};
     for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('adam/')) adam[name.slice(5)] = t;
     const model: Record<string, tf.Tensor> = {};
     for (const [name, t] of Object.entries(state.tensors)) if (name.startsWith('model/')) model[name.slice(6)] = t;
-    if (!state.tensors.idle) throw new InputError('state', 'has no firing statistics (idle)');
-    this.sae.params.assign(params);
-    this.adam.setState({ t: c.adamT as number, tensors: adam });
-    this.idleN.assign(state.tensors.idle);
-    this.sae.loadTrainingState(c.model as Record<string, unknown>, model);
-    this.source.setState(c.source);
-    this.stepsTaken = checkInt('state.stepsTaken', c.stepsTaken as number, 0);
-    this.inputsSeen = checkInt('state.inputsSeen', c.inputsSeen as number, 0);
-    this.deadM = Int32Array.from(c.deadLatents as number[]);
-    this.initialised = true; // b_dec from data would change the loaded weights
+    if (!state.tensors.idle) throw new InputError(where, 'has no firing statistics (idle)');
+    return { params, adam, model };
   }
 
   /** Runs the steps left until `config.steps` with progress callbacks and checkpoints; returns the metric history. */
@@ -316,15 +477,36 @@ export class SaeTrainer {
       shouldStop: options.shouldStop ?? this.config.shouldStop,
       step: async () => {
         const metrics = await this.step();
-        if (every > 0 && this.stepsTaken % every === 0) await this.config.onCheckpoint?.(this.stepsTaken, this.sae);
+        if (every > 0 && this.stepsTaken % every === 0) {
+          for (const [i, { sae }] of this.members.entries()) await this.config.onCheckpoint?.(this.stepsTaken, sae, i);
+        }
         return metrics;
       },
     });
   }
 
-  /** Frees the optimiser state and the firing statistics (not the SAE). */
+  /** Frees the optimisers' state and the firing statistics (not the SAEs). */
   dispose(): void {
-    this.adam.dispose();
-    this.idleN.dispose();
+    for (const m of this.members) m.dispose();
   }
+}
+
+/**
+ * The SAEs of a stack, checked: at least one, each once, all of one architecture and shape (they
+ * read one batch [B,D] and are compared latent for latent).
+ */
+function checkStack(sae: SparseAutoencoder | readonly SparseAutoencoder[]): readonly SparseAutoencoder[] {
+  const saes: readonly SparseAutoencoder[] = Array.isArray(sae) ? sae : [sae as SparseAutoencoder];
+  if (saes.length === 0) throw new ConfigError('sae', 'must be an SAE or a non-empty list of SAEs');
+  const [first] = saes;
+  for (const [i, s] of saes.entries()) {
+    if (saes.indexOf(s) !== i) throw new ConfigError(`sae[${i}]`, `is the same SAE as sae[${saes.indexOf(s)}]`);
+    const what = (x: SparseAutoencoder) => `${x.architecture} ${x.dIn} -> ${x.nLatents}`;
+    if (what(s) !== what(first))
+      throw new ConfigError(
+        `sae[${i}]`,
+        `is ${what(s)}; a stack's SAEs share sae[0]'s architecture and shape, ${what(first)}`,
+      );
+  }
+  return saes;
 }

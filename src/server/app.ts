@@ -11,13 +11,19 @@ import { API_DIR, BUILD_DIR, LESSON_ID, PUBLIC_DIR, ROOT, VIEWS_DIR } from './pa
 import { experimentsRouter } from './experiments';
 import { type Lesson, discoverLessons, lessonNarration } from './lessons';
 import { API_CSP, methodGuard, pathGuard, securityHeaders } from './security';
+import type { ApiStatus } from './api-build';
 
 export interface AppOptions {
   /** Where lessons live (tests may point elsewhere). */
   lessonsDir?: string;
   /** Log one line per server error (default: console.error). */
   log?: (line: string) => void;
+  /** How the background build of the API reference stands (main.ts); without it, /api is served if built. */
+  apiStatus?: () => ApiStatus;
 }
+
+/** Seconds after which a page asking for the API reference during its first build reloads itself. */
+export const API_RETRY_S = 5;
 
 /** Request bodies are never needed; anything above this size is refused with 413. */
 export const BODY_LIMIT = '16kb';
@@ -71,7 +77,8 @@ export function createApp(options: AppOptions = {}): express.Express {
   });
 
   app.get('/', (_req, res) => {
-    res.render('index', { title: 'gensparse: a course', lessons: lessonsOf(), apiBuilt: fs.existsSync(API_DIR) });
+    const apiBuilt = fs.existsSync(API_DIR) || options.apiStatus?.().state === 'building';
+    res.render('index', { title: 'gensparse: a course', lessons: lessonsOf(), apiBuilt });
   });
 
   app.get('/lessons/:id', (req, res, next) => {
@@ -92,9 +99,23 @@ export function createApp(options: AppOptions = {}): express.Express {
     res.render('bench', { title: 'Kernel benchmarks | gensparse' });
   });
 
-  app.get('/api', (_req, _res, next) => {
-    if (!fs.existsSync(API_DIR)) return next(new HttpError(404, 'API reference not built yet: run npm start'));
-    next();
+  // Not served by the static files above: while the first build runs, every /api page says so
+  // (503, and the browser retries by itself); when it failed, the page says why.
+  app.use('/api', (_req, res, next) => {
+    const status = options.apiStatus?.();
+    if (status === undefined || status.state === 'ready') return next();
+    const building = status.state === 'building';
+    res.status(building ? 503 : 500);
+    if (building) {
+      res.setHeader('Retry-After', String(API_RETRY_S));
+      res.setHeader('Refresh', String(API_RETRY_S));
+    }
+    res.render('api-status', {
+      title: building ? 'API reference: being built' : 'API reference: build failed',
+      building,
+      reason: status.reason ?? '',
+      retryS: API_RETRY_S,
+    });
   });
 
   app.use('/experiments', experimentsRouter());

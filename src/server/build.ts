@@ -16,6 +16,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../core/atomic';
 import { API_DIR, BUILD_DIR, LESSONS_DIR, ROOT } from './paths';
 import { discoverLessons } from './lessons';
 import { mnistDataDir } from '../data/mnist';
@@ -56,9 +57,17 @@ function readStamps(): Record<string, string> {
   }
 }
 
-function writeStamps(stamps: Record<string, string>): void {
+/**
+ * Records one step's key. Several builds may run at once (the server's background API build
+ * beside a restart or a test's build), so the file is read again and only this step's key is
+ * replaced: writing back a copy read earlier would undo the others' keys.
+ */
+function saveStamp(step: BuildStep, stamps: Record<string, string>): void {
+  const current = readStamps();
+  if (stamps[step] === undefined) delete current[step];
+  else current[step] = stamps[step];
   fs.mkdirSync(BUILD_DIR, { recursive: true });
-  fs.writeFileSync(STAMPS, JSON.stringify(stamps, null, 1));
+  writeFileAtomic(STAMPS, JSON.stringify(current, null, 1));
 }
 
 /** A key for a set of files: their paths, sizes and modification times (missing files count too). */
@@ -257,7 +266,9 @@ async function buildApi(stamps: Record<string, string>, force: boolean): Promise
   });
   const project = await app.convert();
   if (!project) throw new Error('TypeDoc could not convert src/index.ts');
-  const tmp = `${API_DIR}.tmp`;
+  // One folder per process: two servers of one clone may build the reference at the same time.
+  removeAbandonedApiFolders();
+  const tmp = `${API_DIR}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await app.generateDocs(project, tmp);
   moveInlineScripts(tmp);
@@ -265,6 +276,28 @@ async function buildApi(stamps: Record<string, string>, force: boolean): Promise
   fs.renameSync(tmp, API_DIR);
   stamps.api = key;
   return true;
+}
+
+/** Removes the half-built references of builds that were stopped (the server stopped during its API build). */
+export function removeAbandonedApiFolders(): void {
+  const prefix = `${path.basename(API_DIR)}.tmp-`;
+  if (!fs.existsSync(BUILD_DIR)) return;
+  for (const name of fs.readdirSync(BUILD_DIR)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
+    fs.rmSync(path.join(BUILD_DIR, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -308,7 +341,7 @@ export async function build(options: BuildOptions = {}): Promise<StepResult[]> {
       if (step !== 'api') throw e;
       note = `failed: ${(e as Error).message.split('\n')[0]}`;
     }
-    writeStamps(stamps);
+    saveStamp(step, stamps);
     const r: StepResult = { step, skipped: !ran && !note, ms: Date.now() - t0, note };
     results.push(r);
     log(

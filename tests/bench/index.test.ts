@@ -40,4 +40,23 @@ describe('package vs PyTorch table', () => {
     ]);
     expect(formatComparison([{ section: 'core', name: 'x', fastMs: 1 }])).toBe('');
   });
+
+  test('small-size rows use the small floor; the sparsify-style PyTorch TopK is set against the TopK step', () => {
+    const table = formatComparison([
+      { section: 'sae', name: 'floor', fastMs: 400, compareKey: 'floor' },
+      { section: 'sae', name: 'topk', fastMs: 600, compareKey: 'topk' },
+      { section: 'sae', name: 'small floor', fastMs: 0.5, compareKey: 'small/floor' },
+      { section: 'sae', name: 'small topk', fastMs: 20, compareKey: 'small/topk' },
+      { section: 'pytorch', name: 'topk', fastMs: 300, compareKey: 'topk' },
+      { section: 'pytorch', name: 'sparsify', fastMs: 200, compareKey: 'topk-sparsify' },
+      { section: 'pytorch', name: 'small topk', fastMs: 10, compareKey: 'small/topk' },
+    ]);
+    expect(table.split('\n').slice(2)).toEqual([
+      '| encoder matmul [1024,512] x [512,8192] | 400 | 1.00 | — | — |',
+      '| TopK | 600 | 1.50 | 300 | 2.00 |',
+      '| TopK vs PyTorch sparsify-style (sparse encoder backward) | 600 | 1.50 | 200 | 3.00 |',
+      '| encoder matmul [256,64] x [64,256] | 0.5 | 1.00 | — | — |',
+      '| TopK d=64 n=256 k=5 B=256 | 20.0 | 40.00 | 10.0 | 2.00 |',
+    ]);
+  });
 });

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildProgram } from '../../src/cli/main';
-import { type TrainOptions, runTrain, saeConfigFromOptions } from '../../src/cli/train';
+import { type SaeOptions, type TrainOptions, runTrain, saeConfigFromOptions } from '../../src/cli/train';
 import { Rng } from '../../src/core/random';
 import { writeNpy } from '../../src/data/npy';
 import { saeArchitectureNames } from '../../src/sae/architectures';
@@ -26,10 +26,13 @@ const options = (o: Partial<TrainOptions>): TrainOptions => ({
   logEvery: 5,
   checkpointEvery: 0,
   seed: 0,
+  seeds: 1,
   out: 'unused',
   resume: false,
   ...o,
 });
+/** One SAE's options (what saeConfigFromOptions reads). */
+const one = (o: Partial<SaeOptions>): SaeOptions => ({ architecture: 'topk', latents: 32, seed: 0, ...o });
 
 test('--help lists every registered architecture and which flags each reads', () => {
   let out = '';
@@ -44,24 +47,24 @@ test('--help lists every registered architecture and which flags each reads', ()
 });
 
 test("each architecture's flags set its config fields; a flag it does not read is refused", () => {
-  expect(saeConfigFromOptions(options({ architecture: 'gated', sparsityCoefficient: 0.5 }), 8)).toEqual({
+  expect(saeConfigFromOptions(one({ architecture: 'gated', sparsityCoefficient: 0.5 }), 8)).toEqual({
     architecture: 'gated',
     dIn: 8,
     nLatents: 32,
     seed: 0,
     l1Coefficient: 0.5,
   });
-  expect(saeConfigFromOptions(options({ architecture: 'jumprelu', sparsityCoefficient: 2 }), 8)).toMatchObject({
+  expect(saeConfigFromOptions(one({ architecture: 'jumprelu', sparsityCoefficient: 2 }), 8)).toMatchObject({
     l0Coefficient: 2,
   });
-  expect(saeConfigFromOptions(options({ architecture: 'matryoshka', k: 3 }), 8)).toMatchObject({ k: 3 });
-  expect(() => saeConfigFromOptions(options({ architecture: 'gated', k: 3 }), 8)).toThrow(
+  expect(saeConfigFromOptions(one({ architecture: 'matryoshka', k: 3 }), 8)).toMatchObject({ k: 3 });
+  expect(() => saeConfigFromOptions(one({ architecture: 'gated', k: 3 }), 8)).toThrow(
     /^--k: has no meaning for --architecture gated; use --sparsity-coefficient/,
   );
-  expect(() => saeConfigFromOptions(options({ architecture: 'batch-topk' }), 8)).toThrow(
+  expect(() => saeConfigFromOptions(one({ architecture: 'batch-topk' }), 8)).toThrow(
     /^--k: is required for --architecture batch-topk/,
   );
-  expect(() => saeConfigFromOptions(options({ architecture: 'topk', k: 2, sparsityCoefficient: 1 }), 8)).toThrow(
+  expect(() => saeConfigFromOptions(one({ architecture: 'topk', k: 2, sparsityCoefficient: 1 }), 8)).toThrow(
     /^--sparsity-coefficient: has no meaning for --architecture topk; use --k/,
   );
 });
@@ -119,7 +122,7 @@ test('--architecture transcoder-topk is refused by name: the command reads one f
   );
   const before = tf.memory().numTensors;
   await expect(
-    runTrain(options({ data, architecture: 'transcoder-topk', k: 2, out: path.join(dir, 'run') }), () => {}),
+    runTrain(options({ data, architecture: 'transcoder-topk', k: [2], out: path.join(dir, 'run') }), () => {}),
   ).rejects.toThrow(/^--architecture: transcoder-topk predicts a target/);
   expect(tf.memory().numTensors).toBe(before);
   fs.rmSync(dir, { recursive: true, force: true });

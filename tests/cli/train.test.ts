@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildProgram } from '../../src/cli/main';
+import { type TrainOptions, runMembers } from '../../src/cli/train';
 import { Rng } from '../../src/core/random';
 import { openNpy, writeNpy } from '../../src/data/npy';
 import { evaluateSae } from '../../src/sae/metrics';
@@ -177,6 +178,79 @@ describe('gensparse train on a generated .npy', () => {
     expect(evaluation(stopped)).toEqual(evaluation(out));
   }, 400_000);
 
+  test('--k 3,4 --seeds 2: four SAEs in one run, each in its folder, each the same as a run of its own', () => {
+    const sweep = path.join(dir, 'sweep');
+    const stackArgs = ['--latents', '32', '--k', '3,4', '--seeds', '2', '--steps', '20', '--batch-size', '64'];
+    const common = ['train', '--data', acts, ...stackArgs, '--log-every', '5', '--checkpoint-every', '10'];
+    const r = gensparse([...common, '--out', sweep]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('4 SAEs (k-3-seed-0, k-3-seed-1, k-4-seed-0, k-4-seed-1)');
+    const printed = JSON.parse(r.stdout);
+    expect(printed.members.map((m: { name: string }) => m.name)).toEqual([
+      'k-3-seed-0',
+      'k-3-seed-1',
+      'k-4-seed-0',
+      'k-4-seed-1',
+    ]);
+    const run = JSON.parse(fs.readFileSync(path.join(sweep, 'run.json'), 'utf8'));
+    expect(run.members.map((m: { config: { k: number; seed: number } }) => [m.config.k, m.config.seed])).toEqual([
+      [3, 0],
+      [3, 1],
+      [4, 0],
+      [4, 1],
+    ]);
+    for (const name of ['k-3-seed-0', 'k-3-seed-1', 'k-4-seed-0', 'k-4-seed-1']) {
+      for (const file of [
+        'metrics.jsonl',
+        'checkpoint/cfg.json',
+        'sae/cfg.json',
+        'sae/sae_weights.safetensors',
+        'eval.json',
+      ])
+        expect(fs.existsSync(path.join(sweep, name, file))).toBe(true);
+      const k = Number(name[2]);
+      const records = fs
+        .readFileSync(path.join(sweep, name, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(records.map((l) => JSON.parse(l).l0)).toEqual([k, k, k, k]);
+      const saved = loadSaeLens(path.join(sweep, name, 'sae')) as unknown as {
+        k: number;
+        seed: number;
+        dispose(): void;
+      };
+      expect(saved.k).toBe(k);
+      saved.dispose();
+    }
+    // k = 4 with seed 0 is the single run above (same data order, same init): byte for byte.
+    const weights = (folder: string) => fs.readFileSync(path.join(folder, 'sae/sae_weights.safetensors'));
+    expect(weights(path.join(sweep, 'k-4-seed-0')).equals(weights(out))).toBe(true);
+    expect(weights(path.join(sweep, 'k-4-seed-1')).equals(weights(out))).toBe(false);
+    const records = (folder: string) =>
+      fs
+        .readFileSync(path.join(folder, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { seconds, ...rest } = JSON.parse(l);
+          return rest;
+        });
+    expect(records(path.join(sweep, 'k-4-seed-0'))).toEqual(records(out));
+
+    // stopped and resumed as a whole: the same four folders of weights
+    const stopped = path.join(dir, 'sweep-stopped');
+    expect(gensparse([...common, '--out', stopped, '--stop-after', '13']).status).toBe(0);
+    const state = JSON.parse(fs.readFileSync(path.join(stopped, 'trainer-state/config.json'), 'utf8'));
+    expect(state.kind).toBe('sae-stack');
+    expect(state.members.map((m: { stepsTaken: number }) => m.stepsTaken)).toEqual([13, 13, 13, 13]);
+    const resumed = gensparse([...common, '--out', stopped, '--resume']);
+    expect(resumed.status).toBe(0);
+    for (const name of ['k-3-seed-0', 'k-3-seed-1', 'k-4-seed-0', 'k-4-seed-1']) {
+      expect(weights(path.join(stopped, name)).equals(weights(path.join(sweep, name)))).toBe(true);
+      expect(records(path.join(stopped, name))).toEqual(records(path.join(sweep, name)));
+    }
+  }, 600_000);
+
   test('--resume refuses a folder without a checkpointed run, and changed options, by name', () => {
     const empty = gensparse(['train', '--data', acts, ...args, '--out', path.join(dir, 'nothing'), '--resume']);
     expect(empty.status).toBe(2);
@@ -251,6 +325,34 @@ describe('argument errors and help (in process)', () => {
       expect(r.out).toMatch(/^Usage: gensparse/);
     }
     expect(parse(['train', '--help']).out).toContain('--lr-schedule <name>');
+  });
+
+  test('--k takes a list and --seeds a count; a list may not repeat a value', () => {
+    const base = ['train', '--data', 'a.npy', '--latents', '8', '--steps', '1', '--out', 'o'];
+    expect(parse([...base, '--k', '8,x']).err).toContain("must be an integer >= 1, got 'x'");
+    expect(parse([...base, '--seeds', '0']).err).toContain("must be an integer >= 1, got '0'");
+    expect(parse(['train', '--help']).out).toContain('k-8-seed-0');
+    const opts = {
+      data: 'a.npy',
+      architecture: 'topk' as const,
+      latents: 8,
+      steps: 1,
+      batchSize: 4,
+      lrSchedule: 'linear' as const,
+      heldOut: 0,
+      logEvery: 1,
+      checkpointEvery: 0,
+      seed: 5,
+      out: 'o',
+      resume: false,
+    };
+    const names = (o: Partial<TrainOptions>) => runMembers({ ...opts, seeds: 1, ...o }, 4).map((m) => m.name);
+    expect(names({ k: [2] })).toEqual(['']);
+    expect(names({ k: [2], seeds: 3 })).toEqual(['seed-5', 'seed-6', 'seed-7']);
+    expect(names({ k: [2, 3] })).toEqual(['k-2', 'k-3']);
+    expect(names({ architecture: 'relu-l1', seeds: 2 })).toEqual(['seed-5', 'seed-6']);
+    expect(() => names({ k: [2, 3, 2] })).toThrow(/^--k: lists 2 twice/);
+    expect(() => names({ architecture: 'relu-l1', k: [2, 3] })).toThrow(/^--k: has no meaning/);
   });
 
   test('typos in a command, an option or an architecture get "did you mean"', () => {

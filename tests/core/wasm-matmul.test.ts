@@ -101,6 +101,67 @@ describe('fast transposed matmuls on wasm', () => {
     expectClose(fast, original);
   });
 
+  test('a batch of matrix pairs (a stack of models) equals a plain-JS loop, every transpose and broadcast', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    // [batch..., rows, cols] as nested plain arrays, row-major over the flattened batch
+    const plain = (t: tf.Tensor) => {
+      const [r, c] = t.shape.slice(-2);
+      const v = t.dataSync();
+      const n = v.length / (r * c);
+      return Array.from({ length: n }, (_, i) =>
+        Array.from({ length: r }, (_, j) => Array.from({ length: c }, (_, l) => v[i * r * c + j * c + l])),
+      );
+    };
+    const T = (m: number[][]) => m[0].map((_, j) => m.map((row) => row[j]));
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[3, 7, 5], [3, 5, 4], false, false],
+      [[3, 5, 7], [3, 5, 4], true, false],
+      [[3, 7, 5], [3, 4, 5], false, true],
+      [[3, 5, 7], [3, 4, 5], true, true],
+      [[1, 7, 5], [3, 5, 4], false, false], // a broadcast over b's batch
+      [[3, 7, 5], [5, 4], false, false], // b one matrix for the whole batch
+      [[2, 3, 7, 5], [2, 3, 5, 4], false, false], // two batch dims
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = rng.randomNormal(sa);
+      const b = rng.randomNormal(sb);
+      const out = tf.matMul(a, b, ta, tb);
+      const [pa, pb] = [plain(a), plain(b)];
+      const items = Math.max(pa.length, pb.length);
+      const want: number[] = [];
+      for (let i = 0; i < items; i++) {
+        const x = ta ? T(pa[pa.length === 1 ? 0 : i]) : pa[pa.length === 1 ? 0 : i];
+        const y = tb ? T(pb[pb.length === 1 ? 0 : i]) : pb[pb.length === 1 ? 0 : i];
+        for (const row of x)
+          for (let j = 0; j < y[0].length; j++) want.push(row.reduce((s, v, l) => s + v * y[l][j], 0));
+      }
+      const batch = sa.length >= sb.length ? sa.slice(0, -2) : sb.slice(0, -2);
+      expect(out.shape).toEqual([
+        ...(batch[0] === 1 ? sb.slice(0, -2) : batch),
+        ta ? sa[sa.length - 1] : sa[sa.length - 2],
+        tb ? sb[sb.length - 2] : sb[sb.length - 1],
+      ]);
+      expectClose((await out.data()) as Float32Array, Float32Array.from(want));
+      tf.dispose([a, b, out]);
+    }
+  });
+
+  test('a batched matmul and its gradients leave no tensor or wasm buffer behind', async () => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    const a = rng.randomNormal([4, 9, 6]);
+    const b = rng.randomNormal([4, 6, 5]);
+    const grad = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).square().sum());
+    const run = () => tf.tidy(() => tf.addN(grad([a, b]).map((g) => g.sum())));
+    run().dispose();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const before = { memory: tf.memory(), dataIds: backend.numDataIds() };
+    for (let i = 0; i < 10; i++) run().dispose();
+    expect(tf.memory().numTensors).toBe(before.memory.numTensors);
+    expect(tf.memory().numBytes).toBe(before.memory.numBytes);
+    expect(backend.numDataIds()).toBe(before.dataIds);
+    tf.dispose([a, b]);
+  });
+
   test('no tensors or wasm memory leak from the temporaries', async () => {
     if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
     const run = () => tf.tidy(() => tf.matMul(At, Bt, true, true).sum());

@@ -36,6 +36,14 @@ test('the tarball ships the library, the command and their sources; not the cour
   expect(packed.files.filter((f) => course.test(f))).toEqual([]);
 });
 
+test('the tarball ships the MIT license that package.json declares', () => {
+  expect(packed.manifest.license).toBe('MIT');
+  expect(packed.files).toContain('LICENSE');
+  const text = fs.readFileSync(path.join(cjs, 'node_modules/gensparse/LICENSE'), 'utf8');
+  expect(text.split('\n')[0]).toBe('MIT License');
+  expect(text).toContain('Permission is hereby granted, free of charge');
+});
+
 test('every shipped require resolves: relative ones inside the tarball, bare ones to declared dependencies', () => {
   const pkg = path.join(cjs, 'node_modules/gensparse');
   const { dependencies = {}, optionalDependencies = {}, peerDependencies = {} } = packed.manifest;

@@ -4,7 +4,7 @@
  * one), mount the panel (and the lesson's own widgets, when its panel.ts exports `mountWidgets`),
  * and say which backend and why.
  */
-import { describeBackend } from '../../core/backend';
+import { BROWSER_BACKENDS, describeBackend } from '../../core/backend';
 import type { Experiment } from '../../lesson/experiment';
 import type { SettingSpecs } from '../../lesson/settings';
 import { type MountWidgets, mountPanel } from './panel-kit';
@@ -15,7 +15,12 @@ async function main(): Promise<void> {
   const badge = document.getElementById('backend');
   const panelUrl = document.body.dataset.panel;
   if (!root || !badge || !panelUrl) return;
-  const forced = new URLSearchParams(location.search).get('backend') ?? '';
+  // An unknown ?backend= (a typo) is reported and the automatic choice used, like a bad setting.
+  const asked = new URLSearchParams(location.search).get('backend') ?? '';
+  const known = (BROWSER_BACKENDS as readonly string[]).includes(asked);
+  const forced = known ? asked : '';
+  const problems =
+    asked && !known ? [`backend=${asked} is not one of ${BROWSER_BACKENDS.join(', ')}; choosing one`] : [];
   try {
     // Training runs in a worker (the backend is chosen there); the page only draws.
     const run = new WorkerRun('/assets/build/js/train-worker.js');
@@ -35,7 +40,7 @@ async function main(): Promise<void> {
       badge.after(why);
     };
     const mod = (await import(panelUrl)) as { default: Experiment<SettingSpecs>; mountWidgets?: MountWidgets };
-    await mountPanel(root, mod.default, run, panelUrl, forced);
+    await mountPanel(root, mod.default, run, panelUrl, forced, problems);
     // A lesson's own widgets (panel.ts may export them), below the figures.
     mod.mountWidgets?.(root, run);
   } catch (e) {
@@ -47,6 +52,8 @@ async function main(): Promise<void> {
     p.textContent = `The live panel could not start: ${msg}`;
     root.append(p);
     badge.textContent = 'backend: failed';
+    // Nothing left for the narration's "Try it" buttons to drive.
+    for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button.try-it'))) b.disabled = true;
   }
 }
 

@@ -145,11 +145,13 @@ export async function mountPanel<S extends SettingSpecs>(
   run: WorkerRun,
   panelUrl: string,
   forcedBackend: string,
+  /** Problems with the URL found before the panel (an unknown ?backend=), shown with the settings' own. */
+  pageProblems: string[] = [],
 ): Promise<PanelHandle> {
   const specs = experiment.settings;
   const parsed = readSettings(specs, location.search);
   let values: SettingValues<S> = parsed.values;
-  const urlProblems = [...parsed.problems, ...(experiment.check?.(values) ?? [])];
+  const urlProblems = [...pageProblems, ...parsed.problems, ...(experiment.check?.(values) ?? [])];
   if (experiment.check?.(values).length) values = readSettings(specs, '').values;
   root.textContent = '';
   root.append(el('h3', { class: 'panel-title' }, experiment.title));
@@ -276,7 +278,11 @@ export async function mountPanel<S extends SettingSpecs>(
     root.dataset.step = String(c.step);
     root.dataset.ghosts = String(c.ghostCount);
     const busy = c.status === 'loading' || c.status === 'error' || c.status === 'done';
-    bStart.disabled = busy || c.status === 'running' || c.status === 'pausing';
+    // Start stays pressable while loading: the run starts once it is ready (WorkerRun queues it).
+    bStart.disabled =
+      c.startQueued || c.status === 'error' || c.status === 'done' || c.status === 'running' || c.status === 'pausing';
+    bStart.setAttribute('aria-busy', String(c.startQueued));
+    root.dataset.startQueued = String(c.startQueued);
     bPause.disabled = c.status !== 'running';
     bStep.disabled = busy || c.status === 'running' || c.status === 'pausing';
     bReset.disabled = c.status === 'loading';
@@ -288,7 +294,9 @@ export async function mountPanel<S extends SettingSpecs>(
         : c.status === 'done'
           ? ' · done'
           : c.status === 'loading'
-            ? ' · loading…'
+            ? c.startQueued
+              ? ' · loading… training starts when ready'
+              : ' · loading…'
             : '';
     status.textContent = `step ${c.step}${rateText}${word}`;
     noteLine.textContent = c.note;
@@ -354,6 +362,8 @@ export async function mountPanel<S extends SettingSpecs>(
   }
 
   bStart.addEventListener('click', startRun);
+  // The buttons as they are while the first model loads (before the worker's first state).
+  showState();
   bPause.addEventListener('click', () => controller.pause());
   bStep.addEventListener('click', () => void controller.stepOnce());
   bReset.addEventListener('click', () => void apply(values, false));
@@ -373,17 +383,21 @@ export async function mountPanel<S extends SettingSpecs>(
       await apply(next, true);
     },
   };
-  // "Try it" buttons in the narration.
+  // "Try it" buttons in the narration. On a phone the panel sits above the text, out of sight
+  // from a button further down: bring it into view, or the run would start unseen.
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button.try-it[data-try]'))) {
     b.disabled = false;
     b.addEventListener('click', () => {
+      const box = (root.closest('#panel') ?? root).getBoundingClientRect();
+      if (box.bottom < 0 || box.top > window.innerHeight) root.scrollIntoView({ block: 'start' });
       void handle.tryIt(b.dataset.try ?? '').catch((e: Error) => showProblems([e.message]));
     });
   }
 
   writeUrl();
-  await controller.init(panelUrl, forcedBackend, values as Record<string, unknown>);
+  // Shown at once: the first model may take seconds to build, and the URL already changed.
   showProblems(urlProblems);
+  await controller.init(panelUrl, forcedBackend, values as Record<string, unknown>);
   (window as unknown as { gensparsePanel: PanelHandle }).gensparsePanel = handle;
   return handle;
 }

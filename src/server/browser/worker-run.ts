@@ -37,13 +37,17 @@ export class WorkerRun {
 
   private readonly worker: Worker;
   private nextId = 1;
+  /** Why the worker itself failed (it answers nothing more); '' while it works. */
+  private workerFailure = '';
   private readonly pending = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(workerUrl: string) {
     this.worker = new Worker(workerUrl, { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<Message>) => this.receive(e.data);
     this.worker.onerror = (e) => {
-      this.fail(`the training worker failed: ${e.message}`);
+      // A worker whose script did not load reports an event without a message.
+      this.workerFailure = `the training worker failed: ${e.message || `${workerUrl} did not load`}`;
+      this.fail(this.workerFailure);
     };
   }
 
@@ -52,7 +56,16 @@ export class WorkerRun {
     return this.call({ cmd: 'init', panelUrl: new URL(panelUrl, location.href).href, forced, settings });
   }
 
+  /** Start was pressed while the run was still loading: it starts as soon as the run is ready. */
+  startQueued = false;
+
+  /** Starts training; pressed while the run is loading (the page just opened), it is queued. */
   start(): void {
+    if (this.status === 'loading') {
+      this.startQueued = true;
+      this.onState();
+      return;
+    }
     if (!(this.status === 'ready' || this.status === 'paused')) return;
     this.status = 'running';
     this.onState();
@@ -91,6 +104,7 @@ export class WorkerRun {
   }
 
   private ask(msg: Record<string, unknown>): Promise<unknown> {
+    if (this.workerFailure) return Promise.reject(new Error(this.workerFailure));
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -98,9 +112,13 @@ export class WorkerRun {
     });
   }
 
+  /** The run failed: every call still waiting (init, above all) fails with the reason. */
   private fail(message: string): void {
     this.error = message;
     this.status = 'error';
+    this.startQueued = false;
+    for (const p of this.pending.values()) p.reject(new Error(message));
+    this.pending.clear();
     this.onState();
   }
 
@@ -119,7 +137,11 @@ export class WorkerRun {
       this.error = m.error;
       this.ghostCount = m.ghosts;
       this.diagram = m.diagram as DiagramBox[];
-      this.onState();
+      // A Start pressed while loading: now is the time (start() redraws); an error drops it.
+      const startNow = this.startQueued && (this.status === 'ready' || this.status === 'paused');
+      if (this.status !== 'loading') this.startQueued = false;
+      if (startNow) this.start();
+      else this.onState();
     } else if (m.type === 'backend') {
       this.backend = m.report;
       this.backendReason = m.reason;
