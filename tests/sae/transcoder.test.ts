@@ -342,3 +342,32 @@ test('a transcoder run resumed from getState continues exactly as the uninterrup
   for (const t of [wholeTrainer, firstTrainer, resumedTrainer]) t.dispose();
   for (const s of [whole, first, resumed]) s.dispose();
 });
+
+test('a stack of 2 skip transcoders trained together ends as 2 separate runs on the same pairs, exactly', async () => {
+  const rng = new Rng(31);
+  const rows = 256;
+  const xs = randn(rng, rows * D);
+  const ys = randn(rng, rows * D, 0.5);
+  const config = { steps: 6, batchSize: 16, lr: 1e-2, initSamples: 32, logEvery: 2, deadWindow: 32 };
+  const configOf = (i: number) =>
+    ({ architecture: 'skip-transcoder-topk', dIn: D, nLatents: N, k: 2 + i, kAux: 3, seed: 5 + i }) as const;
+  const paramsOf = async (s: { params: { names(): string[]; get(n: string): tf.Tensor } }) =>
+    Object.fromEntries(
+      await Promise.all(s.params.names().map(async (n) => [n, Array.from(await s.params.get(n).data())])),
+    );
+  const separate: Record<string, number[]>[] = [];
+  for (let i = 0; i < 2; i++) {
+    const sae = createSae(configOf(i));
+    const trainer = new SaeTrainer(sae, new PairedArraySource(xs, ys, D), config);
+    await trainer.train();
+    separate.push(await paramsOf(sae));
+    trainer.dispose();
+    sae.dispose();
+  }
+  const saes = [0, 1].map((i) => createSae(configOf(i)));
+  const trainer = new SaeTrainer(saes, new PairedArraySource(xs, ys, D), config);
+  await trainer.train();
+  for (let i = 0; i < 2; i++) expect(await paramsOf(saes[i])).toEqual(separate[i]);
+  trainer.dispose();
+  for (const s of saes) s.dispose();
+});
