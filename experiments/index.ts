@@ -10,6 +10,7 @@ import { progressive } from './progressive';
 import { shuffling } from './shuffling';
 import { splitting } from './splitting';
 import { thresholdGradientsExperiment } from './threshold-gradients';
+import { transcoderInit } from './transcoder-init';
 
 export const STUDIES: Study[] = [
   knownTruth,
@@ -22,6 +23,7 @@ export const STUDIES: Study[] = [
   absorption,
   thresholdGradientsExperiment,
   batchtopkThreshold,
+  transcoderInit,
 ];
 
 /** The experiment called `name`, or undefined. */

@@ -253,6 +253,14 @@ export async function runTrain(opts: TrainOptions, log: (line: string) => void):
     }
     // Before anything is written: a config the SAE refuses (k > latents, ...) must leave --out untouched.
     for (const m of members) saes.push(createSaeForFlags(m.config));
+    const transcoder = saes.find((s) => s.predictsTarget);
+    if (transcoder) {
+      throw new InputError(
+        '--architecture',
+        `${transcoder.architecture} predicts a target (an MLP's output) from its input, and gensparse train reads one ` +
+          'activation file: train it from (input, target) pairs with SaeTrainer and a PairedActivationSource',
+      );
+    }
     const bufferRows = opts.bufferRows ?? Math.min(trainRows, defaultRowsInMemory(D));
     for (const d of dirs) fs.mkdirSync(d, { recursive: true });
     const run = {

@@ -126,6 +126,59 @@ export class ArraySource implements ActivationSource {
 }
 
 /**
+ * A stream of (input, target) pairs of equal width: an MLP's input and its output, what a
+ * transcoder learns to map (src/sae/transcoder.ts). It is also a plain source of its inputs:
+ * `nextBatch(B)` returns `nextPairs(B).inputs`, and the pair's targets are skipped with them.
+ */
+export interface PairedActivationSource extends ActivationSource {
+  /** The next `batchSize` pairs, row i of `targets` belonging to row i of `inputs`; each [batchSize, dim]. */
+  nextPairs(batchSize: number): { inputs: Float32Array; targets: Float32Array };
+}
+
+/** Does `source` give (input, target) pairs? */
+export function isPaired(source: ActivationSource): source is PairedActivationSource {
+  return typeof (source as Partial<PairedActivationSource>).nextPairs === 'function';
+}
+
+/** Pairs already in memory, in order, wrapping at the end (two `ArraySource`s read in step). */
+export class PairedArraySource implements PairedActivationSource {
+  readonly dim: number;
+  readonly rows: number;
+  private readonly inputs: ArraySource;
+  private readonly targets: ArraySource;
+
+  /** @param inputs row-major [rows, dim] @param targets row-major [rows, dim]; kept by reference. */
+  constructor(inputs: Float32Array, targets: Float32Array, dim: number) {
+    this.inputs = new ArraySource(inputs, dim);
+    if (targets.length !== inputs.length) {
+      throw new InputError('targets', `need one row per input row (${inputs.length} values), got ${targets.length}`);
+    }
+    this.targets = new ArraySource(targets, dim);
+    this.dim = dim;
+    this.rows = this.inputs.rows;
+  }
+
+  nextPairs(batchSize: number): { inputs: Float32Array; targets: Float32Array } {
+    return { inputs: this.inputs.nextBatch(batchSize), targets: this.targets.nextBatch(batchSize) };
+  }
+
+  nextBatch(batchSize: number): Float32Array {
+    return this.nextPairs(batchSize).inputs;
+  }
+
+  /** The stream position (both halves share it). */
+  getState(): { cursor: number; epoch: number } {
+    return this.inputs.getState();
+  }
+
+  /** Restores a position from `getState()`. */
+  setState(state: { cursor: number; epoch: number }): void {
+    this.inputs.setState(state);
+    this.targets.setState(state);
+  }
+}
+
+/**
  * One upstream stream read by several consumers in lockstep: `teeSource(source, n)` returns n
  * sources, and the j-th `nextBatch(B)` of every one of them returns the same rows, the upstream's
  * j-th batch, drawn once. What lets several trainers (different architectures) see the same

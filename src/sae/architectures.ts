@@ -13,6 +13,7 @@ import './jumprelu';
 import './matryoshka';
 import './matryoshka-batch-topk';
 import './gated';
+import './transcoder';
 
 /** Every registered architecture, in registration order. */
 export function saeArchitectures(): RegisteredArchitecture[] {

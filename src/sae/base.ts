@@ -56,6 +56,11 @@ export interface ForwardOptions {
   training?: boolean;
   /** Latents the trainer found dead (indices), for the AuxK loss of the TopK family. */
   deadLatents?: Int32Array;
+  /**
+   * What the output predicts, in input units [B,D]: a transcoder's target (the MLP's output,
+   * transcoder.ts). An SAE reconstructs its input and takes none.
+   */
+  target?: tf.Tensor2D;
 }
 
 /** One loss term: its value, its coefficient in the objective, and (for a surrogate) what enters the sum instead. */
@@ -85,6 +90,9 @@ export interface Encoding {
 /** What `lossTerms` sees of one forward pass. */
 export interface LossContext {
   xnBD: tf.Tensor2D;
+  /** What the output predicts, normalised: x' itself for an SAE, y' for a transcoder. */
+  targetBD: tf.Tensor2D;
+  /** The output: x'hat, or a transcoder's y'hat. */
   xhatBD: tf.Tensor2D;
   act: Encoding;
   options: ForwardOptions;
@@ -206,6 +214,28 @@ export abstract class SparseAutoencoder {
     return (this.inputScale === 1 ? xhatBD : xhatBD.div(this.inputScale)) as tf.Tensor2D;
   }
 
+  /**
+   * The output of normalised inputs x' with latents f, normalised: f W_dec + b_dec. A skip
+   * transcoder adds its linear skip term (transcoder.ts).
+   */
+  protected outputNormalised(_xnBD: tf.Tensor2D, latents: Latents): tf.Tensor2D {
+    return this.decodeNormalised(latents);
+  }
+
+  /**
+   * What the output predicts, normalised: the input x' itself (an autoencoder). A transcoder
+   * reads `options.target` instead; an SAE given one throws.
+   */
+  protected targetOf(xnBD: tf.Tensor2D, options: ForwardOptions): tf.Tensor2D {
+    if (options.target !== undefined) {
+      throw new InputError(
+        'options.target',
+        `a '${this.architecture}' SAE reconstructs its input; only a transcoder takes a target`,
+      );
+    }
+    return xnBD;
+  }
+
   /** Reconstruction xhat = (f W_dec + b_dec) / s in input units. @returns [B,D] */
   decode(latents: Latents): tf.Tensor2D {
     return tf.tidy(() => this.toInputUnits(this.decodeNormalised(latents)));
@@ -226,18 +256,30 @@ export abstract class SparseAutoencoder {
     return false;
   }
 
-  /** The template: normalise, activate, decode, then every loss term, their weighted sum, and the metrics. */
+  /**
+   * Does the SAE predict a target other than its input (a transcoder, transcoder.ts)? The
+   * trainer then draws (input, target) pairs from a paired source.
+   */
+  get predictsTarget(): boolean {
+    return false;
+  }
+
+  /**
+   * The template: normalise, activate, decode, then every loss term, their weighted sum, and the
+   * metrics. MSE and FVU compare the output with the target: x' for an SAE, y' for a transcoder.
+   */
   forward(xBD: tf.Tensor2D, options: ForwardOptions = {}): SaeOutput {
     checkForwardOptions(options, this.nLatents);
     return withKernels(this.useKernels, () =>
       tf.tidy(() => {
         const xnBD = this.normalise(xBD); // checks x before anything is allocated
+        const targetBD = this.targetOf(xnBD, options);
         const act = this.activate(xnBD, { training: options.training ?? false, forLoss: true });
-        const xhatBD = this.decodeNormalised(act.latents);
+        const xhatBD = this.outputNormalised(xnBD, act.latents);
         const terms: Record<string, LossTerm> = {
-          mse: { value: squaredError(xnBD, xhatBD), coefficient: this.reconstruction.mse },
-          fvu: { value: batchFvu(xnBD, xhatBD), coefficient: this.reconstruction.fvu },
-          ...this.lossTerms({ xnBD, xhatBD, act, options }),
+          mse: { value: squaredError(targetBD, xhatBD), coefficient: this.reconstruction.mse },
+          fvu: { value: batchFvu(targetBD, xhatBD), coefficient: this.reconstruction.fvu },
+          ...this.lossTerms({ xnBD, targetBD, xhatBD, act, options }),
         };
         let loss: tf.Scalar | null = null;
         for (const { value, coefficient, objective = value } of Object.values(terms)) {
@@ -255,8 +297,17 @@ export abstract class SparseAutoencoder {
     );
   }
 
-  /** Sets b_dec (and the input scale) from a sample of inputs [M,D], before training (init.ts). */
-  initFromData(sampleMD: tf.Tensor2D, options: DataInitOptions = {}): Promise<void> {
+  /**
+   * Sets b_dec (and the input scale) from a sample of inputs [M,D], before training (init.ts).
+   * `targetMD`, the targets of those inputs, is a transcoder's (its b_dec lives in their space).
+   */
+  initFromData(sampleMD: tf.Tensor2D, options: DataInitOptions = {}, targetMD?: tf.Tensor2D): Promise<void> {
+    if (targetMD !== undefined) {
+      throw new InputError(
+        'target',
+        `a '${this.architecture}' SAE reconstructs its input; only a transcoder takes a target`,
+      );
+    }
     return initFromData(this, sampleMD, options);
   }
 

@@ -3,6 +3,7 @@
  * checks. Each architecture resolves its whole config (these plus its own fields) BEFORE any
  * weight is allocated, so a bad value throws a ConfigError naming it and nothing leaks.
  */
+import { Tensor } from '@tensorflow/tfjs';
 import { ConfigError, InputError, checkInt, checkNumber } from '../base/errors';
 import { LIMITS } from '../core/limits';
 import { checkK } from '../../kernels/shared/checks';
@@ -111,9 +112,15 @@ export function resolveKAux(kAux: number | undefined, dIn: number, nLatents: num
 }
 
 /** Throws an InputError naming a bad forward option (a dead index out of [0, N), a non-boolean flag). */
-export function checkForwardOptions(options: { training?: boolean; deadLatents?: Int32Array }, nLatents: number): void {
+export function checkForwardOptions(
+  options: { training?: boolean; deadLatents?: Int32Array; target?: unknown },
+  nLatents: number,
+): void {
   if (options === null || typeof options !== 'object')
     throw new InputError('options', `must be an object, got ${options}`);
+  if (options.target !== undefined && !(options.target instanceof Tensor)) {
+    throw new InputError('options.target', `must be a tf.Tensor [B, D], got ${String(options.target)}`);
+  }
   if (options.training !== undefined && typeof options.training !== 'boolean') {
     throw new InputError('options.training', `must be true or false, got ${String(options.training)}`);
   }

@@ -71,6 +71,10 @@ export type { MatryoshkaBatchTopKConfig } from './matryoshka-batch-topk';
 export { GatedSae } from './gated';
 /** Config of the Gated SAE. */
 export type { GatedConfig } from './gated';
+
+export { TopKTranscoder } from './transcoder';
+
+export type { TranscoderConfig, TranscoderArchitecture } from './transcoder';
 /** Build any architecture from its config. */
 export { createSae, resolveSaeConfig, saeConfigOf } from './create';
 /** The union of all SAE configs. */

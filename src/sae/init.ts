@@ -23,6 +23,18 @@ export interface DataInitTarget {
 }
 
 /**
+ * The scale s with E||s x||^2 = D over a sample [M,D] (SAELens `expected_average_only_in`):
+ * s = sqrt(D / mean_m ||x_m||^2). Reads the device.
+ */
+export async function expectedNormScale(sampleMD: tf.Tensor2D): Promise<number> {
+  const meanSqT = tf.tidy(() => sampleMD.square().sum(1).mean());
+  const meanSq = (await meanSqT.data())[0];
+  meanSqT.dispose();
+  if (!(meanSq > 0)) throw new InputError('sample', 'has zero mean squared norm: cannot normalise');
+  return Math.sqrt(sampleMD.shape[1] / meanSq);
+}
+
+/**
  * Sets b_dec (and the input scale s) from a sample of inputs [M,D], before training: s so that
  * E||s x||^2 = D when `normalizeInput` (SAELens `expected_average_only_in`), b_dec the geometric
  * median of the sample (Weiszfeld 1937; openai/sparse_autoencoder, dictionary_learning), its mean
@@ -37,13 +49,7 @@ export async function initFromData(
   const methods = ['geometric-median', 'mean', 'zeros'] as const;
   const method = checkOneOf('bDecInit', options.bDecInit ?? 'geometric-median', methods);
   const iterations = checkInt('medianIterations', options.medianIterations ?? 100, 1);
-  if (options.normalizeInput) {
-    const meanSqT = tf.tidy(() => sampleMD.square().sum(1).mean());
-    const meanSq = (await meanSqT.data())[0];
-    meanSqT.dispose();
-    if (!(meanSq > 0)) throw new InputError('sample', 'has zero mean squared norm: cannot normalise');
-    sae.inputScale = Math.sqrt(sae.dIn / meanSq);
-  }
+  if (options.normalizeInput) sae.inputScale = await expectedNormScale(sampleMD);
   tf.tidy(() => {
     const xn = sae.inputScale === 1 ? sampleMD : (sampleMD.mul(sae.inputScale) as tf.Tensor2D);
     const bDec =

@@ -103,6 +103,7 @@ export interface AuxKWeights {
  * The AuxK term for the given dead latents (0 when there are none). Only the dead columns of
  * W_enc are multiplied: O(B*D*M) for M dead latents instead of a second dense encoder pass.
  * @param xnBD [B,D] normalised inputs @param xhatBD [B,D] their reconstruction @param deadM dead latent indices
+ * @param targetBD [B,D] what xhat predicts: x' (default) or a transcoder's y'; the residual is target - xhat
  */
 export function deadLatentAuxK(
   weights: AuxKWeights,
@@ -110,6 +111,7 @@ export function deadLatentAuxK(
   xhatBD: tf.Tensor2D,
   deadM: Int32Array | undefined,
   kAux: number,
+  targetBD: tf.Tensor2D = xnBD,
 ): tf.Scalar {
   if (!deadM || deadM.length === 0) return tf.scalar(0);
   return tf.tidy(() => {
@@ -119,7 +121,7 @@ export function deadLatentAuxK(
     const bEncDeadM = gatherRows(weights.bEncN.reshape([-1, 1]), idxM).reshape([-1]);
     const zDeadBM = centred.matMul(wEncDeadDM).add(bEncDeadM) as tf.Tensor2D;
     const wDeadMD = gatherRows(weights.wDecND, idxM);
-    return auxKLoss(xnBD.sub(xhatBD) as tf.Tensor2D, zDeadBM, wDeadMD, kAux);
+    return auxKLoss(targetBD.sub(xhatBD) as tf.Tensor2D, zDeadBM, wDeadMD, kAux);
   });
 }
 

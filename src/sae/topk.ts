@@ -130,19 +130,23 @@ export class TopKSae extends SparseAutoencoder {
     return { latents: { kind: 'sparse', valuesBK, indicesBK }, wideLatents: wide };
   }
 
-  /** AuxK over the dead latents (0 without dead latents or with alpha = 0). */
-  protected auxK(xnBD: tf.Tensor2D, xhatBD: tf.Tensor2D, deadLatents?: Int32Array): tf.Scalar {
+  /**
+   * AuxK over the dead latents (0 without dead latents or with alpha = 0): the dead latents of
+   * x' predict the residual target - output (x' - x'hat for an SAE, y' - y'hat for a transcoder).
+   */
+  protected auxK(xnBD: tf.Tensor2D, xhatBD: tf.Tensor2D, deadLatents?: Int32Array, targetBD = xnBD): tf.Scalar {
     if (this.auxKCoefficient === 0) return tf.scalar(0);
-    return deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, deadLatents, this.kAux);
+    return deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, deadLatents, this.kAux, targetBD);
   }
 
   /** AuxK over the dead latents, and FVU(4k)/8 for Multi-TopK. */
-  protected override lossTerms({ xnBD, xhatBD, act, options }: LossContext): Record<string, LossTerm> {
+  protected override lossTerms({ xnBD, targetBD, xhatBD, act, options }: LossContext): Record<string, LossTerm> {
     const terms: Record<string, LossTerm> = {
-      auxK: { value: this.auxK(xnBD, xhatBD, options.deadLatents), coefficient: this.auxKCoefficient },
+      auxK: { value: this.auxK(xnBD, xhatBD, options.deadLatents, targetBD), coefficient: this.auxKCoefficient },
     };
     if (act.wideLatents) {
-      terms.fvu4k = { value: batchFvu(xnBD, this.decodeNormalised(act.wideLatents)), coefficient: 1 / 8 };
+      const wideBD = this.outputNormalised(xnBD, act.wideLatents);
+      terms.fvu4k = { value: batchFvu(targetBD, wideBD), coefficient: 1 / 8 };
     }
     return terms;
   }

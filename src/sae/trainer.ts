@@ -38,7 +38,7 @@ import {
   isResumable,
   trainLoop,
 } from '../core/train';
-import type { ActivationSource } from '../data/source';
+import { type ActivationSource, isPaired } from '../data/source';
 import { withKernels } from '../../kernels/shared/js-kernel';
 import type { DataInitOptions, SparseAutoencoder } from './base';
 import { saeConfigOf } from './create';
@@ -151,6 +151,12 @@ export class SaeTrainer {
     const saes = checkStack(sae);
     const { dIn, nLatents } = saes[0];
     if (source.dim !== dIn) throw new ConfigError('source', `dim ${source.dim} does not match the SAE's dIn ${dIn}`);
+    if (saes[0].predictsTarget && !isPaired(source)) {
+      throw new ConfigError(
+        'source',
+        `a '${saes[0].architecture}' predicts a target: give (input, target) pairs (PairedActivationSource)`,
+      );
+    }
     const steps = checkInt('steps', config.steps, 0);
     this.batchSize = checkInt('batchSize', config.batchSize ?? 1024, 1);
     const scaledWindow = Math.max(this.batchSize, Math.floor((steps * this.batchSize) / 5));
@@ -210,11 +216,13 @@ export class SaeTrainer {
     this.initialised = true;
     const m = this.config.initSamples ?? 4096;
     if (m === 0) return;
-    const sample = tf.tensor2d(this.source.nextBatch(m), [m, this.members[0].sae.dIn]);
+    const { inputs, targets } = this.nextRows(m);
+    const sample = tf.tensor2d(inputs, [m, this.members[0].sae.dIn]);
+    const targetSample = targets && tf.tensor2d(targets, [m, this.members[0].sae.dIn]);
     try {
-      for (const { sae } of this.members) await sae.initFromData(sample, this.config);
+      for (const { sae } of this.members) await sae.initFromData(sample, this.config, targetSample ?? undefined);
     } finally {
-      sample.dispose();
+      tf.dispose([sample, ...(targetSample ? [targetSample] : [])]);
     }
   }
 
@@ -241,7 +249,13 @@ export class SaeTrainer {
     if (this.stepsTaken % this.logEvery === 0) {
       for (const [i, m] of members.entries()) if (m.sae.usesDeadLatents) m.deadM = await this.deadLatents(i);
     }
-    const xBD = tf.tensor2d(this.checkedBatch(B), [B, members[0].sae.dIn]);
+    const { inputs, targets } = this.nextRows(B);
+    const what = targets ? 'source.nextPairs' : 'source.nextBatch';
+    const [xRows, yRows] = [this.checkedRows(what, inputs, B), targets && this.checkedRows(what, targets, B)];
+    const xBD = tf.tensor2d(xRows, [B, members[0].sae.dIn]);
+    // A transcoder's target (the MLP's output); an SAE's target is its input.
+    const yBD = yRows && tf.tensor2d(yRows, [B, members[0].sae.dIn]);
+    const targetOption = yBD ? { target: yBD } : {};
     const firedN: tf.Tensor1D[] = [];
     const lossOf: tf.Scalar[] = [];
     const terms: Record<string, tf.Scalar>[] = [];
@@ -250,7 +264,7 @@ export class SaeTrainer {
     const tape = () =>
       tf.variableGrads(() => {
         const losses = members.map(({ sae, deadM }) => {
-          const out = sae.forward(xBD, { training: true, deadLatents: deadM });
+          const out = sae.forward(xBD, { training: true, deadLatents: deadM, ...targetOption });
           firedN.push(tf.keep(firedCounts(out.latents, sae.nLatents)));
           const named: Record<string, tf.Scalar> = {};
           for (const [name, t] of Object.entries(out.losses)) {
@@ -268,10 +282,12 @@ export class SaeTrainer {
       taped = tape();
     } catch (e) {
       for (const t of [xBD, ...firedN, ...lossOf, ...terms.flatMap((r) => Object.values(r))]) t.dispose();
+      yBD?.dispose();
       throw e;
     }
     const { value, grads } = taped;
     xBD.dispose();
+    yBD?.dispose();
     this.inputsSeen += B;
     this.stepsTaken += 1;
     const record: Record<string, tf.Scalar | number> = {};
@@ -303,21 +319,27 @@ export class SaeTrainer {
     return { ...record, lr } as StepResult & Record<string, tf.Scalar | number>;
   }
 
+  /** The next B inputs, and their targets when the SAEs predict one (transcoders: a paired source). */
+  private nextRows(B: number): { inputs: Float32Array; targets: Float32Array | null } {
+    if (!this.members[0].sae.predictsTarget) return { inputs: this.source.nextBatch(B), targets: null };
+    if (!isPaired(this.source)) throw new ConfigError('source', 'must give (input, target) pairs');
+    return this.source.nextPairs(B);
+  }
+
   /**
-   * The next batch from the source, checked on the host before it is uploaded (no device sync):
-   * a Float32Array of exactly B * D values, all finite.
+   * Rows from the source, checked on the host before they are uploaded (no device sync):
+   * a Float32Array of exactly B * D values, all finite. `what` names the source call.
    */
-  private checkedBatch(B: number): Float32Array {
-    const rows = this.source.nextBatch(B);
+  private checkedRows(what: string, rows: Float32Array, B: number): Float32Array {
     const D = this.members[0].sae.dIn;
     if (!(rows instanceof Float32Array) || rows.length !== B * D) {
       const got = rows instanceof Float32Array ? `${rows.length} values` : String(rows);
-      throw new InputError('source.nextBatch', `must return a Float32Array of ${B} x ${D} values, got ${got}`);
+      throw new InputError(what, `must return a Float32Array of ${B} x ${D} values, got ${got}`);
     }
     for (let i = 0; i < rows.length; i++) {
       if (!Number.isFinite(rows[i])) {
         throw new InputError(
-          'source.nextBatch',
+          what,
           `returned ${rows[i]} at row ${Math.floor(i / D)}, column ${i % D} of step ${this.stepsTaken}'s batch`,
         );
       }

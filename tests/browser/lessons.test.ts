@@ -77,7 +77,7 @@ maybe('lessons in headless Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const problems = watch(page);
     await page.goto(`${site.base}/`);
-    expect(await page.locator('.lesson-card').count()).toBe(9);
+    expect(await page.locator('.lesson-card').count()).toBe(10);
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     // The browser bundle of the public API loads as an ES module and has the main entry points.
     // (a string, so ts-jest does not rewrite the dynamic import into require)

@@ -40,7 +40,9 @@ test('--help lists every registered architecture and which flags each reads', ()
   expect(() => program.parse(['train', '--help'], { from: 'user' })).toThrow();
   for (const name of saeArchitectureNames()) expect(out).toContain(name);
   const flat = out.replace(/\s+/g, ' ');
-  expect(flat).toContain('active latents per input (topk, batch-topk, matryoshka, matryoshka-batch-topk)');
+  expect(flat).toContain(
+    'active latents per input (topk, batch-topk, matryoshka, matryoshka-batch-topk, transcoder-topk, skip-transcoder-topk)',
+  );
   expect(flat).toContain('L1 coefficient (relu-l1, gated) or L0 coefficient (jumprelu)');
 });
 
@@ -106,6 +108,23 @@ test('--architecture gated trains, saves a SAELens gated folder that reloads exa
   expect(metrics.map((m) => m.step)).toEqual([5, 10, 15, 20, 25, 30]);
   for (const name of ['loss', 'mse', 'l1', 'auxReconstruction', 'l0'])
     expect(Number.isFinite(metrics[5][name])).toBe(true);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--architecture transcoder-topk is refused by name: the command reads one file, a transcoder needs pairs', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensparse-cli-transcoder-'));
+  const data = path.join(dir, 'acts.npy');
+  const rng = new Rng(4);
+  writeNpy(
+    data,
+    Float32Array.from({ length: 200 * 8 }, () => rng.normal()),
+    [200, 8],
+  );
+  const before = tf.memory().numTensors;
+  await expect(
+    runTrain(options({ data, architecture: 'transcoder-topk', k: [2], out: path.join(dir, 'run') }), () => {}),
+  ).rejects.toThrow(/^--architecture: transcoder-topk predicts a target/);
+  expect(tf.memory().numTensors).toBe(before);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -41,6 +41,8 @@ test('the registry lists every architecture once, in the order architectures.ts 
     'matryoshka',
     'matryoshka-batch-topk',
     'gated',
+    'transcoder-topk',
+    'skip-transcoder-topk',
   ]);
   expect(findSaeArchitecture('no-such-architecture')).toBeUndefined();
 });
@@ -101,6 +103,8 @@ test('usesDeadLatents: the TopK family with AuxK on, nothing else', () => {
   expect(uses({ ...minimalConfig('batch-topk'), auxKCoefficient: 0 } as SaeConfig)).toBe(false);
   expect(uses(minimalConfig('matryoshka'))).toBe(true);
   expect(uses(minimalConfig('matryoshka-batch-topk'))).toBe(true);
+  expect(uses(minimalConfig('transcoder-topk'))).toBe(true);
+  expect(uses(minimalConfig('skip-transcoder-topk'))).toBe(true);
   for (const name of ['relu-l1', 'jumprelu', 'gated']) expect([name, uses(minimalConfig(name))]).toEqual([name, false]);
 });
 

@@ -20,6 +20,7 @@ const COURSE = [
   ['sae-progressive', 'BatchTopK and progressive codes'],
   ['sae-matryoshka', 'Hierarchy, feature absorption and Matryoshka SAEs'],
   ['sae-language-model', 'Reading an SAE trained on a language model'],
+  ['sae-transcoders', 'Transcoders: a sparse replacement for an MLP'],
 ];
 
 let site: Running;
@@ -40,7 +41,7 @@ function escapeHtml(s: string): string {
 }
 
 describe('pages', () => {
-  test('the index lists all nine lessons in course order, each marked with its status', async () => {
+  test('the index lists all ten lessons in course order, each marked with its status', async () => {
     const res = await fetch(`${site.base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
@@ -57,12 +58,12 @@ describe('pages', () => {
     });
   });
 
-  test('every lesson folder is discovered and valid (nine, orders 1-9)', () => {
+  test('every lesson folder is discovered and valid (ten, orders 1-10)', () => {
     const warnings: string[] = [];
     const lessons = discoverLessons(undefined, (m) => warnings.push(m));
     expect(warnings).toEqual([]);
     expect(lessons.map((l) => [l.id, l.title])).toEqual(COURSE);
-    expect(lessons.map((l) => l.order)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(lessons.map((l) => l.order)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   test.each(COURSE.map(([id]) => id))('lesson page %s returns 200 with its steps, math and sources', async (id) => {

@@ -167,13 +167,14 @@ describe('npm run lesson (the CLI process)', () => {
       timeout: 60_000,
     });
 
-  test('--list prints the nine lessons in order', () => {
+  test('--list prints the ten lessons in order', () => {
     const r = cli(['--list']);
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(10);
     expect(lines[0]).toMatch(/^\s*1\s+vae-intro\s+ready/);
     expect(lines[8]).toMatch(/^\s*9\s+sae-language-model\s+ready/);
+    expect(lines[9]).toMatch(/^\s*10\s+sae-transcoders\s+ready/);
   }, 60_000);
 
   test('bad arguments exit 2 with the usage; an unknown lesson exits 2', () => {

@@ -212,16 +212,62 @@ export class CharLm {
     this.params.dispose();
   }
 
-  /** One pre-LN block: x + Attn(LN1(x)), then + MLP(LN2(.)). @param xBTD [B, T, D] */
-  private block(xBTD: tf.Tensor3D, l: number): tf.Tensor3D {
+  /**
+   * Block l's MLP, MLP(h) = GELU(h W_in + b_in) W_out + b_out, on its input h = LN2(x_l').
+   * @param hND [N, D]  @returns [N, D]
+   */
+  mlp(hND: tf.Tensor2D, l: number): tf.Tensor2D {
+    checkInt('block', l, 0, this.config.nLayers - 1);
+    checkShape('hND', hND, [null, this.config.dModel]);
+    return tf.tidy(() => {
+      const p = this.params;
+      const hidden = gelu(hND.matMul(p.get(`h${l}.mlp.wIn`)).add(p.get(`h${l}.mlp.bIn`)));
+      return hidden.matMul(p.get(`h${l}.mlp.wOut`)).add(p.get(`h${l}.mlp.bOut`)) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Block l's MLP input h = LN2(x_l') and output MLP(h) at every position: the pairs a
+   * transcoder learns to map (src/sae/transcoder.ts).
+   * @param idsBT [B, T] int32  @returns inputND, outputND [B*T, D], row b*T + t
+   */
+  mlpInputOutput(idsBT: tf.Tensor2D, l: number): { inputND: tf.Tensor2D; outputND: tf.Tensor2D } {
+    checkInt('block', l, 0, this.config.nLayers - 1);
+    return tf.tidy(() => {
+      const inputND = this.mlpInput(this.attentionHalf(this.residualStream(idsBT, l), l), l);
+      return { inputND, outputND: this.mlp(inputND, l) };
+    });
+  }
+
+  /**
+   * Next-token logits with block l's MLP replaced by `replacement` (h [N, D] -> [N, D]): a
+   * transcoder's prediction, zero or mean ablation. The rest of the model runs as trained.
+   * @param idsBT [B, T] int32  @returns [B, T, V]
+   */
+  logitsWithMlp(idsBT: tf.Tensor2D, l: number, replacement: (hND: tf.Tensor2D) => tf.Tensor2D): tf.Tensor3D {
+    checkInt('block', l, 0, this.config.nLayers - 1);
+    return tf.tidy(() => this.logitsFromResidual(this.block(this.residualStream(idsBT, l), l, replacement), l + 1));
+  }
+
+  /** One pre-LN block: x + Attn(LN1(x)), then + MLP(LN2(.)) (or `mlp` in its place). @param xBTD [B, T, D] */
+  private block(xBTD: tf.Tensor3D, l: number, mlp = (h: tf.Tensor2D) => this.mlp(h, l)): tf.Tensor3D {
+    const x = this.attentionHalf(xBTD, l);
+    const m = mlp(this.mlpInput(x, l));
+    return x.add(m.reshape(x.shape)) as tf.Tensor3D;
+  }
+
+  /** x' = x + Attn(LN1(x)), the first half of block l. @param xBTD [B, T, D] */
+  private attentionHalf(xBTD: tf.Tensor3D, l: number): tf.Tensor3D {
     const p = this.params;
     const a = this.attention(layerNorm(xBTD, p.get(`h${l}.ln1.g`), p.get(`h${l}.ln1.b`)) as tf.Tensor3D, l);
-    const x = xBTD.add(a) as tf.Tensor3D;
-    const [B, T, D] = x.shape;
-    const h = layerNorm(x, p.get(`h${l}.ln2.g`), p.get(`h${l}.ln2.b`)).reshape([B * T, D]);
-    const hidden = gelu(h.matMul(p.get(`h${l}.mlp.wIn`)).add(p.get(`h${l}.mlp.bIn`)));
-    const m = hidden.matMul(p.get(`h${l}.mlp.wOut`)).add(p.get(`h${l}.mlp.bOut`));
-    return x.add(m.reshape([B, T, D])) as tf.Tensor3D;
+    return xBTD.add(a) as tf.Tensor3D;
+  }
+
+  /** LN2(x') flattened to rows, the MLP's input. @param xBTD [B, T, D]  @returns [B*T, D] */
+  private mlpInput(xBTD: tf.Tensor3D, l: number): tf.Tensor2D {
+    const p = this.params;
+    const [B, T, D] = xBTD.shape;
+    return layerNorm(xBTD, p.get(`h${l}.ln2.g`), p.get(`h${l}.ln2.b`)).reshape([B * T, D]) as tf.Tensor2D;
   }
 
   /** Causal multi-head self-attention. @param hBTD [B, T, D]  @returns [B, T, D] */
@@ -264,6 +310,13 @@ export class CharLm {
       throw new ConfigError('idsBT', `sequence length must be in [1, ${this.config.contextLength}], got ${T}`);
     }
   }
+}
+
+/** Token ids of the windows starting at `starts`, shifted by `offset` (0: inputs, 1: targets), row-major [B, T]. */
+export function windowIds(tokens: Int32Array, starts: ArrayLike<number>, T: number, offset: number): Int32Array {
+  const out = new Int32Array(starts.length * T);
+  for (let b = 0; b < starts.length; b++) out.set(tokens.subarray(starts[b] + offset, starts[b] + offset + T), b * T);
+  return out;
 }
 
 /**

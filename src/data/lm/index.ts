@@ -16,6 +16,7 @@ export {
   sampleWindows,
   trainCharLm,
   evaluateCharLm,
+  windowIds,
 } from './char-lm';
 /** Config and training options of the character LM. */
 export type { CharLmConfig, CharLmTrainOptions } from './char-lm';
@@ -23,6 +24,9 @@ export type { CharLmConfig, CharLmTrainOptions } from './char-lm';
 export { CharLmActivations, showContext } from './activations';
 /** Options and context records of `CharLmActivations`. */
 export type { CharLmActivationOptions, TokenContext } from './activations';
+/** (MLP input, MLP output) pairs of one block of the char LM, the data of a transcoder. */
+export { captureMlpPairs } from './mlp-pairs';
+export type { MlpPairOptions } from './mlp-pairs';
 /** The 784-256-10 MNIST classifier and its hidden activations as an ActivationSource. */
 export { MnistMlp, DEFAULT_MNIST_MLP, trainMnistMlp, mnistMlpAccuracy, MlpActivations } from './mnist-mlp';
 /** Config of the MNIST MLP and the plain image arrays it trains on. */

@@ -16,9 +16,13 @@ export { evaluateSae, densityHistogram } from './reconstruction';
 /** Result and options of `evaluateSae`. */
 export type { SaeEvaluation, EvaluateOptions } from './reconstruction';
 /** Splicing the SAE into the char model: clean, spliced, ablated losses, loss recovered, KL. */
-export { spliceEvaluate, spliceWindows, meanResidual, windowIds, disposeLatents } from './splice';
+export { spliceEvaluate, spliceWindows, meanResidual, windowIds, disposeLatents, fractionRecovered } from './splice';
 /** Options and results of splicing. */
 export type { SpliceOptions, SpliceBatch, SpliceMetrics, SpliceResult } from './splice';
+/** Splicing a transcoder in place of an MLP of the char model: loss recovered against zero and mean ablation. */
+export { spliceMlpEvaluate, meanMlpOutput } from './splice-mlp';
+/** Options and results of the MLP splice. */
+export type { MlpSpliceOptions, MlpSpliceMetrics, MlpSpliceResult } from './splice-mlp';
 /** One-to-one (Hungarian) matching and absolute cosine matrices. */
 export { maxSimilarityAssignment, cosineMatrix, absCosineMatrix } from './assignment';
 /** Type of a matching. */

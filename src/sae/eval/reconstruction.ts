@@ -191,6 +191,12 @@ export async function evaluateSae(
   data: ActivationSource | Float32Array,
   options: EvaluateOptions = {},
 ): Promise<SaeEvaluation> {
+  if (sae.predictsTarget) {
+    throw new InputError(
+      'sae',
+      `a '${sae.architecture}' predicts a target, not its input: evaluate it with spliceMlpEvaluate`,
+    );
+  }
   const D = sae.dIn;
   const N = sae.nLatents;
   const batchSize = checkInt('batchSize', options.batchSize ?? 1024, 1);

@@ -19,7 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError, checkInt } from '../../base/errors';
-import type { CharLm } from '../../data/lm/char-lm';
+import { type CharLm, windowIds } from '../../data/lm/char-lm';
+
+export { windowIds } from '../../data/lm/char-lm';
 import type { SparseAutoencoder } from '../base';
 import { type LatentRows, latentRowsOf } from './latent-rows';
 import { type ReconstructionMetrics, ReconstructionStats } from './reconstruction';
@@ -80,6 +82,14 @@ export interface SpliceResult {
   density: number[];
 }
 
+/**
+ * The fraction of the ablation's damage a patch undoes: (L_ablated - L_patched) / (L_ablated - L_clean).
+ * With L_clean = 0 and KLs for losses it is SAEBench's KL score, (KL_ablated - KL_patched) / KL_ablated.
+ */
+export function fractionRecovered(ablated: number, patched: number, clean: number): number {
+  return (ablated - patched) / (ablated - clean);
+}
+
 /** Window starts of the held-out pass: floor(min(len - 1, maxChars) / T) windows of T. */
 export function spliceWindows(tokens: Int32Array, T: number, maxChars: number): Int32Array {
   const windows = Math.floor(Math.min(tokens.length - 1, maxChars) / T);
@@ -122,6 +132,12 @@ export async function spliceEvaluate(
   const layer = checkInt('layer', options.layer, 0, model.config.nLayers);
   const batchWindows = checkInt('batchWindows', options.batchWindows ?? 32, 1);
   if (sae.dIn !== D) throw new ConfigError('sae', `dIn ${sae.dIn} does not match the model's width ${D}`);
+  if (sae.predictsTarget) {
+    throw new ConfigError(
+      'sae',
+      `a '${sae.architecture}' replaces an MLP, not the residual stream: use spliceMlpEvaluate`,
+    );
+  }
   const starts = spliceWindows(tokens, T, checkInt('maxChars', options.maxChars ?? 65536, 1));
   if (options.meanActivation && options.meanActivation.length !== D)
     throw new InputError('meanActivation', `needs ${D} values, got ${options.meanActivation.length}`);
@@ -212,24 +228,17 @@ export async function spliceEvaluate(
       splicedLoss: spliced,
       zeroAblatedLoss: zero,
       meanAblatedLoss: mean,
-      lossRecovered: (zero - spliced) / (zero - clean),
-      lossRecoveredMeanAblation: (mean - spliced) / (mean - clean),
+      lossRecovered: fractionRecovered(zero, spliced, clean),
+      lossRecoveredMeanAblation: fractionRecovered(mean, spliced, clean),
       klSpliced,
       klZeroAblated: klZero,
       klMeanAblated: klMean,
-      klScore: (klZero - klSpliced) / klZero,
-      klScoreMeanAblation: (klMean - klSpliced) / klMean,
+      klScore: fractionRecovered(klZero, klSpliced, 0),
+      klScoreMeanAblation: fractionRecovered(klMean, klSpliced, 0),
     },
     reconstruction: recon.result(),
     density: Array.from(recon.density()),
   };
-}
-
-/** Token ids of the windows, shifted by `offset` (0: inputs, 1: targets), row-major [B, T]. */
-export function windowIds(tokens: Int32Array, starts: ArrayLike<number>, T: number, offset: number): Int32Array {
-  const out = new Int32Array(starts.length * T);
-  for (let b = 0; b < starts.length; b++) out.set(tokens.subarray(starts[b] + offset, starts[b] + offset + T), b * T);
-  return out;
 }
 
 /** Disposes the tensors of a `Latents` record. */

@@ -68,11 +68,13 @@ class FigureView {
   }
 
   drawChart(spec: ChartSpec): void {
-    if (this.chart) {
+    if (this.chart && this.canvas) {
       this.chart.update(spec);
+      this.canvas.setAttribute('aria-label', spec.title); // the chart's title, for screen readers (and tests)
       return;
     }
-    const canvas = el('canvas');
+    const canvas = el('canvas', { role: 'img', 'aria-label': spec.title });
+    this.canvas = canvas;
     this.holder.className = 'figure-holder chart';
     this.holder.replaceChildren(canvas);
     this.chart = mountChart(canvas, spec);
