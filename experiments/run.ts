@@ -55,6 +55,7 @@ export async function runStudy(experiment: Study, options: RunOptions = {}): Pro
     summary: result.summary,
     numbers: result.numbers,
     figures,
+    ...(result.reproduction ? { reproduction: result.reproduction } : {}),
   };
   writeReport(outDir, report);
   return report;

@@ -6,6 +6,7 @@
  * numbers; the runner times it and writes the report (report.ts).
  */
 import * as path from 'node:path';
+import type { ReproductionRow } from '../src/analysis/reproduction';
 import type { ChartSpec } from '../src/charts';
 import { writeChartPng } from '../src/charts/node';
 import { progressBar } from '../src/core/progress';
@@ -33,6 +34,8 @@ export interface StudyResult {
   /** Markdown: what was found, with the numbers as measured. */
   summary: string;
   numbers: Numbers;
+  /** Rows of the reproduction table this study measures (src/analysis/reproduction.ts). */
+  reproduction?: ReproductionRow[];
 }
 
 /** One experiment. */
