@@ -30,7 +30,7 @@ import {
   charResiduals,
   evaluateOn,
   intervalSeries,
-  relativeChangeLast20,
+  absoluteChangeLast20,
   shuffledRows,
   sig,
   trainInLockstep,
@@ -302,7 +302,7 @@ export const absorption: Study = {
         ABSORPTION_ARMS.map((a) => [
           a,
           r.ks.map((_, ki) =>
-            relativeChangeLast20(
+            absoluteChangeLast20(
               r.samplesSeen,
               r.samplesSeen.map((_, c) => r.absorption[a][ki].reduce((s, curve) => s + curve[c], 0) / r.seeds.length),
             ),

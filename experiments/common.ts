@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MetricHistory, TrainCallbacks } from '../src/core/train';
 import { Rng } from '../src/core/random';
 import { type ActivationSource, ArraySource, teeSource } from '../src/data/source';
-import { checkInt } from '../src/core/errors';
+import { InputError, checkInt } from '../src/core/errors';
 import { type MeanInterval, meanInterval } from '../src/analysis/stats';
 import type { SeriesSpec } from '../src/charts/spec';
 import { loadCharLmActivations } from '../src/data/lm/node';
@@ -226,13 +226,25 @@ export function intervalSeries(name: string, xs: number[], perSeed: number[][], 
   ];
 }
 
-/**
- * The plateau check of issue 22 (rule 2): the relative change of a metric over the last 20% of
- * training, (v_last - v_c) / |v_c| with c the checkpoint nearest 80% of the samples seen.
- */
-export function relativeChangeLast20(xs: number[], values: number[]): number {
+/** The checkpoint nearest 80% of the samples seen (the start of the last 20% of training). */
+function lastFifthStart(xs: number[]): number {
   const at = 0.8 * xs[xs.length - 1];
   let c = 0;
   for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - at) < Math.abs(xs[c] - at)) c = i;
-  return values[c] === 0 ? Number.NaN : (values[values.length - 1] - values[c]) / Math.abs(values[c]);
+  return c;
+}
+
+/**
+ * The plateau check of issue 22 (rule 2) for a positive metric (FVU, L0): the relative change over
+ * the last 20% of training, (v_last - v_c) / |v_c| with c the checkpoint nearest 80% of the samples seen.
+ */
+export function relativeChangeLast20(xs: number[], values: number[]): number {
+  const ref = values[lastFifthStart(xs)];
+  if (ref === 0) throw new InputError('values', 'the value at 80% of training is 0: use absoluteChangeLast20');
+  return (values[values.length - 1] - ref) / Math.abs(ref);
+}
+
+/** The plateau check for a fraction (absorption, shares), which may be 0: v_last - v_c, as above. */
+export function absoluteChangeLast20(xs: number[], values: number[]): number {
+  return values[values.length - 1] - values[lastFifthStart(xs)];
 }

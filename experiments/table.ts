@@ -39,21 +39,26 @@ const HEADLINES: Record<string, (n: N) => string> = {
     `neighbour cosine ${sig(n.neighbourCosine)}; tokens to FVU ${sig(n.targetFvu)}: sequential / shuffled = ` +
     `${n.tokenRatio === undefined ? 'n/a' : sig(n.tokenRatio)}; final FVU ${sig(n.best.sequential.finalFvu)} vs ${sig(n.best.shuffled.finalFvu)}`,
   splitting: (n) => {
-    const last = n.synthFractions[n.synthFractions.length - 1];
+    const last = n.synth.final.length - 1;
+    const share = (fs: N[]) => sig(fs.reduce((t: number, f: N) => t + f.match + f.split, 0) / fs.length);
     return (
-      `known truth, ${n.widths[n.widths.length - 2]} -> ${n.widths[n.widths.length - 1]}: match ${sig(last.match)}, split ` +
-      `${sig(last.split)}, new ${sig(last.new)}; stitched F1 ${sig(n.stitched.f1)} vs best single ` +
-      `${sig(Math.max(...n.single.map((s: N) => s.f1)))}`
+      `match + split, known truth ${n.synth.widths[last]} -> ${n.synth.widths[last + 1]}: ${share(n.synth.final[last])} ` +
+      `(untrained ${share(n.synth.untrained[last])}); character model: ${share(n.char.final[last])} ` +
+      `(untrained ${share(n.char.untrained[last])}); means over ${n.synth.seeds.length} seeds`
     );
   },
   progressive: (n) =>
     `Multi-TopK read at 4k: FVU ${sig(n.multiTopKFvu[4])} (trained at 4k: ${sig(n.dedicatedFvu[4])}, TopK read there: ` +
     `${sig(n.topkFvu[4])}); at k/4: ${sig(n.multiTopKFvu[0])} (${sig(n.dedicatedFvu[0])}); a(k+1)/a(k) median ${sig(n.nextRatio.multiTopKMedian)}`,
   absorption: (n) => {
-    const i = n.toy.ks.length - 1;
-    return `toy absorption at k = ${n.toy.ks[i]}: ${Object.entries(n.toy.rate as Record<string, number[]>)
-      .map(([a, v]) => `${a} ${sig(v[i])}`)
-      .join(', ')}`;
+    const at = (d: N) => {
+      const ki = Math.floor((d.ks.length - 1) / 2);
+      const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
+      return `k = ${d.ks[ki]}: ${Object.entries(d.finalAbsorption as Record<string, number[][]>)
+        .map(([a, v]) => `${a} ${mean(v[ki])}`)
+        .join(', ')}`;
+    };
+    return `absorption, toy ${at(n.toy)}; character model ${at(n.char)} (means over seeds)`;
   },
   'threshold-gradients': (n) =>
     `theta-gradient variance x${sig(n.varianceRatio[n.windows.indexOf(8)] ?? Number.NaN)} at W = 8; L0 at lambda = ` +
