@@ -35,9 +35,13 @@ const HEADLINES: Record<string, (n: N) => string> = {
   'opposing-directions': (n) =>
     `${n.trainedCount[0]} / ${n.trainedCount[1]} of ${n.nLatents} latents below -0.9 / -0.7 (random: ` +
     `${sig(n.randomExpectedCount[0])} / ${sig(n.randomExpectedCount[1])} expected); ${n.big.nLatents} latents in blocks: ${sig(n.big.seconds)} s`,
-  shuffling: (n) =>
-    `neighbour cosine ${sig(n.neighbourCosine)}; tokens to FVU ${sig(n.targetFvu)}: sequential / shuffled = ` +
-    `${n.tokenRatio === undefined ? 'n/a' : sig(n.tokenRatio)}; final FVU ${sig(n.best.sequential.finalFvu)} vs ${sig(n.best.shuffled.finalFvu)}`,
+  shuffling: (n) => {
+    const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
+    return (
+      `neighbour cosine ${sig(n.neighbourCosine)}; tokens to FVU ${sig(n.targetFvu)}, sequential / shuffled: ` +
+      `${mean(n.tokenRatio)} (mean over ${n.seeds.length} seeds); final FVU ${mean(n.finalFvu.sequential)} vs ${mean(n.finalFvu.shuffled)}`
+    );
+  },
   splitting: (n) => {
     const last = n.synth.final.length - 1;
     const share = (fs: N[]) => sig(fs.reduce((t: number, f: N) => t + f.match + f.split, 0) / fs.length);
