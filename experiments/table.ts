@@ -64,16 +64,14 @@ const HEADLINES: Record<string, (n: N) => string> = {
     };
     return `absorption, toy ${at(n.toy)}; character model ${at(n.char)} (means over seeds)`;
   },
-  'threshold-gradients': (n) =>
-    `theta-gradient variance x${sig(n.varianceRatio[n.windows.indexOf(8)] ?? Number.NaN)} at W = 8; L0 at lambda = ` +
-    `${n.lambdas.slice(-3).join(' / ')}: ${n.l0.off
-      .slice(-3)
-      .map((v: number) => sig(v))
-      .join(' / ')} (W = 8: ` +
-    `${n.l0.on
-      .slice(-3)
-      .map((v: number) => sig(v))
-      .join(' / ')})`,
+  'threshold-gradients': (n) => {
+    const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
+    const l0s = (r: N) => r.finalL0.map((perSeed: number[]) => mean(perSeed)).join(' / ');
+    return (
+      `held-out L0 at lambda = ${n.lambdas.join(' / ')}: ${l0s(n.long)} after ${n.long.steps} steps, ` +
+      `${l0s(n.short)} after ${n.short.steps}; theta-gradient variance x${sig(n.varianceRatio[n.windows.indexOf(8)] ?? Number.NaN)} at W = 8`
+    );
+  },
   'batchtopk-threshold': (n) =>
     `inference L0 / k over k = ${n.ks.join(', ')}: global threshold ${n.l0.global.map((v: number, i: number) => sig(v / n.ks[i], 2)).join(', ')}; ` +
     `per-latent ${n.l0.perLatent.map((v: number, i: number) => sig(v / n.ks[i], 2)).join(', ')}`,
