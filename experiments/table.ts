@@ -56,7 +56,7 @@ const HEADLINES: Record<string, (n: N) => string> = {
     `${sig(n.topkFvu[4])}); at k/4: ${sig(n.multiTopKFvu[0])} (${sig(n.dedicatedFvu[0])}); a(k+1)/a(k) median ${sig(n.nextRatio.multiTopKMedian)}`,
   absorption: (n) => {
     const at = (d: N) => {
-      const ki = Math.floor((d.ks.length - 1) / 2);
+      const ki = 0;
       const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
       return `k = ${d.ks[ki]}: ${Object.entries(d.finalAbsorption as Record<string, number[][]>)
         .map(([a, v]) => `${a} ${mean(v[ki])}`)

@@ -125,7 +125,7 @@ export const thresholdGradientsExperiment: Study = {
     'estimate (persistent KDE) cut the gradient variance?',
   async run(ctx) {
     const q = ctx.quick;
-    const n = q ? 32 : 256;
+    const n = q ? 32 : 128;
     const lambdas = q ? [0.1, 10] : [0.01, 0.1, 1, 10, 100];
     const seeds = Array.from({ length: 3 }, (_, s) => ctx.seed * 100 + s);
     const batchSize = q ? 64 : 256;
