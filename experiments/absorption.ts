@@ -214,7 +214,7 @@ export const absorption: Study = {
         nLatents: 32,
         ks: q ? [2] : [2, 4],
         seeds,
-        steps: q ? 12 : 300,
+        steps: q ? 12 : 1000,
         batchSize: q ? 64 : 1024,
         checkpoints,
         normalizeInput: false,

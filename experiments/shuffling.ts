@@ -186,7 +186,7 @@ export const shuffling: Study = {
       {
         claim: 'an ordered (unshuffled) activation stream costs training efficiency against a shuffled one',
         source:
-          "this package's design notes (the shuffling buffer, src/data/buffer.ts); common SAE practice (SAELens, dictionary_learning shuffle activations)",
+          "gensparse's seed specification (why the shuffling buffer, src/data/buffer.ts, exists); SAELens and dictionary_learning shuffle activations for the same reason",
         published: 'no number published: the claim is a direction (more tokens to the same loss)',
         metric: `training tokens to reach held-out FVU ${sig(target)}`,
         setting: {

@@ -203,7 +203,7 @@ export const splitting: Study = {
         widths: [charBase, 2 * charBase, 4 * charBase],
         k: 8,
         seeds,
-        steps: q ? 8 : 1500,
+        steps: q ? 8 : 3000,
         batchSize: q ? 64 : 256,
         checkpoints,
         normalizeInput: true,
