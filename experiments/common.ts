@@ -221,8 +221,8 @@ export function intervalSeries(name: string, xs: number[], perSeed: number[][], 
   const line = (f: (m: MeanInterval) => number) => xs.map((x, c) => [x, f(at[c])] as [number, number]);
   return [
     { name, points: line((m) => m.mean), color },
-    { name: `${name} 95% interval`, points: line((m) => m.lo), color, dashed: true, ghost: true },
-    { name: `${name} 95% interval (upper)`, points: line((m) => m.hi), color, dashed: true, ghost: true },
+    { name: `${name}: 95% interval`, points: line((m) => m.lo), color, dashed: true, ghost: true },
+    { name: `${name}: 95% interval`, points: line((m) => m.hi), color, dashed: true, ghost: true, legend: false },
   ];
 }
 
