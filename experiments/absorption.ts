@@ -1,203 +1,356 @@
 /**
- * absorption: TopK against Matryoshka (a prefix list, and block size 1: every prefix) on the
- * hierarchical toy (Nabeshima 2024: 3 parents with 3 exclusive children each, 8 free features,
- * d = 20) and on the character model (parent "is a vowel", children the vowels): the absorption
- * rate (src/sae/eval/absorption.ts; Chanin et al. 2024), F1 against the toy's true features
- * (src/sae/eval/truth.ts), and how each moves as L0 (k) rises.
+ * absorption: does Matryoshka absorb less than BatchTopK and TopK at matched L0 (Bussmann et al.
+ * 2025, arXiv:2503.17547)? Four arms, each a stack of seeds x k trained on one tee'd stream (every
+ * arm sees the same batches): Matryoshka-BatchTopK with the published groups [N/16, N/16, N/8, N/4,
+ * N/2], BatchTopK, TopK, and this package's Matryoshka-TopK with every prefix (block size 1, in no
+ * public library). Two settings:
+ * - the hierarchical toy (Nabeshima 2024: 3 parents with 3 exclusive children each, 8 free
+ *   features, d = 20): absorption rate on fixed held-out samples (src/sae/eval/absorption.ts);
+ * - the character model (parent "is a vowel", children the vowels; Chanin et al. 2024's
+ *   first-letter task in miniature): the absorption rate on one probe and one set of held-out rows.
+ * Absorption is read at checkpoints (the metric against samples seen), beside untrained SAEs of the
+ * same architecture and shape (the baseline), with a 95% interval over seeds.
  */
-import { HierarchicalData } from '../src/data/synthetic';
+import type { MeanInterval } from '../src/analysis/stats';
+import { meanInterval } from '../src/analysis/stats';
+import type { ReproductionRow } from '../src/analysis/reproduction';
+import { Rng } from '../src/core/random';
 import { loadCharLm, loadTextSplit } from '../src/data/lm/node';
-import { type SaeConfig, type SparseAutoencoder, createSae } from '../src/sae';
-import { charAbsorption, toyAbsorption } from '../src/sae/eval/absorption';
-import { evaluateKnownTruth } from '../src/sae/eval/truth';
-import { charResiduals, shuffledRows, sig, trainWithProgress } from './common';
-import type { Study } from './study';
+import type { ActivationSource } from '../src/data/source';
+import { HierarchicalData } from '../src/data/synthetic';
+import { type SaeConfig, type SparseAutoencoder, createSae, referenceLearningRate } from '../src/sae';
+import {
+  type CharAbsorptionTask,
+  charAbsorptionOf,
+  charAbsorptionTask,
+  toyAbsorption,
+} from '../src/sae/eval/absorption';
+import {
+  ARM_COLORS,
+  charResiduals,
+  evaluateOn,
+  intervalSeries,
+  absoluteChangeLast20,
+  shuffledRows,
+  sig,
+  trainInLockstep,
+  untrainedSae,
+} from './common';
+import type { Study, StudyContext } from './study';
 
-export const ABSORPTION_ARCHITECTURES = ['TopK', 'Matryoshka (prefixes)', 'Matryoshka (every prefix)'] as const;
+/** The arms, each named as what it is. */
+export const ABSORPTION_ARMS = [
+  'Matryoshka-BatchTopK (published groups)',
+  'BatchTopK',
+  'TopK',
+  'Matryoshka-TopK (every prefix)',
+] as const;
+export type AbsorptionArm = (typeof ABSORPTION_ARMS)[number];
 
-function configOf(
-  arch: (typeof ABSORPTION_ARCHITECTURES)[number],
-  dIn: number,
-  n: number,
-  k: number,
-  seed: number,
-): SaeConfig {
-  if (arch === 'TopK') return { architecture: 'topk', dIn, nLatents: n, k, seed };
-  if (arch === 'Matryoshka (prefixes)') {
-    // Bussmann et al. 2025's shape scaled down: prefixes at n/8, n/4, n/2, n.
-    return { architecture: 'matryoshka', dIn, nLatents: n, k, seed, prefixes: [n / 8, n / 4, n / 2, n] };
+function configOf(arm: AbsorptionArm, dIn: number, nLatents: number, k: number, seed: number): SaeConfig {
+  const common = { dIn, nLatents, k, seed };
+  if (arm === 'Matryoshka-BatchTopK (published groups)') return { architecture: 'matryoshka-batch-topk', ...common };
+  if (arm === 'BatchTopK') return { architecture: 'batch-topk', ...common };
+  if (arm === 'TopK') return { architecture: 'topk', ...common };
+  return { architecture: 'matryoshka', ...common, prefixes: 'all' };
+}
+
+/** What one setting measured: per arm and k, per seed, the metric at each checkpoint. */
+interface SettingResult {
+  ks: number[];
+  seeds: number[];
+  nLatents: number;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  samplesSeen: number[];
+  /** absorption[arm][kIndex][seed][checkpoint] */
+  absorption: Record<string, number[][][]>;
+  /** Held-out L0 at the end, [arm][kIndex][seed]. */
+  l0: Record<string, number[][]>;
+  /** Untrained SAEs of each arm: [arm][kIndex][seed]. */
+  untrained: Record<string, number[][]>;
+}
+
+/**
+ * Trains every arm (a stack of seeds x ks) on `source` in lockstep and scores `score(sae)` at each
+ * checkpoint; `l0Of` reads the held-out L0 at the end.
+ */
+async function runSetting(
+  ctx: StudyContext,
+  label: string,
+  spec: {
+    dIn: number;
+    nLatents: number;
+    ks: number[];
+    seeds: number[];
+    steps: number;
+    batchSize: number;
+    checkpoints: number;
+    normalizeInput: boolean;
+    initRows: Float32Array;
+  },
+  source: ActivationSource,
+  score: (sae: SparseAutoencoder) => Promise<number>,
+  l0Of: (sae: SparseAutoencoder) => Promise<number>,
+): Promise<SettingResult> {
+  const { dIn, nLatents, ks, seeds, steps, batchSize } = spec;
+  const lr = referenceLearningRate(nLatents);
+  const members = ks.flatMap((k, ki) => seeds.map((seed) => ({ k, ki, seed })));
+  const stacks = ABSORPTION_ARMS.map((arm) => members.map((m) => createSae(configOf(arm, dIn, nLatents, m.k, m.seed))));
+  const absorption: Record<string, number[][][]> = {};
+  const l0: Record<string, number[][]> = {};
+  const untrained: Record<string, number[][]> = {};
+  for (const arm of ABSORPTION_ARMS) {
+    absorption[arm] = ks.map(() => seeds.map(() => []));
+    l0[arm] = ks.map(() => seeds.map(() => Number.NaN));
+    untrained[arm] = ks.map(() => seeds.map(() => Number.NaN));
   }
-  return { architecture: 'matryoshka', dIn, nLatents: n, k, seed, prefixes: 'all' };
+  const samplesSeen: number[] = [];
+  try {
+    await trainInLockstep(
+      ctx,
+      ABSORPTION_ARMS.map((arm, a) => ({ label: `${label} ${arm}`, saes: stacks[a] })),
+      source,
+      {
+        steps,
+        batchSize,
+        lr,
+        normalizeInput: spec.normalizeInput,
+        initSamples: Math.min(2048, 8 * batchSize),
+        deadWindow: 20 * batchSize,
+      },
+      {
+        checkpoints: spec.checkpoints,
+        async onCheckpoint(seen) {
+          samplesSeen.push(seen);
+          for (const [a, arm] of ABSORPTION_ARMS.entries())
+            for (const [i, m] of members.entries())
+              absorption[arm][m.ki][seeds.indexOf(m.seed)].push(await score(stacks[a][i]));
+        },
+      },
+    );
+    for (const [a, arm] of ABSORPTION_ARMS.entries())
+      for (const [i, m] of members.entries()) l0[arm][m.ki][seeds.indexOf(m.seed)] = await l0Of(stacks[a][i]);
+  } finally {
+    for (const s of stacks.flat()) s.dispose();
+  }
+  // The baseline: the same metric on untrained SAEs of each arm (b_dec from data, BatchTopK thresholds set).
+  for (const arm of ABSORPTION_ARMS)
+    for (const m of members) {
+      const sae = await untrainedSae(configOf(arm, dIn, nLatents, m.k, m.seed), spec.initRows, {
+        normalizeInput: spec.normalizeInput,
+      });
+      try {
+        untrained[arm][m.ki][seeds.indexOf(m.seed)] = await score(sae);
+      } finally {
+        sae.dispose();
+      }
+    }
+  return { ks, seeds, nLatents, steps, batchSize, lr, samplesSeen, absorption, l0, untrained };
+}
+
+/** The final absorption of `arm` at k index `ki` over seeds. */
+const finalOf = (r: SettingResult, arm: AbsorptionArm, ki: number): MeanInterval =>
+  meanInterval(r.absorption[arm][ki].map((curve) => curve[curve.length - 1]));
+
+/** One reproduction row: `arm` absorbs less than `than` at matched k. */
+function row(
+  r: SettingResult,
+  setting: string,
+  sizes: string,
+  ki: number,
+  arm: AbsorptionArm,
+  than: AbsorptionArm,
+): ReproductionRow {
+  return {
+    claim: `${arm} absorbs less than ${than} at matched L0 (${setting})`,
+    source: 'Bussmann et al. 2025 (Matryoshka SAEs), arXiv:2503.17547, absorption results',
+    published: 'Matryoshka-BatchTopK: lower absorption than BatchTopK/TopK at every L0 (Gemma-2-2B, first-letter task)',
+    metric: 'absorption rate (parent latent silent, a child latent carries the parent)',
+    setting: {
+      sizes: `${sizes}, n = ${r.nLatents}, k = ${r.ks[ki]}, B = ${r.batchSize}`,
+      samplesSeen: r.samplesSeen[r.samplesSeen.length - 1],
+      lr: `${sig(r.lr)} (2e-4 / sqrt(n / 2^14))`,
+      seeds: r.seeds,
+    },
+    ours: finalOf(r, arm, ki),
+    comparison: finalOf(r, than, ki),
+    comparisonLabel: than,
+    baseline: meanInterval(r.untrained[arm][ki]),
+    expect: { relation: 'less', than: 'comparison' },
+    reason: `at this scale ${arm} absorbs more than ${than} on the ${setting}`,
+    note: `baseline: untrained ${arm} SAEs of the same shape and k`,
+  };
 }
 
 export const absorption: Study = {
   name: 'absorption',
-  title: 'Feature absorption: TopK against Matryoshka',
+  title: 'Feature absorption: Matryoshka against BatchTopK and TopK',
   question:
-    'How often does a child latent absorb its parent in TopK against Matryoshka SAEs (prefix list and block size 1), ' +
-    'on the hierarchical toy and on the character model, and how does that change as L0 rises?',
+    'Does a Matryoshka SAE (published BatchTopK groups, and every-prefix TopK) absorb parents into children less ' +
+    'than BatchTopK and TopK at matched L0, on the hierarchical toy and on the character model?',
   async run(ctx) {
     const q = ctx.quick;
-    const toyKs = q ? [1, 3] : [1, 2, 4];
-    const charKs = q ? [8] : [8, 32];
-    const toyN = 32;
-    const charN = q ? 64 : 128;
-    const toySteps = q ? 20 : 200;
-    const charSteps = q ? 8 : 80;
+    const seeds = Array.from({ length: q ? 3 : 5 }, (_, s) => ctx.seed * 100 + s);
+    const checkpoints = q ? 2 : 8;
 
-    // The toy: one generator; each SAE trains on, and is evaluated on, fresh samples of it.
+    // The toy: training stream and fixed held-out samples of the same features.
     const toy = new HierarchicalData({ seed: ctx.seed });
-    const toyRate: Record<string, number[]> = {};
-    const toyF1: Record<string, number[]> = {};
-    const toyL0: Record<string, number[]> = {};
-    for (const arch of ABSORPTION_ARCHITECTURES) {
-      toyRate[arch] = [];
-      toyF1[arch] = [];
-      toyL0[arch] = [];
-      for (const k of toyKs) {
-        const sae = createSae(configOf(arch, toy.dim, toyN, k, ctx.seed));
-        try {
-          await trainWithProgress(ctx, `toy ${arch} k=${k}`, sae, toy, {
-            steps: toySteps,
-            batchSize: 256,
-            lr: 3e-3,
-            deadWindow: 20 * 256,
-            initSamples: 1024,
-          });
-          const a = await toyAbsorption(sae, toy, q ? 512 : 4096);
-          const t = await evaluateKnownTruth(sae, toy, { samples: q ? 512 : 4096 });
-          toyRate[arch].push(a.rate);
-          toyF1[arch].push(t.f1);
-          toyL0[arch].push(t.saeL0);
-        } finally {
-          sae.dispose();
-        }
-      }
-    }
+    const heldOutToy = new HierarchicalData({ seed: ctx.seed });
+    heldOutToy.setState({ rng: new Rng(ctx.seed + 7919).getState() });
+    const heldOutState = heldOutToy.getState();
+    const toySamples = q ? 512 : 4096;
+    const toyRows = (() => {
+      const x = heldOutToy.sample(toySamples).x;
+      heldOutToy.setState(heldOutState);
+      return x;
+    })();
+    const toyResult = await runSetting(
+      ctx,
+      'toy',
+      {
+        dIn: toy.dim,
+        nLatents: 32,
+        ks: q ? [2] : [2, 4],
+        seeds,
+        steps: q ? 12 : 1000,
+        batchSize: q ? 64 : 1024,
+        checkpoints,
+        normalizeInput: false,
+        initRows: toyRows,
+      },
+      toy,
+      async (sae) => {
+        heldOutToy.setState(heldOutState); // every SAE scored on the same samples
+        return (await toyAbsorption(sae, heldOutToy, toySamples)).rate;
+      },
+      async (sae) => (await evaluateOn(sae, toyRows)).l0,
+    );
 
-    // The character model: vowels as the parent class.
-    const train = await charResiduals('train', q ? 1024 : 4096);
-    const text = loadTextSplit().heldOut.slice(0, q ? 1024 : 4096);
+    // The character model: one probe, one set of held-out rows for every SAE.
+    const train = await charResiduals('train', q ? 1024 : 16384);
     const { model } = loadCharLm();
-    const charRate: Record<string, number[]> = {};
-    const charFraction: Record<string, number[]> = {};
-    const charL0: Record<string, number[]> = {};
-    let probeAccuracy = 0;
+    let task: CharAbsorptionTask;
     try {
-      for (const arch of ABSORPTION_ARCHITECTURES) {
-        charRate[arch] = [];
-        charFraction[arch] = [];
-        charL0[arch] = [];
-        for (const k of charKs) {
-          const sae: SparseAutoencoder = createSae(configOf(arch, train.dim, charN, k, ctx.seed));
-          try {
-            await trainWithProgress(
-              ctx,
-              `char ${arch} k=${k}`,
-              sae,
-              shuffledRows(train.activations, train.dim, ctx.seed),
-              {
-                steps: charSteps,
-                batchSize: 128,
-                lr: 2e-3,
-                deadWindow: 20 * 128,
-                normalizeInput: true,
-                initSamples: q ? 512 : 2048,
-              },
-            );
-            const r = await charAbsorption(model, sae, text, {
-              layer: 1,
-              maxChars: text.length,
-              probeSteps: q ? 30 : 300,
-            });
-            charRate[arch].push(r.absorptionRate);
-            charFraction[arch].push(r.absorptionFraction);
-            charL0[arch].push(k);
-            probeAccuracy = r.probeTestAccuracy;
-          } finally {
-            sae.dispose();
-          }
-        }
-      }
+      task = await charAbsorptionTask(model, loadTextSplit().heldOut.slice(0, q ? 1024 : 8192), {
+        layer: 1,
+        maxChars: q ? 1024 : 8192,
+        probeSteps: q ? 30 : 300,
+      });
     } finally {
       model.dispose();
     }
-
-    const series = (values: Record<string, number[]>, xs: Record<string, number[]>) =>
-      ABSORPTION_ARCHITECTURES.map((a) => ({
-        name: a,
-        points: xs[a].map((x, i) => [x, values[a][i]] as [number, number]),
-      }));
-    ctx.figure(
-      'toy-absorption.png',
+    const charHeldOut = task.activations.subarray(task.split * task.dim);
+    const charResult = await runSetting(
+      ctx,
+      'char',
       {
-        title: 'Hierarchical toy: absorption rate against L0',
-        kind: 'line',
-        x: { title: 'held-out L0 (active latents per input)' },
-        y: { title: 'absorption rate (child fires, parent latent silent)', min: 0 },
-        series: series(toyRate, toyL0),
+        dIn: train.dim,
+        nLatents: q ? 32 : 128,
+        ks: q ? [4] : [8, 32],
+        seeds: seeds.slice(0, 3),
+        steps: q ? 8 : 400,
+        batchSize: q ? 64 : 512,
+        checkpoints,
+        normalizeInput: true,
+        initRows: train.activations.subarray(0, Math.min(2048, train.length) * train.dim),
       },
-      'One point per trained k. Lower is better: the parent latent keeps firing when one of its children does.',
-    );
-    ctx.figure(
-      'toy-f1.png',
-      {
-        title: 'Hierarchical toy: F1 against the true features',
-        kind: 'line',
-        x: { title: 'held-out L0 (active latents per input)' },
-        y: { title: 'F1 (latent firing vs its best true feature)', min: 0 },
-        series: series(toyF1, toyL0),
-      },
-      'Higher is better. Past the true L0 a dictionary can keep F1 only if its extra latents do not blur the features.',
-    );
-    ctx.figure(
-      'char-absorption.png',
-      {
-        title: 'Character model ("is a vowel"): absorption against k',
-        kind: 'line',
-        x: { title: 'k (active latents per input)' },
-        y: { title: 'absorption rate on probe-positive vowels', min: 0 },
-        series: series(charRate, charL0),
-      },
-      'The parent is the probe direction for "the current character is a vowel"; absorbed = no main latent fires while a latent carrying the probe direction does.',
+      shuffledRows(train.activations, train.dim, ctx.seed),
+      async (sae) => (await charAbsorptionOf(task, sae)).absorptionRate,
+      async (sae) => (await evaluateOn(sae, charHeldOut)).l0,
     );
 
-    const numbers = {
-      toy: { ks: toyKs, nLatents: toyN, steps: toySteps, rate: toyRate, f1: toyF1, l0: toyL0 },
-      char: {
-        ks: charKs,
-        nLatents: charN,
-        steps: charSteps,
-        rate: charRate,
-        fraction: charFraction,
-        probeTestAccuracy: probeAccuracy,
+    const settings = [
+      { key: 'toy', r: toyResult, what: 'hierarchical toy', sizes: 'toy d = 20, 20 features (3 x 3 hierarchy + 8)' },
+      {
+        key: 'char',
+        r: charResult,
+        what: 'character model',
+        sizes: `character model D = ${train.dim} ("is a vowel", ${task.positives.length} held-out positives)`,
       },
-    };
-    const rows = (values: Record<string, number[]>) =>
-      ABSORPTION_ARCHITECTURES.map((a) => `| ${a} | ${values[a].map((v) => sig(v)).join(' | ')} |`);
-    const summary = [
-      `**Hierarchical toy** (3 parents x 3 exclusive children + 8 free features in d = 20; SAEs of ${toyN} latents, ` +
-        `${toySteps} steps of 256). Absorption rate at k = ${toyKs.join(', ')}:`,
-      '',
-      `| architecture | ${toyKs.map((k) => `k = ${k}`).join(' | ')} |`,
-      `|---|${toyKs.map(() => '---').join('|')}|`,
-      ...rows(toyRate),
-      '',
-      'F1 against the true features:',
-      '',
-      `| architecture | ${toyKs.map((k) => `k = ${k}`).join(' | ')} |`,
-      `|---|${toyKs.map(() => '---').join('|')}|`,
-      ...rows(toyF1),
-      '',
-      `**Character model** (vowel probe, test accuracy ${sig(probeAccuracy)}; SAEs of ${charN} latents, ${charSteps} steps of 128). ` +
-        `Absorption rate / mean absorption fraction at k = ${charKs.join(', ')}:`,
-      '',
-      `| architecture | ${charKs.map((k) => `k = ${k}`).join(' | ')} |`,
-      `|---|${charKs.map(() => '---').join('|')}|`,
-      ...ABSORPTION_ARCHITECTURES.map(
-        (a) => `| ${a} | ${charKs.map((_, i) => `${sig(charRate[a][i])} / ${sig(charFraction[a][i])}`).join(' | ')} |`,
+    ] as const;
+    for (const { key, r, what } of settings)
+      for (const [ki, k] of r.ks.entries())
+        ctx.figure(
+          `${key}-absorption-k${k}.png`,
+          {
+            title: `${what}: absorption against samples seen (k = ${k})`,
+            kind: 'line',
+            x: { title: 'training inputs seen' },
+            y: { title: 'absorption rate', min: 0 },
+            series: ABSORPTION_ARMS.flatMap((arm, a) =>
+              intervalSeries(arm, r.samplesSeen, r.absorption[arm][ki], ARM_COLORS[a]),
+            ),
+          },
+          `Mean over ${r.seeds.length} seeds (solid) and its 95% interval (dashed). Lower is better. Every arm saw the same batches.`,
+        );
+
+    const numbersOf = (r: SettingResult) => ({
+      ks: r.ks,
+      seeds: r.seeds,
+      nLatents: r.nLatents,
+      steps: r.steps,
+      batchSize: r.batchSize,
+      lr: r.lr,
+      samplesSeen: r.samplesSeen,
+      absorption: Object.fromEntries(ABSORPTION_ARMS.map((a) => [a, r.absorption[a]])),
+      finalAbsorption: Object.fromEntries(
+        ABSORPTION_ARMS.map((a) => [a, r.ks.map((_, ki) => r.absorption[a][ki].map((c) => c[c.length - 1]))]),
       ),
+      plateauChange: Object.fromEntries(
+        ABSORPTION_ARMS.map((a) => [
+          a,
+          r.ks.map((_, ki) =>
+            absoluteChangeLast20(
+              r.samplesSeen,
+              r.samplesSeen.map((_, c) => r.absorption[a][ki].reduce((s, curve) => s + curve[c], 0) / r.seeds.length),
+            ),
+          ),
+        ]),
+      ),
+      heldOutL0: Object.fromEntries(ABSORPTION_ARMS.map((a) => [a, r.l0[a]])),
+      untrained: Object.fromEntries(ABSORPTION_ARMS.map((a) => [a, r.untrained[a]])),
+    });
+    const numbers = {
+      toy: numbersOf(toyResult),
+      char: { ...numbersOf(charResult), probeTestAccuracy: task.probeTestAccuracy, positives: task.positives.length },
+    };
+    // Rows at each setting's smaller k (toy k = 2, its true L0 is about 1.3; character model k = 8).
+    const reproduction: ReproductionRow[] = [];
+    for (const { r, what, sizes } of settings) {
+      const ki = 0;
+      reproduction.push(row(r, what, sizes, ki, 'Matryoshka-BatchTopK (published groups)', 'BatchTopK'));
+      reproduction.push(row(r, what, sizes, ki, 'Matryoshka-TopK (every prefix)', 'TopK'));
+    }
+
+    const fmt = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
+    const table = (r: SettingResult) => [
+      `| arm | ${r.ks.map((k) => `k = ${k}: trained`).join(' | ')} | ${r.ks.map((k) => `k = ${k}: untrained`).join(' | ')} | held-out L0 |`,
+      `|---|${r.ks.map(() => '---').join('|')}|${r.ks.map(() => '---').join('|')}|---|`,
+      ...ABSORPTION_ARMS.map(
+        (a) =>
+          `| ${a} | ${r.ks.map((_, ki) => fmt(finalOf(r, a, ki))).join(' | ')} | ` +
+          `${r.ks.map((_, ki) => fmt(meanInterval(r.untrained[a][ki]))).join(' | ')} | ` +
+          `${r.ks.map((_, ki) => sig(r.l0[a][ki].reduce((s, v) => s + v, 0) / r.seeds.length)).join(', ')} |`,
+      ),
+    ];
+    const summary = [
+      `Four arms trained in lockstep on one stream per setting (identical batches), ${seeds.length} seeds on the toy and ` +
+        `${charResult.seeds.length} on the character model, lr 2e-4 / sqrt(n / 2^14). Absorption rate at the end of ` +
+        'training, mean [95% interval] over seeds, beside untrained SAEs of the same arm:',
+      '',
+      `**Hierarchical toy** (n = ${toyResult.nLatents}, ${toyResult.steps} steps of ${toyResult.batchSize}):`,
+      '',
+      ...table(toyResult),
+      '',
+      `**Character model** ("is a vowel", probe test accuracy ${sig(task.probeTestAccuracy)}, ` +
+        `${task.positives.length} held-out positives; n = ${charResult.nLatents}, ${charResult.steps} steps of ${charResult.batchSize}):`,
+      '',
+      ...table(charResult),
+      '',
+      'Verdicts: the reproduction rows of this report (the rule of src/analysis/reproduction.ts).',
     ].join('\n');
-    return { summary, numbers };
+    return { summary, numbers, reproduction };
   },
 };

@@ -5,10 +5,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MetricHistory, TrainCallbacks } from '../src/core/train';
 import { Rng } from '../src/core/random';
-import { type ActivationSource, ArraySource } from '../src/data/source';
+import { type ActivationSource, ArraySource, teeSource } from '../src/data/source';
+import { InputError, checkInt } from '../src/base/errors';
+import { type MeanInterval, meanInterval } from '../src/analysis/stats';
+import type { SeriesSpec } from '../src/charts/spec';
 import { loadCharLmActivations } from '../src/data/lm/node';
 import type { CharLmActivations } from '../src/data/lm';
-import { SaeTrainer, type SaeTrainerConfig, type SparseAutoencoder, denseLatents } from '../src/sae';
+import {
+  BatchTopKSae,
+  type DataInitOptions,
+  type SaeConfig,
+  SaeTrainer,
+  type SaeTrainerConfig,
+  type SparseAutoencoder,
+  createSae,
+  denseLatents,
+  disposeOutput,
+} from '../src/sae';
 import { type SaeEvaluation, evaluateSae } from '../src/sae/eval/reconstruction';
 import type { SyntheticSample } from '../src/data/synthetic';
 import type { KnownTruthSource } from '../src/sae/eval/truth';
@@ -127,10 +140,6 @@ export function randomRows(data: Float32Array, dim: number, seed: number): Activ
     },
   };
 }
-
-// Imports of the learning-curve helpers below (kept beside them).
-import type { SeriesSpec } from '../src/charts';
-import { meanInterval } from '../src/analysis/stats';
 
 /**
  * Learning curves of a stack: `samples[p]` is the number of training inputs seen at checkpoint p
@@ -256,4 +265,113 @@ export function heldOutTruth(
       cursor = s.cursor;
     },
   };
+}
+
+/** One arm of a lockstep run: a stack of SAEs of one architecture and shape (seeds x settings). */
+export interface LockstepArm {
+  label: string;
+  saes: SparseAutoencoder[];
+  /** Settings of this arm's trainer that differ from the shared config (lr, auxKCoefficient...). */
+  config?: Partial<SaeTrainerConfig>;
+}
+
+/**
+ * Trains several stacks on one stream, every batch drawn once (`teeSource`) and read by every stack,
+ * so arms of different architectures see identical inputs in the same order (issue 22, rule 4). The
+ * shared `config` fixes steps, batch size and initSamples for all; after every `steps / checkpoints`
+ * steps (and at the end) `onCheckpoint(samplesSeen)` runs, for the metric-against-samples-seen
+ * figures. The trainers are freed; the SAEs stay the caller's.
+ */
+export async function trainInLockstep(
+  ctx: StudyContext,
+  arms: LockstepArm[],
+  source: ActivationSource,
+  config: SaeTrainerConfig,
+  options: { checkpoints: number; onCheckpoint(samplesSeen: number): Promise<void> },
+): Promise<void> {
+  const checkpoints = checkInt('checkpoints', options.checkpoints, 1);
+  const sources = teeSource(source, arms.length);
+  const trainers: SaeTrainer[] = [];
+  try {
+    for (const [i, arm] of arms.entries()) {
+      const own = { ...config, ...arm.config, steps: config.steps, batchSize: config.batchSize };
+      const callbacks = ([ctx.progress(arm.label, config.steps)] as TrainCallbacks[]).concat(config.callbacks ?? []);
+      trainers.push(new SaeTrainer(arm.saes, sources[i], { ...own, initSamples: config.initSamples, callbacks }));
+    }
+    for (const t of trainers) await t.initialise();
+    const every = Math.max(1, Math.ceil(config.steps / checkpoints));
+    for (let end = Math.min(every, config.steps); ; end = Math.min(end + every, config.steps)) {
+      for (const t of trainers) await t.train({ shouldStop: () => t.stepsTaken >= end });
+      await options.onCheckpoint(end * trainers[0].batchSize);
+      if (end >= config.steps) break;
+    }
+  } finally {
+    for (const t of trainers) t.dispose();
+  }
+}
+
+/**
+ * An untrained SAE of `config` as training would start it: b_dec (and the input scale) from
+ * `sampleMD` [M, D]; a BatchTopK-family SAE also gets the threshold one training-mode selection on
+ * the sample sets (threshold 0 would fire every positive pre-activation), so it runs near L0 = k.
+ * The baseline row of a metric computed on trained SAEs.
+ */
+export async function untrainedSae(
+  config: SaeConfig,
+  sampleMD: Float32Array,
+  init: DataInitOptions = {},
+): Promise<SparseAutoencoder> {
+  const sae = createSae(config);
+  const xMD = tf.tensor2d(sampleMD, [sampleMD.length / sae.dIn, sae.dIn]);
+  try {
+    await sae.initFromData(xMD, init);
+    if (sae instanceof BatchTopKSae) disposeOutput(sae.forward(xMD, { training: true }));
+  } catch (e) {
+    sae.dispose();
+    throw e;
+  } finally {
+    xMD.dispose();
+  }
+  return sae;
+}
+
+/** Colour-blind-safe colours (Okabe & Ito 2008), one per arm of a figure. */
+export const ARM_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
+
+/**
+ * A metric against samples seen over seeds as chart series: the mean as a line and its 95%
+ * interval (`meanInterval`) as two faded dashed lines of the same colour.
+ * @param perSeed perSeed[s][c]: seed s at checkpoint c; @param xs the checkpoints' samples seen
+ */
+export function intervalSeries(name: string, xs: number[], perSeed: number[][], color: string): SeriesSpec[] {
+  const at = xs.map((_, c) => meanInterval(perSeed.map((s) => s[c])));
+  const line = (f: (m: MeanInterval) => number) => xs.map((x, c) => [x, f(at[c])] as [number, number]);
+  return [
+    { name, points: line((m) => m.mean), color },
+    { name: `${name}: 95% interval`, points: line((m) => m.lo), color, dashed: true, ghost: true },
+    { name: `${name}: 95% interval`, points: line((m) => m.hi), color, dashed: true, ghost: true, legend: false },
+  ];
+}
+
+/** The checkpoint nearest 80% of the samples seen (the start of the last 20% of training). */
+function lastFifthStart(xs: number[]): number {
+  const at = 0.8 * xs[xs.length - 1];
+  let c = 0;
+  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - at) < Math.abs(xs[c] - at)) c = i;
+  return c;
+}
+
+/**
+ * The plateau check of issue 22 (rule 2) for a positive metric (FVU, L0): the relative change over
+ * the last 20% of training, (v_last - v_c) / |v_c| with c the checkpoint nearest 80% of the samples seen.
+ */
+export function relativeChangeLast20(xs: number[], values: number[]): number {
+  const ref = values[lastFifthStart(xs)];
+  if (ref === 0) throw new InputError('values', 'the value at 80% of training is 0: use absoluteChangeLast20');
+  return (values[values.length - 1] - ref) / Math.abs(ref);
+}
+
+/** The plateau check for a fraction (absorption, shares), which may be 0: v_last - v_c, as above. */
+export function absoluteChangeLast20(xs: number[], values: number[]): number {
+  return values[values.length - 1] - values[lastFifthStart(xs)];
 }

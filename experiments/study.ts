@@ -6,11 +6,11 @@
  * numbers; the runner times it and writes the report (report.ts).
  */
 import * as path from 'node:path';
+import type { ReproductionRow } from '../src/analysis/reproduction';
 import type { ChartSpec } from '../src/charts';
 import { writeChartPng } from '../src/charts/node';
 import { progressBar } from '../src/core/progress';
 import type { TrainCallbacks } from '../src/core/train';
-import type { ReproductionRow } from '../src/analysis/reproduction';
 import type { FigureEntry, Numbers } from './report';
 
 /** What the runner gives an experiment. */

@@ -49,15 +49,20 @@ const HEADLINES: Record<string, (n: N) => string> = {
       `untrained (random expectation ${sig(n.randomExpectedFraction[0])} / ${sig(n.randomExpectedFraction[1])}; seed means)`
     );
   },
-  shuffling: (n) =>
-    `neighbour cosine ${sig(n.neighbourCosine)}; tokens to FVU ${sig(n.targetFvu)}: sequential / shuffled = ` +
-    `${n.tokenRatio === undefined ? 'n/a' : sig(n.tokenRatio)}; final FVU ${sig(n.best.sequential.finalFvu)} vs ${sig(n.best.shuffled.finalFvu)}`,
-  splitting: (n) => {
-    const last = n.synthFractions[n.synthFractions.length - 1];
+  shuffling: (n) => {
+    const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
     return (
-      `known truth, ${n.widths[n.widths.length - 2]} -> ${n.widths[n.widths.length - 1]}: match ${sig(last.match)}, split ` +
-      `${sig(last.split)}, new ${sig(last.new)}; stitched F1 ${sig(n.stitched.f1)} vs best single ` +
-      `${sig(Math.max(...n.single.map((s: N) => s.f1)))}`
+      `neighbour cosine ${sig(n.neighbourCosine)}; tokens to FVU ${sig(n.targetFvu)}, sequential / shuffled: ` +
+      `${mean(n.tokenRatio)} (mean over ${n.seeds.length} seeds); final FVU ${mean(n.finalFvu.sequential)} vs ${mean(n.finalFvu.shuffled)}`
+    );
+  },
+  splitting: (n) => {
+    const last = n.synth.final.length - 1;
+    const share = (fs: N[]) => sig(fs.reduce((t: number, f: N) => t + f.match + f.split, 0) / fs.length);
+    return (
+      `match + split, known truth ${n.synth.widths[last]} -> ${n.synth.widths[last + 1]}: ${share(n.synth.final[last])} ` +
+      `(untrained ${share(n.synth.untrained[last])}); character model: ${share(n.char.final[last])} ` +
+      `(untrained ${share(n.char.untrained[last])}); means over ${n.synth.seeds.length} seeds`
     );
   },
   progressive: (n) => {
@@ -70,21 +75,23 @@ const HEADLINES: Record<string, (n: N) => string> = {
     );
   },
   absorption: (n) => {
-    const i = n.toy.ks.length - 1;
-    return `toy absorption at k = ${n.toy.ks[i]}: ${Object.entries(n.toy.rate as Record<string, number[]>)
-      .map(([a, v]) => `${a} ${sig(v[i])}`)
-      .join(', ')}`;
+    const at = (d: N) => {
+      const ki = 0;
+      const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
+      return `k = ${d.ks[ki]}: ${Object.entries(d.finalAbsorption as Record<string, number[][]>)
+        .map(([a, v]) => `${a} ${mean(v[ki])}`)
+        .join(', ')}`;
+    };
+    return `absorption, toy ${at(n.toy)}; character model ${at(n.char)} (means over seeds)`;
   },
-  'threshold-gradients': (n) =>
-    `theta-gradient variance x${sig(n.varianceRatio[n.windows.indexOf(8)] ?? Number.NaN)} at W = 8; L0 at lambda = ` +
-    `${n.lambdas.slice(-3).join(' / ')}: ${n.l0.off
-      .slice(-3)
-      .map((v: number) => sig(v))
-      .join(' / ')} (W = 8: ` +
-    `${n.l0.on
-      .slice(-3)
-      .map((v: number) => sig(v))
-      .join(' / ')})`,
+  'threshold-gradients': (n) => {
+    const mean = (v: number[]) => sig(v.reduce((t, x) => t + x, 0) / v.length);
+    const l0s = (r: N) => r.finalL0.map((perSeed: number[]) => mean(perSeed)).join(' / ');
+    return (
+      `held-out L0 at lambda = ${n.lambdas.join(' / ')}: ${l0s(n.long)} after ${n.long.steps} steps, ` +
+      `${l0s(n.short)} after ${n.short.steps}; theta-gradient variance x${sig(n.varianceRatio[n.windows.indexOf(8)] ?? Number.NaN)} at W = 8`
+    );
+  },
   'batchtopk-threshold': (n) => {
     const m = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     const at = (mode: string) => n.ks.map((k: number, i: number) => sig(m(n.l0[mode][i]) / k, 2)).join(', ');

@@ -84,6 +84,7 @@ export function toChartJsConfig(spec: ChartSpec): ChartConfiguration {
     } as ChartDataset;
   });
   const labelsOf = new Map(ordered.map((s, i) => [i, s.labels]));
+  const unlisted = new Set(ordered.flatMap((s, i) => (s.legend === false ? [i] : [])));
   return {
     type: spec.kind === 'histogram' ? 'bar' : spec.kind === 'scatter' ? 'scatter' : spec.kind,
     data: { datasets },
@@ -100,7 +101,11 @@ export function toChartJsConfig(spec: ChartSpec): ChartConfiguration {
         title: { display: true, text: spec.title, font: { size: 15, weight: 'bold' } },
         subtitle: { display: Boolean(spec.subtitle), text: spec.subtitle ?? '', padding: { bottom: 6 } },
         // Above the plot area: a legend never covers data.
-        legend: { display: spec.series.length > 1, position: 'top', labels: { boxWidth: 14, boxHeight: 8 } },
+        legend: {
+          display: spec.series.length > 1,
+          position: 'top',
+          labels: { boxWidth: 14, boxHeight: 8, filter: (item) => !unlisted.has(item.datasetIndex ?? -1) },
+        },
         tooltip: {
           callbacks: {
             afterLabel: (item) => labelsOf.get(item.datasetIndex)?.[item.dataIndex] ?? '',

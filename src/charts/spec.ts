@@ -47,6 +47,8 @@ export interface SeriesSpec {
   pointRadius?: number;
   /** Per-point labels shown in the tooltip (e.g. each run's settings on a frontier). */
   labels?: string[];
+  /** Listed in the legend. Default true; false for a companion curve (an interval's second bound). */
+  legend?: boolean;
 }
 
 /** A whole chart. */

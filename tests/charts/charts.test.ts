@@ -49,6 +49,24 @@ test('ghost runs are drawn first and faded; every point is kept (no clipping of 
   expect(scales.y.min).toBeUndefined();
 });
 
+test('a series with legend: false is drawn but left out of the legend (ghosts reorder the datasets)', () => {
+  const band: ChartSpec = {
+    ...spec,
+    series: [
+      ...spec.series,
+      { name: 'upper bound', points: spec.series[0].points, ghost: true, dashed: true, legend: false },
+    ],
+  };
+  const config = toChartJsConfig(band);
+  const labels = config.data.datasets.map((d) => d.label);
+  expect(labels).toEqual(['ghost', 'upper bound', 'live']);
+  const legendLabels = config.options?.plugins?.legend?.labels as {
+    filter: (item: { datasetIndex?: number }) => boolean;
+  };
+  const filter = legendLabels.filter;
+  expect(labels.map((_, i) => filter({ datasetIndex: i }))).toEqual([true, false, true]);
+});
+
 test('histogramPoints counts every value once, against a naive count per bin', () => {
   const rng = new Rng(4);
   const values = Array.from({ length: 1000 }, () => rng.normal());

@@ -256,16 +256,38 @@ export interface CharAbsorption extends AbsorptionCounts {
   perChild: Record<string, AbsorptionCounts>;
 }
 
-/** The character-level absorption task (see the module comment) on `text` at the SAE's layer. */
-export async function charAbsorption(
+/**
+ * The character-level absorption task without an SAE: the activations of `text`, the parent labels,
+ * the probe (trained on the first 70%) and the held-out positives it recognises. Built once and
+ * scored against many SAEs (`charAbsorptionOf`), so every SAE faces the same probe and rows.
+ */
+export interface CharAbsorptionTask {
+  parent: string;
+  layer: number;
+  /** Activations [M, D] row-major. */
+  activations: Float32Array;
+  dim: number;
+  labels: Uint8Array;
+  /** Rows before `split` trained the probe. */
+  split: number;
+  /** Unit probe direction [D]. */
+  probe: Float32Array;
+  positives: { row: number; child: string }[];
+  probeTrainAccuracy: number;
+  probeTestAccuracy: number;
+  mainLatents: number;
+  absorbCosine: number;
+}
+
+/** Builds the task (steps 1 and the held-out positives of the module comment) on `text`. */
+export async function charAbsorptionTask(
   model: CharLm,
-  sae: SparseAutoencoder,
   text: string,
   options: CharAbsorptionOptions,
-): Promise<CharAbsorption> {
+): Promise<CharAbsorptionTask> {
   const parent = options.parent ?? 'aeiou';
   if (parent.length === 0) throw new ConfigError('parent', 'needs at least one character');
-  const nMain = checkInt('mainLatents', options.mainLatents ?? 1, 1, 20);
+  const mainLatents = checkInt('mainLatents', options.mainLatents ?? 1, 1, 20);
   const absorbCosine = checkNumber('absorbCosine', options.absorbCosine ?? 0.025, { min: -1, max: 1 });
   const acts = await CharLmActivations.create(model, text, {
     layer: options.layer,
@@ -274,16 +296,53 @@ export async function charAbsorption(
   });
   const D = acts.dim;
   const M = acts.length;
-  if (D !== sae.dIn) throw new ConfigError('sae', `dIn ${sae.dIn} does not match the model's width ${D}`);
   const labels = Uint8Array.from({ length: M }, (_, i) => (parent.includes(acts.text[acts.start + i]) ? 1 : 0));
   const split = Math.floor(0.7 * M);
   const probe = await trainLinearProbe(acts.activations.subarray(0, split * D), labels.subarray(0, split), D, {
     steps: options.probeSteps,
   });
   const norm = Math.sqrt(probe.weights.reduce((s, v) => s + v * v, 0));
-  const unit = Float32Array.from(probe.weights, (v) => v / norm);
+  // Held-out rows: probe accuracy, and the positives the probe recognises.
+  let correct = 0;
+  const positives: { row: number; child: string }[] = [];
+  for (let r = split; r < M; r++) {
+    let z = probe.bias;
+    for (let k = 0; k < D; k++) z += probe.weights[k] * acts.activations[r * D + k];
+    if (z > 0 === (labels[r] === 1)) correct++;
+    if (labels[r] && z > 0) positives.push({ row: r, child: acts.text[acts.start + r] });
+  }
+  return {
+    parent,
+    layer: acts.layer,
+    activations: acts.activations,
+    dim: D,
+    labels,
+    split,
+    probe: Float32Array.from(probe.weights, (v) => v / norm),
+    positives,
+    probeTrainAccuracy: probe.trainAccuracy,
+    probeTestAccuracy: correct / (M - split),
+    mainLatents,
+    absorbCosine,
+  };
+}
 
-  const xT = tf.tensor2d(acts.activations, [M, D]);
+/** The character-level absorption task (see the module comment) on `text` at the SAE's layer. */
+export async function charAbsorption(
+  model: CharLm,
+  sae: SparseAutoencoder,
+  text: string,
+  options: CharAbsorptionOptions,
+): Promise<CharAbsorption> {
+  return charAbsorptionOf(await charAbsorptionTask(model, text, options), sae);
+}
+
+/** Scores `sae` on a built task (steps 2 and 3 of the module comment). */
+export async function charAbsorptionOf(task: CharAbsorptionTask, sae: SparseAutoencoder): Promise<CharAbsorption> {
+  const { dim: D, labels, split, probe: unit, positives } = task;
+  const M = labels.length;
+  if (D !== sae.dIn) throw new ConfigError('sae', `dIn ${sae.dIn} does not match the model's width ${D}`);
+  const xT = tf.tensor2d(task.activations, [M, D]);
   const latentsT = sae.encode(xT);
   const rows = await latentRowsOf(latentsT, sae.nLatents);
   xT.dispose();
@@ -320,17 +379,8 @@ export async function charAbsorption(
   const main = candidates
     .map((latent) => ({ latent, cosine: cos[latent], f1: f1Of(latent) }))
     .sort((a, b) => b.f1 - a.f1)
-    .slice(0, nMain);
+    .slice(0, task.mainLatents);
 
-  // Held-out rows: probe accuracy, and the positives the probe recognises.
-  let correct = 0;
-  const positives: { row: number; child: string }[] = [];
-  for (let r = split; r < M; r++) {
-    let z = probe.bias;
-    for (let k = 0; k < D; k++) z += probe.weights[k] * acts.activations[r * D + k];
-    if (z > 0 === (labels[r] === 1)) correct++;
-    if (labels[r] && z > 0) positives.push({ row: r, child: acts.text[acts.start + r] });
-  }
   const counts = absorptionCounts({
     latents: rows,
     decoder,
@@ -338,13 +388,13 @@ export async function charAbsorption(
     probe: unit,
     positives,
     mainLatents: main.map((m) => m.latent),
-    absorbCosine,
+    absorbCosine: task.absorbCosine,
   });
   return {
-    parent,
-    layer: acts.layer,
-    probeTrainAccuracy: probe.trainAccuracy,
-    probeTestAccuracy: correct / (M - split),
+    parent: task.parent,
+    layer: task.layer,
+    probeTrainAccuracy: task.probeTrainAccuracy,
+    probeTestAccuracy: task.probeTestAccuracy,
     mainLatents: main,
     ...counts,
   };

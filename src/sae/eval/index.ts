@@ -43,7 +43,14 @@ export { seedStability, rowCosines } from './stability';
 /** Result of seed stability. */
 export type { SeedStability } from './stability';
 /** Absorption: the hierarchical toy and the character-level vowel task. */
-export { toyAbsorption, charAbsorption, trainLinearProbe, absorptionCounts } from './absorption';
+export {
+  toyAbsorption,
+  charAbsorption,
+  charAbsorptionTask,
+  charAbsorptionOf,
+  trainLinearProbe,
+  absorptionCounts,
+} from './absorption';
 /** Types of the absorption measurements. */
 export type { ToyAbsorption, CharAbsorption, CharAbsorptionOptions, LinearProbe, AbsorptionCounts } from './absorption';
 /** Streaming feature dashboards and logit effects. */

@@ -3,7 +3,14 @@ import { Rng } from '../../../src/core/random';
 import { absorptionRate } from '../../../src/sae/eval/truth';
 import { HierarchicalData } from '../../../src/data/synthetic';
 import { createSae } from '../../../src/sae/create';
-import { absorptionCounts, charAbsorption, toyAbsorption, trainLinearProbe } from '../../../src/sae/eval/absorption';
+import {
+  absorptionCounts,
+  charAbsorption,
+  charAbsorptionOf,
+  charAbsorptionTask,
+  toyAbsorption,
+  trainLinearProbe,
+} from '../../../src/sae/eval/absorption';
 import { latentRowsOf } from '../../../src/sae/eval/latent-rows';
 import { tinyLm } from './helpers';
 
@@ -127,6 +134,23 @@ describe('charAbsorption on a tiny model', () => {
     expect(r.absorptionRate).toBeLessThanOrEqual(1);
     expect(r.probeTestAccuracy).toBeGreaterThan(0.5);
     sae.dispose();
+    model.dispose();
+  });
+
+  test('a task built once scores every SAE as charAbsorption does, on the same probe and rows', async () => {
+    const model = tinyLm();
+    const text = 'a tale of one seed: each vowel here is a child of the class. '.repeat(10);
+    const options = { layer: 1, maxChars: 400, probeSteps: 40 };
+    const task = await charAbsorptionTask(model, text, options);
+    for (const seed of [5, 6]) {
+      const sae = createSae({ architecture: 'topk', dIn: 16, nLatents: 24, k: 3, seed });
+      const want = await charAbsorption(model, sae, text, options);
+      const before = tf.memory().numTensors;
+      const got = await charAbsorptionOf(task, sae);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(got).toEqual(want);
+      sae.dispose();
+    }
     model.dispose();
   });
 });
