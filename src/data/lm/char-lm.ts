@@ -92,9 +92,22 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   });
 }
 
+/**
+ * The additive causal mask M [T, T] of the attention scores: M_ij = 0 for j <= i, -1e9 for j > i.
+ * Built on the host in one upload (tf.linalg.bandPart builds it from about twenty small ops).
+ */
+export function additiveCausalMask(T: number): tf.Tensor2D {
+  checkInt('T', T, 1);
+  const values = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) values.fill(-1e9, i * T + i + 1, (i + 1) * T);
+  return tf.tensor2d(values, [T, T]);
+}
+
 export class CharLm {
   readonly config: CharLmConfig;
   readonly params: Params;
+  /** `additiveCausalMask(contextLength)`, made once: a window of T characters reads its top-left [T, T]. */
+  private readonly causalMaskCC: tf.Tensor2D;
 
   constructor(config: CharLmConfig) {
     this.config = checkCharLmConfig({ ...config });
@@ -122,6 +135,7 @@ export class CharLm {
     p.add('lnf.g', init.constant([D], 1));
     p.add('lnf.b', init.zeros([D]));
     this.params = p;
+    this.causalMaskCC = additiveCausalMask(T);
   }
 
   /** A model with the given weights (e.g. decoded from a checkpoint); copies them, so the caller keeps `tensors`. */
@@ -210,6 +224,7 @@ export class CharLm {
 
   dispose(): void {
     this.params.dispose();
+    this.causalMaskCC.dispose();
   }
 
   /** One pre-LN block: x + Attn(LN1(x)), then + MLP(LN2(.)). @param xBTD [B, T, D] */
@@ -243,11 +258,11 @@ export class CharLm {
     const q = heads(0);
     const k = heads(1);
     const v = heads(2);
-    const causalTT = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // 1 where j <= i
+    const maskTT = T === this.config.contextLength ? this.causalMaskCC : this.causalMaskCC.slice([0, 0], [T, T]);
     const scoresBHTT = tf
       .matMul(q, k, false, true)
       .mul(1 / Math.sqrt(dh))
-      .add(tf.sub(1, causalTT).mul(-1e9));
+      .add(maskTT);
     const outBHTd = tf.matMul(tf.softmax(scoresBHTT), v);
     const out = outBHTd.transpose([0, 2, 1, 3]).reshape([B * T, D]);
     return out
