@@ -19,6 +19,7 @@ import { createSae, type SaeConfig } from '../src/sae/create';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { SaeTrainer } from '../src/sae/trainer';
 import { type BenchRow, timeIt } from './harness';
+import { type OpProfile, describeProfile, profileOps } from './op-profile';
 
 /** A benchmark size: input dim, latents, active latents, batch. */
 export interface Shape {
@@ -75,13 +76,25 @@ export function metricTensors(metrics: Record<string, tf.Scalar | number>): tf.S
 
 /** Median ms of one trainer step for `config` (warm-up `warmup`, `reps` timed). */
 async function stepMs(config: SaeConfig, shape: Shape, reps: number, warmup = 1): Promise<number> {
+  return (await profiledStep(config, shape, reps, warmup, false)).ms;
+}
+
+/** `stepMs`, and with `profile` the kernels of one more step (op-profile.ts). */
+async function profiledStep(
+  config: SaeConfig,
+  shape: Shape,
+  reps: number,
+  warmup: number,
+  profile: boolean,
+): Promise<{ ms: number; ops?: OpProfile }> {
   const sae = createSae(config);
   atTrainedSparsity(sae, shape);
   const trainer = new SaeTrainer(sae, fixedSource(shape), { steps: 1000, batchSize: shape.B, initSamples: 0 });
   const ms = await timeIt(async () => metricTensors(await trainer.step()), { warmup, reps });
+  const ops = profile ? await profileOps(async () => metricTensors(await trainer.step())) : undefined;
   trainer.dispose();
   sae.dispose();
-  return ms;
+  return { ms, ops };
 }
 
 /** [label, config, compareKey: the same step in bench/pytorch/steps.py and compare.ts] per architecture. */
@@ -163,15 +176,18 @@ export default async function (): Promise<BenchRow[]> {
   const small = sizeLabel(SMALL);
   const floorSmall = await floorRow(SMALL, 'small/floor', 50);
   rows.push(floorSmall);
+  // Overhead, not arithmetic, bounds these steps: each row says how many kernels a step dispatches
+  // (fast / reference) and how much of the fast step's kernel time its matmuls take.
   for (const [label, config, compareKey] of architectures(SMALL)) {
-    const ms = await stepMs(config, SMALL, 30, 5);
-    const reference = await stepMs({ ...config, useKernels: false }, SMALL, 30, 5);
+    const fast = await profiledStep(config, SMALL, 30, 5, true);
+    const reference = await profiledStep({ ...config, useKernels: false }, SMALL, 30, 5, true);
+    const ms = fast.ms;
     rows.push({
       section: 'sae',
       name: `${label} train step ${small} (reference: useKernels false)`,
-      referenceMs: reference,
+      referenceMs: reference.ms,
       fastMs: ms,
-      note: `${Math.round((SMALL.B * 1000) / ms)} inputs/s; ${(ms / floorSmall.fastMs).toFixed(0)}x floor`,
+      note: `${Math.round((SMALL.B * 1000) / ms)} inputs/s; ${(ms / floorSmall.fastMs).toFixed(0)}x floor; kernels/step ${fast.ops?.kernels} (reference ${reference.ops?.kernels}); ${describeProfile(fast.ops as OpProfile, 3)}`,
       compareKey: `small/${compareKey}`,
     });
   }
