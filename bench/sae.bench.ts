@@ -191,5 +191,57 @@ export default async function (): Promise<BenchRow[]> {
       compareKey: `small/${compareKey}`,
     });
   }
+  rows.push(...(await sparsePathRows()));
+  return rows;
+}
+
+/**
+ * The sparse path at the experiments' size (its codes wider than N/16, at most `MIN_SPARSE_WIDTH`,
+ * so it runs): each dense-activation architecture's step with the sparse path against the same
+ * step held on the dense path (the choice before `MIN_SPARSE_WIDTH`), timed alternately step by
+ * step on two SAEs built alike, so machine load hits both columns the same.
+ */
+export async function sparsePathRows(): Promise<BenchRow[]> {
+  const { D, N, K } = SMALL;
+  const rows: BenchRow[] = [];
+  const configs: SaeConfig[] = [
+    { architecture: 'relu-l1', dIn: D, nLatents: N },
+    { architecture: 'jumprelu', dIn: D, nLatents: N },
+    { architecture: 'batch-topk', dIn: D, nLatents: N, k: K },
+  ];
+  for (const config of configs) {
+    const make = () => {
+      const sae = createSae(config);
+      atTrainedSparsity(sae, SMALL);
+      return {
+        sae,
+        trainer: new SaeTrainer(sae, fixedSource(SMALL), { steps: 1000, batchSize: SMALL.B, initSamples: 0 }),
+      };
+    };
+    const sparse = make();
+    const dense = make();
+    const holdDense = () => {
+      const { json } = dense.sae.trainingState();
+      dense.sae.loadTrainingState({ ...json, sparsePath: { dense: true, denseForwards: 1 } }, {});
+    };
+    const times: { sparse: number[]; dense: number[] } = { sparse: [], dense: [] };
+    for (let rep = 0; rep < 40; rep++) {
+      times.sparse.push(await timeIt(async () => metricTensors(await sparse.trainer.step()), { warmup: 0, reps: 1 }));
+      holdDense();
+      times.dense.push(await timeIt(async () => metricTensors(await dense.trainer.step()), { warmup: 0, reps: 1 }));
+    }
+    for (const { sae, trainer } of [sparse, dense]) {
+      trainer.dispose();
+      sae.dispose();
+    }
+    const median = (xs: number[]) => [...xs.slice(5)].sort((x, y) => x - y)[(xs.length - 5) >> 1];
+    rows.push({
+      section: 'sae',
+      name: `${config.architecture} train step ${sizeLabel(SMALL)}: sparse path (reference: held on the dense path)`,
+      referenceMs: median(times.dense),
+      fastMs: median(times.sparse),
+      note: 'alternate steps, medians of 35',
+    });
+  }
   return rows;
 }

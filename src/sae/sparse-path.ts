@@ -11,7 +11,11 @@
  * latents, and the sparse decode then costs more than the dense matmuls. After a step whose
  * widest row held more than N / 16 entries (break-even measured on this machine: the sparse
  * passes run at ~1-3 GFLOP/s against ~25-40 for the matmul), forwards take the dense path and
- * try the sparse one again every 16th step. Both paths compute the same loss and gradients.
+ * try the sparse one again every 16th step. Small dictionaries are the exception: there the dense
+ * matmuls are too small to run at speed and every kernel's fixed cost dominates, so the sparse
+ * path pays for wider codes: at N = 256, d = 64, B = 256 a ReLU step was cheaper sparse with the
+ * widest row at 17 and 42 entries and about even at 62 (`MIN_SPARSE_WIDTH`). Both paths compute the
+ * same loss and gradients.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt } from '../core/errors';
@@ -19,6 +23,8 @@ import { type SelectRule, type SelectedCode, sparseEncode, sparseEncodeActive } 
 
 /** Widest code (as a fraction of N) the sparse path is used for. */
 export const MAX_SPARSE_FRACTION = 1 / 16;
+/** Widest code (entries) the sparse path is always used for, whatever N. */
+export const MIN_SPARSE_WIDTH = 32;
 /** While dense, try the sparse path again every this many forwards. */
 export const RETRY_EVERY = 16;
 
@@ -40,7 +46,7 @@ export class SparsePath {
     if (!sparseEncodeActive()) return null;
     if (this.dense && ++this.denseForwards % RETRY_EVERY !== 0) return null;
     const code = sparseEncode(xnBD, sae.wEncDN as tf.Tensor2D, sae.bEncN as tf.Tensor1D, sae.inputBias(), rule, countN);
-    this.dense = code.preActsBK.shape[1] > sae.nLatents * MAX_SPARSE_FRACTION;
+    this.dense = code.preActsBK.shape[1] > Math.max(sae.nLatents * MAX_SPARSE_FRACTION, MIN_SPARSE_WIDTH);
     return code;
   }
 
