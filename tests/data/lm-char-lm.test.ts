@@ -3,6 +3,7 @@ import {
   CharLm,
   type CharLmConfig,
   additiveCausalMask,
+  gelu,
   crossEntropy,
   evaluateCharLm,
   layerNorm,
@@ -78,6 +79,26 @@ describe('CharLm pieces against plain-array computations', () => {
     }
     resid.dispose();
     model.dispose();
+  });
+});
+
+describe('gelu', () => {
+  test('equals the tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) from a JS loop, and so does its gradient', async () => {
+    const rng = new Rng(13);
+    const xs = Array.from({ length: 2000 }, () => 4 * rng.normal());
+    xs.push(-12, -6, 0, 6, 12);
+    const tanhForm = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    const x = tf.tensor1d(xs);
+    const [y, dy] = [gelu(x), tf.grad((t: tf.Tensor) => gelu(t).sum())(x)];
+    const [got, grad] = [await y.data(), await dy.data()];
+    const h = 1e-3;
+    xs.forEach((v, i) => {
+      expect(Math.abs(got[i] - tanhForm(v))).toBeLessThan(1e-6 * (1 + Math.abs(v)));
+      // central difference of the tanh form (float64), against the float32 gradient
+      const fd = (tanhForm(v + h) - tanhForm(v - h)) / (2 * h);
+      expect(Math.abs(grad[i] - fd)).toBeLessThan(1e-4);
+    });
+    tf.dispose([x, y, dy]);
   });
 });
 

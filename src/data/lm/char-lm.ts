@@ -84,11 +84,17 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
   });
 }
 
-/** GELU, tanh form (Hendrycks & Gimpel 2016, arXiv:1606.08415), as in GPT-2. */
+/**
+ * GELU, tanh form (Hendrycks & Gimpel 2016, arXiv:1606.08415), as in GPT-2:
+ *   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2 / pi) (x + 0.044715 x^3)
+ * computed as x * sigmoid(2u), the same function (0.5 (1 + tanh(u)) = sigmoid(2u)): tfjs's wasm
+ * tanh is a scalar loop several times slower than its sigmoid, and this is the char LM's widest
+ * elementwise op.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = x.add(x.square().mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(inner.tanh().add(1)).mul(0.5);
+    const twoU = x.mul(x.square().mul(0.044715).add(1)).mul(2 * Math.sqrt(2 / Math.PI));
+    return x.mul(tf.sigmoid(twoU));
   });
 }
 
