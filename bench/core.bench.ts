@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam, Params, Rng, init, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
+import { PER_ITEM_MIN_MACS } from '../kernels/wasm-patches/matmul';
 import { setUseKernels } from '../kernels';
 import { type BenchRow, timeIt } from '../kernels/bench/harness';
 
@@ -121,5 +122,48 @@ export default async function (): Promise<BenchRow[]> {
     });
   }
   mlp.dispose();
+  if (tf.getBackend() === 'wasm') rows.push(...(await batchedMatMulRows()));
+  return rows;
+}
+
+/**
+ * A batch of matrix pairs on wasm: one XNNPACK call per pair (the reference here) against the
+ * installed kernel, which keeps pairs below `PER_ITEM_MIN_MACS` multiply-adds on tfjs's loop.
+ * Sizes: attention scores of the char LM (32 heads x windows of [64,32] x [32,64]) and a stack item of
+ * 4 SAEs at d=64 n=256 B=256 (above the threshold: both columns run the same path).
+ * Timed alternately, many repetitions, so a loaded machine distorts both alike.
+ */
+export async function batchedMatMulRows(): Promise<BenchRow[]> {
+  const rng = new Rng(3);
+  const cases: [string, number[], number[]][] = [
+    ['attention scores', [32, 64, 32], [32, 32, 64]],
+    ['SAE stack of 4 encoders', [4, 256, 64], [4, 64, 256]],
+  ];
+  const rows: BenchRow[] = [];
+  for (const [label, sa, sb] of cases) {
+    const a = rng.randomNormal(sa);
+    const b = rng.randomNormal(sb);
+    const run = () => tf.matMul(a, b);
+    const perPair: number[] = [];
+    const installed: number[] = [];
+    for (let rep = 0; rep < 9; rep++) {
+      uninstallFastWasmMatMul();
+      installFastWasmMatMul({ perItemMinMacs: 0 });
+      perPair.push(await timeIt(run, { warmup: rep === 0 ? 1 : 0, reps: 3 }));
+      uninstallFastWasmMatMul();
+      installFastWasmMatMul();
+      installed.push(await timeIt(run, { warmup: rep === 0 ? 1 : 0, reps: 3 }));
+    }
+    tf.dispose([a, b]);
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+    const macs = sa[1] * sa[2] * sb[2];
+    rows.push({
+      section: 'core',
+      name: `batched matmul ${JSON.stringify(sa)} x ${JSON.stringify(sb)}, ${label} (reference: one XNNPACK call per pair)`,
+      referenceMs: median(perPair),
+      fastMs: median(installed),
+      note: `${macs} multiply-adds per pair; ${macs >= PER_ITEM_MIN_MACS ? 'per pair' : "tfjs's batched loop"} when installed`,
+    });
+  }
   return rows;
 }

@@ -19,6 +19,7 @@ import { createSae, type SaeConfig } from '../src/sae/create';
 import type { SparseAutoencoder } from '../src/sae/base';
 import { SaeTrainer } from '../src/sae/trainer';
 import { type BenchRow, timeIt } from '../kernels/bench/harness';
+import { type OpProfile, describeProfile, profileOps } from '../kernels/bench/op-profile';
 
 /** A benchmark size: input dim, latents, active latents, batch. */
 export interface Shape {
@@ -75,13 +76,25 @@ export function metricTensors(metrics: Record<string, tf.Scalar | number>): tf.S
 
 /** Median ms of one trainer step for `config` (warm-up `warmup`, `reps` timed). */
 async function stepMs(config: SaeConfig, shape: Shape, reps: number, warmup = 1): Promise<number> {
+  return (await profiledStep(config, shape, reps, warmup, false)).ms;
+}
+
+/** `stepMs`, and with `profile` the kernels of one more step (kernels/bench/op-profile.ts). */
+async function profiledStep(
+  config: SaeConfig,
+  shape: Shape,
+  reps: number,
+  warmup: number,
+  profile: boolean,
+): Promise<{ ms: number; ops?: OpProfile }> {
   const sae = createSae(config);
   atTrainedSparsity(sae, shape);
   const trainer = new SaeTrainer(sae, fixedSource(shape), { steps: 1000, batchSize: shape.B, initSamples: 0 });
   const ms = await timeIt(async () => metricTensors(await trainer.step()), { warmup, reps });
+  const ops = profile ? await profileOps(async () => metricTensors(await trainer.step())) : undefined;
   trainer.dispose();
   sae.dispose();
-  return ms;
+  return { ms, ops };
 }
 
 /** [label, config, compareKey: the same step in bench/pytorch/steps.py and compare.ts] per architecture. */
@@ -163,16 +176,71 @@ export default async function (): Promise<BenchRow[]> {
   const small = sizeLabel(SMALL);
   const floorSmall = await floorRow(SMALL, 'small/floor', 50);
   rows.push(floorSmall);
+  // Overhead, not arithmetic, bounds these steps: each row says how many kernels a step dispatches
+  // (fast / reference) and how much of the fast step's kernel time its matmuls take.
   for (const [label, config, compareKey] of architectures(SMALL)) {
-    const ms = await stepMs(config, SMALL, 30, 5);
-    const reference = await stepMs({ ...config, useKernels: false }, SMALL, 30, 5);
+    const fast = await profiledStep(config, SMALL, 30, 5, true);
+    const reference = await profiledStep({ ...config, useKernels: false }, SMALL, 30, 5, true);
+    const ms = fast.ms;
     rows.push({
       section: 'sae',
       name: `${label} train step ${small} (reference: useKernels false)`,
-      referenceMs: reference,
+      referenceMs: reference.ms,
       fastMs: ms,
-      note: `${Math.round((SMALL.B * 1000) / ms)} inputs/s; ${(ms / floorSmall.fastMs).toFixed(0)}x floor`,
+      note: `${Math.round((SMALL.B * 1000) / ms)} inputs/s; ${(ms / floorSmall.fastMs).toFixed(0)}x floor; kernels/step ${fast.ops?.kernels} (reference ${reference.ops?.kernels}); ${describeProfile(fast.ops as OpProfile, 3)}`,
       compareKey: `small/${compareKey}`,
+    });
+  }
+  rows.push(...(await sparsePathRows()));
+  return rows;
+}
+
+/**
+ * The sparse path at the experiments' size (its codes wider than N/16, at most `MIN_SPARSE_WIDTH`,
+ * so it runs): each dense-activation architecture's step with the sparse path against the same
+ * step held on the dense path (the choice before `MIN_SPARSE_WIDTH`), timed alternately step by
+ * step on two SAEs built alike, so machine load hits both columns the same.
+ */
+export async function sparsePathRows(): Promise<BenchRow[]> {
+  const { D, N, K } = SMALL;
+  const rows: BenchRow[] = [];
+  const configs: SaeConfig[] = [
+    { architecture: 'relu-l1', dIn: D, nLatents: N },
+    { architecture: 'jumprelu', dIn: D, nLatents: N },
+    { architecture: 'batch-topk', dIn: D, nLatents: N, k: K },
+  ];
+  for (const config of configs) {
+    const make = () => {
+      const sae = createSae(config);
+      atTrainedSparsity(sae, SMALL);
+      return {
+        sae,
+        trainer: new SaeTrainer(sae, fixedSource(SMALL), { steps: 1000, batchSize: SMALL.B, initSamples: 0 }),
+      };
+    };
+    const sparse = make();
+    const dense = make();
+    const holdDense = () => {
+      const { json } = dense.sae.trainingState();
+      dense.sae.loadTrainingState({ ...json, sparsePath: { dense: true, denseForwards: 1 } }, {});
+    };
+    const times: { sparse: number[]; dense: number[] } = { sparse: [], dense: [] };
+    for (let rep = 0; rep < 40; rep++) {
+      times.sparse.push(await timeIt(async () => metricTensors(await sparse.trainer.step()), { warmup: 0, reps: 1 }));
+      holdDense();
+      times.dense.push(await timeIt(async () => metricTensors(await dense.trainer.step()), { warmup: 0, reps: 1 }));
+    }
+    for (const { sae, trainer } of [sparse, dense]) {
+      trainer.dispose();
+      sae.dispose();
+    }
+    const median = (xs: number[]) => [...xs.slice(5)].sort((x, y) => x - y)[(xs.length - 5) >> 1];
+    rows.push({
+      section: 'sae',
+      name: `${config.architecture} train step ${sizeLabel(SMALL)}: sparse path (reference: held on the dense path)`,
+      referenceMs: median(times.dense),
+      fastMs: median(times.sparse),
+      note: 'alternate steps, medians of 35',
     });
   }
   return rows;

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, fastWasmMatMulInstalled, installFastWasmMatMul, uninstallFastWasmMatMul } from '../src';
 import { Vae, type VaeConfig, VaeTrainer, iwaeBound, sampleLatent } from '../src/vae';
 import { type BenchRow, timeIt } from '../kernels/bench/harness';
+import { describeProfile, profileOps } from '../kernels/bench/op-profile';
 
 const B = 128;
 
@@ -38,9 +39,13 @@ export default async function (): Promise<BenchRow[]> {
     );
 
   const fast = await timeStep(trainer);
+  const ops = await profileOps(() => {
+    const r = trainer.step(step++);
+    return [r.loss, r.negElbo, r.kl];
+  });
   const backend = tf.getBackend();
   let reference: number | undefined;
-  let note = `${((B / fast) * 1000).toFixed(0)} examples/s`;
+  let note = `${((B / fast) * 1000).toFixed(0)} examples/s; ${describeProfile(ops, 3)}`;
   if (backend === 'wasm' && fastWasmMatMulInstalled()) {
     uninstallFastWasmMatMul();
     try {

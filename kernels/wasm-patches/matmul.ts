@@ -15,6 +15,10 @@
  * a batched `BatchMatMul` runs as S plain products on slices of the inputs (a batch of 1 on
  * either side broadcasts), concatenated. `_FusedMatMul` keeps tfjs's batch handling (the package
  * does not call it with a batch).
+ * Each XNNPACK call has a fixed cost (an operator set up for new weights, the thread pool woken), so
+ * small pairs stay on tfjs's loop (attention's per-head products ran several times slower one call
+ * per pair; `npm run bench -- core` times both); per-pair calls pay from `PER_ITEM_MIN_MACS`
+ * multiply-adds per pair (a [256,64] x [64,256] stack item).
  * Results are identical up to float summation order; `tests/kernels/wasm-matmul.test.ts` checks.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -23,13 +27,20 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 const WRAPPED = ['BatchMatMul', '_FusedMatMul'] as const;
 const originals = new Map<string, tf.KernelConfig>();
 
+/** Multiply-adds (M * K * N) of one matrix pair from which a batch runs as one XNNPACK call per pair. */
+export const PER_ITEM_MIN_MACS = 2 ** 22;
+
 /** Is the fast path installed on the wasm backend? */
 export function fastWasmMatMulInstalled(): boolean {
   return originals.size > 0;
 }
 
-/** Installs the explicit-transpose wrappers (idempotent). Call after the wasm backend is registered. */
-export function installFastWasmMatMul(): void {
+/**
+ * Installs the explicit-transpose wrappers (idempotent). Call after the wasm backend is registered.
+ * `perItemMinMacs`: the per-pair size from which a batch runs pair by pair (default
+ * `PER_ITEM_MIN_MACS`; tests set 0 to check that path on small inputs).
+ */
+export function installFastWasmMatMul({ perItemMinMacs = PER_ITEM_MIN_MACS }: { perItemMinMacs?: number } = {}): void {
   if (originals.size > 0) return;
   const transpose = tf.getKernel('Transpose', 'wasm');
   if (!transpose) throw new Error('installFastWasmMatMul: the wasm backend is not registered');
@@ -42,7 +53,9 @@ export function installFastWasmMatMul(): void {
     originals.set(name, original);
     tf.unregisterKernel(name, 'wasm');
     const plain =
-      name === 'BatchMatMul' ? perBatchItem(original.kernelFunc, { reshape, slice, concat }) : original.kernelFunc;
+      name === 'BatchMatMul'
+        ? perBatchItem(original.kernelFunc, { reshape, slice, concat }, perItemMinMacs)
+        : original.kernelFunc;
     tf.registerKernel({ ...original, kernelFunc: withExplicitTranspose(plain, transpose.kernelFunc) });
   }
 }
@@ -86,11 +99,13 @@ function withExplicitTranspose(matMul: tf.KernelFunc, transpose: tf.KernelFunc):
  * An untransposed `BatchMatMul` of a batch of S > 1 as S products of one matrix pair each (the
  * XNNPACK path): a [..., M, K] and b [..., K, N] flattened to [Sa, M, K] and [Sb, K, N] (Sa, Sb
  * equal, or one of them 1 and broadcast), item i = a[Sa = 1 ? 0 : i] x b[Sb = 1 ? 0 : i], then
- * concatenated and shaped [...broadcast batch dims, M, N].
+ * concatenated and shaped [...broadcast batch dims, M, N]. Pairs of fewer than `minMacs`
+ * multiply-adds run on tfjs's own batched loop.
  */
 function perBatchItem(
   matMul: tf.KernelFunc,
   k: { reshape: tf.KernelFunc; slice: tf.KernelFunc; concat: tf.KernelFunc },
+  minMacs: number,
 ): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { inputs, backend } = args;
@@ -100,9 +115,9 @@ function perBatchItem(
     const batchB = b.shape.slice(0, -2);
     const sa = batchA.reduce((x, y) => x * y, 1);
     const sb = batchB.reduce((x, y) => x * y, 1);
-    if (Math.max(sa, sb) <= 1) return matMul(args);
     const [m, inner] = a.shape.slice(-2);
     const n = b.shape[b.shape.length - 1];
+    if (Math.max(sa, sb) <= 1 || m * inner * n < minMacs) return matMul(args);
     const temporaries: tf.TensorInfo[] = [];
     const run = (kernel: tf.KernelFunc, kernelInputs: KernelArgs['inputs'], attrs: object): tf.TensorInfo => {
       const out = kernel({ inputs: kernelInputs, backend, attrs: attrs as KernelArgs['attrs'] }) as tf.TensorInfo;

@@ -10,8 +10,11 @@
  * A code is only cheaper while it is sparse: a ReLU SAE early in training keeps about half of its
  * latents, and the sparse decode then costs more than the dense matmuls. After a step whose
  * widest row held more than N / 16 entries (about the break-even: the sparse passes reach an
- * order of magnitude fewer FLOP/s than the matmul; `npm run bench sae` times both), forwards take the dense path and
- * try the sparse one again every 16th step. Both paths compute the same loss and gradients.
+ * order of magnitude fewer FLOP/s than the matmul; `npm run bench sae` times both), forwards take the
+ * dense path and try the sparse one again every 16th step. Small dictionaries are the exception:
+ * there the dense matmuls are too small to run at speed and every kernel's fixed cost dominates, so
+ * the sparse path pays for wider codes (`MIN_SPARSE_WIDTH`; the sae bench rows time a small ReLU step
+ * both ways). Both paths compute the same loss and gradients.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { InputError, checkInt } from '../base/errors';
@@ -19,6 +22,8 @@ import { type SelectRule, type SelectedCode, sparseEncode, sparseEncodeActive } 
 
 /** Widest code (as a fraction of N) the sparse path is used for. */
 export const MAX_SPARSE_FRACTION = 1 / 16;
+/** Widest code (entries) the sparse path is always used for, whatever N. */
+export const MIN_SPARSE_WIDTH = 32;
 /** While dense, try the sparse path again every this many forwards. */
 export const RETRY_EVERY = 16;
 
@@ -40,7 +45,7 @@ export class SparsePath {
     if (!sparseEncodeActive()) return null;
     if (this.dense && ++this.denseForwards % RETRY_EVERY !== 0) return null;
     const code = sparseEncode(xnBD, sae.wEncDN as tf.Tensor2D, sae.bEncN as tf.Tensor1D, sae.inputBias(), rule, countN);
-    this.dense = code.preActsBK.shape[1] > sae.nLatents * MAX_SPARSE_FRACTION;
+    this.dense = code.preActsBK.shape[1] > Math.max(sae.nLatents * MAX_SPARSE_FRACTION, MIN_SPARSE_WIDTH);
     return code;
   }
 

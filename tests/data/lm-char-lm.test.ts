@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import {
   CharLm,
   type CharLmConfig,
+  additiveCausalMask,
+  gelu,
   crossEntropy,
   evaluateCharLm,
   layerNorm,
@@ -80,7 +82,54 @@ describe('CharLm pieces against plain-array computations', () => {
   });
 });
 
+describe('gelu', () => {
+  test('equals the tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) from a JS loop, and so does its gradient', async () => {
+    const rng = new Rng(13);
+    const xs = Array.from({ length: 2000 }, () => 4 * rng.normal());
+    xs.push(-12, -6, 0, 6, 12);
+    const tanhForm = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    const x = tf.tensor1d(xs);
+    const [y, dy] = [gelu(x), tf.grad((t: tf.Tensor) => gelu(t).sum())(x)];
+    const [got, grad] = [await y.data(), await dy.data()];
+    const h = 1e-3;
+    xs.forEach((v, i) => {
+      expect(Math.abs(got[i] - tanhForm(v))).toBeLessThan(1e-6 * (1 + Math.abs(v)));
+      // central difference of the tanh form (float64), against the float32 gradient
+      const fd = (tanhForm(v + h) - tanhForm(v - h)) / (2 * h);
+      expect(Math.abs(grad[i] - fd)).toBeLessThan(1e-4);
+    });
+    tf.dispose([x, y, dy]);
+  });
+});
+
 describe('CharLm causality and training', () => {
+  test('the host-built causal mask equals the bandPart composite (0 where j <= i, -1e9 above)', async () => {
+    for (const T of [1, 7, 64]) {
+      const fast = additiveCausalMask(T);
+      const reference = tf.tidy(() => tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)).mul(-1e9));
+      // The composite's zeros are -0 (0 * -1e9): added to a score, -0 and 0 give the same sum.
+      const plusZero = (v: Float32Array | Int32Array | Uint8Array) => Array.from(v, (x) => x + 0);
+      expect(plusZero(await fast.data())).toEqual(plusZero(await reference.data()));
+      tf.dispose([fast, reference]);
+    }
+    expect(() => additiveCausalMask(0)).toThrow(/T/);
+  });
+
+  test('a window shorter than the context (the mask sliced) gives the logits of the full window at its positions', async () => {
+    const model = new CharLm(TINY);
+    const T = TINY.contextLength;
+    const V = TINY.vocabSize;
+    const ids = randomIds(new Rng(8), 2, T, V);
+    const short = 5;
+    const head = Int32Array.from({ length: 2 * short }, (_, i) => ids[Math.floor(i / short) * T + (i % short)]);
+    const full = tf.tidy(() => model.logits(tf.tensor2d(ids, [2, T], 'int32')).slice([0, 0, 0], [2, short, V]));
+    const part = tf.tidy(() => model.logits(tf.tensor2d(head, [2, short], 'int32')));
+    const [a, b] = [await full.data(), await part.data()];
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    tf.dispose([full, part]);
+    model.dispose();
+  });
+
   test('the causal mask: changing a character changes no logits before it, and the logits from it on', async () => {
     const model = new CharLm(TINY);
     const T = TINY.contextLength;

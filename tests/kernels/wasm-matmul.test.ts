@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, installFastWasmMatMul, uninstallFastWasmMatMul, fastWasmMatMulInstalled } from '../../src';
+import { PER_ITEM_MIN_MACS } from '../../kernels/wasm-patches/matmul';
 
 // The fix only exists on wasm; in the cpu project this file checks nothing backend-specific.
 const onWasm = () => tf.getBackend() === 'wasm';
@@ -14,6 +15,18 @@ async function bothWays<_T>(fn: () => tf.Tensor): Promise<{ fast: Float32Array; 
   installFastWasmMatMul();
   tf.dispose([a, b]);
   return { fast, original };
+}
+
+/** Runs `fn` with batches split into one XNNPACK call per pair from `perItemMinMacs` multiply-adds on. */
+async function withPerItemMin(perItemMinMacs: number, fn: () => Promise<void>): Promise<void> {
+  uninstallFastWasmMatMul();
+  installFastWasmMatMul({ perItemMinMacs });
+  try {
+    await fn();
+  } finally {
+    uninstallFastWasmMatMul();
+    installFastWasmMatMul();
+  }
 }
 
 function expectClose(a: Float32Array, b: Float32Array, tol = 1e-4): void {
@@ -101,8 +114,18 @@ describe('fast transposed matmuls on wasm', () => {
     expectClose(fast, original);
   });
 
-  test('a batch of matrix pairs (a stack of models) equals a plain-JS loop, every transpose and broadcast', async () => {
-    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+  test.each([
+    ['one XNNPACK call per pair', 0],
+    ['tfjs loop for small pairs (the default)', PER_ITEM_MIN_MACS],
+  ])(
+    'a batch of matrix pairs (a stack of models) equals a plain-JS loop, every transpose and broadcast: %s',
+    async (_, perItemMinMacs) => {
+      if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+      await withPerItemMin(perItemMinMacs, () => batchOfPairsEqualsPlainLoop());
+    },
+  );
+
+  async function batchOfPairsEqualsPlainLoop(): Promise<void> {
     // [batch..., rows, cols] as nested plain arrays, row-major over the flattened batch
     const plain = (t: tf.Tensor) => {
       const [r, c] = t.shape.slice(-2);
@@ -144,10 +167,17 @@ describe('fast transposed matmuls on wasm', () => {
       expectClose((await out.data()) as Float32Array, Float32Array.from(want));
       tf.dispose([a, b, out]);
     }
+  }
+
+  test.each([
+    ['one XNNPACK call per pair', 0],
+    ['tfjs loop for small pairs', PER_ITEM_MIN_MACS],
+  ])('a batched matmul and its gradients leave no tensor or wasm buffer behind: %s', async (_, perItemMinMacs) => {
+    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+    await withPerItemMin(perItemMinMacs, async () => noBatchedLeak());
   });
 
-  test('a batched matmul and its gradients leave no tensor or wasm buffer behind', async () => {
-    if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
+  function noBatchedLeak(): void {
     const a = rng.randomNormal([4, 9, 6]);
     const b = rng.randomNormal([4, 6, 5]);
     const grad = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).square().sum());
@@ -160,7 +190,7 @@ describe('fast transposed matmuls on wasm', () => {
     expect(tf.memory().numBytes).toBe(before.memory.numBytes);
     expect(backend.numDataIds()).toBe(before.dataIds);
     tf.dispose([a, b]);
-  });
+  }
 
   test('no tensors or wasm memory leak from the temporaries', async () => {
     if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import { type SaeConfig, type SparseAutoencoder, createSae } from '../../src/sae';
 import { disposeOutput } from '../../src/sae/base';
-import { RETRY_EVERY } from '../../src/sae/sparse-path';
+import { MAX_SPARSE_FRACTION, MIN_SPARSE_WIDTH, RETRY_EVERY } from '../../src/sae/sparse-path';
 import { maxAbsDiff, randn } from './helpers';
 
 const D = 12;
@@ -107,6 +107,25 @@ describe.each(configs)('%s: sparse path equals the dense reference', (_name, con
     fast.dispose();
     ref.dispose();
   });
+});
+
+test('a code wider than N/16 but at most MIN_SPARSE_WIDTH entries keeps the sparse path (small dictionaries)', () => {
+  const sae = createSae({ architecture: 'relu-l1', dIn: D, nLatents: N, seed: 1 });
+  const width = 16; // > N/16 = 6, <= MIN_SPARSE_WIDTH
+  expect(width).toBeGreaterThan(N * MAX_SPARSE_FRACTION);
+  expect(width).toBeLessThanOrEqual(MIN_SPARSE_WIDTH);
+  sae.bEncN.assign(tf.tensor1d(Array.from({ length: N }, (_, i) => (i < width ? 5 : -5))));
+  const x = tf.tensor2d(randn(new Rng(3), B * D), [B, D]);
+  const kinds: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const out = sae.forward(x);
+    kinds.push(out.latents.kind);
+    if (out.latents.kind === 'sparse') expect(out.latents.indicesBK.shape[1]).toBe(width);
+    disposeOutput(out);
+  }
+  expect(kinds).toEqual(['sparse', 'sparse', 'sparse']);
+  tf.dispose(x);
+  sae.dispose();
 });
 
 test('a wide code sends forwards down the dense path; every 16th tries the sparse path again', () => {

@@ -84,17 +84,36 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
   });
 }
 
-/** GELU, tanh form (Hendrycks & Gimpel 2016, arXiv:1606.08415), as in GPT-2. */
+/**
+ * GELU, tanh form (Hendrycks & Gimpel 2016, arXiv:1606.08415), as in GPT-2:
+ *   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2 / pi) (x + 0.044715 x^3)
+ * computed as x * sigmoid(2u), the same function (0.5 (1 + tanh(u)) = sigmoid(2u)): tfjs's wasm
+ * tanh is a scalar loop several times slower than its sigmoid, and this is the char LM's widest
+ * elementwise op.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = x.add(x.square().mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(inner.tanh().add(1)).mul(0.5);
+    const twoU = x.mul(x.square().mul(0.044715).add(1)).mul(2 * Math.sqrt(2 / Math.PI));
+    return x.mul(tf.sigmoid(twoU));
   });
+}
+
+/**
+ * The additive causal mask M [T, T] of the attention scores: M_ij = 0 for j <= i, -1e9 for j > i.
+ * Built on the host in one upload (tf.linalg.bandPart builds it from about twenty small ops).
+ */
+export function additiveCausalMask(T: number): tf.Tensor2D {
+  checkInt('T', T, 1);
+  const values = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) values.fill(-1e9, i * T + i + 1, (i + 1) * T);
+  return tf.tensor2d(values, [T, T]);
 }
 
 export class CharLm {
   readonly config: CharLmConfig;
   readonly params: Params;
+  /** `additiveCausalMask(contextLength)`, made once: a window of T characters reads its top-left [T, T]. */
+  private readonly causalMaskCC: tf.Tensor2D;
 
   constructor(config: CharLmConfig) {
     this.config = checkCharLmConfig({ ...config });
@@ -122,6 +141,7 @@ export class CharLm {
     p.add('lnf.g', init.constant([D], 1));
     p.add('lnf.b', init.zeros([D]));
     this.params = p;
+    this.causalMaskCC = additiveCausalMask(T);
   }
 
   /** A model with the given weights (e.g. decoded from a checkpoint); copies them, so the caller keeps `tensors`. */
@@ -210,6 +230,7 @@ export class CharLm {
 
   dispose(): void {
     this.params.dispose();
+    this.causalMaskCC.dispose();
   }
 
   /**
@@ -289,11 +310,11 @@ export class CharLm {
     const q = heads(0);
     const k = heads(1);
     const v = heads(2);
-    const causalTT = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // 1 where j <= i
+    const maskTT = T === this.config.contextLength ? this.causalMaskCC : this.causalMaskCC.slice([0, 0], [T, T]);
     const scoresBHTT = tf
       .matMul(q, k, false, true)
       .mul(1 / Math.sqrt(dh))
-      .add(tf.sub(1, causalTT).mul(-1e9));
+      .add(maskTT);
     const outBHTd = tf.matMul(tf.softmax(scoresBHTT), v);
     const out = outBHTd.transpose([0, 2, 1, 3]).reshape([B * T, D]);
     return out
