@@ -26,9 +26,11 @@ import { meanInterval } from '../src/analysis/stats';
 import { BatchTopKSae, disposeOutput, referenceLearningRate } from '../src/sae';
 import {
   charResiduals,
-  meanBandSeries,
+  ARM_COLORS,
+  intervalSeries,
   randomRows,
-  relativeChangeLastFifth,
+  relativeChangeLast20,
+  seedMeans,
   shuffledRows,
   sig,
   stackIndex,
@@ -145,10 +147,11 @@ export const batchtopkThreshold: Study = {
           x: { title: 'training inputs seen' },
           y: { title: 'inference L0 / k', min: 0 },
           series: ks.flatMap((k, ki) =>
-            meanBandSeries(
+            intervalSeries(
               `k = ${k}`,
               x,
               seeds.map((_, s) => curves.curves.emaL0OverK[stackIndex(ki, s, S)]),
+              ARM_COLORS[ki],
             ),
           ),
         },
@@ -162,10 +165,11 @@ export const batchtopkThreshold: Study = {
           x: { title: 'training inputs seen' },
           y: { title: 'FVU', min: 0 },
           series: ks.flatMap((k, ki) =>
-            meanBandSeries(
+            intervalSeries(
               `k = ${k}`,
               x,
               seeds.map((_, s) => curves.curves.emaFvu[stackIndex(ki, s, S)]),
+              ARM_COLORS[ki],
             ),
           ),
         },
@@ -231,10 +235,7 @@ export const batchtopkThreshold: Study = {
         fvu,
         neverFiringPerLatent: neverFiring,
         plateauRelativeChange: ks.map((_, ki) =>
-          relativeChangeLastFifth(
-            x,
-            seeds.map((_, s) => curves.curves.emaFvu[stackIndex(ki, s, S)]),
-          ),
+          relativeChangeLast20(x, seedMeans(seeds.map((_, s) => curves.curves.emaFvu[stackIndex(ki, s, S)]))),
         ),
       };
       const summary = [

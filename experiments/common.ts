@@ -8,7 +8,7 @@ import { Rng } from '../src/core/random';
 import { type ActivationSource, ArraySource, teeSource } from '../src/data/source';
 import { InputError, checkInt } from '../src/base/errors';
 import { type MeanInterval, meanInterval } from '../src/analysis/stats';
-import type { SeriesSpec } from '../src/charts/spec';
+import { CHART_COLORS, type SeriesSpec } from '../src/charts/spec';
 import { loadCharLmActivations } from '../src/data/lm/node';
 import type { CharLmActivations } from '../src/data/lm';
 import {
@@ -199,38 +199,6 @@ export async function trainStackWithCurves(
   return out;
 }
 
-/**
- * Chart series of one arm's curve over seeds: the mean (solid) and the 95% interval's bounds
- * (faded), from `perSeed[seed][point]` at `samples[point]`. A point where some seed's value is not
- * finite (not yet measured) is left as a gap.
- */
-export function meanBandSeries(name: string, samples: number[], perSeed: number[][]): SeriesSpec[] {
-  const gap = { mean: Number.NaN, lo: Number.NaN, hi: Number.NaN };
-  const stats = samples.map((_, p) => {
-    const values = perSeed.map((s) => s[p]);
-    return values.every(Number.isFinite) ? meanInterval(values) : gap;
-  });
-  return [
-    { name: `${name} (mean of ${perSeed.length})`, points: samples.map((x, p) => [x, stats[p].mean]) },
-    { name: `${name} 95% low`, points: samples.map((x, p) => [x, stats[p].lo]), ghost: true, dashed: true },
-    { name: `${name} 95% high`, points: samples.map((x, p) => [x, stats[p].hi]), ghost: true, dashed: true },
-  ];
-}
-
-/**
- * The plateau measure of a curve (issue 22, rule 2): the relative change of the seed mean over the
- * last 20% of training, (v_end - v_at_80%) / |v_at_80%| (0 when both are 0).
- */
-export function relativeChangeLastFifth(samples: number[], perSeed: number[][]): number {
-  const end = samples.length - 1;
-  const target = 0.8 * samples[end];
-  let p = 0;
-  while (p < end && samples[p + 1] <= target) p++;
-  const at = (q: number) => mean(perSeed.map((s) => s[q]));
-  const [a, b] = [at(p), at(end)];
-  return a === 0 && b === 0 ? 0 : (b - a) / Math.abs(a);
-}
-
 /** Member i of a stack laid out condition-major (`conditions x seeds`): its condition and seed indices. */
 export function stackIndex(conditionIndex: number, seedIndex: number, seeds: number): number {
   return conditionIndex * seeds + seedIndex;
@@ -336,21 +304,39 @@ export async function untrainedSae(
 }
 
 /** Colour-blind-safe colours (Okabe & Ito 2008), one per arm of a figure. */
-export const ARM_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
+export const ARM_COLORS = CHART_COLORS;
 
 /**
  * A metric against samples seen over seeds as chart series: the mean as a line and its 95%
- * interval (`meanInterval`) as two faded dashed lines of the same colour.
+ * interval (`meanInterval`) as two faded dashed lines of the same colour. A checkpoint where some
+ * seed's value is not finite (not yet measured, e.g. a dead fraction before its first window) is
+ * left as a gap.
  * @param perSeed perSeed[s][c]: seed s at checkpoint c; @param xs the checkpoints' samples seen
  */
 export function intervalSeries(name: string, xs: number[], perSeed: number[][], color: string): SeriesSpec[] {
-  const at = xs.map((_, c) => meanInterval(perSeed.map((s) => s[c])));
+  const gap: MeanInterval = {
+    mean: Number.NaN,
+    lo: Number.NaN,
+    hi: Number.NaN,
+    sd: Number.NaN,
+    n: perSeed.length,
+    level: 0.95,
+  };
+  const at = xs.map((_, c) => {
+    const values = perSeed.map((s) => s[c]);
+    return values.every(Number.isFinite) ? meanInterval(values) : gap;
+  });
   const line = (f: (m: MeanInterval) => number) => xs.map((x, c) => [x, f(at[c])] as [number, number]);
   return [
     { name, points: line((m) => m.mean), color },
     { name: `${name}: 95% interval`, points: line((m) => m.lo), color, dashed: true, ghost: true },
     { name: `${name}: 95% interval`, points: line((m) => m.hi), color, dashed: true, ghost: true, legend: false },
   ];
+}
+
+/** The mean over seeds at each checkpoint: perSeed[s][c] -> mean_s perSeed[s][c]. */
+export function seedMeans(perSeed: number[][]): number[] {
+  return perSeed[0].map((_, c) => mean(perSeed.map((s) => s[c])));
 }
 
 /** The checkpoint nearest 80% of the samples seen (the start of the last 20% of training). */

@@ -20,7 +20,16 @@ import { ConfigError } from '../src/base/errors';
 import { SuperpositionData } from '../src/data/synthetic';
 import { type SparseAutoencoder, TopKSae, referenceLearningRate } from '../src/sae';
 import { evaluateSae } from '../src/sae/eval';
-import { meanBandSeries, relativeChangeLastFifth, sig, stackIndex, trainStackWithCurves } from './common';
+import {
+  ARM_COLORS,
+  absoluteChangeLast20,
+  intervalSeries,
+  relativeChangeLast20,
+  seedMeans,
+  sig,
+  stackIndex,
+  trainStackWithCurves,
+} from './common';
 import type { Numbers } from './report';
 import type { Study } from './study';
 
@@ -205,7 +214,7 @@ export const deadLatents: Study = {
               y: { title: yTitle, min: 0 },
               series: DEAD_LATENT_CONDITIONS.flatMap((c, ci) =>
                 // The windowed dead fraction is NaN until one window has passed: those points leave a gap.
-                meanBandSeries(c.id, x, perArm(metric, ci)),
+                intervalSeries(c.id, x, perArm(metric, ci), ARM_COLORS[ci]),
               ),
             },
             caption,
@@ -246,7 +255,11 @@ export const deadLatents: Study = {
           ['fvu', 'dead', 'cosine'].map((m) => [
             m,
             Object.fromEntries(
-              DEAD_LATENT_CONDITIONS.map((c, ci) => [c.id, relativeChangeLastFifth(pointsOf(m), curveOf(m, ci))]),
+              DEAD_LATENT_CONDITIONS.map((c, ci) => {
+                // A dead fraction may be 0 at 80% of training: its change is absolute (a fraction).
+                const change = m === 'dead' ? absoluteChangeLast20 : relativeChangeLast20;
+                return [c.id, change(pointsOf(m), seedMeans(curveOf(m, ci)))];
+              }),
             ),
           ]),
         );

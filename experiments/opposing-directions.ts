@@ -19,9 +19,11 @@ import { TopKSae, referenceLearningRate } from '../src/sae';
 import {
   charResiduals,
   latentColumns,
-  meanBandSeries,
+  ARM_COLORS,
+  absoluteChangeLast20,
+  intervalSeries,
   randomRows,
-  relativeChangeLastFifth,
+  seedMeans,
   sig,
   trainStackWithCurves,
 } from './common';
@@ -90,7 +92,9 @@ export const opposingDirections: Study = {
           x: { title: 'training inputs seen' },
           y: { title: 'fraction of latents', min: 0 },
           series: [
-            ...OPPOSING_THRESHOLDS.flatMap((t) => meanBandSeries(`< -${t}`, x, curves.curves[`below${t}`])),
+            ...OPPOSING_THRESHOLDS.flatMap((t, a) =>
+              intervalSeries(`< -${t}`, x, curves.curves[`below${t}`], ARM_COLORS[a]),
+            ),
             ...OPPOSING_THRESHOLDS.map((t, a) => ({
               name: `< -${t}, random expectation`,
               points: x.map((s) => [s, expectedFraction[a]] as [number, number]),
@@ -223,8 +227,9 @@ export const opposingDirections: Study = {
         finalFraction: Object.fromEntries(OPPOSING_THRESHOLDS.map((t) => [`below${t}`, finalOf(t)])),
         untrainedFraction: Object.fromEntries(OPPOSING_THRESHOLDS.map((t) => [`below${t}`, untrainedOf(t)])),
         randomExpectedFraction: expectedFraction,
-        plateauRelativeChange: Object.fromEntries(
-          OPPOSING_THRESHOLDS.map((t) => [`below${t}`, relativeChangeLastFifth(x, curves.curves[`below${t}`])]),
+        plateauAbsoluteChange: Object.fromEntries(
+          // Fractions that may be 0: the change over the last 20% is absolute.
+          OPPOSING_THRESHOLDS.map((t) => [`below${t}`, absoluteChangeLast20(x, seedMeans(curves.curves[`below${t}`]))]),
         ),
         trainedCount: trainedCounts,
         randomSimulatedCount: randomCounts,

@@ -16,9 +16,11 @@ import { meanInterval } from '../src/analysis/stats';
 import { type SparseAutoencoder, TopKSae, referenceLearningRate } from '../src/sae';
 import {
   charResiduals,
-  meanBandSeries,
+  ARM_COLORS,
+  intervalSeries,
   randomRows,
-  relativeChangeLastFifth,
+  relativeChangeLast20,
+  seedMeans,
   sig,
   stackIndex,
   trainStackWithCurves,
@@ -129,8 +131,8 @@ export const progressive: Study = {
             x: { title: 'training inputs seen' },
             y: { title: metric === 'nextPositive' ? 'fraction of held-out inputs' : 'FVU', min: 0 },
             series: [
-              ...meanBandSeries('Multi-TopK', x, perArm(metric, MULTI)),
-              ...meanBandSeries('TopK', x, perArm(metric, TOPK)),
+              ...intervalSeries('Multi-TopK', x, perArm(metric, MULTI), ARM_COLORS[0]),
+              ...intervalSeries('TopK', x, perArm(metric, TOPK), ARM_COLORS[1]),
             ],
           },
           `Mean over ${S} seeds (solid) with the 95% interval (faded); the point at 0 inputs is the untrained SAE.`,
@@ -217,8 +219,8 @@ export const progressive: Study = {
           topk: Object.fromEntries(['fvuAtK', 'fvuAt4K', 'nextPositive'].map((m) => [m, perArm(m, TOPK)])),
         },
         plateauRelativeChange: {
-          multiTopKFvuAtK: relativeChangeLastFifth(x, perArm('fvuAtK', MULTI)),
-          topkFvuAtK: relativeChangeLastFifth(x, perArm('fvuAtK', TOPK)),
+          multiTopKFvuAtK: relativeChangeLast20(x, seedMeans(perArm('fvuAtK', MULTI))),
+          topkFvuAtK: relativeChangeLast20(x, seedMeans(perArm('fvuAtK', TOPK))),
         },
       };
       const summary = [

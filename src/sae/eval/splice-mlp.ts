@@ -22,7 +22,7 @@ import { type CharLm, windowIds } from '../../data/lm/char-lm';
 import type { TopKTranscoder } from '../transcoder';
 import { latentRowsOf } from './latent-rows';
 import { type ReconstructionMetrics, ReconstructionStats } from './reconstruction';
-import { disposeLatents, fractionRecovered, spliceWindows } from './splice';
+import { disposeLatents, fractionRecovered, meanOverWindows, spliceWindows } from './splice';
 
 /** Options of `spliceMlpEvaluate`. */
 export interface MlpSpliceOptions {
@@ -70,27 +70,14 @@ export interface MlpSpliceResult {
 }
 
 /** Mean MLP output [D] of block `block` over the windows starting at `starts`. */
-export async function meanMlpOutput(
+export function meanMlpOutput(
   model: CharLm,
   tokens: Int32Array,
   starts: Int32Array,
   block: number,
   batchWindows = 32,
 ): Promise<Float32Array> {
-  const T = model.config.contextLength;
-  const D = model.dModel;
-  const sum = new Float64Array(D);
-  for (let w0 = 0; w0 < starts.length; w0 += batchWindows) {
-    const B = Math.min(batchWindows, starts.length - w0);
-    const s = tf.tidy(() => {
-      const ids = tf.tensor2d(windowIds(tokens, starts.subarray(w0, w0 + B), T, 0), [B, T], 'int32');
-      return model.mlpInputOutput(ids, block).outputND.sum(0);
-    });
-    const data = await s.data();
-    s.dispose();
-    for (let j = 0; j < D; j++) sum[j] += data[j];
-  }
-  return Float32Array.from(sum, (v) => v / (starts.length * T));
+  return meanOverWindows(model, tokens, starts, batchWindows, (ids) => model.mlpInputOutput(ids, block).outputND);
 }
 
 /** Runs the held-out pass with the transcoder in place of block `block`'s MLP. */

@@ -97,13 +97,16 @@ export function spliceWindows(tokens: Int32Array, T: number, maxChars: number): 
   return Int32Array.from({ length: windows }, (_, w) => w * T);
 }
 
-/** Mean residual stream [D] at `layer` over the given windows (the mean-ablation vector). */
-export async function meanResidual(
+/**
+ * The mean over every position of the windows starting at `starts` of a per-position activation
+ * [B, T, D] or [B*T, D] that `read(ids [B, T])` computes: a mean-ablation vector [D].
+ */
+export async function meanOverWindows(
   model: CharLm,
   tokens: Int32Array,
   starts: Int32Array,
-  layer: number,
-  batchWindows = 32,
+  batchWindows: number,
+  read: (ids: tf.Tensor2D) => tf.Tensor,
 ): Promise<Float32Array> {
   const T = model.config.contextLength;
   const D = model.dModel;
@@ -111,12 +114,27 @@ export async function meanResidual(
   for (let w0 = 0; w0 < starts.length; w0 += batchWindows) {
     const B = Math.min(batchWindows, starts.length - w0);
     const ids = windowIds(tokens, starts.subarray(w0, w0 + B), T, 0);
-    const s = tf.tidy(() => model.residualStream(tf.tensor2d(ids, [B, T], 'int32'), layer).sum([0, 1]));
+    const s = tf.tidy(() =>
+      read(tf.tensor2d(ids, [B, T], 'int32'))
+        .reshape([-1, D])
+        .sum(0),
+    );
     const data = await s.data();
     s.dispose();
     for (let j = 0; j < D; j++) sum[j] += data[j];
   }
   return Float32Array.from(sum, (v) => v / (starts.length * T));
+}
+
+/** Mean residual stream [D] at `layer` over the given windows (the mean-ablation vector). */
+export function meanResidual(
+  model: CharLm,
+  tokens: Int32Array,
+  starts: Int32Array,
+  layer: number,
+  batchWindows = 32,
+): Promise<Float32Array> {
+  return meanOverWindows(model, tokens, starts, batchWindows, (ids) => model.residualStream(ids, layer));
 }
 
 /** Runs the held-out pass: model-side and reconstruction-side core metrics in one go. */
