@@ -286,7 +286,8 @@ export const deadLatents: Study = {
             DEAD_LATENT_CONDITIONS.map((c, ci) => [c.id, untrained(untrainedDead, ci)]),
           ),
           untrainedFvu: Object.fromEntries(DEAD_LATENT_CONDITIONS.map((c, ci) => [c.id, untrained(untrainedFvu, ci)])),
-          plateauRelativeChange: plateau,
+          // Over the last 20% of training: relative for FVU and cosine, absolute for the dead fraction.
+          plateauChange: plateau,
         };
 
         const sizes =
