@@ -4,34 +4,59 @@
  * too, whose input and output spaces differ (Dunefsky et al. 2024, arXiv:2406.11944)? And does
  * the order of the (input, output) pairs matter: shuffled across the text, or in text order?
  *
- * TopK transcoders on the MLP of the character model's second block, 2 x 2 conditions (tied /
- * independent encoder init; shuffled / text-order pairs), several seeds, same data and budget.
- * Judged on held-out text by the MLP splice (src/sae/eval/splice-mlp.ts): the fraction of loss
- * recovered against mean ablation, the FVU of the MLP's output, and the latents firing on none
- * of the held-out characters. sparsify starts a transcoder's decoder at zero and SAELens draws
- * both matrices at random; neither ties them, which is why the question is open.
+ * TopK transcoders on the MLP of the character model's second block. Two arms, one per order of
+ * the same training pairs (shuffled with one seed, or text order); each arm is one stack of
+ * {tied, independent} init x seeds, so within an arm every transcoder reads the same batches.
+ * lr by Gao's width rule. Judged on held-out text by the MLP splice (src/sae/eval/splice-mlp.ts)
+ * at checkpoints of samples seen: the fraction of loss recovered against mean ablation, the FVU of
+ * the MLP's output, and the latents firing on none of the held-out characters; the point at 0
+ * samples is the untrained transcoder (after the data initialisation of b_dec), the baseline row.
+ * sparsify starts a transcoder's decoder at zero and SAELens draws both matrices at random;
+ * neither ties them, which is why the question is open.
  */
+import { type MeanInterval, meanInterval } from '../src/analysis/stats';
+import type { ReproductionRow } from '../src/analysis/reproduction';
 import { loadCharLm } from '../src/data/lm/assets';
 import { captureMlpPairs } from '../src/data/lm/mlp-pairs';
 import { loadTextSplit } from '../src/data/lm/text';
 import { CharVocab } from '../src/data/lm/vocab';
-import { createSae } from '../src/sae';
-import { spliceMlpEvaluate } from '../src/sae/eval/splice-mlp';
+import { createSae, referenceLearningRate } from '../src/sae';
+import { meanMlpOutput, spliceMlpEvaluate } from '../src/sae/eval/splice-mlp';
+import { spliceWindows } from '../src/sae/eval/splice';
 import type { TopKTranscoder } from '../src/sae/transcoder';
-import { mean, sig, trainWithProgress } from './common';
+import {
+  ARM_COLORS,
+  absoluteChangeLast20,
+  intervalSeries,
+  relativeChangeLast20,
+  seedMeans,
+  sig,
+  stackIndex,
+  trainStackWithCurves,
+} from './common';
 import type { Numbers } from './report';
 import type { Study } from './study';
 
-/** The four conditions, in the order they are reported. */
-export const TRANSCODER_INIT_CONDITIONS = [
-  { id: 'tied+shuffled', tiedInit: true, shuffled: true },
-  { id: 'independent+shuffled', tiedInit: false, shuffled: true },
-  { id: 'tied+text-order', tiedInit: true, shuffled: false },
-  { id: 'independent+text-order', tiedInit: false, shuffled: false },
+/** The two initialisations of one stack, in member order (init-major, then seed). */
+export const TRANSCODER_INITS = [
+  { id: 'tied', tiedInit: true },
+  { id: 'independent', tiedInit: false },
 ] as const;
+
+/** The two orders of the training pairs, one arm each. */
+export const TRANSCODER_ORDERS = ['shuffled', 'text-order'] as const;
+
+/** The four conditions (order x init), as the report names them. */
+export const TRANSCODER_INIT_CONDITIONS = TRANSCODER_ORDERS.flatMap((order) =>
+  TRANSCODER_INITS.map((init) => `${init.id}+${order}`),
+);
 
 /** The block (of 2, from 0) whose MLP is learned. */
 const BLOCK = 1;
+
+/** The metrics read at every checkpoint, per member. */
+const METRICS = ['recovered', 'fvu', 'dead'] as const;
+type Metric = (typeof METRICS)[number];
 
 export const transcoderInit: Study = {
   name: 'transcoder-init',
@@ -41,101 +66,190 @@ export const transcoderInit: Study = {
     'on shuffled rather than text-ordered (MLP input, MLP output) pairs change what it recovers?',
   async run(ctx) {
     const q = ctx.quick;
-    const seeds = q ? [ctx.seed] : [ctx.seed, ctx.seed + 1, ctx.seed + 2];
+    const seeds = [0, 1, 2].map((s) => ctx.seed + s);
+    const S = seeds.length;
     const n = q ? 64 : 512;
     const k = 8;
     const steps = q ? 12 : 1000;
     const batchSize = q ? 64 : 512;
+    const measureEvery = q ? 6 : 125;
     const trainChars = q ? 4096 : 262144;
     const heldOutChars = q ? 1024 : 8192;
+    const lr = referenceLearningRate(n);
     const model = loadCharLm().model;
-    const out: Record<string, { recovered: number[]; fvu: number[]; dead: number[] }> = {};
+    const numbers: Numbers = { seeds, nLatents: n, k, steps, batchSize, lr, trainChars, heldOutChars, block: BLOCK };
+    // curves[order][metric][member][checkpoint]; samples[checkpoint] is the same for both orders.
+    const curves = {} as Record<string, Record<Metric, number[][]>>;
+    let samples: number[] = [];
     try {
       const vocab = new CharVocab();
       const text = loadTextSplit();
       const trainTokens = vocab.encode(text.train.slice(0, trainChars + 1));
       const heldOutTokens = vocab.encode(text.heldOut.slice(0, heldOutChars + 1));
       const D = model.dModel;
-      for (const c of TRANSCODER_INIT_CONDITIONS) {
-        out[c.id] = { recovered: [], fvu: [], dead: [] };
-        for (const seed of seeds) {
-          const pairs = await captureMlpPairs(model, trainTokens, {
-            block: BLOCK,
-            maxChars: trainChars,
-            ...(c.shuffled ? { shuffleSeed: seed } : {}),
-          });
-          const sae = createSae({
-            architecture: 'transcoder-topk',
-            dIn: D,
-            nLatents: n,
-            k,
-            tiedInit: c.tiedInit,
-            seed,
-          });
-          try {
-            await trainWithProgress(ctx, `${c.id} s=${seed}`, sae, pairs, {
-              steps,
-              batchSize,
-              lr: 2e-3,
-              normalizeInput: true,
-              initSamples: Math.min(2048, pairs.rows),
-              logEvery: q ? 2 : 10,
-            });
-            const ev = await spliceMlpEvaluate(model, sae as TopKTranscoder, heldOutTokens, {
-              block: BLOCK,
-              maxChars: heldOutChars,
-            });
-            out[c.id].recovered.push(ev.splice.lossRecoveredMeanAblation);
-            out[c.id].fvu.push(ev.reconstruction.fvu);
-            out[c.id].dead.push(ev.density.filter((d) => d === 0).length / n);
-          } finally {
-            sae.dispose();
-          }
+      // One mean MLP output for every mean ablation, over the held-out windows the splice reads.
+      const starts = spliceWindows(heldOutTokens, model.config.contextLength, heldOutChars);
+      const meanOutput = await meanMlpOutput(model, heldOutTokens, starts, BLOCK);
+      for (const order of TRANSCODER_ORDERS) {
+        const pairs = await captureMlpPairs(model, trainTokens, {
+          block: BLOCK,
+          maxChars: trainChars,
+          ...(order === 'shuffled' ? { shuffleSeed: ctx.seed } : {}),
+        });
+        const saes = TRANSCODER_INITS.flatMap((init) =>
+          seeds.map((seed) =>
+            createSae({ architecture: 'transcoder-topk', dIn: D, nLatents: n, k, tiedInit: init.tiedInit, seed }),
+          ),
+        );
+        try {
+          const run = await trainStackWithCurves(
+            ctx,
+            `${order}: ${saes.length} transcoders`,
+            saes,
+            pairs,
+            { steps, batchSize, lr, normalizeInput: true, initSamples: Math.min(2048, pairs.rows), measureEvery },
+            async (trainer) => {
+              const out: Record<Metric, number[]> = { recovered: [], fvu: [], dead: [] };
+              for (const sae of trainer.saes) {
+                const ev = await spliceMlpEvaluate(model, sae as TopKTranscoder, heldOutTokens, {
+                  block: BLOCK,
+                  maxChars: heldOutChars,
+                  meanOutput,
+                });
+                out.recovered.push(ev.splice.lossRecoveredMeanAblation);
+                out.fvu.push(ev.reconstruction.fvu);
+                out.dead.push(ev.density.filter((d) => d === 0).length / n);
+              }
+              return out;
+            },
+          );
+          samples = run.samples;
+          curves[order] = run.curves as Record<Metric, number[][]>;
+        } finally {
+          for (const sae of saes) sae.dispose();
         }
       }
     } finally {
       model.dispose();
     }
 
-    const ids = TRANSCODER_INIT_CONDITIONS.map((c) => c.id);
-    ctx.figure(
-      'transcoder-init.png',
-      {
-        title: `TopK transcoders on the MLP of block ${BLOCK + 1} (n = ${n}, k = ${k}, ${steps} steps)`,
-        kind: 'bar',
-        x: { title: 'condition', categories: ids },
-        y: { title: 'held-out value (mean over seeds)' },
-        series: [
-          { name: 'loss recovered vs mean ablation', points: ids.map((id, i) => [i, mean(out[id].recovered)]) },
-          { name: 'FVU of the MLP output', points: ids.map((id, i) => [i, mean(out[id].fvu)]) },
-          { name: 'dead fraction', points: ids.map((id, i) => [i, mean(out[id].dead)]) },
-        ],
-      },
-      'Each bar is the mean over seeds; the values per seed are in report.json.',
-    );
-    const numbers: Numbers = {
-      seeds,
-      nLatents: n,
-      k,
-      steps,
-      batchSize,
-      trainChars,
-      heldOutChars,
-      lossRecoveredMeanAblation: Object.fromEntries(ids.map((id) => [id, out[id].recovered])),
-      fvu: Object.fromEntries(ids.map((id) => [id, out[id].fvu])),
-      deadFraction: Object.fromEntries(ids.map((id) => [id, out[id].dead])),
+    // perSeed(order, init, metric)[seed][checkpoint]
+    const perSeed = (order: string, ii: number, m: Metric) =>
+      seeds.map((_, s) => curves[order][m][stackIndex(ii, s, S)]);
+    const at = (order: string, ii: number, m: Metric, c: number) => perSeed(order, ii, m).map((v) => v[c]);
+    const last = samples.length - 1;
+    const final = (order: string, ii: number, m: Metric): MeanInterval => meanInterval(at(order, ii, m, last));
+    const untrained = (order: string, ii: number, m: Metric): MeanInterval => meanInterval(at(order, ii, m, 0));
+
+    const titles: Record<Metric, [string, string]> = {
+      recovered: ['Loss recovered (mean ablation)', 'fraction of the ablation loss recovered'],
+      fvu: ['FVU of the MLP output', 'held-out FVU'],
+      dead: ['Latents firing on no held-out character', 'dead fraction'],
     };
+    for (const m of METRICS) {
+      ctx.figure(
+        `${m}-vs-samples.png`,
+        {
+          title: `${titles[m][0]}, TopK transcoders on block ${BLOCK + 1}'s MLP (n = ${n}, k = ${k})`,
+          kind: 'line',
+          x: { title: 'training pairs seen' },
+          y: { title: titles[m][1] },
+          series: TRANSCODER_ORDERS.flatMap((order, oi) =>
+            TRANSCODER_INITS.map((init, ii) => ({ order, oi, init, ii })),
+          ).flatMap(({ order, init, ii, oi }) =>
+            intervalSeries(`${init.id}, ${order}`, samples, perSeed(order, ii, m), ARM_COLORS[2 * oi + ii]),
+          ),
+        },
+        `Mean over ${S} seeds (solid) with the 95% interval (faded); the point at 0 pairs is the untrained transcoder.`,
+      );
+    }
+
+    const conditions = TRANSCODER_ORDERS.flatMap((order) =>
+      TRANSCODER_INITS.map((init, ii) => ({ id: `${init.id}+${order}`, order, ii })),
+    );
+    const table = (pick: (order: string, ii: number, m: Metric) => number[]) =>
+      Object.fromEntries(
+        METRICS.map((m) => [m, Object.fromEntries(conditions.map((c) => [c.id, pick(c.order, c.ii, m)]))]),
+      );
+    numbers.samples = samples;
+    numbers.final = table((o, ii, m) => at(o, ii, m, last));
+    numbers.untrained = table((o, ii, m) => at(o, ii, m, 0));
+    numbers.curves = Object.fromEntries(
+      METRICS.map((m) => [m, Object.fromEntries(conditions.map((c) => [c.id, perSeed(c.order, c.ii, m)]))]),
+    );
+    // Over the last 20% of training: relative for loss recovered and FVU, absolute for the dead fraction.
+    const plateauChange = Object.fromEntries(
+      METRICS.map((m) => [
+        m,
+        Object.fromEntries(
+          conditions.map((c) => {
+            const change = m === 'dead' ? absoluteChangeLast20 : relativeChangeLast20;
+            return [c.id, change(samples, seedMeans(perSeed(c.order, c.ii, m)))];
+          }),
+        ),
+      ]),
+    );
+    numbers.plateauChange = plateauChange;
+
+    const setting = {
+      sizes: `character model D = 128, block ${BLOCK + 1}'s MLP, TopK transcoder n = ${n}, k = ${k}, B = ${batchSize}, ${trainChars.toLocaleString('en-US')} training characters`,
+      samplesSeen: samples[last],
+      lr: `${sig(lr)} (2e-4 / sqrt(n / 2^14))`,
+      seeds,
+    };
+    const [TIED, INDEPENDENT] = [0, 1];
+    const f = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
+    const reproduction: ReproductionRow[] = [
+      {
+        claim: 'Tied init leaves fewer dead latents than independent init, carried over to transcoders',
+        source:
+          'Gao et al. 2024 (arXiv:2406.04093), Sec. 2.2 and App. C.1 (shown for SAEs; for transcoders an open question)',
+        published: 'shown for SAEs only; no transcoder number published',
+        metric: `fraction of latents firing on none of ${heldOutChars.toLocaleString('en-US')} held-out characters (shuffled pairs)`,
+        setting,
+        ours: final('shuffled', TIED, 'dead'),
+        comparison: final('shuffled', INDEPENDENT, 'dead'),
+        comparisonLabel: 'independent init',
+        baseline: untrained('shuffled', TIED, 'dead'),
+        expect: { relation: 'less', than: 'comparison' },
+        reason: `measured after ${samples[last].toLocaleString('en-US')} pairs: tied ${f(final('shuffled', TIED, 'dead'))}, independent ${f(final('shuffled', INDEPENDENT, 'dead'))}`,
+      },
+      {
+        claim: 'Shuffled training pairs recover more loss than pairs in text order, for transcoders',
+        source:
+          "gensparse's seed specification (the shuffling buffer); SAELens and sparsify shuffle activations for the same reason",
+        published: 'no number published: the claim is a direction',
+        metric: `fraction of loss recovered against mean ablation, ${heldOutChars.toLocaleString('en-US')} held-out characters (tied init)`,
+        setting,
+        ours: final('shuffled', TIED, 'recovered'),
+        comparison: final('text-order', TIED, 'recovered'),
+        comparisonLabel: 'text order',
+        baseline: untrained('shuffled', TIED, 'recovered'),
+        expect: { relation: 'greater', than: 'comparison' },
+        reason: `measured after ${samples[last].toLocaleString('en-US')} pairs: shuffled ${f(final('shuffled', TIED, 'recovered'))}, text order ${f(final('text-order', TIED, 'recovered'))}`,
+      },
+    ];
+
     const summary = [
       `TopK transcoders (n = ${n}, k = ${k}) on the MLP of the character model's block ${BLOCK + 1}, ${steps} steps of ` +
-        `${batchSize} pairs from ${trainChars} training characters, ${seeds.length} seed(s) per condition; held-out ` +
-        `splice over ${heldOutChars} characters.`,
+        `${batchSize} pairs (${samples[last].toLocaleString('en-US')} pairs seen) from ${trainChars.toLocaleString('en-US')} ` +
+        `training characters, lr ${sig(lr)}, seeds ${seeds.join(', ')}; each order is one stack of tied and independent ` +
+        `init on the same batches; held-out splice over ${heldOutChars.toLocaleString('en-US')} characters. Mean ` +
+        '[95% interval] over seeds at the end, beside the untrained transcoder:',
       '',
-      '| condition | loss recovered (mean ablation) | FVU of MLP output | dead fraction |',
-      '|---|---|---|---|',
-      ...ids.map(
-        (id) => `| ${id} | ${sig(mean(out[id].recovered))} | ${sig(mean(out[id].fvu))} | ${sig(mean(out[id].dead))} |`,
+      '| condition | loss recovered (mean ablation) | untrained | FVU of MLP output | untrained | dead fraction | untrained |',
+      '|---|---|---|---|---|---|---|',
+      ...conditions.map(
+        (c) =>
+          `| ${c.id} | ${f(final(c.order, c.ii, 'recovered'))} | ${f(untrained(c.order, c.ii, 'recovered'))} | ` +
+          `${f(final(c.order, c.ii, 'fvu'))} | ${f(untrained(c.order, c.ii, 'fvu'))} | ` +
+          `${f(final(c.order, c.ii, 'dead'))} | ${f(untrained(c.order, c.ii, 'dead'))} |`,
       ),
+      '',
+      `Relative change of the seed-mean loss recovered over the last 20% of training: ${conditions
+        .map((c) => `${c.id} ${sig(plateauChange.recovered[c.id])}`)
+        .join(', ')}.`,
     ].join('\n');
-    return { summary, numbers };
+    return { summary, numbers, reproduction };
   },
 };
