@@ -64,12 +64,15 @@ test('the CLI lists every experiment by name', () => {
   expect(new Set(names).size).toBe(names.length);
 });
 
-test('docs/results.md holds the tables `--table` and `--reproduction` print from the committed reports', () => {
+test('docs/results.md and the README hold the tables `--table` and `--reproduction` print from the committed reports', () => {
   const results = fs.readFileSync(path.join(__dirname, '../../docs/results.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
   expect(results).toContain(experimentsTable());
   // Until an experiment commits reproduction rows, `--reproduction` prints one line, not a table.
-  if (reproductionRows().length > 0) expect(results).toContain(reproductionTable());
-  else expect(reproductionTable()).toBe('No committed report has reproduction rows yet.');
+  if (reproductionRows().length > 0) {
+    expect(results).toContain(reproductionTable());
+    expect(readme).toContain(reproductionTable());
+  } else expect(reproductionTable()).toBe('No committed report has reproduction rows yet.');
 });
 
 test('the results table has one row per experiment, each with its command', () => {
