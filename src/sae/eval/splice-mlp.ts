@@ -70,13 +70,14 @@ export interface MlpSpliceResult {
 }
 
 /** Mean MLP output [D] of block `block` over the windows starting at `starts`. */
-export function meanMlpOutput(
+export async function meanMlpOutput(
   model: CharLm,
   tokens: Int32Array,
   starts: Int32Array,
   block: number,
   batchWindows = 32,
 ): Promise<Float32Array> {
+  checkInt('block', block, 0, model.config.nLayers - 1);
   return meanOverWindows(model, tokens, starts, batchWindows, (ids) => model.mlpInputOutput(ids, block).outputND);
 }
 

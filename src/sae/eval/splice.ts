@@ -108,6 +108,8 @@ export async function meanOverWindows(
   batchWindows: number,
   read: (ids: tf.Tensor2D) => tf.Tensor,
 ): Promise<Float32Array> {
+  checkInt('batchWindows', batchWindows, 1);
+  if (starts.length === 0) throw new InputError('starts', 'need at least one window to average over');
   const T = model.config.contextLength;
   const D = model.dModel;
   const sum = new Float64Array(D);
@@ -127,13 +129,14 @@ export async function meanOverWindows(
 }
 
 /** Mean residual stream [D] at `layer` over the given windows (the mean-ablation vector). */
-export function meanResidual(
+export async function meanResidual(
   model: CharLm,
   tokens: Int32Array,
   starts: Int32Array,
   layer: number,
   batchWindows = 32,
 ): Promise<Float32Array> {
+  checkInt('layer', layer, 0, model.config.nLayers);
   return meanOverWindows(model, tokens, starts, batchWindows, (ids) => model.residualStream(ids, layer));
 }
 

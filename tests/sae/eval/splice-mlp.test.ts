@@ -12,7 +12,7 @@ import { CharLm, evaluateCharLm } from '../../../src/data/lm/char-lm';
 import { captureMlpPairs } from '../../../src/data/lm/mlp-pairs';
 import { createSae } from '../../../src/sae/create';
 import { meanMlpOutput, spliceMlpEvaluate } from '../../../src/sae/eval/splice-mlp';
-import { spliceEvaluate, spliceWindows } from '../../../src/sae/eval/splice';
+import { meanResidual, spliceEvaluate, spliceWindows } from '../../../src/sae/eval/splice';
 import { evaluateSae } from '../../../src/sae/eval/reconstruction';
 import { SaeTrainer } from '../../../src/sae/trainer';
 import type { TopKTranscoder } from '../../../src/sae/transcoder';
@@ -139,5 +139,29 @@ test('a transcoder is refused by name where an SAE of its input is expected (res
     /^sae: a 'transcoder-topk' predicts a target/,
   );
   sae.dispose();
+  model.dispose();
+});
+
+test('the mean-ablation vectors name a bad block, layer, batch size or empty window list before allocating', async () => {
+  const model = tinyLm(5);
+  const tokens = randomTokens(new Rng(11), 3 * T + 1);
+  const starts = spliceWindows(tokens, T, 3 * T);
+  const before = tf.memory().numTensors;
+  await expect(meanMlpOutput(model, tokens, starts, TINY_LM.nLayers)).rejects.toThrow(/block/);
+  await expect(meanResidual(model, tokens, starts, TINY_LM.nLayers + 1)).rejects.toThrow(/layer/);
+  await expect(meanMlpOutput(model, tokens, starts, 0, 0)).rejects.toThrow(/batchWindows/);
+  await expect(meanResidual(model, tokens, new Int32Array(0), 0)).rejects.toThrow(/starts/);
+  expect(tf.memory().numTensors).toBe(before);
+  // The one shared loop: the mean MLP output over 3 windows equals the plain mean of the block's outputs.
+  const mean = await meanMlpOutput(model, tokens, starts, 0, 2);
+  const ids = tf.tensor2d(
+    Array.from(starts).flatMap((s) => Array.from(tokens.subarray(s, s + T))),
+    [starts.length, T],
+    'int32',
+  );
+  const meanND = tf.tidy(() => model.mlpInputOutput(ids, 0).outputND.mean(0));
+  const plain = await meanND.data();
+  tf.dispose([ids, meanND]);
+  mean.forEach((m, j) => expect(m).toBeCloseTo(plain[j], 5));
   model.dispose();
 });
