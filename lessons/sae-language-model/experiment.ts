@@ -26,6 +26,7 @@ import type { CharLm } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
+import { spliceLossChart } from '../../src/lesson/splice-figures';
 import { SaeTrainer, type TopKSae, createSae } from '../../src/sae';
 import { DashboardCollector, type FeatureDashboard, logitEffects } from '../../src/sae/eval/dashboards';
 import { decoderDirections, latentRowsOf } from '../../src/sae/eval/latent-rows';
@@ -397,23 +398,15 @@ export default defineExperiment({
 function figures(n: LmNumbers, history: SplicePoint[], N: number): Record<string, ChartSpec> {
   const s = n.splice;
   const pts = (f: (p: SplicePoint) => number): Array<[number, number]> => history.map((p) => [p.step, f(p)]);
-  const splice: ChartSpec = {
-    title: `step ${s.step}: clean ${s.cleanLoss.toFixed(3)}, spliced ${s.splicedLoss.toFixed(3)}, zero-ablated ${s.zeroAblatedLoss.toFixed(2)} nats/char`,
-    kind: 'line',
-    x: { title: 'training step' },
-    y: { title: 'cross-entropy (nats per character)', log: true },
-    series: [
-      { name: 'clean (the model as trained)', points: pts((p) => p.cleanLoss), color: CHART_COLORS[6], dashed: true },
-      { name: 'spliced (x → SAE reconstruction)', points: pts((p) => p.splicedLoss), color: CHART_COLORS[0] },
-      {
-        name: 'mean-ablated (x → its mean)',
-        points: pts((p) => p.meanAblatedLoss),
-        color: CHART_COLORS[4],
-        dashed: true,
-      },
-      { name: 'zero-ablated (x → 0)', points: pts((p) => p.zeroAblatedLoss), color: CHART_COLORS[1] },
-    ],
-  };
+  const splice = spliceLossChart(
+    history,
+    `step ${s.step}: clean ${s.cleanLoss.toFixed(3)}, spliced ${s.splicedLoss.toFixed(3)}, zero-ablated ${s.zeroAblatedLoss.toFixed(2)} nats/char`,
+    {
+      spliced: 'spliced (x → SAE reconstruction)',
+      meanAblated: 'mean-ablated (x → its mean)',
+      zeroAblated: 'zero-ablated (x → 0)',
+    },
+  );
   const recovered: ChartSpec = {
     title: `${(100 * s.lossRecovered).toFixed(1)}% of loss recovered, FVU ${s.fvu.toFixed(3)}`,
     kind: 'line',

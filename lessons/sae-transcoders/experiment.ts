@@ -22,6 +22,7 @@ import { CharVocab } from '../../src/data/lm/vocab';
 import type { PairedActivationSource } from '../../src/data/source';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
+import { spliceLossChart } from '../../src/lesson/splice-figures';
 import { SaeTrainer, createSae } from '../../src/sae';
 import { spliceWindows } from '../../src/sae/eval/splice';
 import { type MlpSpliceMetrics, meanMlpOutput, spliceMlpEvaluate } from '../../src/sae/eval/splice-mlp';
@@ -247,23 +248,15 @@ export default defineExperiment({
 function figures(history: TranscoderPoint[]): Record<string, ChartSpec> {
   const s = history[history.length - 1];
   const pts = (f: (p: TranscoderPoint) => number): Array<[number, number]> => history.map((p) => [p.step, f(p)]);
-  const splice: ChartSpec = {
-    title: `step ${s.step}: clean ${s.cleanLoss.toFixed(3)}, spliced ${s.splicedLoss.toFixed(3)}, mean-ablated ${s.meanAblatedLoss.toFixed(3)} nats/char`,
-    kind: 'line',
-    x: { title: 'training step' },
-    y: { title: 'cross-entropy (nats per character)', log: true },
-    series: [
-      { name: 'clean (the model as trained)', points: pts((p) => p.cleanLoss), color: CHART_COLORS[6], dashed: true },
-      { name: 'spliced (MLP → transcoder)', points: pts((p) => p.splicedLoss), color: CHART_COLORS[0] },
-      {
-        name: 'mean-ablated (MLP → its mean output)',
-        points: pts((p) => p.meanAblatedLoss),
-        color: CHART_COLORS[4],
-        dashed: true,
-      },
-      { name: 'zero-ablated (MLP → 0)', points: pts((p) => p.zeroAblatedLoss), color: CHART_COLORS[1] },
-    ],
-  };
+  const splice = spliceLossChart(
+    history,
+    `step ${s.step}: clean ${s.cleanLoss.toFixed(3)}, spliced ${s.splicedLoss.toFixed(3)}, mean-ablated ${s.meanAblatedLoss.toFixed(3)} nats/char`,
+    {
+      spliced: 'spliced (MLP → transcoder)',
+      meanAblated: 'mean-ablated (MLP → its mean output)',
+      zeroAblated: 'zero-ablated (MLP → 0)',
+    },
+  );
   const recovered: ChartSpec = {
     title: `${(100 * s.lossRecoveredMeanAblation).toFixed(1)}% recovered (mean ablation), FVU ${s.fvu.toFixed(3)}`,
     kind: 'line',

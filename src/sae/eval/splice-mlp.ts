@@ -22,7 +22,7 @@ import { type CharLm, windowIds } from '../../data/lm/char-lm';
 import type { TopKTranscoder } from '../transcoder';
 import { latentRowsOf } from './latent-rows';
 import { type ReconstructionMetrics, ReconstructionStats } from './reconstruction';
-import { disposeLatents, fractionRecovered, meanOverWindows, spliceWindows } from './splice';
+import { type SpliceLosses, disposeLatents, meanOverWindows, spliceLosses, spliceWindows } from './splice';
 
 /** Options of `spliceMlpEvaluate`. */
 export interface MlpSpliceOptions {
@@ -39,25 +39,8 @@ export interface MlpSpliceOptions {
 }
 
 /** The model-side metrics of an MLP splice (JSON-able). */
-export interface MlpSpliceMetrics {
+export interface MlpSpliceMetrics extends SpliceLosses {
   block: number;
-  /** Characters predicted (windows x T). */
-  chars: number;
-  cleanLoss: number;
-  splicedLoss: number;
-  zeroAblatedLoss: number;
-  meanAblatedLoss: number;
-  /** (L_zero - L_spliced) / (L_zero - L_clean). */
-  lossRecovered: number;
-  /** (L_mean - L_spliced) / (L_mean - L_clean). */
-  lossRecoveredMeanAblation: number;
-  klSpliced: number;
-  klZeroAblated: number;
-  klMeanAblated: number;
-  /** (KL_zero - KL_spliced) / KL_zero. */
-  klScore: number;
-  /** (KL_mean - KL_spliced) / KL_mean. */
-  klScoreMeanAblation: number;
 }
 
 /** What `spliceMlpEvaluate` returns. */
@@ -137,21 +120,7 @@ export async function spliceMlpEvaluate(
   const P = starts.length * T;
   const [clean, spliced, zero, mean, klSpliced, klZero, klMean] = Array.from(totals, (v) => v / P);
   return {
-    splice: {
-      block,
-      chars: P,
-      cleanLoss: clean,
-      splicedLoss: spliced,
-      zeroAblatedLoss: zero,
-      meanAblatedLoss: mean,
-      lossRecovered: fractionRecovered(zero, spliced, clean),
-      lossRecoveredMeanAblation: fractionRecovered(mean, spliced, clean),
-      klSpliced,
-      klZeroAblated: klZero,
-      klMeanAblated: klMean,
-      klScore: fractionRecovered(klZero, klSpliced, 0),
-      klScoreMeanAblation: fractionRecovered(klMean, klSpliced, 0),
-    },
+    splice: { block, ...spliceLosses({ chars: P, clean, spliced, zero, mean, klSpliced, klZero, klMean }) },
     reconstruction: recon.result(),
     density: Array.from(recon.density()),
   };

@@ -52,9 +52,11 @@ export interface SpliceBatch {
   latents: LatentRows;
 }
 
-/** The model-side core metrics (JSON-able). */
-export interface SpliceMetrics {
-  layer: number;
+/**
+ * The loss-side metrics of any splice (JSON-able): the model's loss with the original activation,
+ * with the replacement, and with the two ablations, and what the replacement recovers.
+ */
+export interface SpliceLosses {
   /** Characters predicted (windows x T). */
   chars: number;
   cleanLoss: number;
@@ -72,6 +74,38 @@ export interface SpliceMetrics {
   klScore: number;
   /** (KL_mean - KL_spliced) / KL_mean. */
   klScoreMeanAblation: number;
+}
+
+/** The model-side core metrics of a residual-stream splice (JSON-able). */
+export interface SpliceMetrics extends SpliceLosses {
+  layer: number;
+}
+
+/** The per-position means of a splice pass (mean NLLs, mean KLs to the clean model) as `SpliceLosses`. */
+export function spliceLosses(m: {
+  chars: number;
+  clean: number;
+  spliced: number;
+  zero: number;
+  mean: number;
+  klSpliced: number;
+  klZero: number;
+  klMean: number;
+}): SpliceLosses {
+  return {
+    chars: m.chars,
+    cleanLoss: m.clean,
+    splicedLoss: m.spliced,
+    zeroAblatedLoss: m.zero,
+    meanAblatedLoss: m.mean,
+    lossRecovered: fractionRecovered(m.zero, m.spliced, m.clean),
+    lossRecoveredMeanAblation: fractionRecovered(m.mean, m.spliced, m.clean),
+    klSpliced: m.klSpliced,
+    klZeroAblated: m.klZero,
+    klMeanAblated: m.klMean,
+    klScore: fractionRecovered(m.klZero, m.klSpliced, 0),
+    klScoreMeanAblation: fractionRecovered(m.klMean, m.klSpliced, 0),
+  };
 }
 
 /** What `spliceEvaluate` returns. */
@@ -242,21 +276,7 @@ export async function spliceEvaluate(
   const [zero, mean] = ablatedSums.map((s) => s.nll / P);
   const [klZero, klMean] = ablatedSums.map((s) => s.kl / P);
   return {
-    splice: {
-      layer,
-      chars: P,
-      cleanLoss: clean,
-      splicedLoss: spliced,
-      zeroAblatedLoss: zero,
-      meanAblatedLoss: mean,
-      lossRecovered: fractionRecovered(zero, spliced, clean),
-      lossRecoveredMeanAblation: fractionRecovered(mean, spliced, clean),
-      klSpliced,
-      klZeroAblated: klZero,
-      klMeanAblated: klMean,
-      klScore: fractionRecovered(klZero, klSpliced, 0),
-      klScoreMeanAblation: fractionRecovered(klMean, klSpliced, 0),
-    },
+    splice: { layer, ...spliceLosses({ chars: P, clean, spliced, zero, mean, klSpliced, klZero, klMean }) },
     reconstruction: recon.result(),
     density: Array.from(recon.density()),
   };
