@@ -35,6 +35,7 @@ import {
   sig,
   trainInLockstep,
   untrainedSae,
+  sigInterval,
 } from './common';
 import type { Study, StudyContext } from './study';
 
@@ -324,14 +325,13 @@ export const absorption: Study = {
       reproduction.push(row(r, what, sizes, ki, 'Matryoshka-TopK (every prefix)', 'TopK'));
     }
 
-    const fmt = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
     const table = (r: SettingResult) => [
       `| arm | ${r.ks.map((k) => `k = ${k}: trained`).join(' | ')} | ${r.ks.map((k) => `k = ${k}: untrained`).join(' | ')} | held-out L0 |`,
       `|---|${r.ks.map(() => '---').join('|')}|${r.ks.map(() => '---').join('|')}|---|`,
       ...ABSORPTION_ARMS.map(
         (a) =>
-          `| ${a} | ${r.ks.map((_, ki) => fmt(finalOf(r, a, ki))).join(' | ')} | ` +
-          `${r.ks.map((_, ki) => fmt(meanInterval(r.untrained[a][ki]))).join(' | ')} | ` +
+          `| ${a} | ${r.ks.map((_, ki) => sigInterval(finalOf(r, a, ki))).join(' | ')} | ` +
+          `${r.ks.map((_, ki) => sigInterval(meanInterval(r.untrained[a][ki]))).join(' | ')} | ` +
           `${r.ks.map((_, ki) => sig(r.l0[a][ki].reduce((s, v) => s + v, 0) / r.seeds.length)).join(', ')} |`,
       ),
     ];

@@ -35,6 +35,7 @@ import {
   sig,
   stackIndex,
   trainStackWithCurves,
+  sigInterval,
 } from './common';
 import type { Study } from './study';
 
@@ -139,42 +140,37 @@ export const batchtopkThreshold: Study = {
       }
       const stat = (v: number[]) => meanInterval(v);
 
-      ctx.figure(
-        'ema-l0-vs-samples.png',
+      // perSeed(metric, ki)[seed][checkpoint]: the stack's curve of metric for k = ks[ki].
+      const perSeed = (metric: string, ki: number) => seeds.map((_, s) => curves.curves[metric][stackIndex(ki, s, S)]);
+      const emaFigures = [
         {
+          file: 'ema-l0-vs-samples.png',
+          metric: 'emaL0OverK',
           title: 'Held-out inference L0 / k with the EMA threshold, against training inputs',
-          kind: 'line',
-          x: { title: 'training inputs seen' },
-          y: { title: 'inference L0 / k', min: 0 },
-          series: ks.flatMap((k, ki) =>
-            intervalSeries(
-              `k = ${k}`,
-              x,
-              seeds.map((_, s) => curves.curves.emaL0OverK[stackIndex(ki, s, S)]),
-              ARM_COLORS[ki],
-            ),
-          ),
+          y: 'inference L0 / k',
+          caption: `Mean over ${S} seeds (solid) with the 95% interval (faded); 1 means the EMA threshold keeps k latents per input on average.`,
         },
-        `Mean over ${S} seeds (solid) with the 95% interval (faded); 1 means the EMA threshold keeps k latents per input on average.`,
-      );
-      ctx.figure(
-        'ema-fvu-vs-samples.png',
         {
+          file: 'ema-fvu-vs-samples.png',
+          metric: 'emaFvu',
           title: 'Held-out FVU with the EMA threshold, against training inputs',
-          kind: 'line',
-          x: { title: 'training inputs seen' },
-          y: { title: 'FVU', min: 0 },
-          series: ks.flatMap((k, ki) =>
-            intervalSeries(
-              `k = ${k}`,
-              x,
-              seeds.map((_, s) => curves.curves.emaFvu[stackIndex(ki, s, S)]),
-              ARM_COLORS[ki],
-            ),
-          ),
+          y: 'FVU',
+          caption: 'The point at 0 inputs is the untrained SAE with its threshold set by one training-mode selection.',
         },
-        'The point at 0 inputs is the untrained SAE with its threshold set by one training-mode selection.',
-      );
+      ];
+      for (const fig of emaFigures) {
+        ctx.figure(
+          fig.file,
+          {
+            title: fig.title,
+            kind: 'line',
+            x: { title: 'training inputs seen' },
+            y: { title: fig.y, min: 0 },
+            series: ks.flatMap((k, ki) => intervalSeries(`k = ${k}`, x, perSeed(fig.metric, ki), ARM_COLORS[ki])),
+          },
+          fig.caption,
+        );
+      }
       ctx.figure(
         'frontier.png',
         {
@@ -218,7 +214,6 @@ export const batchtopkThreshold: Study = {
         },
       ];
 
-      const f = (m: { mean: number; lo: number; hi: number }) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
       const numbers = {
         nLatents: n,
         ks,
@@ -229,14 +224,12 @@ export const batchtopkThreshold: Study = {
         calibrationRows,
         heldOutRows: heldOut.length,
         samples: x,
-        emaL0OverKCurves: ks.map((_, ki) => seeds.map((_, s) => curves.curves.emaL0OverK[stackIndex(ki, s, S)])),
-        emaFvuCurves: ks.map((_, ki) => seeds.map((_, s) => curves.curves.emaFvu[stackIndex(ki, s, S)])),
+        emaL0OverKCurves: ks.map((_, ki) => perSeed('emaL0OverK', ki)),
+        emaFvuCurves: ks.map((_, ki) => perSeed('emaFvu', ki)),
         l0,
         fvu,
         neverFiringPerLatent: neverFiring,
-        plateauRelativeChange: ks.map((_, ki) =>
-          relativeChangeLast20(x, seedMeans(seeds.map((_, s) => curves.curves.emaFvu[stackIndex(ki, s, S)]))),
-        ),
+        plateauRelativeChange: ks.map((_, ki) => relativeChangeLast20(x, seedMeans(perSeed('emaFvu', ki)))),
       };
       const summary = [
         `${saes.length} BatchTopK SAEs (n = ${n}; k = ${ks.join(', ')}; seeds ${seeds.join(', ')}) trained as one stack on ` +
@@ -249,8 +242,8 @@ export const batchtopkThreshold: Study = {
         `|---|${ks.map(() => '---').join('|')}|${ks.map(() => '---').join('|')}|`,
         ...BATCHTOPK_MODES.map(
           (m) =>
-            `| ${LABEL[m]} | ${ks.map((k, ki) => f(stat(l0[m][ki].map((v) => v / k)))).join(' | ')} | ` +
-            `${ks.map((_, ki) => f(stat(fvu[m][ki]))).join(' | ')} |`,
+            `| ${LABEL[m]} | ${ks.map((k, ki) => sigInterval(stat(l0[m][ki].map((v) => v / k)))).join(' | ')} | ` +
+            `${ks.map((_, ki) => sigInterval(stat(fvu[m][ki]))).join(' | ')} |`,
         ),
         '',
         'Global and per-latent thresholds are fitted to the same calibration L0 (k), so their FVUs compare at matched L0; ' +

@@ -92,6 +92,11 @@ export function sig(v: number, digits = 3): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/** A mean and its interval as the summaries print them: `mean [lo, hi]`, each by `sig`. */
+export function sigInterval(m: { mean: number; lo: number; hi: number }): string {
+  return `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
+}
+
 /**
  * The activations of a few latents over rows [M, D] (inference encode, batches of 512):
  * one Float32Array of length M per requested latent.

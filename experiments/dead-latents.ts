@@ -29,6 +29,7 @@ import {
   sig,
   stackIndex,
   trainStackWithCurves,
+  sigInterval,
 } from './common';
 import type { Numbers } from './report';
 import type { Study } from './study';
@@ -295,7 +296,6 @@ export const deadLatents: Study = {
           `TopK n = ${regime.nLatents}, k = ${regime.k}, B = ${batchSize}, dead window ${deadWindow.toLocaleString('en-US')} inputs`;
         const setting = { sizes, samplesSeen: x[x.length - 1], lr: `${sig(lr)} (2e-4 / sqrt(n / 2^14))`, seeds };
         const ci = (id: string) => ids.indexOf(id);
-        const f = (m: { mean: number; lo: number; hi: number }) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
         if (regime.id === 'b') {
           reproduction.push({
             claim: 'Tied init with AuxK leaves fewer dead latents than independent init without AuxK',
@@ -310,9 +310,9 @@ export const deadLatents: Study = {
             expect: { relation: 'less', than: 'comparison' },
             reason:
               `with ${regime.nLatents / regime.features}x more latents than true features the spare latents have nothing ` +
-              `to represent; tied init reconstructed better (FVU ${f(table[ci('tied+auxk')].fvu)} against ` +
-              `${f(table[ci('independent')].fvu)}) with fewer latents in use, and AuxK raised the dead fraction ` +
-              `(tied: ${f(table[ci('tied+auxk')].dead)} with, ${f(table[ci('tied')].dead)} without)`,
+              `to represent; tied init reconstructed better (FVU ${sigInterval(table[ci('tied+auxk')].fvu)} against ` +
+              `${sigInterval(table[ci('independent')].fvu)}) with fewer latents in use, and AuxK raised the dead fraction ` +
+              `(tied: ${sigInterval(table[ci('tied+auxk')].dead)} with, ${sigInterval(table[ci('tied')].dead)} without)`,
           });
         } else {
           reproduction.push({
@@ -326,7 +326,7 @@ export const deadLatents: Study = {
             comparisonLabel: 'independent init',
             baseline: meanInterval(untrained(untrainedFvu, ci('tied+auxk'))),
             expect: { relation: 'less', than: 'comparison' },
-            reason: `measured: tied ${f(table[ci('tied+auxk')].fvu)}, independent ${f(table[ci('independent+auxk')].fvu)}`,
+            reason: `measured: tied ${sigInterval(table[ci('tied+auxk')].fvu)}, independent ${sigInterval(table[ci('independent+auxk')].fvu)}`,
           });
         }
         summaryParts.push(
@@ -335,7 +335,10 @@ export const deadLatents: Study = {
           '',
           '| condition | dead (held-out) | dead untrained | FVU | encoder-decoder cosine |',
           '|---|---|---|---|---|',
-          ...table.map((r) => `| ${r.id} | ${f(r.dead)} | ${f(r.untrainedDead)} | ${f(r.fvu)} | ${f(r.cos)} |`),
+          ...table.map(
+            (r) =>
+              `| ${r.id} | ${sigInterval(r.dead)} | ${sigInterval(r.untrainedDead)} | ${sigInterval(r.fvu)} | ${sigInterval(r.cos)} |`,
+          ),
           '',
           `Relative change of the seed-mean FVU over the last 20% of training: ${ids
             .map((id) => `${id} ${sig(plateau.fvu[id])}`)

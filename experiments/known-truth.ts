@@ -28,7 +28,7 @@ import {
 import { decoderDirections } from '../src/sae/eval/latent-rows';
 import { seedStability } from '../src/sae/eval/stability';
 import { type KnownTruthMetrics, evaluateKnownTruth } from '../src/sae/eval/truth';
-import { heldOutTruth, mean, sig } from './common';
+import { heldOutTruth, mean, sig, sigInterval } from './common';
 import type { Study, StudyContext } from './study';
 
 /** The architectures, in report order: [registry name, label]. */
@@ -436,7 +436,6 @@ export const knownTruth: Study = {
       ),
     };
 
-    const fmt = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
     const summary = [
       `SynthSAEBench generator, ${bench.numFeatures} features in d = ${bench.dim} (true L0 ${sig(trueL0)}); n = ${n}, ` +
         `k = ${k} (the controlled architectures steered to L0 ${k}, frozen for the last 20%); ${seeds.length} seeds per ` +
@@ -447,8 +446,8 @@ export const knownTruth: Study = {
       '|---|---|---|---|---|---|---|---|',
       ...ARCHITECTURES.map(
         (_, j) =>
-          `| ${labels[j]} | ${sig(mean(at(j, 'saeL0')))} | ${fmt(interval(j, 'f1'))} | ${fmt(interval(j, 'mcc'))} | ` +
-          `${fmt(interval(j, 'uniqueness'))} | ${fmt(interval(j, 'explainedVariance'))} | ${sig(100 * plateau[j], 2)}% | ` +
+          `| ${labels[j]} | ${sig(mean(at(j, 'saeL0')))} | ${sigInterval(interval(j, 'f1'))} | ${sigInterval(interval(j, 'mcc'))} | ` +
+          `${sigInterval(interval(j, 'uniqueness'))} | ${sigInterval(interval(j, 'explainedVariance'))} | ${sig(100 * plateau[j], 2)}% | ` +
           `${sig(mean(stability[j]))} |`,
       ),
       '',
@@ -459,8 +458,8 @@ export const knownTruth: Study = {
       ...ARCHITECTURES.map((_, j) => {
         const b = baselines[j].metrics;
         return (
-          `| ${labels[j]} | ${sig(b.saeL0.mean)} | ${fmt(b.f1)} | ${fmt(b.mcc)} | ${fmt(b.uniqueness)} | ` +
-          `${fmt(b.explainedVariance)} | ${sig(mean(randomStability[j]))} |`
+          `| ${labels[j]} | ${sig(b.saeL0.mean)} | ${sigInterval(b.f1)} | ${sigInterval(b.mcc)} | ${sigInterval(b.uniqueness)} | ` +
+          `${sigInterval(b.explainedVariance)} | ${sig(mean(randomStability[j]))} |`
         );
       }),
       '',

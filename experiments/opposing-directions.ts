@@ -26,6 +26,7 @@ import {
   seedMeans,
   sig,
   trainStackWithCurves,
+  sigInterval,
 } from './common';
 import type { Study } from './study';
 
@@ -255,7 +256,6 @@ export const opposingDirections: Study = {
           `| ${p.i} / ${p.j} | ${sig(p.cos)} | ${sig(p.firesA)} / ${sig(p.firesB)} | ${sig(p.both)} | ` +
           `${p.topA.join(' ') || '(silent)'} | ${p.topB.join(' ') || '(silent)'} |`,
       );
-      const f = (m: { mean: number; lo: number; hi: number }) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
       const summary = [
         `${seeds.length} TopK SAEs (n = ${n}, k = ${k}, seeds ${seeds.join(', ')}) trained as one stack on the ` +
           `character model's residual stream (D = ${D}): ${steps} steps of ${batchSize} ` +
@@ -266,7 +266,7 @@ export const opposingDirections: Study = {
         '|---|---|---|---|',
         ...OPPOSING_THRESHOLDS.map(
           (t, a) =>
-            `| < -${t} | ${f(meanInterval(finalOf(t)))} | ${f(meanInterval(untrainedOf(t)))} | ${sig(expectedFraction[a])} |`,
+            `| < -${t} | ${sigInterval(meanInterval(finalOf(t)))} | ${sigInterval(meanInterval(untrainedOf(t)))} | ${sig(expectedFraction[a])} |`,
         ),
         '',
         `Gao et al. report 286 (< -0.9) and 1,314 (< -0.7) of 262,144 latents (0.11% and 0.50%) for k = 256 on GPT-4; ` +

@@ -24,6 +24,7 @@ import {
   sig,
   stackIndex,
   trainStackWithCurves,
+  sigInterval,
 } from './common';
 import type { Study } from './study';
 
@@ -201,7 +202,6 @@ export const progressive: Study = {
         },
       ];
 
-      const f = (m: { mean: number; lo: number; hi: number }) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
       const numbers = {
         nLatents: n,
         k,
@@ -232,11 +232,12 @@ export const progressive: Study = {
         `| k' | Multi-TopK (k = ${k}) | TopK (k = ${k}) | TopK trained at k' |`,
         '|---|---|---|---|',
         ...reads.map(
-          (kr, i) => `| ${kr} | ${f(stat(multiFvu[i]))} | ${f(stat(plainFvu[i]))} | ${f(stat(dedicatedFvu[i]))} |`,
+          (kr, i) =>
+            `| ${kr} | ${sigInterval(stat(multiFvu[i]))} | ${sigInterval(stat(plainFvu[i]))} | ${sigInterval(stat(dedicatedFvu[i]))} |`,
         ),
         '',
-        `Inputs whose (k+1)-th pre-activation is positive: TopK ${f(stat(final('nextPositive', TOPK)))} after training, ` +
-          `${f(stat(first('nextPositive', TOPK)))} untrained; Multi-TopK ${f(stat(final('nextPositive', MULTI)))}.`,
+        `Inputs whose (k+1)-th pre-activation is positive: TopK ${sigInterval(stat(final('nextPositive', TOPK)))} after training, ` +
+          `${sigInterval(stat(first('nextPositive', TOPK)))} untrained; Multi-TopK ${sigInterval(stat(final('nextPositive', MULTI)))}.`,
         '',
         `Relative change of the seed-mean FVU at k over the last 20% of training: Multi-TopK ` +
           `${sig(numbers.plateauRelativeChange.multiTopKFvuAtK)}, TopK ${sig(numbers.plateauRelativeChange.topkFvuAtK)}.`,

@@ -21,6 +21,7 @@ import {
   sig,
   trainInLockstep,
   untrainedSae,
+  sigInterval,
 } from './common';
 import type { Study } from './study';
 
@@ -205,7 +206,6 @@ export const shuffling: Study = {
       },
     ];
 
-    const fmt = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
     const summary = [
       `TopK SAEs (n = ${n}, k = ${k}, ${seeds.length} seeds, lr ${sig(lr)}) on the character model's residual stream ` +
         `(D = ${D}, ${train.length} training characters), ${steps} steps of ${batchSize}, in text order or through a ` +
@@ -214,10 +214,10 @@ export const shuffling: Study = {
       '',
       '| order | tokens to FVU target | final held-out FVU |',
       '|---|---|---|',
-      ...SHUFFLING_ORDERS.map((o) => `| ${o} | ${fmt(at.tokens[o])} | ${fmt(at.final[o])} |`),
-      `| untrained | never | ${fmt(at.untrained)} |`,
+      ...SHUFFLING_ORDERS.map((o) => `| ${o} | ${sigInterval(at.tokens[o])} | ${sigInterval(at.final[o])} |`),
+      `| untrained | never | ${sigInterval(at.untrained)} |`,
       '',
-      `Target FVU ${sig(target)} (5% above the worst final). Tokens sequential / shuffled per seed: ${fmt(at.ratio)}.`,
+      `Target FVU ${sig(target)} (5% above the worst final). Tokens sequential / shuffled per seed: ${sigInterval(at.ratio)}.`,
       'The seeds vary the initialisation; both orders read the same rows, and the buffer uses one shuffling seed.',
     ].join('\n');
     return { summary, numbers, reproduction };

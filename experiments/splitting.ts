@@ -10,7 +10,7 @@
  * model's residual stream. The shares are read at checkpoints (against samples seen).
  */
 import { type SPLIT_KINDS, bestParents, classifySplits, type Decoder } from '../src/analysis/splitting';
-import { type MeanInterval, meanInterval } from '../src/analysis/stats';
+import { meanInterval } from '../src/analysis/stats';
 import type { ReproductionRow } from '../src/analysis/reproduction';
 import { SynthBench } from '../src/data/synth-bench';
 import type { ActivationSource } from '../src/data/source';
@@ -22,9 +22,9 @@ import {
   intervalSeries,
   absoluteChangeLast20,
   shuffledRows,
-  sig,
   trainInLockstep,
   untrainedSae,
+  sigInterval,
 } from './common';
 import type { Study, StudyContext } from './study';
 
@@ -284,15 +284,14 @@ export const splitting: Study = {
       };
     });
 
-    const fmt = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
-    const kindInterval = (f: Fractions[], kind: keyof Fractions) => fmt(meanInterval(f.map((x) => x[kind])));
+    const kindInterval = (f: Fractions[], kind: keyof Fractions) => sigInterval(meanInterval(f.map((x) => x[kind])));
     const table = (r: SettingResult) => [
       '| width step | match | split | new | match + split | untrained match + split |',
       '|---|---|---|---|---|---|',
       ...r.final.map(
         (f, l) =>
           `| ${r.widths[l]} -> ${r.widths[l + 1]} | ${kindInterval(f, 'match')} | ${kindInterval(f, 'split')} | ` +
-          `${kindInterval(f, 'new')} | ${fmt(shareOf(f))} | ${fmt(shareOf(r.untrained[l]))} |`,
+          `${kindInterval(f, 'new')} | ${sigInterval(shareOf(f))} | ${sigInterval(shareOf(r.untrained[l]))} |`,
       ),
     ];
     const truthLines = synth.truthMatch
@@ -302,7 +301,7 @@ export const splitting: Study = {
             synth.widths
               .map(
                 (n, w) =>
-                  `n = ${n}: ${fmt(meanInterval(synth.truthMatch!.trained[w]))} / ${fmt(meanInterval(synth.truthMatch!.untrained[w]))}`,
+                  `n = ${n}: ${sigInterval(meanInterval(synth.truthMatch!.trained[w]))} / ${sigInterval(meanInterval(synth.truthMatch!.untrained[w]))}`,
               )
               .join('; ') +
             '.',

@@ -31,6 +31,7 @@ import {
   sig,
   trainInLockstep,
   untrainedSae,
+  sigInterval,
 } from './common';
 import type { Study, StudyContext } from './study';
 
@@ -332,7 +333,6 @@ export const thresholdGradientsExperiment: Study = {
       },
     ];
 
-    const fmt = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
     const summary = [
       `JumpReLU SAEs (n = ${n}, bandwidth 0.05, theta stored directly, theta_0 = 0.01) on the character model's ` +
         `residual stream (D = ${D}), one stack of ${lambdas.length} coefficients x ${seeds.length} seeds on the same ` +
@@ -342,11 +342,11 @@ export const thresholdGradientsExperiment: Study = {
       '|---|---|---|---|---|---|',
       ...lambdas.map(
         (l, li) =>
-          `| ${l} | ${fmt(finalOf(long.l0[li]))} | ${fmt(finalOf(long.fvu[li]))} | ${fmt(finalOf(short.l0[li]))} | ` +
+          `| ${l} | ${sigInterval(finalOf(long.l0[li]))} | ${sigInterval(finalOf(long.fvu[li]))} | ${sigInterval(finalOf(short.l0[li]))} | ` +
           `${sig(mean(long.maxThreshold[li].map((c) => c[c.length - 1])))} | ` +
           `${sig(long.ceiling[long.ceiling.length - 1])} / ${sig(short.ceiling[short.ceiling.length - 1])} |`,
       ),
-      `| untrained | ${fmt(meanInterval(untrainedL0))} | ${fmt(meanInterval(untrainedFvu))} | | 0.01 | |`,
+      `| untrained | ${sigInterval(meanInterval(untrainedL0))} | ${sigInterval(meanInterval(untrainedFvu))} | | 0.01 | |`,
       '',
       `Relative change of the mean L0 over the last 20% of the long run: ${plateau.map((p, li) => `lambda ${lambdas[li]}: ${sig(p, 2)}`).join(', ')}.`,
       '',

@@ -33,6 +33,7 @@ import {
   sig,
   stackIndex,
   trainStackWithCurves,
+  sigInterval,
 } from './common';
 import type { Numbers } from './report';
 import type { Study } from './study';
@@ -198,7 +199,6 @@ export const transcoderInit: Study = {
       seeds,
     };
     const [TIED, INDEPENDENT] = [0, 1];
-    const f = (m: MeanInterval) => `${sig(m.mean)} [${sig(m.lo)}, ${sig(m.hi)}]`;
     const reproduction: ReproductionRow[] = [
       {
         claim: 'Tied init leaves fewer dead latents than independent init, carried over to transcoders',
@@ -212,7 +212,7 @@ export const transcoderInit: Study = {
         comparisonLabel: 'independent init',
         baseline: untrained('shuffled', TIED, 'dead'),
         expect: { relation: 'less', than: 'comparison' },
-        reason: `measured after ${samples[last].toLocaleString('en-US')} pairs: tied ${f(final('shuffled', TIED, 'dead'))}, independent ${f(final('shuffled', INDEPENDENT, 'dead'))}`,
+        reason: `measured after ${samples[last].toLocaleString('en-US')} pairs: tied ${sigInterval(final('shuffled', TIED, 'dead'))}, independent ${sigInterval(final('shuffled', INDEPENDENT, 'dead'))}`,
       },
       {
         claim: 'Shuffled training pairs recover more loss than pairs in text order, for transcoders',
@@ -226,7 +226,7 @@ export const transcoderInit: Study = {
         comparisonLabel: 'text order',
         baseline: untrained('shuffled', TIED, 'recovered'),
         expect: { relation: 'greater', than: 'comparison' },
-        reason: `measured after ${samples[last].toLocaleString('en-US')} pairs: shuffled ${f(final('shuffled', TIED, 'recovered'))}, text order ${f(final('text-order', TIED, 'recovered'))}`,
+        reason: `measured after ${samples[last].toLocaleString('en-US')} pairs: shuffled ${sigInterval(final('shuffled', TIED, 'recovered'))}, text order ${sigInterval(final('text-order', TIED, 'recovered'))}`,
       },
     ];
 
@@ -241,9 +241,9 @@ export const transcoderInit: Study = {
       '|---|---|---|---|---|---|---|',
       ...conditions.map(
         (c) =>
-          `| ${c.id} | ${f(final(c.order, c.ii, 'recovered'))} | ${f(untrained(c.order, c.ii, 'recovered'))} | ` +
-          `${f(final(c.order, c.ii, 'fvu'))} | ${f(untrained(c.order, c.ii, 'fvu'))} | ` +
-          `${f(final(c.order, c.ii, 'dead'))} | ${f(untrained(c.order, c.ii, 'dead'))} |`,
+          `| ${c.id} | ${sigInterval(final(c.order, c.ii, 'recovered'))} | ${sigInterval(untrained(c.order, c.ii, 'recovered'))} | ` +
+          `${sigInterval(final(c.order, c.ii, 'fvu'))} | ${sigInterval(untrained(c.order, c.ii, 'fvu'))} | ` +
+          `${sigInterval(final(c.order, c.ii, 'dead'))} | ${sigInterval(untrained(c.order, c.ii, 'dead'))} |`,
       ),
       '',
       `Relative change of the seed-mean loss recovered over the last 20% of training: ${conditions
