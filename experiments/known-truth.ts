@@ -49,6 +49,9 @@ type Arch = (typeof ARCHITECTURES)[number][0];
  * of the full setting brought ReLU+L1 and Gated to L0 ~5 within ~500 steps and JumpReLU (whose
  * threshold moves ~lr per step) to ~7 by 600, smoothly; rate 0.1 from 1e-2 took ReLU+L1 and Gated
  * below the target (4.6 and 4.2 at step 400) while JumpReLU's coefficient kept climbing (15 at L0 ~10).
+ * Over the full 10M samples ReLU+L1 and Gated held L0 ~4.5-5, but JumpReLU did not: its thresholds lag
+ * the coefficient, L0 sat at 2-3 while the coefficient fell ~2000x, then overshot to 19.7 after the
+ * freeze (docs/results.md). The verdict rule marks its comparisons as not at matched L0.
  */
 const START_COEFFICIENT: Partial<Record<Arch, Record<string, number>>> = {
   'relu-l1': { l1Coefficient: 0.1 },
@@ -57,7 +60,7 @@ const START_COEFFICIENT: Partial<Record<Arch, Record<string, number>>> = {
 };
 
 /** Points of training where every SAE is scored, as fractions of the run (0.8: where the controller freezes). */
-const FRACTIONS = [1 / 8, 1 / 4, 1 / 2, 0.8, 1];
+const FRACTIONS = [1 / 64, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 0.8, 1];
 
 const METRICS = ['f1', 'mcc', 'uniqueness', 'explainedVariance', 'saeL0'] as const;
 type Metric = (typeof METRICS)[number];
@@ -85,8 +88,9 @@ function settings(quick: boolean) {
     : {
         bench: {},
         seeds: 3,
-        // 1,638,400 samples: what fits ~30 min on the 2-core machine (10M would take 1.5-3 h; README, Experiments)
-        steps: 1600,
+        // 10,000,384 samples (issue #22 asks for >= 10M at d = 64). On the 2-core machine this takes
+        // about an hour, twice the ~30 min of the other studies; docs/results.md gives the wall time.
+        steps: 9766,
         batchSize: 1024,
         logEvery: 10,
         heldOut: 8192,
@@ -280,8 +284,11 @@ export const knownTruth: Study = {
       lr: `${sig(lr)} (2e-4 / sqrt(n / 2^14))`,
       seeds,
     };
-    const l0s = (...as: Arch[]) =>
-      `held-out L0: ${as.map((a) => `${labels[idx(a)]} ${sig(mean(at(idx(a), 'saeL0')))}`).join(', ')}`;
+    const l0Of = (a: Arch) => mean(at(idx(a), 'saeL0'));
+    const l0s = (...as: Arch[]) => `held-out L0: ${as.map((a) => `${labels[idx(a)]} ${sig(l0Of(a))}`).join(', ')}`;
+    // Every comparison of two architectures here is meant at one L0 (the controller's target, k):
+    // the verdict rule refuses one whose arms ended further apart (src/analysis/reproduction.ts).
+    const matchedL0 = (a: Arch, b: Arch) => ({ ours: l0Of(a), comparison: l0Of(b) });
     const compare = (
       claim: string,
       source: string,
@@ -305,6 +312,7 @@ export const knownTruth: Study = {
         comparisonLabel: labels[idx(b)],
         baseline: metric === 'fvu' ? complement(bl) : bl,
         expect: { relation, than: 'comparison' },
+        l0: matchedL0(a, b),
         reason: `measured at ${samplesSeen[last].toLocaleString('en-US')} samples (${l0s(a, b)})`,
         note: l0s(a, b),
       };
@@ -400,6 +408,7 @@ export const knownTruth: Study = {
         comparisonLabel: 'ReLU+L1',
         baseline: meanInterval(randomStability[idx('topk')]),
         expect: { relation: 'less', than: 'comparison' },
+        l0: matchedL0('topk', 'relu-l1'),
         reason: `measured at ${samplesSeen[last].toLocaleString('en-US')} samples (${l0s('topk', 'relu-l1')})`,
         note: `one value per pair of seeds (${pairs(seeds.length).length} pairs of ${seeds.length} seeds: not independent)`,
       },

@@ -6,6 +6,8 @@
  * the /experiments page render the same cells (`reproductionCells`).
  *
  * The verdict rule, in order:
+ * 0. inconclusive when the claim compares two arms at matched L0 and their held-out L0s differ by
+ *    more than `MATCHED_L0_TOLERANCE` (the comparison is not the one the claim is about);
  * 1. inconclusive when our interval overlaps the untrained baseline's (the metric does not yet
  *    separate the trained SAE from its initialisation);
  * 2. inconclusive when the claim compares two arms and their intervals overlap;
@@ -55,6 +57,11 @@ export interface ReproductionRow {
   /** The untrained (random-decoder) baseline of the same metric, or null where none exists (say why in `note`). */
   baseline: MeanInterval | null;
   expect: ReproductionExpectation;
+  /**
+   * For a claim at matched L0: the held-out L0 (mean over seeds) of our arm and of the comparison
+   * arm. Rule 0 reads it.
+   */
+  l0?: { ours: number; comparison: number };
   /** The measured reason, required when the verdict is 'not reproduced'. */
   reason?: string;
   /** Anything else a reader needs (e.g. why there is no baseline). */
@@ -65,6 +72,9 @@ export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
 
 /** Least seeds behind an interval in the table. */
 export const MIN_SEEDS = 3;
+
+/** Two arms are at matched L0 when their L0s differ by at most this fraction of the smaller one. */
+export const MATCHED_L0_TOLERANCE = 0.2;
 
 const overlaps = (a: MeanInterval, b: MeanInterval) => a.lo <= b.hi && b.lo <= a.hi;
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
@@ -85,12 +95,28 @@ export function checkRow(row: ReproductionRow, at = 'row'): void {
     throw new InputError(`${at}.baseline`, 'is missing, and the expectation compares against it');
   if (row.baseline === null && !row.note?.trim())
     throw new InputError(`${at}.note`, 'must say why the row has no untrained baseline');
+  if (row.l0) {
+    if (!row.comparison) throw new InputError(`${at}.l0`, 'compares L0s, and the row has no comparison arm');
+    for (const arm of ['ours', 'comparison'] as const)
+      if (!(row.l0[arm] > 0 && Number.isFinite(row.l0[arm])))
+        throw new InputError(`${at}.l0.${arm}`, `must be a finite L0 > 0, got ${row.l0[arm]}`);
+  }
 }
 
 /** The verdict of `row` by the rule above, with the reason shown beside it. */
 export function verdictOf(row: ReproductionRow): { verdict: Verdict; reason: string } {
   checkRow(row);
   const { ours, baseline, comparison } = row;
+  if (row.l0) {
+    const [a, b] = [row.l0.ours, row.l0.comparison];
+    if (Math.abs(a - b) > MATCHED_L0_TOLERANCE * Math.min(a, b))
+      return {
+        verdict: 'inconclusive',
+        reason:
+          `not at matched L0: held-out L0 ${fmt(a)} against ${row.comparisonLabel ?? 'the comparison'}'s ` +
+          `${fmt(b)}, more than ${100 * MATCHED_L0_TOLERANCE}% apart`,
+      };
+  }
   if (baseline && overlaps(ours, baseline))
     return { verdict: 'inconclusive', reason: `our interval overlaps the untrained baseline ${interval(baseline)}` };
   if (comparison && overlaps(ours, comparison))

@@ -61,6 +61,24 @@ test('the verdict rule: baseline overlap, then arm overlap, then the claimed dir
   expect(above([0.5, 0.52, 0.54], 0.6)).toBe('not reproduced');
 });
 
+test('a claim at matched L0 whose arms ran at L0s more than 20% apart is inconclusive, whatever the intervals say', () => {
+  // Within 20% of the smaller L0 (4.55 against 5: 9.9%): the rule reads the intervals as before.
+  expect(verdictOf(row({ l0: { ours: 4.55, comparison: 5 } })).verdict).toBe('reproduced');
+  expect(verdictOf(row({ l0: { ours: 6, comparison: 5 } })).verdict).toBe('reproduced'); // exactly 20%
+  // 19.7 against 5: separated intervals, but not the comparison the claim is about.
+  const unmatched = verdictOf(row({ l0: { ours: 19.7, comparison: 5 } }));
+  expect(unmatched.verdict).toBe('inconclusive');
+  expect(unmatched.reason).toBe("not at matched L0: held-out L0 19.7 against untied's 5, more than 20% apart");
+  expect(verdictOf(row({ l0: { ours: 5, comparison: 6.01 } })).verdict).toBe('inconclusive');
+  expect(() => checkRow(row({ l0: { ours: 0, comparison: 5 } }))).toThrow(
+    /^row\.l0\.ours: must be a finite L0 > 0, got 0/,
+  );
+  expect(() => checkRow(row({ l0: { ours: 5, comparison: Number.NaN } }))).toThrow(/l0\.comparison/);
+  expect(() =>
+    checkRow(row({ comparison: undefined, expect: { relation: 'less', than: 0.5 }, l0: { ours: 5, comparison: 5 } })),
+  ).toThrow(/^row\.l0: compares L0s, and the row has no comparison arm/);
+});
+
 test('rows the table cannot show honestly are refused by name', () => {
   expect(() => checkRow(row({ ours: iv([0.1, 0.2]), setting: { ...row().setting, seeds: [0, 1] } }))).toThrow(
     /at least 3 seeds/,
