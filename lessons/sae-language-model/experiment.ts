@@ -2,8 +2,9 @@
  * Lesson 9's experiment, shared by the page (in its training worker) and the Node script: the
  * shipped character transformer (src/data/lm, 2 blocks of width 128) reads its training text,
  * and a TopK SAE (Gao et al. 2024, arXiv:2406.04093) trains live on its residual stream after
- * block 1, streamed: every step runs the model on a few random windows of text and feeds the
- * SAE their activations (as SAE training on a language model does, with a buffer of one batch).
+ * block 1, streamed (as SAE training on a language model does): the model reads 64 random
+ * windows of text at a time (src/data/block-source.ts) and each step feeds the SAE the
+ * activations of 8 of them.
  *
  * Probes, on held-out text (the same characters every time): splicing (the model's loss with the
  * residual replaced by the SAE's reconstruction, zero-ablated, and the fraction of loss recovered;
@@ -23,6 +24,7 @@ import { ConfigError, InputError, checkInt, checkNumber } from '../../src/base/e
 import type { Rng } from '../../src/core/random';
 import type { StepResult } from '../../src/core/train';
 import type { CharLm } from '../../src/data/lm/char-lm';
+import { BlockSource } from '../../src/data/block-source';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
@@ -37,8 +39,10 @@ import { generateSteered } from '../../src/sae/eval/steering';
 export const LM = {
   /** Residual stream after this many blocks (of 2): between the two blocks. */
   layer: 1,
-  /** Windows of T = 64 characters the model reads per training step. */
+  /** Windows of T = 64 characters whose activations make one training batch. */
   windowsPerStep: 8,
+  /** Windows the model reads per run (8 batches): its fixed per-op cost paid once for 8 steps. */
+  windowsPerRefill: 64,
   /** Each window keeps positions with at least this many characters before them (as CharLmActivations). */
   minContext: 16,
   /** Windows whose activations set b_dec and the input scale before the first step. */
@@ -211,16 +215,16 @@ export default defineExperiment({
     const T = model.config.contextLength;
     const D = model.dModel;
     const rowsPerStep = LM.windowsPerStep * (T - LM.minContext);
-    // The trainer reads the batch this run has just computed from the model.
-    let pending: Float32Array = new Float32Array(0);
-    const stream = {
-      dim: D,
-      nextBatch(b: number): Float32Array {
-        if (pending.length !== b * D)
-          throw new InputError('batchSize', `expected ${pending.length / D} rows, got ${b}`);
-        return pending;
-      },
-    };
+    // The trainer reads rows the model computed ahead, LM.windowsPerRefill windows at a time.
+    const stream = new BlockSource(D, async () => ({
+      inputs: await windowActivations(
+        model,
+        randomWindows(trainTokens, LM.windowsPerRefill, T, ctx.rng),
+        LM.windowsPerRefill,
+        LM.layer,
+        LM.minContext,
+      ),
+    }));
     let builtSae: TopKSae | null = null;
     let builtTrainer: SaeTrainer | null = null;
     try {
@@ -232,13 +236,7 @@ export default defineExperiment({
         normalizeInput: true,
         initSamples: LM.initWindows * (T - LM.minContext),
       });
-      pending = await windowActivations(
-        model,
-        randomWindows(trainTokens, LM.initWindows, T, ctx.rng),
-        LM.initWindows,
-        LM.layer,
-        LM.minContext,
-      );
+      await stream.fill(LM.initWindows * (T - LM.minContext));
       await builtTrainer.initialise();
     } catch (e) {
       // Nothing is left allocated when building fails.
@@ -267,13 +265,7 @@ export default defineExperiment({
       },
 
       async oneStep(i) {
-        pending = await windowActivations(
-          model,
-          randomWindows(trainTokens, LM.windowsPerStep, T, ctx.rng),
-          LM.windowsPerStep,
-          LM.layer,
-          LM.minContext,
-        );
+        await stream.fill(rowsPerStep);
         const out = await trainer.step();
         step = i + 1;
         return out;

@@ -17,8 +17,10 @@ import { SPLIT_KINDS, bestParents, classifySplits } from '../../src/analysis/spl
 import { writeChartPng } from '../../src/charts/node';
 import { CHART_COLORS, type ChartSpec } from '../../src/charts/spec';
 import { Rng } from '../../src/core/random';
+import { BlockSource } from '../../src/data/block-source';
 import { CharLmActivations } from '../../src/data/lm/activations';
 import { CharVocab } from '../../src/data/lm/vocab';
+import { teeSource } from '../../src/data/source';
 import { NODE_DATA, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { SaeTrainer, type TopKSae, createSae } from '../../src/sae';
 import { type ContextExample, DashboardCollector } from '../../src/sae/eval/dashboards';
@@ -157,8 +159,13 @@ export async function splitting(
   const D = model.dModel;
   const rowsPerStep = LM.windowsPerStep * (T - LM.minContext);
   const rng = new Rng(seed + 7);
-  let pending: Float32Array = new Float32Array(0);
-  const stream = { dim: D, nextBatch: () => pending };
+  // Every width reads the same batches: one model run per step, tee'd to the trainers.
+  const stream = new BlockSource(D, async () => {
+    const W = LM.windowsPerStep;
+    const starts = Int32Array.from({ length: W }, () => rng.int(trainTokens.length - T));
+    return { inputs: await windowActivations(model, windowIds(trainTokens, starts, T, 0), W, LM.layer, LM.minContext) };
+  });
+  const streams = teeSource(stream, SPLITTING.widths.length);
   const saes: TopKSae[] = [];
   const trainers: SaeTrainer[] = [];
   const out: Record<string, number> = {};
@@ -168,7 +175,7 @@ export async function splitting(
       const sae = createSae({ architecture: 'topk', dIn: D, nLatents: n, k: SPLITTING.k, seed: seed * 16 + w + 1 });
       saes.push(sae);
       trainers.push(
-        new SaeTrainer(sae, stream, {
+        new SaeTrainer(sae, streams[w], {
           steps,
           batchSize: rowsPerStep,
           lr: LM.lr,
@@ -177,14 +184,10 @@ export async function splitting(
         }),
       );
     }
-    const batch = async (W: number) => {
-      const starts = Int32Array.from({ length: W }, () => rng.int(trainTokens.length - T));
-      pending = await windowActivations(model, windowIds(trainTokens, starts, T, 0), W, LM.layer, LM.minContext);
-    };
-    await batch(LM.initWindows);
+    await stream.fill(LM.initWindows * (T - LM.minContext));
     for (const t of trainers) await t.initialise();
     for (let i = 0; i < steps; i++) {
-      await batch(LM.windowsPerStep);
+      await stream.fill(rowsPerStep);
       for (const t of trainers) {
         const res = await t.step();
         for (const v of Object.values(res)) if (typeof v !== 'number') v.dispose();

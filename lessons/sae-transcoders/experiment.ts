@@ -1,9 +1,10 @@
 /**
  * Lesson 10's experiment, shared by the page (in its training worker) and the Node script: a
  * TopK transcoder (Dunefsky, Chlenski & Nanda 2024, arXiv:2406.11944; src/sae/transcoder.ts)
- * trains live on the MLP of the shipped character model's second block. Every step runs the
- * model on a few random windows of the training text and feeds the transcoder the MLP's
- * (input, output) pairs at every position: x = LN2(x_1'), y = MLP(x).
+ * trains live on the MLP of the shipped character model's second block. The model reads 64
+ * random windows of the training text at a time (src/data/block-source.ts) and each step feeds
+ * the transcoder the MLP's (input, output) pairs at every position of 8 of them: x = LN2(x_1'),
+ * y = MLP(x).
  *
  * Probes, on held-out text (the same characters every time): the transcoder spliced in place of
  * the MLP (src/sae/eval/splice-mlp.ts): the model's loss as trained, with the MLP replaced by the
@@ -14,12 +15,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChartSpec } from '../../src/charts/spec';
 import { CHART_COLORS } from '../../src/charts/spec';
-import { ConfigError, InputError } from '../../src/base/errors';
+import { ConfigError } from '../../src/base/errors';
 import type { Rng } from '../../src/core/random';
 import type { StepResult } from '../../src/core/train';
+import { BlockSource } from '../../src/data/block-source';
 import { type CharLm, windowIds } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';
-import type { PairedActivationSource } from '../../src/data/source';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
 import { spliceLossChart } from '../../src/lesson/splice-figures';
@@ -32,8 +33,10 @@ import type { TopKTranscoder } from '../../src/sae/transcoder';
 export const TC = {
   /** The block (of 2, counting from 0) whose MLP the transcoder learns: the second. */
   block: 1,
-  /** Windows of T = 64 characters the model reads per training step (every position kept). */
+  /** Windows of T = 64 characters whose pairs make one training batch (every position kept). */
   windowsPerStep: 8,
+  /** Windows the model reads per run (8 batches): its fixed per-op cost paid once for 8 steps. */
+  windowsPerRefill: 64,
   /** Windows whose pairs set b_dec and the input scale before the first step. */
   initWindows: 32,
   /** Held-out characters of every splice evaluation (64 windows of 64). */
@@ -143,22 +146,10 @@ export default defineExperiment({
     const T = model.config.contextLength;
     const D = model.dModel;
     const rowsPerStep = TC.windowsPerStep * T;
-    // The trainer reads the pairs this run has just computed from the model.
-    let pending: { inputs: Float32Array; targets: Float32Array } = {
-      inputs: new Float32Array(0),
-      targets: new Float32Array(0),
-    };
-    const stream: PairedActivationSource = {
-      dim: D,
-      nextPairs(b: number) {
-        if (pending.inputs.length !== b * D)
-          throw new InputError('batchSize', `expected ${pending.inputs.length / D} rows, got ${b}`);
-        return pending;
-      },
-      nextBatch(b: number) {
-        return this.nextPairs(b).inputs;
-      },
-    };
+    // The trainer reads pairs the model computed ahead, TC.windowsPerRefill windows at a time.
+    const stream = new BlockSource(D, () =>
+      mlpPairsOfWindows(model, trainTokens, TC.windowsPerRefill, TC.block, ctx.rng),
+    );
     let built: TopKTranscoder | null = null;
     let builtTrainer: SaeTrainer | null = null;
     let meanOutput: Float32Array;
@@ -172,7 +163,7 @@ export default defineExperiment({
         normalizeInput: true,
         initSamples: TC.initWindows * T,
       });
-      pending = await mlpPairsOfWindows(model, trainTokens, TC.initWindows, TC.block, ctx.rng);
+      await stream.fill(TC.initWindows * T);
       await builtTrainer.initialise();
       // The mean-ablation vector is the clean model's: computed once, not at every probe.
       meanOutput = await meanMlpOutput(model, heldOutTokens, spliceWindows(heldOutTokens, T, TC.spliceChars), TC.block);
@@ -200,7 +191,7 @@ export default defineExperiment({
       },
 
       async oneStep(i) {
-        pending = await mlpPairsOfWindows(model, trainTokens, TC.windowsPerStep, TC.block, ctx.rng);
+        await stream.fill(rowsPerStep);
         const out = await trainer.step();
         step = i + 1;
         return out;

@@ -13,4 +13,6 @@ export * from './synth-bench-v1';
 export * from './synth-bench-presets';
 /** The activation mixing buffer (shuffled or sequential), itself an ActivationSource. */
 export * from './buffer';
+/** Rows a model computes asynchronously a block at a time (many text windows), served in batches. */
+export * from './block-source';
 export * from './lm';
