@@ -161,7 +161,8 @@ export interface StackCurves {
  * one source with a progress bar, and calls `measure` before the first step and every
  * `measureEvery` steps (and after the last): the metric against samples seen (issue 22, rule 2).
  * `measure` reads the trainer (its SAEs, dead sets, inputs seen) and returns, per metric name, one
- * value per member. The trainer is freed; the SAEs are not.
+ * value per member. The dead set is refreshed every `measureEvery` steps unless `logEvery` says
+ * otherwise. The trainer is freed; the SAEs are not.
  */
 export async function trainStackWithCurves(
   ctx: StudyContext,
@@ -172,35 +173,23 @@ export async function trainStackWithCurves(
   measure: (trainer: SaeTrainer) => Promise<Record<string, number[]>>,
 ): Promise<StackCurves> {
   const { measureEvery, ...trainConfig } = config;
+  const every = checkInt('measureEvery', measureEvery, 1);
   const out: StackCurves = { samples: [], curves: {} };
-  const record = async (samplesSeen: number) => {
-    const values = await measure(trainer);
-    out.samples.push(samplesSeen);
-    for (const [name, perMember] of Object.entries(values)) {
-      out.curves[name] ??= saes.map(() => []);
-      perMember.forEach((v, i) => out.curves[name][i].push(v));
-    }
-  };
-  const logEvery = trainConfig.logEvery ?? measureEvery;
-  const trainer: SaeTrainer = new SaeTrainer(saes, source, {
-    ...trainConfig,
-    logEvery,
-    callbacks: ([ctx.progress(label, trainConfig.steps)] as TrainCallbacks[]).concat(
-      {
-        onLog: async (step) => {
-          if ((step + 1) % measureEvery === 0 || step === trainConfig.steps - 1) await record(trainer.inputsSeen);
-        },
-      },
-      trainConfig.callbacks ?? [],
-    ),
-  });
-  try {
-    await trainer.initialise();
-    await record(0);
-    await trainer.train();
-  } finally {
-    trainer.dispose();
-  }
+  await trainStacks(
+    ctx,
+    [{ label, saes }],
+    source,
+    { ...trainConfig, logEvery: trainConfig.logEvery ?? every },
+    [0, ...checkpointSteps(trainConfig.steps, every)],
+    async (samplesSeen, [trainer]) => {
+      const values = await measure(trainer);
+      out.samples.push(samplesSeen);
+      for (const [name, perMember] of Object.entries(values)) {
+        out.curves[name] ??= saes.map(() => []);
+        perMember.forEach((v, i) => out.curves[name][i].push(v));
+      }
+    },
+  );
   return out;
 }
 
@@ -263,7 +252,36 @@ export async function trainInLockstep(
   options: { checkpoints: number; onCheckpoint(samplesSeen: number): Promise<void> },
 ): Promise<void> {
   const checkpoints = checkInt('checkpoints', options.checkpoints, 1);
-  const sources = teeSource(source, arms.length);
+  const every = Math.max(1, Math.ceil(config.steps / checkpoints));
+  await trainStacks(ctx, arms, source, config, checkpointSteps(config.steps, every), (seen) =>
+    options.onCheckpoint(seen),
+  );
+}
+
+/** every, 2 every, ... and the last step (`steps`), in order. */
+function checkpointSteps(steps: number, every: number): number[] {
+  const out: number[] = [];
+  for (let end = Math.min(every, steps); ; end = Math.min(end + every, steps)) {
+    out.push(end);
+    if (end >= steps) return out;
+  }
+}
+
+/**
+ * The studies' one training loop: a trainer per arm, all on `source` (tee'd when there are several
+ * arms), initialised, then advanced together to each step of `checkpoints` (ascending; 0 = before
+ * the first step), where `onCheckpoint(samplesSeen, trainers)` runs. The trainers are freed.
+ */
+async function trainStacks(
+  ctx: StudyContext,
+  arms: LockstepArm[],
+  source: ActivationSource,
+  config: SaeTrainerConfig,
+  checkpoints: number[],
+  onCheckpoint: (samplesSeen: number, trainers: SaeTrainer[]) => Promise<void>,
+): Promise<void> {
+  // One arm reads the source itself (a paired source stays paired: transcoders).
+  const sources = arms.length === 1 ? [source] : teeSource(source, arms.length);
   const trainers: SaeTrainer[] = [];
   try {
     for (const [i, arm] of arms.entries()) {
@@ -272,11 +290,9 @@ export async function trainInLockstep(
       trainers.push(new SaeTrainer(arm.saes, sources[i], { ...own, initSamples: config.initSamples, callbacks }));
     }
     for (const t of trainers) await t.initialise();
-    const every = Math.max(1, Math.ceil(config.steps / checkpoints));
-    for (let end = Math.min(every, config.steps); ; end = Math.min(end + every, config.steps)) {
-      for (const t of trainers) await t.train({ shouldStop: () => t.stepsTaken >= end });
-      await options.onCheckpoint(end * trainers[0].batchSize);
-      if (end >= config.steps) break;
+    for (const end of checkpoints) {
+      for (const t of trainers) if (t.stepsTaken < end) await t.train({ shouldStop: () => t.stepsTaken >= end });
+      await onCheckpoint(end * trainers[0].batchSize, trainers);
     }
   } finally {
     for (const t of trainers) t.dispose();
