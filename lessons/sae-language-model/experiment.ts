@@ -21,9 +21,8 @@ import { countBelow, expectedOpposingCount, minOtherCosines } from '../../src/an
 import type { ChartSpec } from '../../src/charts/spec';
 import { CHART_COLORS, histogramPoints } from '../../src/charts/spec';
 import { ConfigError, InputError, checkInt, checkNumber } from '../../src/base/errors';
-import type { Rng } from '../../src/core/random';
 import type { StepResult } from '../../src/core/train';
-import type { CharLm } from '../../src/data/lm/char-lm';
+import { type CharLm, sampleWindows } from '../../src/data/lm/char-lm';
 import { BlockSource } from '../../src/data/block-source';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { defineExperiment } from '../../src/lesson/experiment';
@@ -32,7 +31,7 @@ import { spliceLossChart } from '../../src/lesson/splice-figures';
 import { SaeTrainer, type TopKSae, createSae } from '../../src/sae';
 import { DashboardCollector, type FeatureDashboard, logitEffects } from '../../src/sae/eval/dashboards';
 import { decoderDirections, latentRowsOf } from '../../src/sae/eval/latent-rows';
-import { type SpliceMetrics, disposeLatents, spliceEvaluate, windowIds } from '../../src/sae/eval/splice';
+import { type SpliceMetrics, disposeLatents, spliceEvaluate } from '../../src/sae/eval/splice';
 import { generateSteered } from '../../src/sae/eval/steering';
 
 /** The run's fixed sizes (the settings pick the SAE's width, k and seed). */
@@ -120,12 +119,6 @@ export interface LmRun {
   search(text: string): Promise<SearchResult>;
   readonly model: CharLm;
   readonly sae: TopKSae;
-}
-
-/** Random windows of `tokens`: ids [W, T] (int32, row-major). */
-function randomWindows(tokens: Int32Array, W: number, T: number, rng: Rng): Int32Array {
-  const starts = Int32Array.from({ length: W }, () => rng.int(tokens.length - T));
-  return windowIds(tokens, starts, T, 0);
 }
 
 /**
@@ -219,7 +212,7 @@ export default defineExperiment({
     const stream = new BlockSource(D, async () => ({
       inputs: await windowActivations(
         model,
-        randomWindows(trainTokens, LM.windowsPerRefill, T, ctx.rng),
+        sampleWindows(trainTokens, LM.windowsPerRefill, T, ctx.rng).ids,
         LM.windowsPerRefill,
         LM.layer,
         LM.minContext,

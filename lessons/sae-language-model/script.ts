@@ -19,12 +19,13 @@ import { CHART_COLORS, type ChartSpec } from '../../src/charts/spec';
 import { Rng } from '../../src/core/random';
 import { BlockSource } from '../../src/data/block-source';
 import { CharLmActivations } from '../../src/data/lm/activations';
+import { sampleWindows } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { teeSource } from '../../src/data/source';
 import { NODE_DATA, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { SaeTrainer, type TopKSae, createSae } from '../../src/sae';
 import { type ContextExample, DashboardCollector } from '../../src/sae/eval/dashboards';
-import { spliceEvaluate, windowIds } from '../../src/sae/eval/splice';
+import { spliceEvaluate } from '../../src/sae/eval/splice';
 import experiment, { LM, type LmRun, windowActivations } from './experiment';
 
 /** Splitting: widths n, 2n, 4n, and the decoder-cosine threshold of a match (as experiments/splitting.ts). */
@@ -162,8 +163,8 @@ export async function splitting(
   // Every width reads the same batches: one model run per step, tee'd to the trainers.
   const stream = new BlockSource(D, async () => {
     const W = LM.windowsPerStep;
-    const starts = Int32Array.from({ length: W }, () => rng.int(trainTokens.length - T));
-    return { inputs: await windowActivations(model, windowIds(trainTokens, starts, T, 0), W, LM.layer, LM.minContext) };
+    const ids = sampleWindows(trainTokens, W, T, rng).ids;
+    return { inputs: await windowActivations(model, ids, W, LM.layer, LM.minContext) };
   });
   const streams = teeSource(stream, SPLITTING.widths.length);
   const saes: TopKSae[] = [];

@@ -19,7 +19,7 @@ import { ConfigError } from '../../src/base/errors';
 import type { Rng } from '../../src/core/random';
 import type { StepResult } from '../../src/core/train';
 import { BlockSource } from '../../src/data/block-source';
-import { type CharLm, windowIds } from '../../src/data/lm/char-lm';
+import { type CharLm, sampleWindows } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { defineExperiment } from '../../src/lesson/experiment';
 import { seedSetting } from '../../src/lesson/settings';
@@ -78,8 +78,7 @@ export async function mlpPairsOfWindows(
   rng: Rng,
 ): Promise<{ inputs: Float32Array; targets: Float32Array }> {
   const T = model.config.contextLength;
-  const starts = Int32Array.from({ length: W }, () => rng.int(tokens.length - T));
-  const idsBT = tf.tensor2d(windowIds(tokens, starts, T, 0), [W, T], 'int32');
+  const idsBT = tf.tensor2d(sampleWindows(tokens, W, T, rng).ids, [W, T], 'int32');
   const { inputND, outputND } = model.mlpInputOutput(idsBT, block);
   const [inputs, targets] = (await Promise.all([inputND.data(), outputND.data()])) as Float32Array[];
   tf.dispose([idsBT, inputND, outputND]);
