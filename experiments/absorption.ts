@@ -334,7 +334,7 @@ export const absorption: Study = {
         (a) =>
           `| ${a} | ${r.ks.map((_, ki) => sigInterval(finalOf(r, a, ki))).join(' | ')} | ` +
           `${r.ks.map((_, ki) => sigInterval(meanInterval(r.untrained[a][ki]))).join(' | ')} | ` +
-          `${r.ks.map((_, ki) => sig(r.l0[a][ki].reduce((s, v) => s + v, 0) / r.seeds.length)).join(', ')} |`,
+          `${r.ks.map((_, ki) => sig(mean(r.l0[a][ki]))).join(', ')} |`,
       ),
     ];
     const summary = [
