@@ -60,6 +60,15 @@ export interface JumpReluConfig extends SaeCommonConfig {
    * gained little held-out loss, so it stays off by default.
    */
   kdeWindow?: number;
+  /**
+   * A target L0 T for the sparsity term (null: off, the default). Off, the term is the paper's
+   * lambda * L0; on, it is dictionary_learning's lambda * (L0 / T - 1)^2, which pushes the
+   * thresholds up while L0 is above T and down while it is below, so L0 settles near T (a little
+   * above, where its gradient balances the reconstruction's; a larger lambda holds it closer).
+   * Under Adam its approach slows as the error shrinks; the target-L0 controller (l0-controller.ts)
+   * speeds it up by raising lambda.
+   */
+  targetL0?: number | null;
 }
 
 /** The JumpReLU config with every default filled in. */
@@ -69,12 +78,20 @@ export type ResolvedJumpReluConfig = ResolvedCommonConfig & Required<JumpReluCon
 export function resolveJumpReluConfig(config: JumpReluConfig): ResolvedJumpReluConfig {
   return {
     architecture: 'jumprelu',
-    ...resolveCommon(config, ['l0Coefficient', 'bandwidth', 'initialThreshold', 'thresholdParam', 'kdeWindow']),
+    ...resolveCommon(config, [
+      'l0Coefficient',
+      'bandwidth',
+      'initialThreshold',
+      'thresholdParam',
+      'kdeWindow',
+      'targetL0',
+    ]),
     l0Coefficient: checkCoefficient('l0Coefficient', config.l0Coefficient ?? 1),
     bandwidth: checkNumber('bandwidth', config.bandwidth ?? 0.05, { min: 0, minOpen: true }),
     initialThreshold: checkNumber('initialThreshold', config.initialThreshold ?? 0.01, { min: 0, minOpen: true }),
     thresholdParam: checkOneOf('thresholdParam', config.thresholdParam ?? 'theta', ['theta', 'log-theta'] as const),
     kdeWindow: checkInt('kdeWindow', config.kdeWindow ?? 0, 0),
+    targetL0: config.targetL0 == null ? null : checkNumber('targetL0', config.targetL0, { min: 0, minOpen: true }),
   };
 }
 
@@ -95,6 +112,8 @@ export class JumpReluSae extends SparseAutoencoder {
   readonly bandwidth: number;
   readonly thresholdParam: 'theta' | 'log-theta';
   readonly kdeWindow: number;
+  /** The L0 the sparsity term pulls toward (null: the plain lambda * L0 penalty). */
+  readonly targetL0: number | null;
   /** Persistent-KDE buffer: per past step, theta then [N] and the histogram [N, 8] of z near it. */
   private readonly kdeBuffer: { thetaN: tf.Tensor1D; countsNJ: tf.Tensor2D; batch: number }[] = [];
 
@@ -102,7 +121,7 @@ export class JumpReluSae extends SparseAutoencoder {
     super(resolveJumpReluConfig(config));
     const c = this.config;
     ({ l0Coefficient: this.l0Coefficient, bandwidth: this.bandwidth } = c);
-    ({ thresholdParam: this.thresholdParam, kdeWindow: this.kdeWindow } = c);
+    ({ thresholdParam: this.thresholdParam, kdeWindow: this.kdeWindow, targetL0: this.targetL0 } = c);
     const init = c.thresholdParam === 'theta' ? c.initialThreshold : Math.log(c.initialThreshold);
     this.params.add(c.thresholdParam === 'theta' ? 'threshold' : 'log_threshold', tf.fill([this.nLatents], init));
   }
@@ -157,18 +176,33 @@ export class JumpReluSae extends SparseAutoencoder {
     return gatherRows(thetaN.reshape([-1, 1]), indicesBK.reshape([-1])).reshape(indicesBK.shape) as tf.Tensor2D;
   }
 
-  /** L0 = mean_b sum_i H(z - theta) (pooled over past steps with the persistent KDE). */
+  /**
+   * L0 = mean_b sum_i H(z - theta) (pooled over past steps with the persistent KDE), weighted by
+   * lambda; with a target T, lambda * (L0 / T - 1)^2 instead, L0 still reported beside it.
+   */
   protected override lossTerms({ act, options }: LossContext): Record<string, LossTerm> {
     const thetaN = this.theta();
+    let l0: tf.Scalar;
+    let objective: tf.Scalar;
     if (act.selected) {
       const { preActsBK, indicesBK, validBK } = act.selected;
       const stepBK = jumpReluStep(preActsBK, this.thetaAt(thetaN, indicesBK), this.bandwidth).mul(validBK);
-      return { l0: { value: l0Penalty(stepBK as tf.Tensor2D), coefficient: this.l0Coefficient } };
+      l0 = objective = l0Penalty(stepBK as tf.Tensor2D);
+    } else {
+      const zBN = act.preActsBN as tf.Tensor2D;
+      l0 = l0Penalty(jumpReluStep(zBN, thetaN, this.bandwidth));
+      objective = options.training && this.kdeWindow > 0 ? this.pooled(l0, zBN, thetaN) : l0;
     }
-    const zBN = act.preActsBN as tf.Tensor2D;
-    const l0 = l0Penalty(jumpReluStep(zBN, thetaN, this.bandwidth));
-    const objective = options.training && this.kdeWindow > 0 ? this.pooled(l0, zBN, thetaN) : l0;
-    return { l0: { value: l0, coefficient: this.l0Coefficient, objective } };
+    if (this.targetL0 === null) return { l0: { value: l0, coefficient: this.l0Coefficient, objective } };
+    // d/dtheta lambda (L0/T - 1)^2 = lambda * 2 (L0/T - 1) / T * dL0/dtheta: the L0 term's pseudo-gradient, signed by the error.
+    const target = this.targetL0;
+    const squaredError = (v: tf.Scalar) => tf.tidy(() => v.div(target).sub(1).square() as tf.Scalar);
+    const value = squaredError(l0);
+    const pull = objective === l0 ? value : squaredError(objective);
+    return {
+      l0: { value: l0, coefficient: 0 },
+      l0Target: { value, coefficient: this.l0Coefficient, objective: pull },
+    };
   }
 
   /**

@@ -193,3 +193,54 @@ test('persistent KDE: at a fixed theta, the pooled L0 theta-gradient is the mean
   plain.dispose();
   pooled.dispose();
 });
+
+test("JumpReLU with a target L0: the term is lambda (L0/T - 1)^2 (L0 counted by a loop), its theta gradient the L0 term's times 2 lambda (L0/T - 1) / T", async () => {
+  const { createSae } = await import('../../src/sae/create');
+  const { denseLatents } = await import('../../src/sae/latents');
+  const D = 6;
+  const N = 10;
+  const B = 16;
+  const base = {
+    architecture: 'jumprelu' as const,
+    dIn: D,
+    nLatents: N,
+    bandwidth: 0.5,
+    initialThreshold: 0.3,
+    seed: 4,
+  };
+  const rng = new Rng(21);
+  const x = tf.tensor2d(randn(rng, B * D), [B, D]);
+  // Theta gradient and value of everything but the reconstruction.
+  const sparsity = async (config: Record<string, unknown>) => {
+    const sae = createSae({ ...base, ...config } as typeof base);
+    const { loss: value, grads } = sae.params.gradients(() => {
+      const out = sae.forward(x, { training: true });
+      return out.loss.sub(out.losses.mse) as tf.Scalar;
+    });
+    const result = { loss: (await value.data())[0], grad: Float32Array.from(await grads.threshold.data()) };
+    const codes = tf.tidy(() => denseLatents(sae.encode(x), N));
+    const f = await codes.array();
+    tf.dispose([value, codes, ...Object.values(grads)]);
+    sae.dispose();
+    const l0 = f.reduce((s, row) => s + row.filter((v) => v !== 0).length, 0) / B;
+    return { ...result, l0 };
+  };
+  const plain = await sparsity({ l0Coefficient: 1 });
+  expect(plain.loss).toBeCloseTo(plain.l0, 5);
+  expect(Math.max(...Array.from(plain.grad, Math.abs))).toBeGreaterThan(0.1); // the kernel saw inputs
+  // One target below the batch's L0 (thresholds pushed up), one above (pushed down).
+  for (const target of [0.5 * plain.l0, 2 * plain.l0]) {
+    const lambda = 3;
+    const got = await sparsity({ l0Coefficient: lambda, targetL0: target });
+    expect(got.l0).toBe(plain.l0);
+    expect(got.loss).toBeCloseTo(lambda * (plain.l0 / target - 1) ** 2, 4);
+    const scale = (2 * lambda * (plain.l0 / target - 1)) / target;
+    expect(
+      maxAbsDiff(
+        got.grad,
+        Float32Array.from(plain.grad, (g) => scale * g),
+      ),
+    ).toBeLessThan(1e-5);
+  }
+  x.dispose();
+});

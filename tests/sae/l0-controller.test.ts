@@ -4,7 +4,9 @@
  * coefficient-controlled architecture (ReLU+L1, JumpReLU, Gated) from coefficients far off in
  * (L0 far above the target) to the target L0, then leaves the coefficient fixed for the end of the
  * run. Started far above the needed coefficient (L0 near 0), ReLU+L1 and Gated latents die and the
- * controller cannot revive them: start from a small coefficient.
+ * controller cannot revive them: start from a small coefficient. JumpReLU can instead carry its
+ * own target in its loss (lambda (L0/T - 1)^2, jumprelu.ts `targetL0`), which reaches the target
+ * with no controller and, steered by one, holds it from below too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError } from '../../src/base/errors';
@@ -48,6 +50,10 @@ test('bad input is refused before anything moves', () => {
 const cases: [string, (c: number, seed: number) => SaeConfig][] = [
   ['relu-l1', (c, seed) => ({ architecture: 'relu-l1', dIn: D, nLatents: N, l1Coefficient: c, seed })],
   ['jumprelu', (c, seed) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, l0Coefficient: c, seed })],
+  [
+    'jumprelu with its target term',
+    (c, seed) => ({ architecture: 'jumprelu', dIn: D, nLatents: N, l0Coefficient: c, targetL0: 3, seed }),
+  ],
   ['gated', (c, seed) => ({ architecture: 'gated', dIn: D, nLatents: N, l1Coefficient: c, seed })],
 ];
 
@@ -94,3 +100,33 @@ test.each(cases)(
   },
   120_000,
 );
+
+test('JumpReLU with its own target L0 (lambda (L0/T - 1)^2) reaches it from above with no controller', async () => {
+  const before = tf.memory().numTensors;
+  const target = 3;
+  const saes = [0, 1].map((i) =>
+    createSae({ architecture: 'jumprelu', dIn: D, nLatents: N, l0Coefficient: 100, targetL0: target, seed: 5 + i }),
+  );
+  expect(() => createSae({ architecture: 'jumprelu', dIn: D, nLatents: N, targetL0: 0 })).toThrow(ConfigError);
+  const source = new SuperpositionData({ numFeatures: 24, dim: D, probability: 0.15, seed: 3 });
+  const trainer = new SaeTrainer(saes, source, {
+    steps: 600,
+    batchSize: 128,
+    lr: 1e-2,
+    logEvery: 5,
+    initSamples: 256,
+    normalizeInput: true,
+    decay: 'none',
+  });
+  const history = await trainer.train();
+  trainer.dispose();
+  const first = history.values[0];
+  const tail = history.values.slice(-8);
+  for (const i of [0, 1]) {
+    expect(first[`l0/${i}`]).toBeGreaterThan(2 * target); // it started well above
+    const l0 = tail.reduce((s, m) => s + m[`l0/${i}`], 0) / tail.length;
+    expect(Math.abs(l0 - target)).toBeLessThan(0.15 * target);
+  }
+  for (const s of saes) s.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+}, 120_000);
