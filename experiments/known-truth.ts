@@ -48,9 +48,9 @@ type Arch = (typeof ARCHITECTURES)[number][0];
  * comes down (l0-controller.ts says why not from above). With rate 0.05 per logged step, a probe
  * of the full setting brought ReLU+L1 and Gated to L0 ~5 within ~500 steps; rate 0.1 from 1e-2 took
  * them below the target (4.6 and 4.2 at step 400). JumpReLU trains with its target term
- * (lambda (L0/T - 1)^2, `targetL0`): with the plain lambda * L0 the 10M run of 2026-12-07 lost its
- * target (L0 3.3 at 1/8 of the run, lambda wound down 0.1 -> 5e-5, L0 19.7 at the end); with the
- * term, a 3,000-step probe of this setting held L0 4.9 from step ~1,500 on (lambda ~800).
+ * (lambda (L0/T - 1)^2, `targetL0`): with the plain lambda * L0 the first 10M run lost its target
+ * (L0 3.3 at 1/8 of the run, lambda wound down 0.1 -> 5e-5, L0 19.7 at the end); with the term it
+ * held L0 5.00 from half the run to the end (lambda ~3,000 at the freeze; docs/results.md).
  */
 const START_COEFFICIENT: Partial<Record<Arch, Record<string, number>>> = {
   'relu-l1': { l1Coefficient: 0.1 },
