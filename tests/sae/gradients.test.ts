@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../src/core/random';
 import { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from '../../kernels/jumprelu';
 import { matryoshkaAllPrefixLoss, matryoshkaAllPrefixLossReference } from '../../kernels/matryoshka-loss';
+import type { SparseAutoencoder } from '../../src/sae/base';
 import { auxKLoss } from '../../src/sae/losses';
 import { allPrefixLossNaive, maxAbsDiff, randn, relErr, rowsOf, topIndices } from './helpers';
 
@@ -151,41 +152,47 @@ test('AuxK: ||e - ReLU(topk_kaux(z_dead)) W_dead||^2 / ||e - mean(e)||^2, no b_d
   got.dispose();
 });
 
+/** A small JumpReLU (D inputs, N latents, batches of B) with a bandwidth wide enough that its kernel sees inputs. */
+const SMALL = { D: 6, N: 10, B: 16 };
+const SMALL_JUMPRELU = {
+  architecture: 'jumprelu' as const,
+  dIn: SMALL.D,
+  nLatents: SMALL.N,
+  bandwidth: 0.5,
+  initialThreshold: 0.3,
+};
+
+/** The value and theta gradient of everything but the reconstruction (loss - mse) on one training forward. */
+async function sparsityTermOf(
+  sae: SparseAutoencoder,
+  x: tf.Tensor2D,
+): Promise<{ value: number; thetaGrad: Float32Array }> {
+  const { loss, grads } = sae.params.gradients(() => {
+    const out = sae.forward(x, { training: true });
+    return out.loss.sub(out.losses.mse) as tf.Scalar;
+  });
+  const result = { value: (await loss.data())[0], thetaGrad: Float32Array.from(await grads.threshold.data()) };
+  tf.dispose([loss, ...Object.values(grads)]);
+  return result;
+}
+
 test('persistent KDE: at a fixed theta, the pooled L0 theta-gradient is the mean of the last W+1 batch gradients', async () => {
   const { createSae } = await import('../../src/sae/create');
-  const D = 6;
-  const N = 10;
-  const B = 16;
+  const { D, N, B } = SMALL;
   const W = 3;
-  const config = {
-    architecture: 'jumprelu' as const,
-    dIn: D,
-    nLatents: N,
-    l0Coefficient: 1,
-    bandwidth: 0.5,
-    initialThreshold: 0.3,
-    seed: 2,
-  };
+  const config = { ...SMALL_JUMPRELU, l0Coefficient: 1, seed: 2 };
   const plain = createSae(config);
   const pooled = createSae({ ...config, kdeWindow: W });
   const rng = new Rng(12);
   const batches = Array.from({ length: W + 1 }, () => tf.tensor2d(randn(rng, B * D), [B, D]));
   // Gradient of the L0 term alone (loss - mse), theta only.
-  const l0Grad = async (sae: typeof plain, x: tf.Tensor2D) => {
-    const { loss, grads } = sae.params.gradients(() => {
-      const out = sae.forward(x, { training: true });
-      return out.loss.sub(out.losses.mse) as tf.Scalar;
-    });
-    const g = Float32Array.from(await grads.threshold.data());
-    tf.dispose([loss, ...Object.values(grads)]);
-    return g;
-  };
+  const l0Grad = async (sae: typeof plain, x: tf.Tensor2D) => (await sparsityTermOf(sae, x)).thetaGrad;
   const mean = new Float64Array(N);
   for (const x of batches)
     (await l0Grad(plain, x)).forEach((v, i) => {
       mean[i] += v / (W + 1);
     });
-  let last = new Float32Array(N);
+  let last: Float32Array = new Float32Array(N);
   for (const x of batches) last = await l0Grad(pooled, x); // parameters never change: theta is fixed
   expect(maxAbsDiff(last, mean)).toBeLessThan(1e-5);
   expect(Math.max(...Array.from(mean, Math.abs))).toBeGreaterThan(0.1); // the kernel saw inputs
@@ -197,33 +204,20 @@ test('persistent KDE: at a fixed theta, the pooled L0 theta-gradient is the mean
 test("JumpReLU with a target L0: the term is lambda (L0/T - 1)^2 (L0 counted by a loop), its theta gradient the L0 term's times 2 lambda (L0/T - 1) / T", async () => {
   const { createSae } = await import('../../src/sae/create');
   const { denseLatents } = await import('../../src/sae/latents');
-  const D = 6;
-  const N = 10;
-  const B = 16;
-  const base = {
-    architecture: 'jumprelu' as const,
-    dIn: D,
-    nLatents: N,
-    bandwidth: 0.5,
-    initialThreshold: 0.3,
-    seed: 4,
-  };
+  const { D, N, B } = SMALL;
+  const base = { ...SMALL_JUMPRELU, seed: 4 };
   const rng = new Rng(21);
   const x = tf.tensor2d(randn(rng, B * D), [B, D]);
   // Theta gradient and value of everything but the reconstruction.
   const sparsity = async (config: Record<string, unknown>) => {
     const sae = createSae({ ...base, ...config } as typeof base);
-    const { loss: value, grads } = sae.params.gradients(() => {
-      const out = sae.forward(x, { training: true });
-      return out.loss.sub(out.losses.mse) as tf.Scalar;
-    });
-    const result = { loss: (await value.data())[0], grad: Float32Array.from(await grads.threshold.data()) };
+    const { value: loss, thetaGrad: grad } = await sparsityTermOf(sae, x);
     const codes = tf.tidy(() => denseLatents(sae.encode(x), N));
     const f = await codes.array();
-    tf.dispose([value, codes, ...Object.values(grads)]);
+    codes.dispose();
     sae.dispose();
     const l0 = f.reduce((s, row) => s + row.filter((v) => v !== 0).length, 0) / B;
-    return { ...result, l0 };
+    return { loss, grad, l0 };
   };
   const plain = await sparsity({ l0Coefficient: 1 });
   expect(plain.loss).toBeCloseTo(plain.l0, 5);

@@ -10,13 +10,39 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, InputError } from '../../src/base/errors';
+import type { Metrics, TrainCallbacks } from '../../src/core/train';
 import { SuperpositionData } from '../../src/data/synthetic';
+import type { SparseAutoencoder } from '../../src/sae/base';
 import { type SaeConfig, createSae } from '../../src/sae/create';
 import { TargetL0Controller, sparsityCoefficientField } from '../../src/sae/l0-controller';
 import { SaeTrainer } from '../../src/sae/trainer';
 
 const D = 12;
 const N = 32;
+
+/** Trains a stack on a small superposition stream (the same stream, lr and logging for every case). */
+async function trainOnToyStream(
+  saes: SparseAutoencoder[],
+  steps: number,
+  callbacks: TrainCallbacks[] = [],
+): Promise<Metrics[]> {
+  const source = new SuperpositionData({ numFeatures: 24, dim: D, probability: 0.15, seed: 3 });
+  const trainer = new SaeTrainer(saes, source, {
+    steps,
+    batchSize: 128,
+    lr: 1e-2,
+    logEvery: 5,
+    initSamples: 256,
+    normalizeInput: true,
+    decay: 'none',
+    callbacks,
+  });
+  try {
+    return (await trainer.train()).values;
+  } finally {
+    trainer.dispose();
+  }
+}
 
 test('one step per member is the closed form in log space; frozen steps change nothing', () => {
   const saes = [0.3, 2.5].map((c, i) =>
@@ -64,33 +90,21 @@ test.each(cases)(
     const target = 3;
     const steps = 400;
     const saes = [1e-3, 0.1].map((c, i) => createSae(config(c, 5 + i)));
-    const source = new SuperpositionData({ numFeatures: 24, dim: D, probability: 0.15, seed: 3 });
     const ctl = new TargetL0Controller(saes, { targetL0: target, steps, rate: 0.3 });
     let atFreeze: number[] = [];
-    const trainer = new SaeTrainer(saes, source, {
-      steps,
-      batchSize: 128,
-      lr: 1e-2,
-      logEvery: 5,
-      initSamples: 256,
-      normalizeInput: true,
-      decay: 'none',
-      callbacks: [
-        ctl,
-        {
-          onLog: (step) => {
-            if (step + 1 === ctl.freezeAt) atFreeze = ctl.coefficients;
-          },
+    const history = await trainOnToyStream(saes, steps, [
+      ctl,
+      {
+        onLog: (step) => {
+          if (step + 1 === ctl.freezeAt) atFreeze = ctl.coefficients;
         },
-      ],
-    });
-    const history = await trainer.train();
-    trainer.dispose();
+      },
+    ]);
     // The controller's last move is at the log step just before the freeze; nothing moves after.
     expect(atFreeze).toHaveLength(2);
     expect(ctl.coefficients).toEqual(atFreeze);
     // The end is a fixed-coefficient run: L0 over its last logged steps, per member, near the target.
-    const tail = history.values.slice(-8);
+    const tail = history.slice(-8);
     for (const i of [0, 1]) {
       const l0 = tail.reduce((s, m) => s + m[`l0/${i}`], 0) / tail.length;
       expect(Math.abs(l0 - target)).toBeLessThan(0.35 * target);
@@ -108,20 +122,9 @@ test('JumpReLU with its own target L0 (lambda (L0/T - 1)^2) reaches it from abov
     createSae({ architecture: 'jumprelu', dIn: D, nLatents: N, l0Coefficient: 100, targetL0: target, seed: 5 + i }),
   );
   expect(() => createSae({ architecture: 'jumprelu', dIn: D, nLatents: N, targetL0: 0 })).toThrow(ConfigError);
-  const source = new SuperpositionData({ numFeatures: 24, dim: D, probability: 0.15, seed: 3 });
-  const trainer = new SaeTrainer(saes, source, {
-    steps: 600,
-    batchSize: 128,
-    lr: 1e-2,
-    logEvery: 5,
-    initSamples: 256,
-    normalizeInput: true,
-    decay: 'none',
-  });
-  const history = await trainer.train();
-  trainer.dispose();
-  const first = history.values[0];
-  const tail = history.values.slice(-8);
+  const history = await trainOnToyStream(saes, 600);
+  const first = history[0];
+  const tail = history.slice(-8);
   for (const i of [0, 1]) {
     expect(first[`l0/${i}`]).toBeGreaterThan(2 * target); // it started well above
     const l0 = tail.reduce((s, m) => s + m[`l0/${i}`], 0) / tail.length;
