@@ -8,9 +8,10 @@
  * Setting, after SynthSAEBench-16k (arXiv:2602.14687; 16,384 features, width 4,096, k = 25 at a
  * true L0 of ~34): width n = features / 4 and k = round(0.73 x true L0). ReLU+L1, JumpReLU and
  * Gated reach the same L0 through the target-L0 controller (src/sae/l0-controller.ts; JumpReLU
- * with its target term on), frozen for the last 20% of training. Every architecture is a stack of seeds (SaeTrainer), all stacks read
- * one generator stream through `teeSource` in lockstep, so every SAE sees the same batches and the
- * generator runs once; every SAE is scored on the same held-out rows. lr: Gao et al.'s width rule.
+ * with its target term on), frozen for the last 20% of training. Every architecture is a stack of
+ * seeds (SaeTrainer), all stacks read one generator stream through `teeSource` in lockstep, so
+ * every SAE sees the same batches and the generator runs once; every SAE is scored on the same
+ * held-out rows. lr: Gao et al.'s width rule.
  */
 import { type MeanInterval, meanInterval, untrainedBaseline } from '../src/analysis/stats';
 import { type ReproductionRow, reproductionMarkdown } from '../src/analysis/reproduction';

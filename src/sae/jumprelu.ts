@@ -31,7 +31,7 @@ import { InputError, checkInt, checkNumber, checkOneOf } from '../base/errors';
 import { jumpRelu, jumpReluStep } from '../../kernels/jumprelu';
 import { type Encoding, type LossContext, type LossTerm, SparseAutoencoder } from './base';
 import { type ResolvedCommonConfig, type SaeCommonConfig, checkCoefficient, resolveCommon } from './config';
-import { l0Penalty, pooledL0 } from './losses';
+import { l0Penalty, l0TargetPenalty, pooledL0 } from './losses';
 import { registerSaeArchitecture, standardWeightShapes } from './registry';
 
 declare module './registry' {
@@ -194,11 +194,8 @@ export class JumpReluSae extends SparseAutoencoder {
       objective = options.training && this.kdeWindow > 0 ? this.pooled(l0, zBN, thetaN) : l0;
     }
     if (this.targetL0 === null) return { l0: { value: l0, coefficient: this.l0Coefficient, objective } };
-    // d/dtheta lambda (L0/T - 1)^2 = lambda * 2 (L0/T - 1) / T * dL0/dtheta: the L0 term's pseudo-gradient, signed by the error.
-    const target = this.targetL0;
-    const squaredError = (v: tf.Scalar) => tf.tidy(() => v.div(target).sub(1).square() as tf.Scalar);
-    const value = squaredError(l0);
-    const pull = objective === l0 ? value : squaredError(objective);
+    const value = l0TargetPenalty(l0, this.targetL0);
+    const pull = objective === l0 ? value : l0TargetPenalty(objective, this.targetL0);
     return {
       l0: { value: l0, coefficient: 0 },
       l0Target: { value, coefficient: this.l0Coefficient, objective: pull },

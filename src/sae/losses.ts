@@ -72,6 +72,16 @@ export function l0Penalty(stepBN: tf.Tensor2D): tf.Scalar {
 }
 
 /**
+ * The L0 penalty around a target T (dictionary_learning's JumpReLU trainer): (L0 / T - 1)^2.
+ * Its gradient is the L0 term's times 2 (L0 / T - 1) / T: it raises the thresholds while L0 is
+ * above T and lowers them while it is below, where the plain L0 only ever raises them.
+ * @param l0 scalar from `l0Penalty` (or `pooledL0`) @param target T > 0 @returns scalar
+ */
+export function l0TargetPenalty(l0: tf.Scalar, target: number): tf.Scalar {
+  return tf.tidy(() => l0.div(target).sub(1).square() as tf.Scalar);
+}
+
+/**
  * AuxK loss over the dead latents (Gao et al. 2024, Sec. A.2):
  *   a = ReLU(topk(zDead, kAux)),  ehat = a W_dead  (WITHOUT b_dec: adding it is sparsify #132),
  *   L_aux = sum_b ||e_b - ehat_b||^2 / sum_b ||e_b - mean_b(e)||^2
