@@ -21,6 +21,7 @@ import { countBelow, expectedOpposingCount, minOtherCosines } from '../../src/an
 import type { ChartSpec } from '../../src/charts/spec';
 import { CHART_COLORS, histogramPoints } from '../../src/charts/spec';
 import { ConfigError, InputError, checkInt, checkNumber } from '../../src/base/errors';
+import type { Rng } from '../../src/core/random';
 import type { StepResult } from '../../src/core/train';
 import { type CharLm, sampleWindows } from '../../src/data/lm/char-lm';
 import { BlockSource } from '../../src/data/block-source';
@@ -143,6 +144,23 @@ export async function windowActivations(
   return rows;
 }
 
+/**
+ * The residual stream (after LM.layer blocks, positions LM.minContext..T-1) of random windows of
+ * `tokens`, `windowsPerBlock` windows per model run, served in batches (src/data/block-source.ts).
+ */
+export function residualBlockSource(model: CharLm, tokens: Int32Array, windowsPerBlock: number, rng: Rng): BlockSource {
+  const T = model.config.contextLength;
+  return new BlockSource(model.dModel, async () => ({
+    inputs: await windowActivations(
+      model,
+      sampleWindows(tokens, windowsPerBlock, T, rng).ids,
+      windowsPerBlock,
+      LM.layer,
+      LM.minContext,
+    ),
+  }));
+}
+
 export default defineExperiment({
   title: 'A TopK SAE on the character model’s residual stream',
   settings: {
@@ -209,15 +227,7 @@ export default defineExperiment({
     const D = model.dModel;
     const rowsPerStep = LM.windowsPerStep * (T - LM.minContext);
     // The trainer reads rows the model computed ahead, LM.windowsPerRefill windows at a time.
-    const stream = new BlockSource(D, async () => ({
-      inputs: await windowActivations(
-        model,
-        sampleWindows(trainTokens, LM.windowsPerRefill, T, ctx.rng).ids,
-        LM.windowsPerRefill,
-        LM.layer,
-        LM.minContext,
-      ),
-    }));
+    const stream = residualBlockSource(model, trainTokens, LM.windowsPerRefill, ctx.rng);
     let builtSae: TopKSae | null = null;
     let builtTrainer: SaeTrainer | null = null;
     try {

@@ -17,16 +17,14 @@ import { SPLIT_KINDS, bestParents, classifySplits } from '../../src/analysis/spl
 import { writeChartPng } from '../../src/charts/node';
 import { CHART_COLORS, type ChartSpec } from '../../src/charts/spec';
 import { Rng } from '../../src/core/random';
-import { BlockSource } from '../../src/data/block-source';
 import { CharLmActivations } from '../../src/data/lm/activations';
-import { sampleWindows } from '../../src/data/lm/char-lm';
 import { CharVocab } from '../../src/data/lm/vocab';
 import { teeSource } from '../../src/data/source';
 import { NODE_DATA, runExperiment, writeFigures, type LessonScriptOptions } from '../../src/lesson/node';
 import { SaeTrainer, type TopKSae, createSae } from '../../src/sae';
 import { type ContextExample, DashboardCollector } from '../../src/sae/eval/dashboards';
 import { spliceEvaluate } from '../../src/sae/eval/splice';
-import experiment, { LM, type LmRun, windowActivations } from './experiment';
+import experiment, { LM, type LmRun, residualBlockSource } from './experiment';
 
 /** Splitting: widths n, 2n, 4n, and the decoder-cosine threshold of a match (as experiments/splitting.ts). */
 export const SPLITTING = { widths: [128, 256, 512], k: 8, tau: 0.5 } as const;
@@ -161,11 +159,7 @@ export async function splitting(
   const rowsPerStep = LM.windowsPerStep * (T - LM.minContext);
   const rng = new Rng(seed + 7);
   // Every width reads the same batches: one model run per step, tee'd to the trainers.
-  const stream = new BlockSource(D, async () => {
-    const W = LM.windowsPerStep;
-    const ids = sampleWindows(trainTokens, W, T, rng).ids;
-    return { inputs: await windowActivations(model, ids, W, LM.layer, LM.minContext) };
-  });
+  const stream = residualBlockSource(model, trainTokens, LM.windowsPerStep, rng);
   const streams = teeSource(stream, SPLITTING.widths.length);
   const saes: TopKSae[] = [];
   const trainers: SaeTrainer[] = [];
