@@ -4,23 +4,26 @@
  */
 /** Reparameterized sampling with counter-based eps (fused kernel), its reference, and the eps itself. */
 export { sampleReparam, sampleReparamReference, counterNormal } from './reparam-sample';
-/** TopK activation / encoder (sparse backward) / BatchTopK / inference threshold, and their references. */
+/** TopK activation / encoder (sparse backward) / a stack of encoders / BatchTopK / inference threshold, and their references. */
 export {
   topkActivation,
   topkActivationReference,
   topkEncode,
   topkEncodeReference,
+  topkEncodeStack,
+  topkEncodeStackReference,
   batchTopkActivation,
   batchTopkActivationReference,
   thresholdActivation,
 } from './topk';
-/** A sparse code: values [B,K] and int32 indices [B,K]. */
-export type { SparseCode } from './topk';
+/** A sparse code: values [B,K] and int32 indices [B,K]; one encoder's weights (a stack's member). */
+export type { EncoderWeights, SparseCode } from './topk';
 /** Sparse encode: pre-activations at the entries a rule selects (sparse backward), and the dense reference. */
 export { sparseEncode, sparseEncodeReference } from './sparse-encode';
 export type { SelectRule, SelectedCode } from './sparse-encode';
-/** Sparse decode (scatter-add backward) and the dense reference. */
-export { sparseDecode, sparseDecodeReference } from './sparse-decode';
+/** Sparse decode (scatter-add backward), a stack of decoders in one call, and the dense references. */
+export { sparseDecode, sparseDecodeReference, sparseDecodeStack, sparseDecodeStackReference } from './sparse-decode';
+export type { DecoderWeights } from './sparse-decode';
 /** JumpReLU and its step with straight-through gradients (fused kernels), and the references. */
 export { jumpRelu, jumpReluReference, jumpReluStep, jumpReluStepReference } from './jumprelu';
 /** Matryoshka all-prefix loss: the O(K*D) kernel and the sorted-gap reference. */

@@ -16,7 +16,7 @@ import { ConfigError } from '../../src/base/errors';
 /** Backends that run the JS kernels. */
 export const JS_BACKENDS = ['cpu', 'wasm'] as const;
 
-type Typed = Float32Array | Int32Array;
+export type Typed = Float32Array | Int32Array;
 interface OutSpec {
   shape: number[];
   dtype: 'float32' | 'int32';

@@ -6,9 +6,9 @@
  * [B,N]x[N,D]-sized matmuls). This is the eager decode of OpenAI's Triton kernels, in JS.
  * On the wasm backend the same loops run as WebAssembly SIMD on tfjs's heap (wasm.ts).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
-import { registerJsKernel, runJs } from '../shared/js-kernel';
+import { type Typed, registerJsKernel, runJs } from '../shared/js-kernel';
 import { sortByLatent, sparseDecodeSimd } from './wasm';
 
 /**
@@ -203,4 +203,122 @@ registerJsKernel(K.sparseDecodeGrad, ({ inputs, backend }) => {
       d,
     ),
   );
+});
+
+/** The backend's own kernel `name` (Reshape, Sum) on the backend at hand. */
+function backendKernel(backend: unknown, name: string): tf.KernelFunc {
+  const backendName =
+    typeof (backend as { typedArrayFromHeap?: unknown }).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
+  const kernel = tf.getKernel(name, backendName);
+  if (!kernel) throw new Error(`${K.sparseDecodeStack}: no ${name} kernel on ${backendName}`);
+  return kernel.kernelFunc;
+}
+
+/**
+ * A stack of S decoders in one kernel call (index.ts `sparseDecodeStack`): inputs [values,
+ * indices, W_dec0, b_dec0, W_dec1, ...] with the code's rows m*B ... m*B + B - 1 member m's;
+ * member m's rows of the output are exactly the single decode's of that block with its own weights.
+ */
+registerJsKernel(K.sparseDecodeStack, ({ inputs, backend }) => {
+  const [values, indices, ...weights] = Object.values(inputs) as tf.TensorInfo[];
+  const members = weights.length / 2;
+  const [rows, k] = values.shape;
+  const b = rows / members;
+  const [n, d] = weights[0].shape;
+  const simd = sparseDecodeSimd(backend);
+  const outputs: { shape: number[]; dtype: 'float32' | 'int32' }[] = [{ shape: [rows, d], dtype: 'float32' }];
+  if (simd) outputs.push({ shape: [n + 1 + b * k], dtype: 'int32' }); // the sort by latent
+  const infos = runJs(backend, [values, indices, ...weights], outputs, ([v, idx, ...ws], [out, scratch]) => {
+    for (let m = 0; m < members; m++) {
+      const vm = (v as Float32Array).subarray(m * b * k, (m + 1) * b * k);
+      const im = (idx as Int32Array).subarray(m * b * k, (m + 1) * b * k);
+      const [w, bd] = [ws[2 * m] as Float32Array, ws[2 * m + 1] as Float32Array];
+      const om = (out as Float32Array).subarray(m * b * d, (m + 1) * b * d);
+      if (!simd) {
+        sparseDecodeJs(vm, im, w, bd, om, b, k, d);
+        continue;
+      }
+      const [starts, entries] = [(scratch as Int32Array).subarray(0, n + 1), (scratch as Int32Array).subarray(n + 1)];
+      sortByLatent(im, n, starts, entries, vm); // zero values add nothing (the padding): skip them
+      simd.decode(
+        vm.byteOffset,
+        w.byteOffset,
+        bd.byteOffset,
+        om.byteOffset,
+        entries.byteOffset,
+        starts.byteOffset,
+        b,
+        k,
+        d,
+        n,
+      );
+    }
+  });
+  if (simd) (backend as { disposeData(id: tf.DataId): void }).disposeData(infos[1].dataId);
+  return infos[0];
+});
+
+/**
+ * The stack's backward in one call: inputs [dy, values, indices, W_dec0, W_dec1, ...], outputs
+ * [dValues, dW_dec0, db_dec0, dW_dec1, ...], member m's the single decode's backward on its block
+ * (db_dec by the backend's own Sum over the block's rows, as the single decode's gradient sums them).
+ */
+registerJsKernel(K.sparseDecodeStackGrad, ({ inputs, backend }) => {
+  const [dy, values, indices, ...weights] = Object.values(inputs) as tf.TensorInfo[];
+  const members = weights.length;
+  const [rows, k] = values.shape;
+  const b = rows / members;
+  const [n, d] = weights[0].shape;
+  const simd = sparseDecodeSimd(backend);
+  const f32 = (shape: number[]) => ({ shape, dtype: 'float32' as const });
+  const outputs: { shape: number[]; dtype: 'float32' | 'int32' }[] = [
+    f32([rows, k]),
+    ...weights.map(() => f32([n, d])),
+  ];
+  if (simd) outputs.push({ shape: [n + 1 + b * k], dtype: 'int32' });
+  const infos = runJs(backend, [dy, values, indices, ...weights], outputs, ([g, v, idx, ...ws], [dv, ...rest]) => {
+    for (let m = 0; m < members; m++) {
+      const at = (a: Typed, size: number) => a.subarray(m * size, (m + 1) * size);
+      const [gm, vm, im, dvm] = [at(g, b * d), at(v, b * k), at(idx, b * k), at(dv, b * k)] as Float32Array[];
+      const [w, dw] = [ws[m] as Float32Array, rest[m] as Float32Array];
+      if (!simd) {
+        sparseDecodeGradJs(gm, vm, im as unknown as Int32Array, w, dvm, dw, b, k, d);
+        continue;
+      }
+      const scratch = rest[members] as Int32Array;
+      const [starts, entries] = [scratch.subarray(0, n + 1), scratch.subarray(n + 1)];
+      sortByLatent(im as unknown as Int32Array, n, starts, entries);
+      const [e, st] = [entries.byteOffset, starts.byteOffset];
+      simd.grad(gm.byteOffset, vm.byteOffset, w.byteOffset, dvm.byteOffset, dw.byteOffset, e, st, k, d, n);
+    }
+  });
+  if (simd) (backend as { disposeData(id: tf.DataId): void }).disposeData((infos.pop() as tf.TensorInfo).dataId);
+  const [dValues, ...dWs] = infos;
+  // db_dec of every member: dy [S*B, D] seen as [S, B, D], summed over B by the backend's Sum
+  const byMember = backendKernel(
+    backend,
+    'Reshape',
+  )({
+    inputs: { x: dy },
+    backend: backend as tf.KernelBackend,
+    attrs: { shape: [members, b, d] },
+  }) as tf.TensorInfo;
+  const sums = backendKernel(
+    backend,
+    'Sum',
+  )({
+    inputs: { x: byMember },
+    backend: backend as tf.KernelBackend,
+    attrs: { axis: [1], keepDims: false },
+  }) as tf.TensorInfo;
+  const dbs = runJs(
+    backend,
+    [sums],
+    weights.map(() => f32([d])),
+    ([sd], outs) => {
+      for (const [m, out] of outs.entries()) out.set(sd.subarray(m * d, (m + 1) * d));
+    },
+  );
+  for (const t of [byMember, sums]) (backend as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
+  return [dValues, ...dWs.flatMap((dw, m) => [dw, dbs[m]])];
 });

@@ -11,10 +11,17 @@ import './webgpu';
 import { K } from '../shared/kernel-names';
 import { stopGradient } from '../../src/base/autodiff';
 import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
-import { checkDecodeArgs, sparseDecodeReference } from './reference';
+import {
+  type DecoderWeights,
+  checkDecodeArgs,
+  checkDecodeStackArgs,
+  sparseDecodeReference,
+  sparseDecodeStackReference,
+} from './reference';
 import { densify } from '../densify';
 
-export { sparseDecodeReference } from './reference';
+export { sparseDecodeReference, sparseDecodeStackReference } from './reference';
+export type { DecoderWeights } from './reference';
 
 tf.registerGradient({
   kernelName: K.sparseDecode,
@@ -63,6 +70,51 @@ export function sparseDecode(
   checkDecodeArgs(valuesBK, indicesBK, wDecND, bDecD);
   const indices = stopGradient(indicesBK); // the caller's indices may sit on the tape behind ops with no gradient (tf.topk)
   const out = runKernel<tf.Tensor2D>(K.sparseDecode, { values: valuesBK, indices, wDec: wDecND, bDec: bDecD });
+  indices.dispose();
+  return out;
+}
+
+tf.registerGradient({
+  kernelName: K.sparseDecodeStack,
+  saveAllInputs: true, // [values, indices, W_dec0, b_dec0, W_dec1, ...]
+  gradFunc: (dy, saved) => {
+    const [values, indices, ...weights] = saved as tf.Tensor[];
+    const wDecs = weights.filter((_, i) => i % 2 === 0);
+    const [dValues, ...dWeights] = runKernel<tf.Tensor[]>(K.sparseDecodeStackGrad, [
+      dy as tf.Tensor,
+      values,
+      indices,
+      ...wDecs,
+    ] as unknown as Record<string, tf.Tensor>);
+    // inputs by position: '0' values, '1' indices, then per member W_dec, b_dec
+    const grads: Record<string, () => tf.Tensor> = { 0: () => dValues, 1: () => tf.zeros(indices.shape) };
+    dWeights.forEach((g, i) => {
+      grads[String(i + 2)] = () => g;
+    });
+    return grads;
+  },
+});
+
+/**
+ * A stack of S decoders (SaeTrainer's stacks of TopK SAEs): rows s*B ... s*B + B - 1 of the code
+ * are member s's, decoded as `sparseDecode` decodes them with its own W_dec and b_dec. On cpu/wasm
+ * one kernel call decodes every member and one runs their backward, each member's arithmetic that
+ * of `sparseDecode` (the same values and gradients); elsewhere the reference, member by member.
+ * @param valuesBK [S*B,K]  @param indicesBK [S*B,K] int32, each member's own latents
+ * @param members each { wDecND [N,D], bDecD [D] }  @returns [S*B,D]
+ */
+export function sparseDecodeStack(
+  valuesBK: tf.Tensor2D,
+  indicesBK: tf.Tensor2D,
+  members: readonly DecoderWeights[],
+): tf.Tensor2D {
+  if (!kernelActive(K.sparseDecodeStack) || !hasKernel(K.sparseDecodeStackGrad)) {
+    return sparseDecodeStackReference(valuesBK, indicesBK, members);
+  }
+  checkDecodeStackArgs(valuesBK, indicesBK, members);
+  const indices = stopGradient(indicesBK);
+  const inputs = [valuesBK, indices, ...members.flatMap((m) => [m.wDecND, m.bDecD])];
+  const out = runKernel<tf.Tensor2D>(K.sparseDecodeStack, inputs as unknown as Record<string, tf.Tensor>);
   indices.dispose();
   return out;
 }

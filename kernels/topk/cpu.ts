@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
-import { registerJsKernel, runJs } from '../shared/js-kernel';
+import { type Typed, registerJsKernel, runJs } from '../shared/js-kernel';
 import { type SparseDecodeSimd, sortByLatent, sparseDecodeSimd } from '../sparse-decode/wasm';
 
 type Arr = ArrayLike<number>;
@@ -302,10 +302,12 @@ function topkEncodeGradSimd(
   backend: unknown,
   simd: SparseDecodeSimd,
   { dy, values, indices, x, wEnc, bDec }: Record<string, tf.TensorInfo>,
+  member = 0,
 ): tf.TensorInfo[] {
   const [b, d] = x.shape;
   const [, n] = wEnc.shape;
   const k = values.shape[1];
+  const block = (a: Typed) => (a as Float32Array).subarray(member * b * k, (member + 1) * b * k); // this member's code
   const transpose = tf.getKernel('Transpose', 'wasm');
   if (!transpose) throw new Error(`${K.topkEncodeGrad}: no Transpose kernel on wasm`);
   const flip = (t: tf.TensorInfo) =>
@@ -330,7 +332,8 @@ function topkEncodeGradSimd(
       f32([b, k]),
       { shape: [n + 1 + b * k], dtype: 'int32' },
     ],
-    ([gy, gate, idx, xs, bd, wt], [dxs, dwt, dbe, dbd, g, xc, zero, dv, sort]) => {
+    ([gyAll, gateAll, idxAll, xs, bd, wt], [dxs, dwt, dbe, dbd, g, xc, zero, dv, sort]) => {
+      const [gy, gate, idx] = [block(gyAll), block(gateAll), block(idxAll) as unknown as Int32Array];
       dbe.fill(0);
       for (let i = 0; i < b * k; i++) {
         g[i] = gate[i] > 0 ? gy[i] : 0;
@@ -340,7 +343,7 @@ function topkEncodeGradSimd(
       zero.fill(0);
       const starts = (sort as Int32Array).subarray(0, n + 1);
       const entries = (sort as Int32Array).subarray(n + 1);
-      sortByLatent(idx as Int32Array, n, starts, entries, gate); // gated-off entries add nothing: skip them
+      sortByLatent(idx, n, starts, entries, gate); // gated-off entries add nothing: skip them
       const [e, s] = [entries.byteOffset, starts.byteOffset];
       simd.decode(g.byteOffset, wt.byteOffset, zero.byteOffset, dxs.byteOffset, e, s, b, k, d, n);
       simd.grad(xc.byteOffset, g.byteOffset, wt.byteOffset, dv.byteOffset, dwt.byteOffset, e, s, k, d, n);
@@ -354,13 +357,15 @@ function topkEncodeGradSimd(
   return [dx, dw, dbEnc, dbDec];
 }
 
-registerJsKernel(K.topkEncodeGrad, ({ inputs, backend }) => {
-  const { dy, values, indices, x, wEnc, bDec } = inputs as Record<string, tf.TensorInfo>;
+/** The encoder's sparse backward for one member's block of a code (rows member*B ...; 0: the whole code). */
+function topkEncodeGrad(backend: unknown, inputs: Record<string, tf.TensorInfo>, member = 0): tf.TensorInfo[] {
+  const { dy, values, indices, x, wEnc, bDec } = inputs;
   const [b, d] = x.shape;
   const [, n] = wEnc.shape;
   const k = values.shape[1];
   const simd = sparseDecodeSimd(backend);
-  if (simd) return topkEncodeGradSimd(backend, simd, inputs as Record<string, tf.TensorInfo>);
+  if (simd) return topkEncodeGradSimd(backend, simd, inputs, member);
+  const block = (a: Typed) => a.subarray(member * b * k, (member + 1) * b * k);
   return runJs(
     backend,
     [dy, values, indices, x, wEnc, bDec],
@@ -372,9 +377,9 @@ registerJsKernel(K.topkEncodeGrad, ({ inputs, backend }) => {
     ],
     ([g, v, idx, xs, w, bd], [dx, dw, dbe, dbd]) =>
       topkEncodeGradJs(
-        g,
-        v,
-        idx,
+        block(g),
+        block(v),
+        block(idx),
         xs,
         w,
         bd,
@@ -388,6 +393,75 @@ registerJsKernel(K.topkEncodeGrad, ({ inputs, backend }) => {
         k,
       ),
   );
+}
+
+registerJsKernel(K.topkEncodeGrad, ({ inputs, backend }) =>
+  topkEncodeGrad(backend, inputs as Record<string, tf.TensorInfo>),
+);
+
+/**
+ * A stack of S TopK encoders reading one batch (index.ts `topkEncodeStack`), in one kernel call:
+ * inputs [x, W_enc0, b_enc0, b_dec0, W_enc1, ...], outputs values and indices [S*B, K] whose rows
+ * m*B ... m*B + B - 1 are member m's code, computed exactly as the single encoder above computes it
+ * on that member's weights (its own product and selection), padded with zero entries (value 0,
+ * latent 0) to K = max ks.
+ */
+registerJsKernel(K.topkEncodeStack, ({ inputs, backend, attrs }) => {
+  const [x, ...weights] = Object.values(inputs) as tf.TensorInfo[];
+  const ks = (attrs as { ks: number[] }).ks;
+  const b = x.shape[0];
+  const n = weights[0].shape[1];
+  const kMax = Math.max(...ks);
+  const products = ks.map((_, m) => encoderProduct(backend, x, weights[3 * m], weights[3 * m + 2], K.topkEncodeStack));
+  const biases = ks.map((_, m) => weights[3 * m + 1]);
+  const outs = runJs(
+    backend,
+    [...products, ...biases],
+    [
+      { shape: [ks.length * b, kMax], dtype: 'float32' },
+      { shape: [ks.length * b, kMax], dtype: 'int32' },
+    ],
+    (ins, [v, idx]) => {
+      for (const [m, k] of ks.entries()) {
+        const [vm, im] = [v.subarray(m * b * kMax, (m + 1) * b * kMax), idx.subarray(m * b * kMax, (m + 1) * b * kMax)];
+        if (k === kMax) {
+          topkRowsJs(ins[m], ins[ks.length + m], vm as Float32Array, im as Int32Array, b, n, k);
+          continue;
+        }
+        const [vk, ik] = [new Float32Array(b * k), new Int32Array(b * k)];
+        topkRowsJs(ins[m], ins[ks.length + m], vk, ik, b, n, k);
+        vm.fill(0);
+        im.fill(0);
+        for (let r = 0; r < b; r++) {
+          vm.set(vk.subarray(r * k, r * k + k), r * kMax);
+          im.set(ik.subarray(r * k, r * k + k), r * kMax);
+        }
+      }
+    },
+  );
+  for (const p of products) (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(p.dataId);
+  return outs;
+});
+
+/**
+ * The stack's backward in one kernel call: inputs [dy, values, indices, x, W_enc0, b_dec0, W_enc1, ...],
+ * outputs [dx, dW_enc0, db_enc0, db_dec0, dW_enc1, ...]: member m's gradients are the single
+ * encoder's backward on its block of the code, dx their sum over the members.
+ */
+registerJsKernel(K.topkEncodeStackGrad, ({ inputs, backend }) => {
+  const [dy, values, indices, x, ...weights] = Object.values(inputs) as tf.TensorInfo[];
+  const perMember: tf.TensorInfo[][] = [];
+  for (let m = 0; m < weights.length / 2; m++) {
+    const [wEnc, bDec] = [weights[2 * m], weights[2 * m + 1]];
+    perMember.push(topkEncodeGrad(backend, { dy, values, indices, x, wEnc, bDec }, m));
+  }
+  const dxs = perMember.map(([dx]) => dx);
+  const [dx] = runJs(backend, dxs, [{ shape: x.shape, dtype: 'float32' }], (ins, [out]) => {
+    out.set(ins[0]);
+    for (const t of ins.slice(1)) for (let i = 0; i < out.length; i++) out[i] += t[i];
+  });
+  for (const t of dxs) (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
+  return [dx, ...perMember.flatMap(([, dW, dbEnc, dbDec]) => [dW, dbEnc, dbDec])];
 });
 
 registerJsKernel(K.batchTopk, ({ inputs, backend, attrs }) => {

@@ -18,15 +18,19 @@ import {
   batchTopkActivationReference,
   batchTopkKeep,
   checkEncodeArgs,
+  type EncoderWeights,
+  checkEncodeStackArgs,
   topkActivationReference,
   topkEncodeReference,
+  topkEncodeStackReference,
 } from './reference';
 import { rowColumnPairs } from '../densify';
 
-export type { SparseCode } from './reference';
+export type { EncoderWeights, SparseCode } from './reference';
 export {
   topkActivationReference,
   topkEncodeReference,
+  topkEncodeStackReference,
   batchTopkActivationReference,
   batchTopkKeep,
   thresholdActivation,
@@ -80,6 +84,33 @@ tf.registerGradient({
 });
 
 tf.registerGradient({
+  kernelName: K.topkEncodeStack,
+  saveAllInputs: true, // [x, W_enc0, b_enc0, b_dec0, W_enc1, ...]
+  outputsToSave: [true, true],
+  gradFunc: (dys, saved) => {
+    const [dValues] = dys as tf.Tensor[];
+    const [x, ...rest] = saved as tf.Tensor[];
+    const [values, indices] = rest.slice(-2);
+    const weights = rest.slice(0, -2);
+    const members = weights.length / 3;
+    const memberInputs = Array.from({ length: members }, (_, m) => [weights[3 * m], weights[3 * m + 2]]).flat();
+    const [dx, ...dWeights] = runKernel<tf.Tensor[]>(K.topkEncodeStackGrad, [
+      dValues,
+      values,
+      indices,
+      x,
+      ...memberInputs,
+    ] as unknown as Record<string, tf.Tensor>);
+    // inputs by position: '0' x, then per member W_enc, b_enc, b_dec
+    const grads: Record<string, () => tf.Tensor> = { 0: () => dx };
+    dWeights.forEach((g, i) => {
+      grads[String(i + 1)] = () => g;
+    });
+    return grads;
+  },
+});
+
+tf.registerGradient({
   kernelName: K.batchTopk,
   outputsToSave: [true],
   gradFunc: (dy, saved) => ({ x: () => (dy as tf.Tensor).mul(saved[0].greater(0).cast('float32')) }),
@@ -125,6 +156,33 @@ export function topkEncode(
     K.topkEncode,
     { x: xBD, wEnc: wEncDN, bEnc: bEncN, bDec: bDecD },
     { k },
+  );
+  return { valuesBK, indicesBK: detachIndices(indices) };
+}
+
+/**
+ * A stack of S TopK encoders reading one batch (SaeTrainer's stacks of TopK SAEs): member s's code
+ * is topkEncode(x, W_enc_s, b_enc_s, b_dec_s, ks[s]), padded with zero entries (value 0, latent 0)
+ * to K = max ks, in rows s*B ... s*B + B - 1 of the result. On cpu/wasm one kernel call encodes
+ * every member and one call runs their sparse backward, each member's arithmetic exactly that of
+ * `topkEncode` (so the same values and gradients); elsewhere the reference, member by member.
+ * @param xBD [B,D]  @param members each { wEncDN [D,N], bEncN [N], bDecD [D] }  @param ks [S]
+ * @returns { valuesBK [S*B, K], indicesBK [S*B, K] int32, each member's own latent indices }
+ */
+export function topkEncodeStack(
+  xBD: tf.Tensor2D,
+  members: readonly EncoderWeights[],
+  ks: readonly number[],
+): SparseCode {
+  if (!kernelActive(K.topkEncodeStack) || !hasKernel(K.topkEncodeStackGrad)) {
+    return topkEncodeStackReference(xBD, members, ks);
+  }
+  checkEncodeStackArgs(xBD, members, ks);
+  const inputs = [xBD, ...members.flatMap((m) => [m.wEncDN, m.bEncN, m.bDecD])];
+  const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(
+    K.topkEncodeStack,
+    inputs as unknown as Record<string, tf.Tensor>,
+    { ks: [...ks] },
   );
   return { valuesBK, indicesBK: detachIndices(indices) };
 }

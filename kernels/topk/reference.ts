@@ -66,6 +66,61 @@ export function topkEncodeReference(
   return code;
 }
 
+/** One encoder's weights: W_enc [D,N], b_enc [N], and the bias subtracted from its input b_dec [D]. */
+export interface EncoderWeights {
+  wEncDN: tf.Tensor2D;
+  bEncN: tf.Tensor1D;
+  bDecD: tf.Tensor1D;
+}
+
+/**
+ * A stack of S TopK encoders reading one batch, reference: member s's code is
+ * topkEncodeReference(x, W_enc_s, b_enc_s, b_dec_s, ks[s]), padded with zero entries (value 0,
+ * latent 0) to K = max ks, in rows s*B ... s*B + B - 1 of the result (its own latent indices).
+ * @param xBD [B,D]  @param members each { wEncDN [D,N], bEncN [N], bDecD [D] }  @param ks [S]
+ */
+export function topkEncodeStackReference(
+  xBD: tf.Tensor2D,
+  members: readonly EncoderWeights[],
+  ks: readonly number[],
+): SparseCode {
+  checkEncodeStackArgs(xBD, members, ks);
+  const kMax = Math.max(...ks);
+  return tf.tidy(() => {
+    const codes = members.map(({ wEncDN, bEncN, bDecD }, m) => {
+      const { valuesBK, indicesBK } = topkEncodeReference(xBD, wEncDN, bEncN, bDecD, ks[m]);
+      const pad: [number, number][] = [
+        [0, 0],
+        [0, kMax - ks[m]],
+      ];
+      return { values: valuesBK.pad(pad), indices: indicesBK.pad(pad) };
+    });
+    const valuesBK = tf.concat(codes.map((c) => c.values)) as tf.Tensor2D;
+    const indicesBK = stopGradient(tf.concat(codes.map((c) => c.indices)) as tf.Tensor2D);
+    return { valuesBK, indicesBK };
+  });
+}
+
+/** Shared argument checks of topkEncodeStack (reference and kernel): every member as topkEncode checks it. */
+export function checkEncodeStackArgs(
+  xBD: tf.Tensor2D,
+  members: readonly EncoderWeights[],
+  ks: readonly number[],
+): void {
+  if (!Array.isArray(members) || members.length === 0) {
+    throw new InputError('members', `must be a non-empty list of encoder weights, got ${describeValue(members)}`);
+  }
+  if (!Array.isArray(ks) || ks.length !== members.length) {
+    throw new InputError('ks', `must list one k per member (${members.length}), got ${describeValue(ks)}`);
+  }
+  const n = members[0]?.wEncDN?.shape?.[1];
+  for (const [m, { wEncDN, bEncN, bDecD }] of members.entries()) {
+    checkEncodeArgs(xBD, wEncDN, bEncN, bDecD, ks[m]);
+    if (wEncDN.shape[1] !== n)
+      throw new InputError(`members[${m}].wEncDN`, `has ${wEncDN.shape[1]} latents, member 0 ${n}`);
+  }
+}
+
 /** Shared argument checks of topkEncode (reference and sparse kernel). */
 export function checkEncodeArgs(
   xBD: tf.Tensor2D,

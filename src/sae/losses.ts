@@ -6,6 +6,7 @@
  *
  *   MSE          mean_b ||x'_b - x'hat_b||^2                                      (all)
  *   FVU          sum_b ||x'_b - x'hat_b||^2 / sum_b ||x'_b - mean(x')||^2          (TopK family objective)
+ *                (both also per member of a stack in one pass)
  *   L1           mean_b sum_i |f_bi| ||W_dec,i||                                   (ReLU + L1)
  *   L0           mean_b sum_i H(z_bi - theta_i)                                    (JumpReLU)
  *   AuxK         ||e - ehat||^2 / ||e - mean(e)||^2 over dead latents              (TopK family)
@@ -38,6 +39,29 @@ function totalVariance(xBD: tf.Tensor2D): tf.Scalar {
  */
 export function batchFvu(xBD: tf.Tensor2D, xhatBD: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => xBD.sub(xhatBD).square().sum().div(totalVariance(xBD)) as tf.Scalar);
+}
+
+/**
+ * `squaredError` and `batchFvu` of every member of a stack that reconstructs one batch, in one
+ * pass: member s's values are those of its own reconstruction xhat[s], with the same arithmetic
+ * (the same differences and the same order of summation).
+ * @param xBD [B,D] @param xhatSBD [S,B,D] @returns mseS [S], fvuS [S]
+ */
+export function stackReconstructionLosses(
+  xBD: tf.Tensor2D,
+  xhatSBD: tf.Tensor3D,
+): { mseS: tf.Tensor1D; fvuS: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const [s, b, d] = xhatSBD.shape;
+    const squaresSBD = xBD.sub(xhatSBD).square();
+    return {
+      mseS: squaresSBD.sum(2).mean(1) as tf.Tensor1D,
+      fvuS: squaresSBD
+        .reshape([s, b * d])
+        .sum(1)
+        .div(totalVariance(xBD)) as tf.Tensor1D,
+    };
+  });
 }
 
 /**

@@ -134,7 +134,7 @@ export class TopKSae extends SparseAutoencoder {
    * AuxK over the dead latents (0 without dead latents or with alpha = 0): the dead latents of
    * x' predict the residual target - output (x' - x'hat for an SAE, y' - y'hat for a transcoder).
    */
-  protected auxK(xnBD: tf.Tensor2D, xhatBD: tf.Tensor2D, deadLatents?: Int32Array, targetBD = xnBD): tf.Scalar {
+  auxK(xnBD: tf.Tensor2D, xhatBD: tf.Tensor2D, deadLatents?: Int32Array, targetBD = xnBD): tf.Scalar {
     if (this.auxKCoefficient === 0) return tf.scalar(0);
     return deadLatentAuxK(this.auxKWeights(), xnBD, xhatBD, deadLatents, this.kAux, targetBD);
   }

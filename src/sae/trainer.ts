@@ -15,10 +15,11 @@
  * A stack: the trainer takes one SAE or S of them (same architecture and shape; differing in what
  * their configs say: seed, k, ...). All of them see every batch, in one gradient tape over
  * sum_s L_s; since their parameters are disjoint, each member's gradients, Adam moments, dead set
- * and metrics are exactly those of a run of its own (tests/sae/stacked.test.ts). The fused
- * kernels (topkEncode, sparse-encode, sparse-decode) take one SAE's [D,N] weights, so the forward
- * and backward ops run member by member inside the tape; what the stack shares is the batch (drawn,
- * checked and uploaded once), the tape and the loop.
+ * and metrics are exactly those of a run of its own (tests/sae/stacked.test.ts). A stack of plain
+ * TopK SAEs runs its forward and backward in one pass (topk-stack.ts: one encoder call, one decode
+ * call and one set of loss reductions for all members); other architectures run the template
+ * forward member by member inside the tape. Every stack shares the batch (drawn, checked and
+ * uploaded once), the tape and the loop; the optimiser step and the firing statistics are per member.
  *
  * Firing statistics stay on the device: per latent, the inputs seen since it last fired (float32,
  * exact below 2^24 inputs, monotone beyond). They are read back only every `logEvery` steps, next
@@ -43,6 +44,7 @@ import { withKernels } from '../../kernels/shared/js-kernel';
 import type { DataInitOptions, SparseAutoencoder } from './base';
 import { saeConfigOf } from './create';
 import { firedCounts } from './latents';
+import { type MemberPass, topkStackForward, trainsInOnePass } from './topk-stack';
 
 /** Options of the trainer. */
 export interface SaeTrainerConfig extends DataInitOptions, ScheduleOptions {
@@ -256,33 +258,32 @@ export class SaeTrainer {
     // A transcoder's target (the MLP's output); an SAE's target is its input.
     const yBD = yRows && tf.tensor2d(yRows, [B, members[0].sae.dIn]);
     const targetOption = yBD ? { target: yBD } : {};
-    const firedN: tf.Tensor1D[] = [];
-    const lossOf: tf.Scalar[] = [];
-    const terms: Record<string, tf.Scalar>[] = [];
+    const passes: MemberPass[] = [];
     const variables = members.flatMap((m) => Object.values(m.sae.params.trainable()));
+    const saes = members.map((m) => m.sae);
     // One tape over sum_s L_s: the members share no parameter, so each gets its own gradients.
     const tape = () =>
       tf.variableGrads(() => {
-        const losses = members.map(({ sae, deadM }) => {
-          const out = sae.forward(xBD, { training: true, deadLatents: deadM, ...targetOption });
-          firedN.push(tf.keep(firedCounts(out.latents, sae.nLatents)));
-          const named: Record<string, tf.Scalar> = {};
-          for (const [name, t] of Object.entries(out.losses)) {
-            named[OWN_METRICS.includes(name) ? `${name}Term` : name] = tf.keep(t);
+        if (trainsInOnePass(saes)) {
+          const deads = members.map((m) => m.deadM);
+          for (const pass of topkStackForward(saes, xBD, deads)) passes.push(keepPass(pass));
+        } else {
+          for (const { sae, deadM } of members) {
+            const out = sae.forward(xBD, { training: true, deadLatents: deadM, ...targetOption });
+            const terms = { ...out.losses, ...out.metrics };
+            const firedN = firedCounts(out.latents, sae.nLatents);
+            passes.push(keepPass({ loss: out.loss, terms, firedN }));
           }
-          for (const [name, t] of Object.entries(out.metrics)) named[name] = tf.keep(t);
-          terms.push(named);
-          if (members.length > 1) lossOf.push(tf.keep(out.loss));
-          return out.loss;
-        });
+        }
+        const losses = passes.map((p) => p.loss);
         return losses.length === 1 ? losses[0] : (tf.addN(losses) as tf.Scalar);
       }, variables);
     let taped: ReturnType<typeof tape>;
     try {
       taped = tape();
     } catch (e) {
-      for (const t of [xBD, ...firedN, ...lossOf, ...terms.flatMap((r) => Object.values(r))]) t.dispose();
-      yBD?.dispose();
+      for (const p of passes) tf.dispose([p.loss, p.firedN, ...Object.values(p.terms)]);
+      tf.dispose([xBD, ...(yBD ? [yBD] : [])]);
       throw e;
     }
     const { value, grads } = taped;
@@ -300,15 +301,17 @@ export class SaeTrainer {
       withKernels(sae.useKernels, () => m.adam.step(own)); // the SAE's switch covers its optimiser too
       for (const g of Object.values(own)) g.dispose();
       sae.renormaliseDecoder();
-      const fired = firedN[i];
+      const { firedN: fired, terms, loss } = passes[i];
       // Firing statistics on the device: idle <- 0 where the latent fired, idle + B elsewhere.
       tf.tidy(() => m.idleN.assign(tf.where(fired.greater(0), tf.zerosLike(fired), m.idleN.add(B))));
       const l0 = tf.tidy(() => fired.sum().div(B) as tf.Scalar);
       fired.dispose();
+      const named: Record<string, tf.Scalar> = {};
+      for (const [name, t] of Object.entries(terms)) named[OWN_METRICS.includes(name) ? `${name}Term` : name] = t;
       const metrics = {
-        loss: members.length === 1 ? value : lossOf[i],
+        loss: members.length === 1 ? value : loss, // one SAE: its loss is the tape's value
         l0,
-        ...terms[i],
+        ...named,
         deadFraction: this.deadFractionOf(m),
       };
       const suffix = members.length === 1 ? '' : `/${i}`;
@@ -489,6 +492,13 @@ export class SaeTrainer {
   dispose(): void {
     for (const m of this.members) m.dispose();
   }
+}
+
+/** A member's pass kept out of the tape's tidy (the trainer reads and disposes it after the step). */
+function keepPass({ loss, terms, firedN }: MemberPass): MemberPass {
+  const kept: Record<string, tf.Scalar> = {};
+  for (const [name, t] of Object.entries(terms)) kept[name] = tf.keep(t);
+  return { loss: tf.keep(loss), terms: kept, firedN: tf.keep(firedN) };
 }
 
 /**

@@ -83,6 +83,71 @@ describe.each([
   });
 });
 
+describe.each([
+  ['reference', sd.sparseDecodeStackReference, sd.sparseDecodeReference],
+  ['kernel', sd.sparseDecodeStack, sd.sparseDecode],
+] as const)('sparseDecodeStack (%s)', (_name, stackFn, singleFn) => {
+  // Three members, each with its block of B rows of the code (zeros in it, as a padded code has):
+  // each member's rows and gradients are exactly the single decode's (tested above against the naive loop).
+  const [s, b, k, n, d] = [3, 5, 4, 20, 9];
+  const rng = new Rng(4200);
+  const make = () => {
+    const v = randn(rng, s * b * k);
+    for (let i = 0; i < v.length; i += 3) v[i] = 0;
+    return {
+      v: tf.tensor2d(v, [s * b, k]),
+      idx: tf.tensor2d(randomIndices(rng, s * b, k, n), [s * b, k], 'int32'),
+      members: [0, 1, 2].map(() => ({
+        wDecND: tf.tensor2d(randn(rng, n * d), [n, d]),
+        bDecD: tf.tensor1d(randn(rng, d)),
+      })),
+      g: tf.tensor2d(randn(rng, s * b * d), [s * b, d]),
+    };
+  };
+
+  test('every member equals the single decode, forward and all three gradients', async () => {
+    const { v, idx, members, g } = make();
+    const weights = members.flatMap((m) => [m.wDecND, m.bDecD]);
+    const out = await read(stackFn(v, idx, members));
+    const grads = tf.grads((vv: tf.Tensor, ...w: tf.Tensor[]) => {
+      const ms = members.map((_, m) => ({ wDecND: w[2 * m] as tf.Tensor2D, bDecD: w[2 * m + 1] as tf.Tensor1D }));
+      return dot(stackFn(vv as tf.Tensor2D, idx, ms), g);
+    })([v, ...weights]);
+    const [dv, ...dWeights] = await Promise.all(grads.map(read));
+    for (const [m, { wDecND, bDecD }] of members.entries()) {
+      const rows = (t: tf.Tensor2D) => t.slice([m * b, 0], [b, -1]) as tf.Tensor2D;
+      const [vm, im, gm] = [rows(v), rows(idx), rows(g)];
+      expect(Array.from(out.subarray(m * b * d, (m + 1) * b * d))).toEqual(
+        Array.from(await read(singleFn(vm, im, wDecND, bDecD))),
+      );
+      const single = tf.grads((vv: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) =>
+        dot(singleFn(vv as tf.Tensor2D, im, w as tf.Tensor2D, bb as tf.Tensor1D), gm),
+      )([vm, wDecND, bDecD]);
+      const [sv, sw, sb] = await Promise.all(single.map(read));
+      expect(Array.from(dv.subarray(m * b * k, (m + 1) * b * k))).toEqual(Array.from(sv));
+      expect(Array.from(dWeights[2 * m])).toEqual(Array.from(sw));
+      expect(Array.from(dWeights[2 * m + 1])).toEqual(Array.from(sb));
+      tf.dispose([vm, im, gm, ...single]);
+    }
+    tf.dispose([v, idx, g, ...weights, ...grads]);
+  });
+
+  test('rejects rows that do not split into the members, and mismatched members; no leaks', () => {
+    const { v, idx, members, g } = make();
+    const narrow = { wDecND: tf.zeros([n, d - 1]) as tf.Tensor2D, bDecD: tf.zeros([d - 1]) as tf.Tensor1D };
+    const before = tf.memory().numTensors;
+    expect(() => stackFn(v, idx, members.slice(0, 2))).toThrow(
+      /^valuesBK: has 15 rows, not a multiple of the 2 members/,
+    );
+    expect(() => stackFn(v, idx, [members[0], members[1], narrow])).toThrow(
+      /^members\[2\]\.wDecND: has shape \[20, 8\]/,
+    );
+    expect(() => stackFn(v, idx, [])).toThrow(/^members: must be a non-empty list/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([v, idx, g, ...members.flatMap((m) => [m.wDecND, m.bDecD]), narrow.wDecND, narrow.bDecD]);
+  });
+});
+
 describe('sparse decode on wasm: the SIMD loops over the heap', () => {
   const onWasm = () => tf.getBackend() === 'wasm';
 

@@ -171,6 +171,90 @@ describe.each(encoders)('topkEncode (%s)', (_name, fn) => {
   });
 });
 
+const stackEncoders = [
+  ['reference', topk.topkEncodeStackReference, topk.topkEncodeReference],
+  ['kernel', topk.topkEncodeStack, topk.topkEncode],
+] as const;
+
+describe.each(stackEncoders)('topkEncodeStack (%s)', (_name, stackFn, singleFn) => {
+  // Three members with their own weights and k: each member's rows and gradients are exactly those
+  // of the single encoder (tested above against the naive loop) on its own weights.
+  const [b, d, n, ks] = [5, 8, 20, [2, 4, 3]];
+  const kMax = 4;
+  const rng = new Rng(4100);
+  const make = () => ({
+    x: tf.tensor2d(randn(rng, b * d), [b, d]),
+    members: ks.map(() => ({
+      wEncDN: tf.tensor2d(randn(rng, d * n, 0.5), [d, n]),
+      bEncN: tf.tensor1d(randn(rng, n, 0.1)),
+      bDecD: tf.tensor1d(randn(rng, d, 0.1)),
+    })),
+    g: randn(rng, ks.length * b * kMax),
+  });
+  const tensorsOf = (members: ReturnType<typeof make>['members']) =>
+    members.flatMap((m) => [m.wEncDN, m.bEncN, m.bDecD]);
+
+  test('every member equals the single encoder: values, indices (padded), all four gradients', async () => {
+    const { x, members, g } = make();
+    const gT = tf.tensor2d(g, [ks.length * b, kMax]);
+    const out = stackFn(x, members, ks);
+    expect(out.valuesBK.shape).toEqual([ks.length * b, kMax]);
+    const [values, indices] = [await read(out.valuesBK), await read(out.indicesBK)];
+    const stackGrads = tf.grads((a: tf.Tensor, ...w: tf.Tensor[]) => {
+      const ms = ks.map((_, m) => ({
+        wEncDN: w[3 * m] as tf.Tensor2D,
+        bEncN: w[3 * m + 1] as tf.Tensor1D,
+        bDecD: w[3 * m + 2] as tf.Tensor1D,
+      }));
+      return dot(stackFn(a as tf.Tensor2D, ms, ks).valuesBK, gT);
+    })([x, ...tensorsOf(members)]);
+    const [dx, ...dWeights] = await Promise.all(stackGrads.map(read));
+    const dxSum = new Float64Array(b * d);
+    for (const [m, k] of ks.entries()) {
+      const { wEncDN, bEncN, bDecD } = members[m];
+      const single = singleFn(x, wEncDN, bEncN, bDecD, k);
+      const [sv, si] = [await read(single.valuesBK), await read(single.indicesBK)];
+      for (let r = 0; r < b; r++) {
+        const row = (m * b + r) * kMax;
+        for (let j = 0; j < kMax; j++) {
+          expect(values[row + j]).toBe(j < k ? sv[r * k + j] : 0);
+          expect(indices[row + j]).toBe(j < k ? si[r * k + j] : 0);
+        }
+      }
+      // member m's block of the upstream gradient, without the padding
+      const gm = Float32Array.from({ length: b * k }, (_, i) => g[(m * b + Math.floor(i / k)) * kMax + (i % k)]);
+      const gmT = tf.tensor2d(gm, [b, k]);
+      const grads = tf.grads((a: tf.Tensor, w: tf.Tensor, be: tf.Tensor, bd: tf.Tensor) =>
+        dot(singleFn(a as tf.Tensor2D, w as tf.Tensor2D, be as tf.Tensor1D, bd as tf.Tensor1D, k).valuesBK, gmT),
+      )([x, wEncDN, bEncN, bDecD]);
+      const [gx, ...gw] = await Promise.all(grads.map(read));
+      for (let t = 0; t < 3; t++) expect(Array.from(dWeights[3 * m + t])).toEqual(Array.from(gw[t]));
+      gx.forEach((v, i) => {
+        dxSum[i] += v;
+      });
+      tf.dispose([single.valuesBK, single.indicesBK, gmT, ...grads]);
+    }
+    expectClose(dx, dxSum, { atol: 1e-5, label: 'dx (summed over the members)' });
+    tf.dispose([x, ...tensorsOf(members), gT, out.valuesBK, out.indicesBK, ...stackGrads]);
+  });
+
+  test('rejects a k list that does not match the members, a k outside [1, n], a member of another width; no leaks', () => {
+    const { x, members } = make();
+    const wide = {
+      ...members[2],
+      wEncDN: tf.zeros([d, n + 1]) as tf.Tensor2D,
+      bEncN: tf.zeros([n + 1]) as tf.Tensor1D,
+    };
+    const before = tf.memory().numTensors;
+    expect(() => stackFn(x, members, [2, 3])).toThrow(/^ks: must list one k per member \(3\)/);
+    expect(() => stackFn(x, members, [2, 3, n + 1])).toThrow(/^k: must be an integer in \[1, nLatents=20\]/);
+    expect(() => stackFn(x, [members[0], members[1], wide], ks)).toThrow(/^members\[2\]\.wEncDN: has 21 latents/);
+    expect(() => stackFn(x, [], [])).toThrow(/^members: must be a non-empty list/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, ...tensorsOf(members), wide.wEncDN, wide.bEncN]);
+  });
+});
+
 describe.each([
   ['reference', topk.batchTopkActivationReference],
   ['kernel', topk.batchTopkActivation],

@@ -2,13 +2,16 @@
  * A stack of S SAEs trained by one SaeTrainer equals S separate runs: for every architecture, three
  * SAEs differing in seed (and in k where the architecture has one) trained together end with the
  * same parameters, losses, metrics and training states as each trained alone on the same data.
- * The members share no parameter, so the equality is exact, not only to float32 rounding.
+ * The members share no parameter, so the equality is exact, not only to float32 rounding. Stacks of
+ * plain TopK SAEs train in one pass (topk-stack.ts: one encoder call, one decode call, one set of
+ * reductions for all members) and still equal their members trained alone, exactly.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type MetricHistory, readMetrics } from '../../src/core/train';
 import { SuperpositionData } from '../../src/data/synthetic';
 import { type SaeConfig, createSae } from '../../src/sae/create';
 import { SaeTrainer, type SaeTrainerConfig, memberMetrics } from '../../src/sae/trainer';
+import { trainsInOnePass } from '../../src/sae/topk-stack';
 
 const D = 8;
 const N = 24;
@@ -58,7 +61,7 @@ async function stateOf(trainer: SaeTrainer, member?: number): Promise<unknown> {
   return { config: state.config, tensors };
 }
 
-test.each(stacks)('%s: a stack of 3 trained together = 3 separate runs, exactly', async (_name, configOf) => {
+test.each(stacks)('%s: a stack of 3 trained together = 3 separate runs, exactly', async (name, configOf) => {
   const separate: { params: Record<string, number[]>; history: MetricHistory; state: unknown }[] = [];
   for (let i = 0; i < S; i++) {
     const sae = createSae(configOf(i));
@@ -70,6 +73,7 @@ test.each(stacks)('%s: a stack of 3 trained together = 3 separate runs, exactly'
   }
 
   const saes = Array.from({ length: S }, (_, i) => createSae(configOf(i)));
+  expect(trainsInOnePass(saes)).toBe(name === 'topk'); // the one-pass path, and the per-member one
   const trainer = new SaeTrainer(saes, source(), trainerConfig);
   const history = await trainer.train();
   for (let i = 0; i < S; i++) {
