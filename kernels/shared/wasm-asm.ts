@@ -90,10 +90,11 @@ export function loop(local: number, limit: number, step: number, body: number[])
 /** `local = expr`. */
 export const set = (local: number, expr: number[]) => [...expr, ...op.set(local)];
 
-/** A function of a module: its exported name, parameter types, and body (locals + code + end). */
+/** A function of a module: its exported name, parameter types, result types (none by default), and body (locals + code + end). */
 export interface AsmFunction {
   name: string;
   params: number[];
+  results?: number[];
   body: number[];
 }
 
@@ -108,7 +109,10 @@ function moduleBytes(functions: AsmFunction[], shared: boolean): Uint8Array<Arra
   const name = (s: string) => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]))),
+    ...section(
+      1,
+      vec(functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))])),
+    ),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]])),
     ...section(3, vec(functions.map((_, i) => uleb(i)))),
     ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),

@@ -15,12 +15,16 @@ import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { type Typed, registerJsKernel, runJs } from '../shared/js-kernel';
 import { type SparseDecodeSimd, sortByLatent, sparseDecodeSimd } from '../sparse-decode/wasm';
+import { SIMD_SCAN_MIN_LATENTS, type TopkScanSimd, topkScanSimd } from './wasm';
 
 type Arr = ArrayLike<number>;
 
 /**
  * For each of the b rows of z [b,n] (+ bias[n] if given, rounded to float32 like a tfjs add),
  * writes the k largest as ReLU'd values and their indices (descending, ties to the lower index).
+ * With `simd` (the wasm backend; z and bias then lie on its heap) and rows of at least
+ * SIMD_SCAN_MIN_LATENTS, the entries that cannot enter the heap are skipped four at a time by
+ * wasm.ts's scan; the result is the same.
  */
 export function topkRowsJs(
   z: Arr,
@@ -30,6 +34,7 @@ export function topkRowsJs(
   b: number,
   n: number,
   k: number,
+  simd: TopkScanSimd | null = null,
 ): void {
   const hv = new Float64Array(k);
   const hi = new Int32Array(k);
@@ -72,7 +77,25 @@ export function topkRowsJs(
     // The hot loop: one comparison against the worst kept value. An equal value has a larger
     // index than everything kept, so it ranks below the root and is skipped.
     let threshold = hv[0];
-    if (bias === null) {
+    if (simd && n >= SIMD_SCAN_MIN_LATENTS) {
+      const row = (z as Float32Array).byteOffset + base * 4;
+      const biasAt = bias === null ? 0 : (bias as Float32Array).byteOffset;
+      for (;;) {
+        i =
+          bias === null ? simd.firstAboveUnbiased(row, i, n, threshold) : simd.firstAbove(row, biasAt, i, n, threshold);
+        if (i >= n) break;
+        // a chunk of up to four entries, one of which beat the threshold: compare each in order
+        for (const end = Math.min(i + 4, n); i < end; i++) {
+          const v = bias === null ? z[base + i] : Math.fround(z[base + i] + bias[i]);
+          if (v > threshold) {
+            hv[0] = v;
+            hi[0] = i;
+            siftDown(0, k);
+            threshold = hv[0];
+          }
+        }
+      }
+    } else if (bias === null) {
       for (; i < n; i++) {
         const v = z[base + i];
         if (v > threshold) {
@@ -232,7 +255,7 @@ registerJsKernel(K.topk, ({ inputs, backend, attrs }) => {
       { shape: [b, k], dtype: 'float32' },
       { shape: [b, k], dtype: 'int32' },
     ],
-    ([z], [v, idx]) => topkRowsJs(z, null, v as Float32Array, idx as Int32Array, b, n, k),
+    ([z], [v, idx]) => topkRowsJs(z, null, v as Float32Array, idx as Int32Array, b, n, k, topkScanSimd(backend)),
   );
 });
 
@@ -286,7 +309,7 @@ registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
       { shape: [b, k], dtype: 'float32' },
       { shape: [b, k], dtype: 'int32' },
     ],
-    ([z, be], [v, idx]) => topkRowsJs(z, be, v as Float32Array, idx as Int32Array, b, n, k),
+    ([z, be], [v, idx]) => topkRowsJs(z, be, v as Float32Array, idx as Int32Array, b, n, k, topkScanSimd(backend)),
   );
   (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(pre.dataId);
   return outs;
@@ -422,14 +445,15 @@ registerJsKernel(K.topkEncodeStack, ({ inputs, backend, attrs }) => {
       { shape: [ks.length * b, kMax], dtype: 'int32' },
     ],
     (ins, [v, idx]) => {
+      const simd = topkScanSimd(backend);
       for (const [m, k] of ks.entries()) {
         const [vm, im] = [v.subarray(m * b * kMax, (m + 1) * b * kMax), idx.subarray(m * b * kMax, (m + 1) * b * kMax)];
         if (k === kMax) {
-          topkRowsJs(ins[m], ins[ks.length + m], vm as Float32Array, im as Int32Array, b, n, k);
+          topkRowsJs(ins[m], ins[ks.length + m], vm as Float32Array, im as Int32Array, b, n, k, simd);
           continue;
         }
         const [vk, ik] = [new Float32Array(b * k), new Int32Array(b * k)];
-        topkRowsJs(ins[m], ins[ks.length + m], vk, ik, b, n, k);
+        topkRowsJs(ins[m], ins[ks.length + m], vk, ik, b, n, k, simd);
         vm.fill(0);
         im.fill(0);
         for (let r = 0; r < b; r++) {

@@ -8,6 +8,9 @@ import { Rng } from '../../src/core/random';
 import * as topk from '../../kernels/topk';
 import { expectClose, naiveTopk, naiveTopkGrad, randn, read, dot } from './naive';
 import { setPoisonOutputs } from '../../kernels/shared/js-kernel';
+import { topkRowsJs } from '../../kernels/topk/cpu';
+import { topkScanSimd } from '../../kernels/topk/wasm';
+import { startWasmSync, startWasmThreaded } from '../../src/core/wasm-node';
 
 beforeAll(() => setPoisonOutputs(true));
 afterAll(() => setPoisonOutputs(false));
@@ -291,4 +294,84 @@ test('thresholdActivation keeps ReLU(z) above theta', async () => {
   expect(Array.from(await read(topk.thresholdActivation(z, 0.3)))).toEqual([0, 0, 0.5, 2]);
   expect(() => topk.thresholdActivation(z, -1)).toThrow(/theta/);
   z.dispose();
+});
+
+describe('the selection scan on wasm (kernels/topk/wasm.ts)', () => {
+  const onWasm = () => tf.getBackend() === 'wasm';
+  /** A float32 tensor's values as a view on the wasm heap (what the kernels hand the scan). */
+  const heapView = (t: tf.Tensor) =>
+    (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(t);
+
+  test('firstAbove lands on the 4-entry chunk of the first entry above t (or n), biased and not', () => {
+    if (!onWasm()) return; // the cpu project has no heap: its kernels run the JS loop only
+    const scan = topkScanSimd(tf.backend())!;
+    expect(scan).not.toBeNull();
+    const rng = new Rng(4300);
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 33]) {
+      const z = tf.tensor1d(randn(rng, n));
+      const bias = tf.tensor1d(randn(rng, n, 0.5));
+      const [zh, bh] = [heapView(z), heapView(bias)];
+      for (const t of [-3, -0.5, 0, 0.7, 3]) {
+        for (const start of [0, 1, n - 1].filter((i) => i >= 0 && i < n)) {
+          for (const biased of [true, false]) {
+            const value = (j: number) => (biased ? Math.fround(zh[j] + bh[j]) : zh[j]);
+            let first = n;
+            for (let j = start; j < n; j++)
+              if (value(j) > t) {
+                first = j;
+                break;
+              }
+            const got = biased
+              ? scan.firstAbove(zh.byteOffset, bh.byteOffset, start, n, t)
+              : scan.firstAboveUnbiased(zh.byteOffset, start, n, t);
+            if (first === n) expect([n, t, start, biased, got]).toEqual([n, t, start, biased, n]);
+            else
+              expect([n, t, start, biased, got >= start && got <= first && first - got < 4]).toEqual([
+                n,
+                t,
+                start,
+                biased,
+                true,
+              ]);
+          }
+        }
+      }
+      tf.dispose([z, bias]);
+    }
+  });
+
+  const sameSelection = () => {
+    const scan = topkScanSimd(tf.backend())!;
+    expect(scan).not.toBeNull();
+    const [b, n, k] = [6, 611, 9];
+    const rng = new Rng(4301);
+    const zv = randn(rng, b * n);
+    for (let i = 0; i < zv.length; i += 7) zv[i] = zv[i + 1 < zv.length ? i + 1 : i]; // ties
+    const z = tf.tensor2d(zv, [b, n]);
+    const bias = tf.tensor1d(randn(rng, n, 0.3));
+    for (const withBias of [true, false]) {
+      const run = (simd: typeof scan | null) => {
+        const [v, idx] = [new Float32Array(b * k), new Int32Array(b * k)];
+        topkRowsJs(heapView(z), withBias ? heapView(bias) : null, v, idx, b, n, k, simd);
+        return [Array.from(v), Array.from(idx)];
+      };
+      expect(run(scan)).toEqual(run(null));
+    }
+    tf.dispose([z, bias]);
+  };
+
+  test('topkRowsJs with the scan selects exactly what the JS loop selects (long rows, ties)', () => {
+    if (onWasm()) sameSelection();
+  });
+
+  test('and on the threaded build (a shared heap)', async () => {
+    if (!onWasm()) return;
+    await startWasmThreaded(2);
+    try {
+      expect(topkScanSimd(tf.backend())!.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+      sameSelection();
+    } finally {
+      startWasmSync();
+    }
+  });
 });
