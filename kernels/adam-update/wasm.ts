@@ -109,7 +109,7 @@ export interface AdamSimd {
 
 /** The SIMD update bound to the wasm backend's heap, or null (not wasm, or no SIMD here: cpu.ts's loop runs). */
 export function adamSimd(backend: unknown): AdamSimd | null {
-  return heapModule(backend, 'adam-update', [
+  return heapModule(backend, 'adam-update', () => [
     { name: 'adam', params: [...new Array(8).fill(I32), ...new Array(8).fill(F32)], body: adamBody() },
   ]) as AdamSimd | null;
 }

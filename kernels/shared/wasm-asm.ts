@@ -125,9 +125,14 @@ const instances = new WeakMap<WebAssembly.Memory, Map<string, Record<string, unk
 /**
  * The functions bound to the wasm backend's heap, with `memory`, or null (not the wasm backend,
  * or no WebAssembly SIMD / bulk memory in this engine: the caller runs its JS loops). Built once
- * per heap and `key`.
+ * per heap and `key`: `functions` is called only then (kernels ask for their module on every call,
+ * and assembling the bytes costs more than a small kernel's arithmetic).
  */
-export function heapModule(backend: unknown, key: string, functions: AsmFunction[]): Record<string, unknown> | null {
+export function heapModule(
+  backend: unknown,
+  key: string,
+  functions: () => AsmFunction[],
+): Record<string, unknown> | null {
   const module = (backend as { wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } })
     .wasm;
   const memory = module?.wasmMemory ?? module?.asm?.memory;
@@ -141,7 +146,7 @@ export function heapModule(backend: unknown, key: string, functions: AsmFunction
   let made: Record<string, unknown> | null = null;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = moduleBytes(functions, shared);
+    const bytes = moduleBytes(functions(), shared);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     made = { memory, ...instance.exports };
   } catch {

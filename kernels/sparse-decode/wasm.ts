@@ -231,7 +231,7 @@ export function sortByLatent(
  */
 export function sparseDecodeSimd(backend: unknown): SparseDecodeSimd | null {
   const i32s = (n: number) => new Array(n).fill(I32);
-  return heapModule(backend, 'sparse-decode', [
+  return heapModule(backend, 'sparse-decode', () => [
     { name: 'decode', params: i32s(10), body: decodeBody() },
     { name: 'grad', params: i32s(10), body: gradBody() },
   ]) as SparseDecodeSimd | null;

@@ -15,16 +15,15 @@ import * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
 import { type Typed, registerJsKernel, runJs } from '../shared/js-kernel';
 import { type SparseDecodeSimd, sortByLatent, sparseDecodeSimd } from '../sparse-decode/wasm';
-import { SIMD_SCAN_MIN_LATENTS, type TopkScanSimd, topkScanSimd } from './wasm';
+import { type TopkScanSimd, topkScanSimd } from './wasm';
 
 type Arr = ArrayLike<number>;
 
 /**
  * For each of the b rows of z [b,n] (+ bias[n] if given, rounded to float32 like a tfjs add),
  * writes the k largest as ReLU'd values and their indices (descending, ties to the lower index).
- * With `simd` (the wasm backend; z and bias then lie on its heap) and rows of at least
- * SIMD_SCAN_MIN_LATENTS, the entries that cannot enter the heap are skipped four at a time by
- * wasm.ts's scan; the result is the same.
+ * With `simd` (the wasm backend; z and bias then lie on its heap) the entries that cannot enter
+ * the heap are skipped four at a time by wasm.ts's scan; the result is the same.
  */
 export function topkRowsJs(
   z: Arr,
@@ -77,7 +76,7 @@ export function topkRowsJs(
     // The hot loop: one comparison against the worst kept value. An equal value has a larger
     // index than everything kept, so it ranks below the root and is skipped.
     let threshold = hv[0];
-    if (simd && n >= SIMD_SCAN_MIN_LATENTS) {
+    if (simd) {
       const row = (z as Float32Array).byteOffset + base * 4;
       const biasAt = bias === null ? 0 : (bias as Float32Array).byteOffset;
       for (;;) {

@@ -9,17 +9,11 @@
  * caller compares each entry again, in order, from it.
  * V8 does not vectorise the JS loop (one comparison per entry); most entries of a row are below the
  * threshold, so a scan that rejects four of them per instruction leaves the JS only the updates.
- * Each call crosses from JS into wasm, about k ln(n/k) times per row, so the scan pays only for long
- * rows (`SIMD_SCAN_MIN_LATENTS`).
+ * Each call crosses from JS into wasm (about k ln(n/k) times per row); measured against the JS loop
+ * alone on the same heap data (medians, 2 threads): [256,256] k=5 0.57 ms against 0.65, [384,512] k=8
+ * 1.61 against 1.92, [1024,2048] k=16 15.2 against 25.7, [1024,8192] k=32 45 against 86.
  */
 import { F32, I32, V128, heapModule, locals, loop, op, set } from '../shared/wasm-asm';
-
-/**
- * Rows shorter than this are scanned by the JS loop. Measured with topkActivation on this package's
- * wasm backend (2 threads): [256,256] k=5 1.47 ms with the scan against 1.25 without, [384,512] k=8
- * 2.40 against 2.58, [1024,8192] k=32 42 against 71.
- */
-export const SIMD_SCAN_MIN_LATENTS = 512;
 
 /** `if (cond) return value` (cond and value: i32 code). */
 const returnIf = (cond: number[], value: number[]) => [...cond, 0x04, 0x40, ...value, 0x0f, 0x0b];
@@ -59,7 +53,7 @@ export interface TopkScanSimd {
 
 /** The scan on this backend's heap, or null (not the wasm backend, or no WebAssembly SIMD here). */
 export function topkScanSimd(backend: unknown): TopkScanSimd | null {
-  return heapModule(backend, 'topk-scan', [
+  return heapModule(backend, 'topk-scan', () => [
     { name: 'firstAbove', params: [I32, I32, I32, I32, F32], results: [I32], body: scanBody(true) },
     { name: 'firstAboveUnbiased', params: [I32, I32, I32, F32], results: [I32], body: scanBody(false) },
   ]) as TopkScanSimd | null;
