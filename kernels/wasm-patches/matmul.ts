@@ -16,12 +16,15 @@
  * either side broadcasts), concatenated. `_FusedMatMul` keeps tfjs's batch handling (the package
  * does not call it with a batch).
  * Each XNNPACK call has a fixed cost (an operator set up for new weights, the thread pool woken), so
- * small pairs stay on tfjs's loop (attention's per-head products ran several times slower one call
- * per pair; `npm run bench -- core` times both); per-pair calls pay from `PER_ITEM_MIN_MACS`
- * multiply-adds per pair (a [256,64] x [64,256] stack item).
+ * per-pair calls pay only from `PER_ITEM_MIN_MACS` multiply-adds per pair (a [256,64] x [64,256]
+ * stack item; attention's per-head products ran several times slower one call per pair). Smaller
+ * pairs run as one batch in a WebAssembly SIMD loop (small-matmul.ts; tfjs's own loop for them ran at
+ * about 1 GFLOP/s), or on tfjs's loop where that does not apply (N not a multiple of 4, int32).
  * Results are identical up to float summation order; `tests/kernels/wasm-matmul.test.ts` checks.
  */
 import * as tf from '@tensorflow/tfjs';
+import { runJs } from '../shared/js-kernel';
+import { smallMatMulSimd } from './small-matmul';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 const WRAPPED = ['BatchMatMul', '_FusedMatMul'] as const;
@@ -117,7 +120,8 @@ function perBatchItem(
     const sb = batchB.reduce((x, y) => x * y, 1);
     const [m, inner] = a.shape.slice(-2);
     const n = b.shape[b.shape.length - 1];
-    if (Math.max(sa, sb) <= 1 || m * inner * n < minMacs) return matMul(args);
+    if (Math.max(sa, sb) <= 1) return matMul(args);
+    if (m * inner * n < minMacs) return smallPairs(args, [sa, sb], [m, inner, n]) ?? matMul(args);
     const temporaries: tf.TensorInfo[] = [];
     const run = (kernel: tf.KernelFunc, kernelInputs: KernelArgs['inputs'], attrs: object): tf.TensorInfo => {
       const out = kernel({ inputs: kernelInputs, backend, attrs: attrs as KernelArgs['attrs'] }) as tf.TensorInfo;
@@ -141,4 +145,38 @@ function perBatchItem(
     for (const t of temporaries) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
     return out;
   };
+}
+
+/**
+ * A batch of small pairs in one call of the SIMD loop (small-matmul.ts), or null where it does not
+ * apply (not float32, N not a multiple of 4, batch shapes that broadcast other than one side of 1).
+ */
+function smallPairs(
+  { inputs, backend }: KernelArgs,
+  [sa, sb]: [number, number],
+  [m, inner, n]: [number, number, number],
+): tf.TensorInfo | null {
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  const simd = smallMatMulSimd(backend);
+  if (!simd || a.dtype !== 'float32' || b.dtype !== 'float32' || n % 4 !== 0) return null;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+  if (!(sameBatch || sa === 1 || sb === 1)) return null;
+  const batch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
+  const [out] = runJs(backend, [a, b], [{ shape: [...batch, m, n], dtype: 'float32' }], ([av, bv], [cv]) =>
+    simd.matmul(
+      av.byteOffset,
+      bv.byteOffset,
+      cv.byteOffset,
+      Math.max(sa, sb),
+      m,
+      inner,
+      n,
+      sa === 1 ? 0 : m * inner * 4,
+      sb === 1 ? 0 : inner * n * 4,
+    ),
+  );
+  return out;
 }

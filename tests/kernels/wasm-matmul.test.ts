@@ -116,7 +116,7 @@ describe('fast transposed matmuls on wasm', () => {
 
   test.each([
     ['one XNNPACK call per pair', 0],
-    ['tfjs loop for small pairs (the default)', PER_ITEM_MIN_MACS],
+    ['small pairs in one SIMD loop (the default)', PER_ITEM_MIN_MACS],
   ])(
     'a batch of matrix pairs (a stack of models) equals a plain-JS loop, every transpose and broadcast: %s',
     async (_, perItemMinMacs) => {
@@ -144,6 +144,10 @@ describe('fast transposed matmuls on wasm', () => {
       [[1, 7, 5], [3, 5, 4], false, false], // a broadcast over b's batch
       [[3, 7, 5], [5, 4], false, false], // b one matrix for the whole batch
       [[2, 3, 7, 5], [2, 3, 5, 4], false, false], // two batch dims
+      [[2, 9, 3], [2, 3, 8], false, false], // 4-row blocks and a tail row, two 4-column chunks
+      [[4, 1, 6], [4, 6, 12], false, false], // one row per pair
+      [[2, 3, 16, 8], [2, 3, 16, 8], false, true], // attention's q k^T
+      [[3, 7, 5], [3, 5, 5], false, false], // N not a multiple of 4: tfjs's loop
     ];
     for (const [sa, sb, ta, tb] of cases) {
       const a = rng.randomNormal(sa);
@@ -171,7 +175,7 @@ describe('fast transposed matmuls on wasm', () => {
 
   test.each([
     ['one XNNPACK call per pair', 0],
-    ['tfjs loop for small pairs', PER_ITEM_MIN_MACS],
+    ['small pairs in one SIMD loop', PER_ITEM_MIN_MACS],
   ])('a batched matmul and its gradients leave no tensor or wasm buffer behind: %s', async (_, perItemMinMacs) => {
     if (!onWasm()) return expect(tf.getBackend()).toBe('cpu');
     await withPerItemMin(perItemMinMacs, async () => noBatchedLeak());
