@@ -7,7 +7,8 @@
  * backward pass took the slow path (the timings are in the README's benchmark table, `core`).
  *
  * The fix: wrap the wasm `BatchMatMul` and `_FusedMatMul` kernels so that a transposed
- * input is transposed explicitly first (an O(size) copy), then the plain XNNPACK path runs.
+ * input is transposed explicitly first (an O(size) copy, on the SIMD transpose installed with them:
+ * transpose.ts), then the plain XNNPACK path runs.
  *
  * The same holds for a batch: tfjs's wasm `BatchMatMul` reaches XNNPACK only for one matrix
  * pair; a rank-3 product [S,M,K] x [S,K,N] with S > 1 (a stack of models) took the slow loop,
@@ -25,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { runJs } from '../shared/js-kernel';
 import { smallMatMulSimd } from './small-matmul';
+import { installFastWasmTranspose, uninstallFastWasmTranspose } from './transpose';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 const WRAPPED = ['BatchMatMul', '_FusedMatMul'] as const;
@@ -45,8 +47,8 @@ export function fastWasmMatMulInstalled(): boolean {
  */
 export function installFastWasmMatMul({ perItemMinMacs = PER_ITEM_MIN_MACS }: { perItemMinMacs?: number } = {}): void {
   if (originals.size > 0) return;
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!transpose) throw new Error('installFastWasmMatMul: the wasm backend is not registered');
+  if (!tf.getKernel('Transpose', 'wasm')) throw new Error('installFastWasmMatMul: the wasm backend is not registered');
+  installFastWasmTranspose(); // the explicit transposes below run on it
   const helpers = ['Reshape', 'Slice', 'Concat'].map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
   if (helpers.some((k) => k === undefined)) throw new Error('installFastWasmMatMul: wasm lacks Reshape/Slice/Concat');
   const [reshape, slice, concat] = helpers as tf.KernelFunc[];
@@ -59,7 +61,7 @@ export function installFastWasmMatMul({ perItemMinMacs = PER_ITEM_MIN_MACS }: { 
       name === 'BatchMatMul'
         ? perBatchItem(original.kernelFunc, { reshape, slice, concat }, perItemMinMacs)
         : original.kernelFunc;
-    tf.registerKernel({ ...original, kernelFunc: withExplicitTranspose(plain, transpose.kernelFunc) });
+    tf.registerKernel({ ...original, kernelFunc: withExplicitTranspose(plain) });
   }
 }
 
@@ -70,10 +72,12 @@ export function uninstallFastWasmMatMul(): void {
     tf.registerKernel(original);
   }
   originals.clear();
+  uninstallFastWasmTranspose();
 }
 
-function withExplicitTranspose(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+function withExplicitTranspose(matMul: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
+    const transpose = (tf.getKernel('Transpose', 'wasm') as tf.KernelConfig).kernelFunc; // the installed one
     const { inputs, backend, attrs } = args;
     const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (!transposeA && !transposeB) return matMul(args);
