@@ -128,7 +128,8 @@ export default async function (): Promise<BenchRow[]> {
 
 /**
  * A batch of matrix pairs on wasm: one XNNPACK call per pair (the reference here) against the
- * installed kernel, which keeps pairs below `PER_ITEM_MIN_MACS` multiply-adds on tfjs's loop.
+ * installed kernel, which runs pairs below `PER_ITEM_MIN_MACS` multiply-adds as one SIMD loop
+ * (kernels/wasm-patches/small-matmul.ts).
  * Sizes: attention scores of the char LM (32 heads x windows of [64,32] x [32,64]) and a stack item of
  * 4 SAEs at d=64 n=256 B=256 (above the threshold: both columns run the same path).
  * Timed alternately, many repetitions, so a loaded machine distorts both alike.
@@ -162,7 +163,7 @@ export async function batchedMatMulRows(): Promise<BenchRow[]> {
       name: `batched matmul ${JSON.stringify(sa)} x ${JSON.stringify(sb)}, ${label} (reference: one XNNPACK call per pair)`,
       referenceMs: median(perPair),
       fastMs: median(installed),
-      note: `${macs} multiply-adds per pair; ${macs >= PER_ITEM_MIN_MACS ? 'per pair' : "tfjs's batched loop"} when installed`,
+      note: `${macs} multiply-adds per pair; ${macs >= PER_ITEM_MIN_MACS ? 'per pair' : 'one SIMD loop for the batch'} when installed`,
     });
   }
   return rows;
