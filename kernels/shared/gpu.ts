@@ -119,7 +119,5 @@ export function zerosLike(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
   return kernel.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: {} }) as tf.TensorInfo;
 }
 
-/** Frees an intermediate result of a GPU kernel (one the kernel does not return). */
-export function disposeInfo(backend: unknown, t: tf.TensorInfo): void {
-  (backend as tf.KernelBackend).disposeData(t.dataId);
-}
+/** Frees an intermediate result of a GPU kernel (one the kernel does not return): the JS kernels' helper. */
+export { disposeInfo } from './js-kernel';

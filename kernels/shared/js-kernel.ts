@@ -76,6 +76,24 @@ export function runJs(
   return outs.map((arr, i) => cpu.makeTensorInfo(outputs[i].shape, outputs[i].dtype, arr));
 }
 
+/** Frees an intermediate result of a kernel (one it does not return), on any backend. */
+export function disposeInfo(backend: unknown, t: tf.TensorInfo): void {
+  (backend as tf.KernelBackend).disposeData(t.dataId);
+}
+
+/** The name of a JS backend instance: 'wasm' (a heap to read views from) or 'cpu'. */
+function jsBackendName(backend: unknown): 'wasm' | 'cpu' {
+  return typeof (backend as Partial<WasmLike>).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
+}
+
+/** tfjs's own kernel `name` (BatchMatMul, Reshape, Sum, ...) on the JS backend running a kernel; `caller` names that kernel in the error. */
+export function backendKernel(backend: unknown, name: string, caller: string): tf.KernelFunc {
+  const backendName = jsBackendName(backend);
+  const kernel = tf.getKernel(name, backendName);
+  if (!kernel) throw new Error(`${caller}: no ${name} kernel on ${backendName}`);
+  return kernel.kernelFunc;
+}
+
 /** Registers one kernel function for every JS backend (skipping a name already registered). */
 export function registerJsKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
   for (const backendName of JS_BACKENDS) registerOnce(kernelName, backendName, kernelFunc);
@@ -138,4 +156,21 @@ export function runKernel<T extends tf.Tensor | tf.Tensor[]>(
   return tf
     .engine()
     .runKernel(kernelName, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown as T;
+}
+
+/**
+ * Runs a registered kernel whose inputs are a list (a stack's members' tensors one after the
+ * other): the engine names them '0', '1', ... and its gradient gets them in that order (`saveAllInputs`).
+ */
+export function runListKernel<T extends tf.Tensor | tf.Tensor[]>(
+  kernelName: string,
+  inputs: tf.Tensor[],
+  attrs: Record<string, unknown> = {},
+): T {
+  return runKernel<T>(kernelName, inputs as unknown as Record<string, tf.Tensor>, attrs);
+}
+
+/** A list kernel's gradients by input position: `grads[i]` for input `from + i`. */
+export function gradsByPosition(grads: tf.Tensor[], from = 0): Record<string, () => tf.Tensor> {
+  return Object.fromEntries(grads.map((g, i) => [String(from + i), () => g]));
 }

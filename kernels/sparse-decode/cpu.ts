@@ -6,9 +6,9 @@
  * [B,N]x[N,D]-sized matmuls). This is the eager decode of OpenAI's Triton kernels, in JS.
  * On the wasm backend the same loops run as WebAssembly SIMD on tfjs's heap (wasm.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
-import { type Typed, registerJsKernel, runJs } from '../shared/js-kernel';
+import { type Typed, backendKernel, disposeInfo, registerJsKernel, runJs } from '../shared/js-kernel';
 import { sortByLatent, sparseDecodeSimd } from './wasm';
 
 /**
@@ -139,7 +139,7 @@ function runSimd(
     },
   );
   const scratch = infos.pop() as tf.TensorInfo;
-  (backend as { disposeData(id: tf.DataId): void }).disposeData(scratch.dataId);
+  disposeInfo(backend, scratch);
   return infos;
 }
 
@@ -205,15 +205,6 @@ registerJsKernel(K.sparseDecodeGrad, ({ inputs, backend }) => {
   );
 });
 
-/** The backend's own kernel `name` (Reshape, Sum) on the backend at hand. */
-function backendKernel(backend: unknown, name: string): tf.KernelFunc {
-  const backendName =
-    typeof (backend as { typedArrayFromHeap?: unknown }).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
-  const kernel = tf.getKernel(name, backendName);
-  if (!kernel) throw new Error(`${K.sparseDecodeStack}: no ${name} kernel on ${backendName}`);
-  return kernel.kernelFunc;
-}
-
 /**
  * A stack of S decoders in one kernel call (index.ts `sparseDecodeStack`): inputs [values,
  * indices, W_dec0, b_dec0, W_dec1, ...] with the code's rows m*B ... m*B + B - 1 member m's;
@@ -254,7 +245,7 @@ registerJsKernel(K.sparseDecodeStack, ({ inputs, backend }) => {
       );
     }
   });
-  if (simd) (backend as { disposeData(id: tf.DataId): void }).disposeData(infos[1].dataId);
+  if (simd) disposeInfo(backend, infos[1]);
   return infos[0];
 });
 
@@ -292,12 +283,13 @@ registerJsKernel(K.sparseDecodeStackGrad, ({ inputs, backend }) => {
       simd.grad(gm.byteOffset, vm.byteOffset, w.byteOffset, dvm.byteOffset, dw.byteOffset, e, st, k, d, n);
     }
   });
-  if (simd) (backend as { disposeData(id: tf.DataId): void }).disposeData((infos.pop() as tf.TensorInfo).dataId);
+  if (simd) disposeInfo(backend, infos.pop() as tf.TensorInfo);
   const [dValues, ...dWs] = infos;
   // db_dec of every member: dy [S*B, D] seen as [S, B, D], summed over B by the backend's Sum
   const byMember = backendKernel(
     backend,
     'Reshape',
+    K.sparseDecodeStackGrad,
   )({
     inputs: { x: dy },
     backend: backend as tf.KernelBackend,
@@ -306,6 +298,7 @@ registerJsKernel(K.sparseDecodeStackGrad, ({ inputs, backend }) => {
   const sums = backendKernel(
     backend,
     'Sum',
+    K.sparseDecodeStackGrad,
   )({
     inputs: { x: byMember },
     backend: backend as tf.KernelBackend,
@@ -319,6 +312,6 @@ registerJsKernel(K.sparseDecodeStackGrad, ({ inputs, backend }) => {
       for (const [m, out] of outs.entries()) out.set(sd.subarray(m * d, (m + 1) * d));
     },
   );
-  for (const t of [byMember, sums]) (backend as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
+  for (const t of [byMember, sums]) disposeInfo(backend, t);
   return [dValues, ...dWs.flatMap((dw, m) => [dw, dbs[m]])];
 });

@@ -10,7 +10,7 @@ import './webgl';
 import './webgpu';
 import { K } from '../shared/kernel-names';
 import { stopGradient } from '../../src/base/autodiff';
-import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
+import { gradsByPosition, hasKernel, kernelActive, runKernel, runListKernel } from '../shared/js-kernel';
 import {
   type DecoderWeights,
   checkDecodeArgs,
@@ -80,18 +80,14 @@ tf.registerGradient({
   gradFunc: (dy, saved) => {
     const [values, indices, ...weights] = saved as tf.Tensor[];
     const wDecs = weights.filter((_, i) => i % 2 === 0);
-    const [dValues, ...dWeights] = runKernel<tf.Tensor[]>(K.sparseDecodeStackGrad, [
+    const [dValues, ...dWeights] = runListKernel<tf.Tensor[]>(K.sparseDecodeStackGrad, [
       dy as tf.Tensor,
       values,
       indices,
       ...wDecs,
-    ] as unknown as Record<string, tf.Tensor>);
-    // inputs by position: '0' values, '1' indices, then per member W_dec, b_dec
-    const grads: Record<string, () => tf.Tensor> = { 0: () => dValues, 1: () => tf.zeros(indices.shape) };
-    dWeights.forEach((g, i) => {
-      grads[String(i + 2)] = () => g;
-    });
-    return grads;
+    ]);
+    // values, indices (no gradient), then per member W_dec, b_dec
+    return { ...gradsByPosition(dWeights, 2), 0: () => dValues, 1: () => tf.zeros(indices.shape) };
   },
 });
 
@@ -114,7 +110,7 @@ export function sparseDecodeStack(
   checkDecodeStackArgs(valuesBK, indicesBK, members);
   const indices = stopGradient(indicesBK);
   const inputs = [valuesBK, indices, ...members.flatMap((m) => [m.wDecND, m.bDecD])];
-  const out = runKernel<tf.Tensor2D>(K.sparseDecodeStack, inputs as unknown as Record<string, tf.Tensor>);
+  const out = runListKernel<tf.Tensor2D>(K.sparseDecodeStack, inputs);
   indices.dispose();
   return out;
 }

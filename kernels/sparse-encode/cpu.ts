@@ -13,7 +13,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
-import { registerJsKernel, runJs } from '../shared/js-kernel';
+import { disposeInfo, registerJsKernel, runJs } from '../shared/js-kernel';
 import { encoderProduct, nthLargest } from '../topk/cpu';
 
 type Arr = ArrayLike<number>;
@@ -132,6 +132,6 @@ registerJsKernel(K.sparseEncode, ({ inputs, backend, attrs }) => {
       }
     },
   );
-  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(pre.dataId);
+  disposeInfo(backend, pre);
   return outs;
 });

@@ -11,9 +11,9 @@
  *   (on wasm: the sparse decode's SIMD loops on W_enc^T, `topkEncodeGradSimd`).
  * - BatchTopK: a quickselect over the positive entries of the whole batch.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { K } from '../shared/kernel-names';
-import { type Typed, registerJsKernel, runJs } from '../shared/js-kernel';
+import { type Typed, backendKernel, disposeInfo, registerJsKernel, runJs } from '../shared/js-kernel';
 import { type SparseDecodeSimd, sortByLatent, sparseDecodeSimd } from '../sparse-decode/wasm';
 import { type TopkScanSimd, topkScanSimd } from './wasm';
 
@@ -279,19 +279,16 @@ export function encoderProduct(
   kernelName: string,
 ): tf.TensorInfo {
   const [b, d] = x.shape;
-  const backendName =
-    typeof (backend as { typedArrayFromHeap?: unknown }).typedArrayFromHeap === 'function' ? 'wasm' : 'cpu';
-  const matMul = tf.getKernel('BatchMatMul', backendName);
-  if (!matMul) throw new Error(`${kernelName}: no BatchMatMul kernel on ${backendName}`);
+  const matMul = backendKernel(backend, 'BatchMatMul', kernelName);
   const [xc] = runJs(backend, [x, bDec], [{ shape: [b, d], dtype: 'float32' }], ([xs, bd], [out]) => {
     for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) out[r * d + c] = xs[r * d + c] - bd[c];
   });
-  const pre = matMul.kernelFunc({
+  const pre = matMul({
     inputs: { a: xc, b: wEnc },
     backend: backend as tf.KernelBackend,
     attrs: { transposeA: false, transposeB: false },
   }) as tf.TensorInfo;
-  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(xc.dataId);
+  disposeInfo(backend, xc);
   return pre;
 }
 
@@ -310,7 +307,7 @@ registerJsKernel(K.topkEncode, ({ inputs, backend, attrs }) => {
     ],
     ([z, be], [v, idx]) => topkRowsJs(z, be, v as Float32Array, idx as Int32Array, b, n, k, topkScanSimd(backend)),
   );
-  (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(pre.dataId);
+  disposeInfo(backend, pre);
   return outs;
 });
 
@@ -330,10 +327,9 @@ function topkEncodeGradSimd(
   const [, n] = wEnc.shape;
   const k = values.shape[1];
   const block = (a: Typed) => (a as Float32Array).subarray(member * b * k, (member + 1) * b * k); // this member's code
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!transpose) throw new Error(`${K.topkEncodeGrad}: no Transpose kernel on wasm`);
+  const transpose = backendKernel(backend, 'Transpose', K.topkEncodeGrad);
   const flip = (t: tf.TensorInfo) =>
-    transpose.kernelFunc({
+    transpose({
       inputs: { x: t },
       backend: backend as tf.KernelBackend,
       attrs: { perm: [1, 0] },
@@ -374,8 +370,7 @@ function topkEncodeGradSimd(
     },
   );
   const dw = flip(dwT);
-  const disposer = backend as unknown as { disposeData(id: tf.DataId): void };
-  for (const t of [wT, dwT, ...scratch]) disposer.disposeData(t.dataId);
+  for (const t of [wT, dwT, ...scratch]) disposeInfo(backend, t);
   return [dx, dw, dbEnc, dbDec];
 }
 
@@ -462,7 +457,7 @@ registerJsKernel(K.topkEncodeStack, ({ inputs, backend, attrs }) => {
       }
     },
   );
-  for (const p of products) (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(p.dataId);
+  for (const p of products) disposeInfo(backend, p);
   return outs;
 });
 
@@ -483,7 +478,7 @@ registerJsKernel(K.topkEncodeStackGrad, ({ inputs, backend }) => {
     out.set(ins[0]);
     for (const t of ins.slice(1)) for (let i = 0; i < out.length; i++) out[i] += t[i];
   });
-  for (const t of dxs) (backend as unknown as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
+  for (const t of dxs) disposeInfo(backend, t);
   return [dx, ...perMember.flatMap(([, dW, dbEnc, dbDec]) => [dW, dbEnc, dbDec])];
 });
 

@@ -12,7 +12,7 @@ import './webgpu';
 import { K } from '../shared/kernel-names';
 import { stopGradient } from '../../src/base/autodiff';
 import { checkFloat2D, checkK } from '../shared/checks';
-import { hasKernel, kernelActive, runKernel } from '../shared/js-kernel';
+import { gradsByPosition, hasKernel, kernelActive, runKernel, runListKernel } from '../shared/js-kernel';
 import {
   type SparseCode,
   batchTopkActivationReference,
@@ -94,19 +94,14 @@ tf.registerGradient({
     const weights = rest.slice(0, -2);
     const members = weights.length / 3;
     const memberInputs = Array.from({ length: members }, (_, m) => [weights[3 * m], weights[3 * m + 2]]).flat();
-    const [dx, ...dWeights] = runKernel<tf.Tensor[]>(K.topkEncodeStackGrad, [
+    const [dx, ...dWeights] = runListKernel<tf.Tensor[]>(K.topkEncodeStackGrad, [
       dValues,
       values,
       indices,
       x,
       ...memberInputs,
-    ] as unknown as Record<string, tf.Tensor>);
-    // inputs by position: '0' x, then per member W_enc, b_enc, b_dec
-    const grads: Record<string, () => tf.Tensor> = { 0: () => dx };
-    dWeights.forEach((g, i) => {
-      grads[String(i + 1)] = () => g;
-    });
-    return grads;
+    ]);
+    return gradsByPosition([dx, ...dWeights]); // x, then per member W_enc, b_enc, b_dec
   },
 });
 
@@ -179,11 +174,7 @@ export function topkEncodeStack(
   }
   checkEncodeStackArgs(xBD, members, ks);
   const inputs = [xBD, ...members.flatMap((m) => [m.wEncDN, m.bEncN, m.bDecD])];
-  const [valuesBK, indices] = runKernel<tf.Tensor2D[]>(
-    K.topkEncodeStack,
-    inputs as unknown as Record<string, tf.Tensor>,
-    { ks: [...ks] },
-  );
+  const [valuesBK, indices] = runListKernel<tf.Tensor2D[]>(K.topkEncodeStack, inputs, { ks: [...ks] });
   return { valuesBK, indicesBK: detachIndices(indices) };
 }
 

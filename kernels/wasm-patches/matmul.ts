@@ -24,7 +24,7 @@
  * Results are identical up to float summation order; `tests/kernels/wasm-matmul.test.ts` checks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { runJs } from '../shared/js-kernel';
+import { disposeInfo, runJs } from '../shared/js-kernel';
 import { smallMatMulSimd } from './small-matmul';
 import { installFastWasmTranspose, uninstallFastWasmTranspose } from './transpose';
 
@@ -97,7 +97,7 @@ function withExplicitTranspose(matMul: tf.KernelFunc): tf.KernelFunc {
       backend,
       attrs: { ...attrs, transposeA: false, transposeB: false },
     });
-    for (const t of temporaries) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
+    for (const t of temporaries) disposeInfo(backend, t);
     return result;
   };
 }
@@ -146,7 +146,7 @@ function perBatchItem(
     const batch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
     const out = k.reshape({ inputs: { x: joined }, backend, attrs: { shape: [...batch, m, n] } }) as tf.TensorInfo;
     // Reshape shares its input's data and counts a reference: freeing every temporary leaves `out` its own.
-    for (const t of temporaries) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
+    for (const t of temporaries) disposeInfo(backend, t);
     return out;
   };
 }
